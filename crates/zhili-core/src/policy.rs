@@ -171,6 +171,12 @@ impl Principal {
         }
     }
 
+    /// Whether a record seated in `division` concerns this principal: it lies inside the
+    /// jurisdiction, or on the chain above it (a county department serves every village).
+    pub fn concerns(&self, division: &DivisionCode) -> bool {
+        self.sees(division) || self.jurisdiction.as_ref().is_some_and(|j| division.contains(j))
+    }
+
     /// Whether a record in `division` lies inside this principal's jurisdiction.
     pub fn sees(&self, division: &DivisionCode) -> bool {
         match &self.jurisdiction {

@@ -1,0 +1,142 @@
+//! User-interface messages (界面文案) in zh-CN (default) and English.
+//!
+//! One table, one row per key; a test checks that no row lacks a language.
+
+use zhili_core::model::Locale;
+
+/// (key, zh-CN, en)
+const MESSAGES: &[(&str, &str, &str)] = &[
+    ("app.name", "治理 · 数字社会治理平台", "Zhili · Digital Social Governance"),
+    ("app.short", "治理", "Zhili"),
+    ("nav.home", "首页", "Home"),
+    ("nav.divisions", "行政区划", "Divisions"),
+    ("nav.departments", "部门", "Departments"),
+    ("nav.users", "用户", "Users"),
+    ("nav.audit", "审计日志", "Audit log"),
+    ("nav.logout", "退出登录", "Log out"),
+    ("nav.menu", "菜单", "Menu"),
+    ("nav.language", "English", "中文"),
+    ("login.title", "登录", "Log in"),
+    ("login.username", "用户名", "Username"),
+    ("login.password", "密码", "Password"),
+    ("login.submit", "登录", "Log in"),
+    ("login.failed", "用户名或密码错误", "Wrong username or password"),
+    ("login.throttled", "尝试次数过多，请稍后再试", "Too many attempts; try again later"),
+    ("login.expired", "表单已过期，请重试", "The form expired; please try again"),
+    ("home.title", "工作台", "Overview"),
+    ("home.welcome", "欢迎", "Welcome"),
+    ("home.jurisdiction", "辖区", "Jurisdiction"),
+    ("home.role", "角色", "Role"),
+    ("home.divisions", "行政区划数", "Divisions"),
+    ("home.departments", "部门数", "Departments"),
+    ("home.users", "用户数", "Users"),
+    ("divisions.title", "行政区划", "Administrative divisions"),
+    ("divisions.code", "代码", "Code"),
+    ("divisions.name", "名称", "Name"),
+    ("divisions.level", "层级", "Level"),
+    ("divisions.children", "下级", "Children"),
+    ("divisions.up", "上一级", "Up one level"),
+    ("level.county", "区县", "County"),
+    ("level.township", "乡镇街道", "Township"),
+    ("level.village", "村社区", "Village / community"),
+    ("departments.title", "部门与机构", "Departments and agencies"),
+    ("departments.code", "编码", "Code"),
+    ("departments.name", "名称", "Name"),
+    ("departments.division", "所在区划", "Division"),
+    ("departments.command", "指挥中心", "Command centre"),
+    ("users.title", "用户", "Users"),
+    ("users.username", "用户名", "Username"),
+    ("users.name", "姓名", "Name"),
+    ("users.role", "角色", "Role"),
+    ("users.jurisdiction", "辖区", "Jurisdiction"),
+    ("users.phone", "手机", "Phone"),
+    ("audit.title", "审计日志", "Audit log"),
+    ("audit.seq", "序号", "No."),
+    ("audit.at", "时间", "Time"),
+    ("audit.actor", "操作人", "Actor"),
+    ("audit.action", "操作", "Action"),
+    ("audit.target", "对象", "Target"),
+    ("audit.ip", "来源地址", "From"),
+    ("audit.outcome", "结果", "Outcome"),
+    ("audit.chain_ok", "哈希链校验通过", "Hash chain verified"),
+    ("audit.chain_broken", "哈希链已被篡改", "Hash chain broken"),
+    ("common.none", "无", "None"),
+    ("common.yes", "是", "Yes"),
+    ("common.no", "否", "No"),
+    ("common.prev", "上一页", "Previous"),
+    ("common.next", "下一页", "Next"),
+    ("common.total", "共", "Total"),
+    ("error.forbidden", "无权访问此页面", "You may not open this page"),
+];
+
+/// Translator for one locale; templates call `t.get("key")`.
+#[derive(Debug, Clone, Copy)]
+pub struct Tr(pub Locale);
+
+impl Tr {
+    /// The message for `key`; the key itself if missing (visible, never a panic).
+    pub fn get(&self, key: &str) -> &'static str {
+        match MESSAGES.iter().find(|m| m.0 == key) {
+            Some((_, zh, en)) => match self.0 {
+                Locale::ZhCn => zh,
+                Locale::En => en,
+            },
+            None => {
+                tracing::warn!(key, "missing UI message");
+                "?"
+            }
+        }
+    }
+
+    /// The BCP 47 tag for `<html lang>`.
+    pub fn lang(&self) -> &'static str {
+        self.0.as_str()
+    }
+
+    /// The other language, for the switch link.
+    pub fn other(&self) -> &'static str {
+        match self.0 {
+            Locale::ZhCn => "en",
+            Locale::En => "zh-CN",
+        }
+    }
+}
+
+/// Pick a locale from an `Accept-Language` header; Chinese unless English is preferred.
+pub fn from_accept_language(h: Option<&str>) -> Locale {
+    let Some(h) = h else { return Locale::ZhCn };
+    for part in h.split(',') {
+        let tag = part.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if tag.starts_with("zh") {
+            return Locale::ZhCn;
+        }
+        if tag.starts_with("en") {
+            return Locale::En;
+        }
+    }
+    Locale::ZhCn
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_in_both_languages_and_unique() {
+        let mut keys = std::collections::HashSet::new();
+        for (k, zh, en) in MESSAGES {
+            assert!(keys.insert(*k), "duplicate key {k}");
+            assert!(!zh.is_empty() && !en.is_empty(), "{k}");
+        }
+        assert_eq!(Tr(Locale::En).get("nav.home"), "Home");
+        assert_eq!(Tr(Locale::ZhCn).get("nav.home"), "首页");
+    }
+
+    #[test]
+    fn accept_language() {
+        assert_eq!(from_accept_language(None), Locale::ZhCn);
+        assert_eq!(from_accept_language(Some("en-US,en;q=0.9")), Locale::En);
+        assert_eq!(from_accept_language(Some("zh-CN,zh;q=0.9,en;q=0.8")), Locale::ZhCn);
+        assert_eq!(from_accept_language(Some("fr")), Locale::ZhCn);
+    }
+}

@@ -1,0 +1,197 @@
+//! Zhili's HTTP server (服务端): the axum router, its middleware, and `serve`.
+//!
+//! The server keeps no state of its own beyond metrics: sessions, rate-limit counters and
+//! all data live in the store, so any number of server processes can share one PostgreSQL
+//! database behind a load balancer.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod i18n;
+pub mod metrics;
+pub mod openapi;
+pub mod pages;
+pub mod views;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+use zhili_core::store::Store;
+use zhili_core::ErrorCode;
+
+use crate::error::AppError;
+
+/// Server settings (the `[server]` section of the configuration).
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Hours a login session lasts.
+    pub session_ttl_hours: u32,
+    /// Always mark cookies `Secure` (set when serving over TLS directly).
+    pub secure_cookies: bool,
+    /// Trust `X-Forwarded-For` / `X-Forwarded-Proto` (only behind your own proxy).
+    pub trust_forwarded_headers: bool,
+    /// Largest request body accepted, in bytes.
+    pub body_limit_bytes: usize,
+    /// Longest a request may run, in seconds.
+    pub request_timeout_secs: u64,
+    /// Failed logins per account per minute before 429.
+    pub login_failures_per_account: i64,
+    /// Failed logins per client address per minute before 429.
+    pub login_failures_per_address: i64,
+    /// Seconds to let in-flight requests finish on shutdown.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:8080".parse().expect("valid address"),
+            session_ttl_hours: 12,
+            secure_cookies: false,
+            trust_forwarded_headers: false,
+            body_limit_bytes: 1024 * 1024,
+            request_timeout_secs: 30,
+            login_failures_per_account: 10,
+            login_failures_per_address: 50,
+            shutdown_grace_secs: 30,
+        }
+    }
+}
+
+/// Shared state of the handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// Settings.
+    pub config: Arc<ServerConfig>,
+    /// Metrics of this process.
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+impl AppState {
+    /// State over a store with settings.
+    pub fn new(store: Arc<dyn Store>, config: ServerConfig) -> AppState {
+        AppState { store, config: Arc::new(config), metrics: Arc::new(metrics::Metrics::default()) }
+    }
+}
+
+async fn route_not_found() -> AppError {
+    AppError::new(ErrorCode::RouteNotFound)
+}
+
+async fn method_not_allowed() -> AppError {
+    AppError::new(ErrorCode::MethodNotAllowed)
+}
+
+/// Bound every request's running time; a slow one gets our 503 `timeout`.
+async fn timeout(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let limit = Duration::from_secs(state.config.request_timeout_secs);
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => AppError::new(ErrorCode::Timeout).into_response(),
+    }
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("handler panicked");
+    AppError::new(ErrorCode::Internal).into_response()
+}
+
+/// Baseline security headers on every response.
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut r = next.run(req).await;
+    let h = r.headers_mut();
+    h.insert("x-content-type-options", "nosniff".parse().expect("static"));
+    h.insert("x-frame-options", "DENY".parse().expect("static"));
+    h.insert("referrer-policy", "same-origin".parse().expect("static"));
+    r
+}
+
+/// The whole application router.
+pub fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/api/openapi.json", get(openapi::serve))
+        .route("/api/auth/login", post(auth::login))
+        .route("/api/auth/logout", post(auth::logout))
+        .route("/api/me", get(api::me))
+        .route("/api/me/locale", put(api::set_my_locale))
+        .route("/api/divisions", get(api::list_divisions))
+        .route("/api/divisions/{code}", get(api::get_division))
+        .route("/api/departments", get(api::list_departments).post(api::create_department))
+        .route("/api/departments/{id}", get(api::get_department))
+        .route("/api/users", get(api::list_users).post(api::create_user))
+        .route("/api/users/{id}", get(api::get_user))
+        .route("/api/users/{id}/personal", get(api::get_user_personal))
+        .route("/api/users/{id}/password", put(api::set_user_password))
+        .route("/api/audit", get(api::list_audit))
+        .route("/api/audit/verify", get(api::verify_audit))
+        .route("/healthz", get(api::healthz))
+        .route("/metrics", get(api::metrics));
+    api.merge(pages::routes())
+        .fallback(route_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
+        .layer(middleware::from_fn_with_state(state.clone(), timeout))
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(middleware::from_fn(security_headers))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serve until `shutdown` resolves, then finish in-flight requests (bounded by the grace
+/// period) and return.
+pub async fn serve(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let grace = Duration::from_secs(state.config.shutdown_grace_secs);
+    let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown.await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        let _ = tx.send(());
+    });
+    let server = tokio::spawn(async move { server.await });
+    // Once shutdown starts, give in-flight requests at most `grace` to finish.
+    let _ = rx.await;
+    match tokio::time::timeout(grace, server).await {
+        Ok(r) => r.map_err(std::io::Error::other)?,
+        Err(_) => {
+            tracing::warn!("shutdown grace period over; dropping remaining connections");
+            Ok(())
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

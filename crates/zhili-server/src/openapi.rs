@@ -1,0 +1,41 @@
+//! The OpenAPI 3.1 description (接口文档) of every JSON endpoint, served at
+//! `GET /api/openapi.json`.
+
+use axum::Json;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::{api, auth, error, views};
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let c = doc.components.get_or_insert_with(Default::default);
+        c.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        c.add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(auth::SESSION_COOKIE))));
+    }
+}
+
+/// The API document.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Zhili 治理 API", description = "Digital social governance platform. Errors: `{\"error\":{\"code\",\"message\",\"field\"}}`."),
+    paths(
+        auth::login, auth::logout, api::me, api::set_my_locale,
+        api::list_divisions, api::get_division,
+        api::list_departments, api::get_department, api::create_department,
+        api::list_users, api::get_user, api::get_user_personal, api::create_user, api::set_user_password,
+        api::list_audit, api::verify_audit, api::healthz, api::metrics, serve,
+    ),
+    components(schemas(error::ErrorBody, error::ErrorDetail, views::Paged<views::UserView>)),
+    modifiers(&Security),
+    security(("bearer" = []), ("session" = [])),
+)]
+pub struct ApiDoc;
+
+/// This document.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "ops", responses((status = 200, description = "OpenAPI 3.1 document", body = Object)))]
+pub async fn serve() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,470 @@
+//! The web shell (网页外壳): server-rendered pages in zh-CN (default) or English, a login
+//! page, the navigation frame, and embedded assets. Forms carry CSRF tokens.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+use zhili_core::codes::DivisionCode;
+use zhili_core::model::{Locale, User};
+use zhili_core::policy::{authorize, Action, Role};
+use zhili_core::store::{Page, UserFilter};
+use zhili_core::{password, ErrorCode};
+
+use crate::auth::{self, Caller, LOCALE_COOKIE, LOGIN_CSRF_COOKIE};
+use crate::error::{AppError, AppResult};
+use crate::extract::{ApiQuery, ClientIp, FormBody};
+use crate::i18n::Tr;
+use crate::AppState;
+
+/// The page routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_page).post(login_submit))
+        .route("/logout", post(logout_submit))
+        .route("/locale", post(locale_submit))
+        .route("/divisions", get(divisions_page))
+        .route("/departments", get(departments_page))
+        .route("/users", get(users_page))
+        .route("/audit", get(audit_page))
+        .route("/assets/{file}", get(asset))
+}
+
+/// One entry of the navigation.
+pub struct NavItem {
+    href: &'static str,
+    label: &'static str,
+    active: bool,
+}
+
+/// What every page's frame needs.
+pub struct Layout {
+    t: Tr,
+    title: &'static str,
+    user: Option<(String, &'static str)>,
+    csrf: String,
+    nav: Vec<NavItem>,
+    path: String,
+}
+
+impl Layout {
+    fn new(caller: &Caller, title_key: &str, path: &str) -> Layout {
+        let t = Tr(caller.locale);
+        let p = &caller.principal;
+        let mut nav = Vec::new();
+        let mut add = |href: &'static str, key: &str, allowed: bool| {
+            if allowed {
+                nav.push(NavItem { href, label: t.get(key), active: href == path });
+            }
+        };
+        let may = |a| authorize(p, a, None).is_ok();
+        add("/", "nav.home", caller.user.is_some());
+        add("/divisions", "nav.divisions", may(Action::ReadDivisions));
+        add("/departments", "nav.departments", may(Action::ReadDepartments));
+        add("/users", "nav.users", may(Action::ReadUsers));
+        add("/audit", "nav.audit", may(Action::ReadAudit));
+        Layout {
+            t,
+            title: t.get(title_key),
+            user: caller.user.as_ref().map(|u| (u.display_name.clone(), role_label(u.role, caller.locale))),
+            csrf: caller.session.as_ref().map(|s| s.csrf_token.clone()).unwrap_or_default(),
+            nav,
+            path: path.into(),
+        }
+    }
+}
+
+fn role_label(r: Role, l: Locale) -> &'static str {
+    match l {
+        Locale::ZhCn => r.label_zh(),
+        Locale::En => r.label_en(),
+    }
+}
+
+fn html(t: impl Template) -> AppResult<Response> {
+    html_status(StatusCode::OK, t)
+}
+
+fn html_status(status: StatusCode, t: impl Template) -> AppResult<Response> {
+    let mut r = (status, Html(t.render()?)).into_response();
+    r.headers_mut().insert(
+        "content-security-policy",
+        HeaderValue::from_static("default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+    );
+    Ok(r)
+}
+
+fn redirect(to: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    r.headers_mut().insert(LOCATION, HeaderValue::from_str(to).unwrap_or(HeaderValue::from_static("/")));
+    r
+}
+
+/// Only same-site relative paths may be redirect targets.
+fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && n.len() < 512 => n,
+        _ => "/",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    l: Layout,
+    status: u16,
+    message: String,
+}
+
+/// Log in first (redirect), or show why not.
+fn require(caller: &Caller, action: Action, path: &str) -> Result<(), Response> {
+    match authorize(&caller.principal, action, None) {
+        Ok(()) => Ok(()),
+        Err(_) if caller.user.is_none() => Err(redirect(&format!("/login?next={}", urlencode(path)))),
+        Err(_) => Err(error_page(caller, StatusCode::FORBIDDEN, Tr(caller.locale).get("error.forbidden").into())),
+    }
+}
+
+fn error_page(caller: &Caller, status: StatusCode, message: String) -> Response {
+    let page = ErrorPage { l: Layout::new(caller, "app.short", ""), status: status.as_u16(), message };
+    html_status(status, page).unwrap_or_else(IntoResponse::into_response)
+}
+
+fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)]).map(|v| v[1..].to_string()).unwrap_or_default()
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    l: Layout,
+    jurisdiction: String,
+    divisions: i64,
+    departments: usize,
+    users: Option<i64>,
+}
+
+async fn home(State(state): State<AppState>, caller: Caller) -> AppResult<Response> {
+    if let Err(r) = require(&caller, Action::ReadOwnProfile, "/") {
+        return Ok(r);
+    }
+    let j = caller.principal.jurisdiction.clone().ok_or_else(|| AppError::new(ErrorCode::Unauthenticated))?;
+    let jd = state.store.division(&j).await?;
+    let departments = state
+        .store
+        .departments(None, Page { offset: 0, limit: 10_000 })
+        .await?
+        .iter()
+        .filter(|d| caller.principal.concerns(&d.division))
+        .count();
+    let users = if authorize(&caller.principal, Action::ReadUsers, None).is_ok() {
+        Some(state.store.count_users(&UserFilter { within: Some(j.clone()), ..Default::default() }).await?)
+    } else {
+        None
+    };
+    html(HomePage {
+        l: Layout::new(&caller, "home.title", "/"),
+        jurisdiction: format!("{} ({})", jd.name, jd.code),
+        divisions: state.store.count_divisions(Some(&j)).await?,
+        departments,
+        users,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    l: Layout,
+    csrf: String,
+    next: String,
+    error: Option<&'static str>,
+    username: String,
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+fn login_form(caller: &Caller, next: &str, error: Option<&'static str>, username: String, status: StatusCode) -> AppResult<Response> {
+    let csrf = password::random_token();
+    let page = LoginPage { l: Layout::new(caller, "login.title", "/login"), csrf: csrf.clone(), next: next.into(), error, username };
+    let mut r = html_status(status, page)?;
+    let cookie = format!("{LOGIN_CSRF_COOKIE}={csrf}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600");
+    r.headers_mut().append(SET_COOKIE, HeaderValue::from_str(&cookie).expect("ASCII"));
+    Ok(r)
+}
+
+async fn login_page(caller: Caller, ApiQuery(q): ApiQuery<NextQuery>) -> AppResult<Response> {
+    let next = safe_next(q.next.as_deref()).to_string();
+    if caller.user.is_some() {
+        return Ok(redirect(&next));
+    }
+    login_form(&caller, &next, None, String::new(), StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    csrf: String,
+    next: Option<String>,
+}
+
+async fn login_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    ClientIp(ip): ClientIp,
+    FormBody(f): FormBody<LoginForm>,
+) -> AppResult<Response> {
+    let next = safe_next(f.next.as_deref()).to_string();
+    let t = Tr(caller.locale);
+    // Double-submit check: the form's token must equal the cookie set with the form.
+    let cookie = auth::cookie(&headers, LOGIN_CSRF_COOKIE);
+    if cookie.is_none() || cookie != Some(f.csrf.as_str()) {
+        return login_form(&caller, &next, Some(t.get("login.expired")), f.username, StatusCode::FORBIDDEN);
+    }
+    match auth::authenticate(&state, &f.username, &f.password, &ip).await {
+        Ok(l) => {
+            let mut r = redirect(&next);
+            let max_age = (l.session.expires_at - l.session.created_at).num_seconds();
+            r.headers_mut().insert(SET_COOKIE, auth::session_cookie(Some(&l.token), max_age, auth::secure_cookies(&state, &headers)));
+            Ok(r)
+        }
+        Err(e) if e.code == ErrorCode::BadCredentials => {
+            login_form(&caller, &next, Some(t.get("login.failed")), f.username, StatusCode::UNAUTHORIZED)
+        }
+        Err(e) if e.code == ErrorCode::TooManyRequests => {
+            login_form(&caller, &next, Some(t.get("login.throttled")), f.username, StatusCode::TOO_MANY_REQUESTS)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+fn check_form_csrf(caller: &Caller, token: &str) -> AppResult<()> {
+    match &caller.session {
+        Some(s) if !token.is_empty() && s.csrf_token == token => Ok(()),
+        _ => Err(AppError::new(ErrorCode::CsrfFailed)),
+    }
+}
+
+async fn logout_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    FormBody(f): FormBody<CsrfForm>,
+) -> AppResult<Response> {
+    if let Some(s) = &caller.session {
+        check_form_csrf(&caller, &f.csrf)?;
+        state.store.delete_session(&caller.actor(), &s.token_hash).await?;
+    }
+    let mut r = redirect("/login");
+    r.headers_mut().insert(SET_COOKIE, auth::session_cookie(None, 0, auth::secure_cookies(&state, &headers)));
+    Ok(r)
+}
+
+#[derive(Deserialize)]
+struct LocaleForm {
+    locale: String,
+    csrf: Option<String>,
+    next: Option<String>,
+}
+
+async fn locale_submit(State(state): State<AppState>, caller: Caller, FormBody(f): FormBody<LocaleForm>) -> AppResult<Response> {
+    let locale = Locale::from_tag(&f.locale).ok_or_else(|| AppError::field("locale", "locale must be zh-CN or en"))?;
+    if let Some(u) = &caller.user {
+        check_form_csrf(&caller, f.csrf.as_deref().unwrap_or(""))?;
+        state.store.set_locale(&caller.actor(), u.id, locale).await?;
+    }
+    let mut r = redirect(safe_next(f.next.as_deref()));
+    let cookie = format!("{LOCALE_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000", locale.as_str());
+    r.headers_mut().insert(SET_COOKIE, HeaderValue::from_str(&cookie).expect("ASCII"));
+    Ok(r)
+}
+
+/// A division row on the divisions page.
+struct DivisionRow {
+    code: String,
+    name: String,
+    level: &'static str,
+    has_children: bool,
+}
+
+#[derive(Template)]
+#[template(path = "divisions.html")]
+struct DivisionsPage {
+    l: Layout,
+    current: Option<(String, String)>,
+    up: Option<String>,
+    rows: Vec<DivisionRow>,
+}
+
+async fn divisions_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<crate::api::DivisionQuery>,
+) -> AppResult<Response> {
+    if let Err(r) = require(&caller, Action::ReadDivisions, "/divisions") {
+        return Ok(r);
+    }
+    let t = Tr(caller.locale);
+    let parent = match q.parent.as_deref() {
+        Some(p) => Some(DivisionCode::parse(p).map_err(|e| AppError::msg(ErrorCode::InvalidQuery, e.to_string()).at("parent"))?),
+        None => caller.principal.jurisdiction.clone(),
+    };
+    let (current, up) = match &parent {
+        Some(p) => {
+            let d = state.store.division(p).await?;
+            (Some((d.code.to_string(), d.name.clone())), d.parent().map(|c| c.to_string()))
+        }
+        None => (None, None),
+    };
+    let children = state.store.child_divisions(parent.as_ref()).await?;
+    let rows = children
+        .iter()
+        .map(|d| DivisionRow {
+            code: d.code.to_string(),
+            name: d.name.clone(),
+            level: t.get(&format!("level.{}", d.level().as_str())),
+            has_children: d.level() != zhili_core::DivisionLevel::Village,
+        })
+        .collect();
+    html(DivisionsPage { l: Layout::new(&caller, "divisions.title", "/divisions"), current, up, rows })
+}
+
+#[derive(Template)]
+#[template(path = "departments.html")]
+struct DepartmentsPage {
+    l: Layout,
+    rows: Vec<zhili_core::model::Department>,
+}
+
+async fn departments_page(State(state): State<AppState>, caller: Caller) -> AppResult<Response> {
+    if let Err(r) = require(&caller, Action::ReadDepartments, "/departments") {
+        return Ok(r);
+    }
+    let rows = state
+        .store
+        .departments(None, Page { offset: 0, limit: 10_000 })
+        .await?
+        .into_iter()
+        .filter(|d| caller.principal.concerns(&d.division))
+        .collect();
+    html(DepartmentsPage { l: Layout::new(&caller, "departments.title", "/departments"), rows })
+}
+
+/// A user row on the users page (phone masked).
+struct UserRow {
+    username: String,
+    name: String,
+    role: &'static str,
+    jurisdiction: String,
+    phone: String,
+}
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct UsersPage {
+    l: Layout,
+    rows: Vec<UserRow>,
+    total: i64,
+    prev: Option<i64>,
+    next: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct OffsetQuery {
+    offset: Option<i64>,
+}
+
+const PAGE_SIZE: i64 = 50;
+
+fn user_row(u: &User, l: Locale) -> UserRow {
+    UserRow {
+        username: u.username.clone(),
+        name: u.display_name.clone(),
+        role: role_label(u.role, l),
+        jurisdiction: u.jurisdiction.to_string(),
+        phone: u.phone.as_deref().map(zhili_core::mask::mask_phone).unwrap_or_default(),
+    }
+}
+
+fn pager(offset: i64, total: i64) -> (Option<i64>, Option<i64>) {
+    let prev = (offset > 0).then(|| (offset - PAGE_SIZE).max(0));
+    let next = (offset + PAGE_SIZE < total).then_some(offset + PAGE_SIZE);
+    (prev, next)
+}
+
+async fn users_page(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<OffsetQuery>) -> AppResult<Response> {
+    if let Err(r) = require(&caller, Action::ReadUsers, "/users") {
+        return Ok(r);
+    }
+    let offset = q.offset.unwrap_or(0).max(0);
+    let filter = UserFilter { within: caller.principal.jurisdiction.clone(), ..Default::default() };
+    let users = state.store.users(&filter, Page { offset, limit: PAGE_SIZE }).await?;
+    let total = state.store.count_users(&filter).await?;
+    state
+        .store
+        .audit(&zhili_core::audit::AuditEvent::success(&caller.actor(), "user.list", "users").with_detail(
+            serde_json::json!({"within": filter.within, "returned": users.len(), "page": "/users"}),
+        ))
+        .await?;
+    let (prev, next) = pager(offset, total);
+    html(UsersPage {
+        l: Layout::new(&caller, "users.title", "/users"),
+        rows: users.iter().map(|u| user_row(u, caller.locale)).collect(),
+        total,
+        prev,
+        next,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    l: Layout,
+    rows: Vec<zhili_core::audit::AuditRecord>,
+    prev: Option<i64>,
+    next: Option<i64>,
+    total: i64,
+}
+
+async fn audit_page(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<OffsetQuery>) -> AppResult<Response> {
+    if let Err(r) = require(&caller, Action::ReadAudit, "/audit") {
+        return Ok(r);
+    }
+    let offset = q.offset.unwrap_or(0).max(0);
+    let rows = state.store.recent_audit(Page { offset, limit: PAGE_SIZE }).await?;
+    let total = state.store.audit_head().await?.map(|h| h.0).unwrap_or(0);
+    let (prev, next) = pager(offset, total);
+    html(AuditPage { l: Layout::new(&caller, "audit.title", "/audit"), rows, prev, next, total })
+}
+
+/// Files embedded in the binary: no CDN, nothing fetched at run time.
+const ASSETS: &[(&str, &str, &str)] = &[
+    ("app.css", "text/css; charset=utf-8", include_str!("../assets/app.css")),
+    ("app.js", "text/javascript; charset=utf-8", include_str!("../assets/app.js")),
+];
+
+async fn asset(Path(file): Path<String>) -> Response {
+    match ASSETS.iter().find(|a| a.0 == file) {
+        Some((_, ty, body)) => {
+            let mut r = (*body).into_response();
+            r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(ty));
+            r.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+            r
+        }
+        None => AppError::new(ErrorCode::NotFound).into_response(),
+    }
+}
