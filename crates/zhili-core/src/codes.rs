@@ -37,7 +37,9 @@ pub enum CodeError {
     #[error("township number {0} is outside 001–599 (GB/T 10114: 001–099 street office, 100–199 town, 200–399 township, 400–599 other)")]
     TownshipRange(String),
     /// A village number outside the statistical ranges (001–399).
-    #[error("village/community number {0} is outside 001–399 (001–199 residents' committee, 200–399 villagers' committee)")]
+    #[error(
+        "village/community number {0} is outside 001–399 (001–199 residents' committee, 200–399 villagers' committee)"
+    )]
     VillageRange(String),
     /// A code that should be a child of a parent is not.
     #[error("code {child} is not inside {parent}")]
@@ -244,20 +246,11 @@ mod tests {
     #[test]
     fn errors_name_the_part() {
         assert_eq!(DivisionCode::parse("37030"), Err(CodeError::Length(5)));
-        assert_eq!(
-            DivisionCode::parse("37a304"),
-            Err(CodeError::NotDigit { position: 3, found: 'a' })
-        );
+        assert_eq!(DivisionCode::parse("37a304"), Err(CodeError::NotDigit { position: 3, found: 'a' }));
         assert!(matches!(DivisionCode::parse("000304"), Err(CodeError::ZeroPart { part: "province", .. })));
         assert!(matches!(DivisionCode::parse("370300"), Err(CodeError::ZeroPart { part: "county", .. })));
-        assert_eq!(
-            DivisionCode::parse("370304600"),
-            Err(CodeError::TownshipRange("600".into()))
-        );
-        assert_eq!(
-            DivisionCode::parse("370304001000"),
-            Err(CodeError::VillageRange("000".into()))
-        );
+        assert_eq!(DivisionCode::parse("370304600"), Err(CodeError::TownshipRange("600".into())));
+        assert_eq!(DivisionCode::parse("370304001000"), Err(CodeError::VillageRange("000".into())));
         assert_eq!(DivisionCode::parse("３70304").unwrap_err(), CodeError::NotDigit { position: 1, found: '３' });
     }
 

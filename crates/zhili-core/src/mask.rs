@@ -91,10 +91,7 @@ mod tests {
         // 11010519491231002X is the standard's published example.
         assert_eq!(validate_id_number("11010519491231002X"), Ok(()));
         assert_eq!(validate_id_number("11010519491231002x"), Ok(()));
-        assert!(matches!(
-            validate_id_number("110105194912310021"),
-            Err(IdNumberError::Check { expected: 'X', .. })
-        ));
+        assert!(matches!(validate_id_number("110105194912310021"), Err(IdNumberError::Check { expected: 'X', .. })));
         assert!(matches!(validate_id_number("110105194913310021"), Err(IdNumberError::BirthDate(_))));
         assert_eq!(validate_id_number("1101"), Err(IdNumberError::Length(4)));
     }

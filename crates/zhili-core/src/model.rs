@@ -169,10 +169,8 @@ pub fn validate_username(s: &str) -> Result<(), String> {
     if !(3..=64).contains(&n) {
         return Err(format!("username must have 3–64 characters, got {n}"));
     }
-    if let Some((i, c)) = s
-        .chars()
-        .enumerate()
-        .find(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+    if let Some((i, c)) =
+        s.chars().enumerate().find(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
     {
         return Err(format!("username character {} ({c:?}) is not a letter, digit, _, - or .", i + 1));
     }

@@ -27,14 +27,8 @@ pub enum Role {
 
 impl Role {
     /// Every role, for tables and tests.
-    pub const ALL: [Role; 6] = [
-        Role::Admin,
-        Role::Leader,
-        Role::Operator,
-        Role::DepartmentStaff,
-        Role::GridWorker,
-        Role::Public,
-    ];
+    pub const ALL: [Role; 6] =
+        [Role::Admin, Role::Leader, Role::Operator, Role::DepartmentStaff, Role::GridWorker, Role::Public];
 
     /// Stable name, as stored and sent.
     pub fn as_str(self) -> &'static str {

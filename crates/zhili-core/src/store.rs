@@ -173,10 +173,7 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// Verify the whole audit chain of a store, calling `progress` with rows checked so far.
-pub async fn verify_audit_chain(
-    store: &dyn Store,
-    mut progress: impl FnMut(i64),
-) -> Result<i64, AuditVerifyError> {
+pub async fn verify_audit_chain(store: &dyn Store, mut progress: impl FnMut(i64)) -> Result<i64, AuditVerifyError> {
     let mut v = crate::audit::ChainVerifier::default();
     let mut after = 0;
     loop {

@@ -57,7 +57,9 @@ fn query_code(field: &str, s: &str) -> AppResult<DivisionCode> {
     responses((status = 200, description = "healthy", body = Object), (status = 503, body = ErrorBody)))]
 pub async fn healthz(State(state): State<AppState>) -> AppResult<Json<serde_json::Value>> {
     state.store.ping().await?;
-    Ok(Json(serde_json::json!({"status": "ok", "database": state.store.backend(), "version": env!("CARGO_PKG_VERSION")})))
+    Ok(Json(
+        serde_json::json!({"status": "ok", "database": state.store.backend(), "version": env!("CARGO_PKG_VERSION")}),
+    ))
 }
 
 /// Prometheus metrics, text format.
@@ -171,14 +173,18 @@ pub async fn create_department(
     validate_department_code(&b.code).map_err(|m| AppError::field("code", m))?;
     validate_name("name", &b.name).map_err(|m| AppError::field("name", m))?;
     let division = parse_code("division", &b.division)?;
-    authorize(&caller.principal, Action::ManageDepartments, Some(&division)).map_err(|_| {
-        AppError::msg(ErrorCode::Forbidden, "division is outside your jurisdiction").at("division")
-    })?;
+    authorize(&caller.principal, Action::ManageDepartments, Some(&division))
+        .map_err(|_| AppError::msg(ErrorCode::Forbidden, "division is outside your jurisdiction").at("division"))?;
     let d = state
         .store
         .create_department(
             &caller.actor(),
-            &NewDepartment { code: b.code, name: b.name.trim().into(), division, is_command_centre: b.is_command_centre },
+            &NewDepartment {
+                code: b.code,
+                name: b.name.trim().into(),
+                division,
+                is_command_centre: b.is_command_centre,
+            },
         )
         .await?;
     Ok((StatusCode::CREATED, Json(DepartmentView::from(&d))))
@@ -226,9 +232,10 @@ pub async fn list_users(
     };
     let role = match &q.role {
         None => None,
-        Some(r) => Some(Role::from_name(r).ok_or_else(|| {
-            AppError::msg(ErrorCode::InvalidQuery, format!("unknown role {r:?}")).at("role")
-        })?),
+        Some(r) => Some(
+            Role::from_name(r)
+                .ok_or_else(|| AppError::msg(ErrorCode::InvalidQuery, format!("unknown role {r:?}")).at("role"))?,
+        ),
     };
     let filter = UserFilter { within, role, department_id: q.department_id };
     let users = state.store.users(&filter, page).await?;
@@ -240,10 +247,20 @@ pub async fn list_users(
             "returned": users.len(),
         })))
         .await?;
-    Ok(Json(Paged { items: users.iter().map(|u| UserView::of(u, false)).collect(), total, offset: page.offset, limit: page.limit }))
+    Ok(Json(Paged {
+        items: users.iter().map(|u| UserView::of(u, false)).collect(),
+        total,
+        offset: page.offset,
+        limit: page.limit,
+    }))
 }
 
-async fn visible_user(state: &AppState, caller: &Caller, id: i64, action: Action) -> AppResult<zhili_core::model::User> {
+async fn visible_user(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    action: Action,
+) -> AppResult<zhili_core::model::User> {
     authorize(&caller.principal, action, None)?;
     let u = state.store.user(id).await?;
     authorize(&caller.principal, action, Some(&u.jurisdiction))?;
@@ -295,9 +312,9 @@ pub struct CreateUser {
 pub fn validate_new_user(b: &CreateUser) -> AppResult<(Role, DivisionCode)> {
     validate_username(&b.username).map_err(|m| AppError::field("username", m))?;
     validate_name("display_name", &b.display_name).map_err(|m| AppError::field("display_name", m))?;
-    let role = Role::from_name(&b.role)
-        .filter(|r| *r != Role::Public)
-        .ok_or_else(|| AppError::field("role", "role must be admin, leader, operator, department_staff or grid_worker"))?;
+    let role = Role::from_name(&b.role).filter(|r| *r != Role::Public).ok_or_else(|| {
+        AppError::field("role", "role must be admin, leader, operator, department_staff or grid_worker")
+    })?;
     let jurisdiction = parse_code("jurisdiction", &b.jurisdiction)?;
     if let Some(p) = &b.phone {
         validate_phone(p).map_err(|m| AppError::field("phone", m))?;
@@ -317,9 +334,8 @@ pub async fn create_user(
 ) -> AppResult<(StatusCode, Json<UserView>)> {
     authorize(&caller.principal, Action::ManageUsers, None)?;
     let (role, jurisdiction) = validate_new_user(&b)?;
-    authorize(&caller.principal, Action::ManageUsers, Some(&jurisdiction)).map_err(|_| {
-        AppError::msg(ErrorCode::Forbidden, "jurisdiction is outside your own").at("jurisdiction")
-    })?;
+    authorize(&caller.principal, Action::ManageUsers, Some(&jurisdiction))
+        .map_err(|_| AppError::msg(ErrorCode::Forbidden, "jurisdiction is outside your own").at("jurisdiction"))?;
     if let Some(id) = b.department_id {
         let d = state.store.department(id).await.map_err(|_| AppError::field("department_id", "no such department"))?;
         if !caller.principal.concerns(&d.division) {
@@ -327,7 +343,9 @@ pub async fn create_user(
         }
     }
     let pw = b.password.clone();
-    let hash = tokio::task::spawn_blocking(move || password::hash(&pw)).await.map_err(|_| AppError::new(ErrorCode::Internal))?;
+    let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
+        .await
+        .map_err(|_| AppError::new(ErrorCode::Internal))?;
     let u = state
         .store
         .create_user(
@@ -365,8 +383,9 @@ pub async fn set_user_password(
 ) -> AppResult<StatusCode> {
     visible_user(&state, &caller, id, Action::ManageUsers).await?;
     password::validate(&b.password).map_err(|e| AppError::field("password", e.to_string()))?;
-    let hash =
-        tokio::task::spawn_blocking(move || password::hash(&b.password)).await.map_err(|_| AppError::new(ErrorCode::Internal))?;
+    let hash = tokio::task::spawn_blocking(move || password::hash(&b.password))
+        .await
+        .map_err(|_| AppError::new(ErrorCode::Internal))?;
     state.store.set_password(&caller.actor(), id, &hash).await?;
     Ok(StatusCode::NO_CONTENT)
 }

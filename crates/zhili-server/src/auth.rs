@@ -192,7 +192,8 @@ pub async fn authenticate(state: &AppState, username: &str, password: &str, ip: 
     let ok = tokio::task::spawn_blocking(move || password::verify(&pw, &phc))
         .await
         .map_err(|_| AppError::new(ErrorCode::Internal))?;
-    let actor = Actor { user_id: None, name: username.chars().take(64).collect(), role: "public".into(), ip: Some(ip.into()) };
+    let actor =
+        Actor { user_id: None, name: username.chars().take(64).collect(), role: "public".into(), ip: Some(ip.into()) };
     match creds {
         Some((user, _)) if ok && user.active => {
             let token = password::random_token();

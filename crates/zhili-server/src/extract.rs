@@ -93,7 +93,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let q = parts.uri.query().unwrap_or("");
-        serde_urlencoded::from_str::<T>(q).map(ApiQuery).map_err(|e| AppError::msg(ErrorCode::InvalidQuery, e.to_string()))
+        serde_urlencoded::from_str::<T>(q)
+            .map(ApiQuery)
+            .map_err(|e| AppError::msg(ErrorCode::InvalidQuery, e.to_string()))
     }
 }
 

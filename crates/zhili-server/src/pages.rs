@@ -121,12 +121,12 @@ struct ErrorPage {
     message: String,
 }
 
-/// Log in first (redirect), or show why not.
-fn require(caller: &Caller, action: Action, path: &str) -> Result<(), Response> {
+/// `None` if the caller may open the page; else the answer: log in first, or why not.
+fn denied(caller: &Caller, action: Action, path: &str) -> Option<Response> {
     match authorize(&caller.principal, action, None) {
-        Ok(()) => Ok(()),
-        Err(_) if caller.user.is_none() => Err(redirect(&format!("/login?next={}", urlencode(path)))),
-        Err(_) => Err(error_page(caller, StatusCode::FORBIDDEN, Tr(caller.locale).get("error.forbidden").into())),
+        Ok(()) => None,
+        Err(_) if caller.user.is_none() => Some(redirect(&format!("/login?next={}", urlencode(path)))),
+        Err(_) => Some(error_page(caller, StatusCode::FORBIDDEN, Tr(caller.locale).get("error.forbidden").into())),
     }
 }
 
@@ -150,7 +150,7 @@ struct HomePage {
 }
 
 async fn home(State(state): State<AppState>, caller: Caller) -> AppResult<Response> {
-    if let Err(r) = require(&caller, Action::ReadOwnProfile, "/") {
+    if let Some(r) = denied(&caller, Action::ReadOwnProfile, "/") {
         return Ok(r);
     }
     let j = caller.principal.jurisdiction.clone().ok_or_else(|| AppError::new(ErrorCode::Unauthenticated))?;
@@ -191,9 +191,21 @@ struct NextQuery {
     next: Option<String>,
 }
 
-fn login_form(caller: &Caller, next: &str, error: Option<&'static str>, username: String, status: StatusCode) -> AppResult<Response> {
+fn login_form(
+    caller: &Caller,
+    next: &str,
+    error: Option<&'static str>,
+    username: String,
+    status: StatusCode,
+) -> AppResult<Response> {
     let csrf = password::random_token();
-    let page = LoginPage { l: Layout::new(caller, "login.title", "/login"), csrf: csrf.clone(), next: next.into(), error, username };
+    let page = LoginPage {
+        l: Layout::new(caller, "login.title", "/login"),
+        csrf: csrf.clone(),
+        next: next.into(),
+        error,
+        username,
+    };
     let mut r = html_status(status, page)?;
     let cookie = format!("{LOGIN_CSRF_COOKIE}={csrf}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600");
     r.headers_mut().append(SET_COOKIE, HeaderValue::from_str(&cookie).expect("ASCII"));
@@ -234,7 +246,10 @@ async fn login_submit(
         Ok(l) => {
             let mut r = redirect(&next);
             let max_age = (l.session.expires_at - l.session.created_at).num_seconds();
-            r.headers_mut().insert(SET_COOKIE, auth::session_cookie(Some(&l.token), max_age, auth::secure_cookies(&state, &headers)));
+            r.headers_mut().insert(
+                SET_COOKIE,
+                auth::session_cookie(Some(&l.token), max_age, auth::secure_cookies(&state, &headers)),
+            );
             Ok(r)
         }
         Err(e) if e.code == ErrorCode::BadCredentials => {
@@ -281,7 +296,11 @@ struct LocaleForm {
     next: Option<String>,
 }
 
-async fn locale_submit(State(state): State<AppState>, caller: Caller, FormBody(f): FormBody<LocaleForm>) -> AppResult<Response> {
+async fn locale_submit(
+    State(state): State<AppState>,
+    caller: Caller,
+    FormBody(f): FormBody<LocaleForm>,
+) -> AppResult<Response> {
     let locale = Locale::from_tag(&f.locale).ok_or_else(|| AppError::field("locale", "locale must be zh-CN or en"))?;
     if let Some(u) = &caller.user {
         check_form_csrf(&caller, f.csrf.as_deref().unwrap_or(""))?;
@@ -315,12 +334,14 @@ async fn divisions_page(
     caller: Caller,
     ApiQuery(q): ApiQuery<crate::api::DivisionQuery>,
 ) -> AppResult<Response> {
-    if let Err(r) = require(&caller, Action::ReadDivisions, "/divisions") {
+    if let Some(r) = denied(&caller, Action::ReadDivisions, "/divisions") {
         return Ok(r);
     }
     let t = Tr(caller.locale);
     let parent = match q.parent.as_deref() {
-        Some(p) => Some(DivisionCode::parse(p).map_err(|e| AppError::msg(ErrorCode::InvalidQuery, e.to_string()).at("parent"))?),
+        Some(p) => Some(
+            DivisionCode::parse(p).map_err(|e| AppError::msg(ErrorCode::InvalidQuery, e.to_string()).at("parent"))?,
+        ),
         None => caller.principal.jurisdiction.clone(),
     };
     let (current, up) = match &parent {
@@ -351,7 +372,7 @@ struct DepartmentsPage {
 }
 
 async fn departments_page(State(state): State<AppState>, caller: Caller) -> AppResult<Response> {
-    if let Err(r) = require(&caller, Action::ReadDepartments, "/departments") {
+    if let Some(r) = denied(&caller, Action::ReadDepartments, "/departments") {
         return Ok(r);
     }
     let rows = state
@@ -406,8 +427,12 @@ fn pager(offset: i64, total: i64) -> (Option<i64>, Option<i64>) {
     (prev, next)
 }
 
-async fn users_page(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<OffsetQuery>) -> AppResult<Response> {
-    if let Err(r) = require(&caller, Action::ReadUsers, "/users") {
+async fn users_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<OffsetQuery>,
+) -> AppResult<Response> {
+    if let Some(r) = denied(&caller, Action::ReadUsers, "/users") {
         return Ok(r);
     }
     let offset = q.offset.unwrap_or(0).max(0);
@@ -416,9 +441,10 @@ async fn users_page(State(state): State<AppState>, caller: Caller, ApiQuery(q): 
     let total = state.store.count_users(&filter).await?;
     state
         .store
-        .audit(&zhili_core::audit::AuditEvent::success(&caller.actor(), "user.list", "users").with_detail(
-            serde_json::json!({"within": filter.within, "returned": users.len(), "page": "/users"}),
-        ))
+        .audit(
+            &zhili_core::audit::AuditEvent::success(&caller.actor(), "user.list", "users")
+                .with_detail(serde_json::json!({"within": filter.within, "returned": users.len(), "page": "/users"})),
+        )
         .await?;
     let (prev, next) = pager(offset, total);
     html(UsersPage {
@@ -440,8 +466,12 @@ struct AuditPage {
     total: i64,
 }
 
-async fn audit_page(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<OffsetQuery>) -> AppResult<Response> {
-    if let Err(r) = require(&caller, Action::ReadAudit, "/audit") {
+async fn audit_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<OffsetQuery>,
+) -> AppResult<Response> {
+    if let Some(r) = denied(&caller, Action::ReadAudit, "/audit") {
         return Ok(r);
     }
     let offset = q.offset.unwrap_or(0).max(0);

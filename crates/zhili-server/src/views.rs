@@ -2,9 +2,9 @@
 //! API can stay stable while the model grows.
 
 use serde::Serialize;
+use zhili_core::audit::AuditRecord;
 use zhili_core::mask::mask_phone;
 use zhili_core::model::{Department, Division, User};
-use zhili_core::audit::AuditRecord;
 
 /// A division as the API shows it.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -31,7 +31,11 @@ impl DivisionView {
             name: d.name.clone(),
             level: d.level().as_str(),
             parent: d.parent().map(|p| p.to_string()),
-            boundary: if with_boundary { d.boundary.as_deref().and_then(|b| serde_json::from_str(b).ok()) } else { None },
+            boundary: if with_boundary {
+                d.boundary.as_deref().and_then(|b| serde_json::from_str(b).ok())
+            } else {
+                None
+            },
         }
     }
 }

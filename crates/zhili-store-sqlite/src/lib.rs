@@ -36,9 +36,7 @@ fn err(e: sqlx::Error) -> StoreError {
             let m = d.message();
             let field = if m.contains("users.username") {
                 "username"
-            } else if m.contains("departments.code") {
-                "code"
-            } else if m.contains("divisions.code") {
+            } else if m.contains("departments.code") || m.contains("divisions.code") {
                 "code"
             } else {
                 "value"
@@ -47,7 +45,9 @@ fn err(e: sqlx::Error) -> StoreError {
         }
         sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::MissingReference { field: "reference" },
         sqlx::Error::RowNotFound => StoreError::NotFound,
-        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => StoreError::Unavailable(e.to_string()),
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+            StoreError::Unavailable(e.to_string())
+        }
         sqlx::Error::Database(d) if d.code().as_deref() == Some("5") || d.code().as_deref() == Some("14") => {
             StoreError::Unavailable(e.to_string())
         }
@@ -79,7 +79,11 @@ fn code(s: String) -> StoreResult<DivisionCode> {
 }
 
 fn division_row(r: &SqliteRow) -> StoreResult<Division> {
-    Ok(Division { code: code(r.try_get("code").map_err(err)?)?, name: r.try_get("name").map_err(err)?, boundary: r.try_get("boundary").map_err(err)? })
+    Ok(Division {
+        code: code(r.try_get("code").map_err(err)?)?,
+        name: r.try_get("name").map_err(err)?,
+        boundary: r.try_get("boundary").map_err(err)?,
+    })
 }
 
 fn department_row(r: &SqliteRow) -> StoreResult<Department> {
@@ -92,7 +96,8 @@ fn department_row(r: &SqliteRow) -> StoreResult<Department> {
     })
 }
 
-const USER_COLUMNS: &str = "id, username, display_name, role, jurisdiction, department_id, phone, locale, active, created_at";
+const USER_COLUMNS: &str =
+    "id, username, display_name, role, jurisdiction, department_id, phone, locale, active, created_at";
 
 fn user_row(r: &SqliteRow) -> StoreResult<User> {
     let role: String = r.try_get("role").map_err(err)?;
@@ -170,7 +175,12 @@ async fn exists(tx: &mut SqliteConnection, sql: &str, key: impl AsRef<str>) -> S
 }
 
 async fn department_exists(tx: &mut SqliteConnection, id: i64) -> StoreResult<bool> {
-    Ok(sqlx::query("SELECT 1 FROM departments WHERE id = ?").bind(id).fetch_optional(&mut *tx).await.map_err(err)?.is_some())
+    Ok(sqlx::query("SELECT 1 FROM departments WHERE id = ?")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(err)?
+        .is_some())
 }
 
 fn within_pattern(within: Option<&DivisionCode>) -> String {
@@ -230,7 +240,8 @@ impl Store for SqliteStore {
     }
 
     async fn integrity_check(&self) -> StoreResult<Vec<String>> {
-        let rows: Vec<(String,)> = sqlx::query_as("PRAGMA integrity_check").fetch_all(&self.write).await.map_err(err)?;
+        let rows: Vec<(String,)> =
+            sqlx::query_as("PRAGMA integrity_check").fetch_all(&self.write).await.map_err(err)?;
         let mut problems: Vec<String> = rows.into_iter().map(|r| r.0).filter(|s| s != "ok").collect();
         let fk: Vec<SqliteRow> = sqlx::query("PRAGMA foreign_key_check").fetch_all(&self.write).await.map_err(err)?;
         for r in fk {
@@ -280,13 +291,19 @@ impl Store for SqliteStore {
 
     async fn child_divisions(&self, parent: Option<&DivisionCode>) -> StoreResult<Vec<Division>> {
         let rows = match parent {
-            Some(p) => sqlx::query("SELECT code, name, NULL AS boundary FROM divisions WHERE parent_code = ? ORDER BY code")
-                .bind(p.as_str())
+            Some(p) => {
+                sqlx::query("SELECT code, name, NULL AS boundary FROM divisions WHERE parent_code = ? ORDER BY code")
+                    .bind(p.as_str())
+                    .fetch_all(&self.read)
+                    .await
+            }
+            None => {
+                sqlx::query(
+                    "SELECT code, name, NULL AS boundary FROM divisions WHERE parent_code IS NULL ORDER BY code",
+                )
                 .fetch_all(&self.read)
-                .await,
-            None => sqlx::query("SELECT code, name, NULL AS boundary FROM divisions WHERE parent_code IS NULL ORDER BY code")
-                .fetch_all(&self.read)
-                .await,
+                .await
+            }
         }
         .map_err(err)?;
         rows.iter().map(division_row).collect()
@@ -325,7 +342,13 @@ impl Store for SqliteStore {
         )
         .await?;
         tx.commit().await.map_err(err)?;
-        Ok(Department { id, code: d.code.clone(), name: d.name.clone(), division: d.division.clone(), is_command_centre: d.is_command_centre })
+        Ok(Department {
+            id,
+            code: d.code.clone(),
+            name: d.name.clone(),
+            division: d.division.clone(),
+            is_command_centre: d.is_command_centre,
+        })
     }
 
     async fn department(&self, id: i64) -> StoreResult<Department> {
@@ -495,17 +518,23 @@ impl Store for SqliteStore {
 
     async fn create_session(&self, actor: &Actor, s: &Session) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_us, expires_us) VALUES (?, ?, ?, ?, ?)")
-            .bind(&s.token_hash)
-            .bind(s.user_id)
-            .bind(&s.csrf_token)
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_us, expires_us) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&s.token_hash)
+        .bind(s.user_id)
+        .bind(&s.csrf_token)
+        .bind(micros(s.created_at))
+        .bind(micros(s.expires_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
+        // Expired sessions are pruned as new ones are made.
+        sqlx::query("DELETE FROM sessions WHERE expires_us < ?")
             .bind(micros(s.created_at))
-            .bind(micros(s.expires_at))
             .execute(&mut *tx)
             .await
             .map_err(err)?;
-        // Expired sessions are pruned as new ones are made.
-        sqlx::query("DELETE FROM sessions WHERE expires_us < ?").bind(micros(s.created_at)).execute(&mut *tx).await.map_err(err)?;
         append_audit(&mut tx, &AuditEvent::success(actor, "auth.login", format!("user:{}", s.user_id))).await?;
         tx.commit().await.map_err(err)
     }

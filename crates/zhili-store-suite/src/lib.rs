@@ -44,7 +44,8 @@ fn division(code: &str, name: &str) -> Division {
     Division { code: c(code), name: name.into(), boundary: None }
 }
 
-const SQUARE: &str = r#"{"type":"Polygon","coordinates":[[[117.8,36.4],[117.9,36.4],[117.9,36.5],[117.8,36.5],[117.8,36.4]]]}"#;
+const SQUARE: &str =
+    r#"{"type":"Polygon","coordinates":[[[117.8,36.4],[117.9,36.4],[117.9,36.5],[117.8,36.5],[117.8,36.4]]]}"#;
 
 /// Seed a county with two townships and a village in each.
 async fn seed(s: &dyn Store) {
@@ -52,12 +53,9 @@ async fn seed(s: &dyn Store) {
     s.upsert_division(&a, &Division { code: c("370304"), name: "博山区".into(), boundary: Some(SQUARE.into()) })
         .await
         .unwrap();
-    for (code, name) in [
-        ("370304001", "城西街道"),
-        ("370304100", "域城镇"),
-        ("370304001001", "西冶社区"),
-        ("370304100201", "南域城村"),
-    ] {
+    for (code, name) in
+        [("370304001", "城西街道"), ("370304100", "域城镇"), ("370304001001", "西冶社区"), ("370304100201", "南域城村")]
+    {
         s.upsert_division(&a, &division(code, name)).await.unwrap();
     }
 }
@@ -116,14 +114,24 @@ pub async fn departments(s: &dyn Store) {
     let cg = s
         .create_department(
             &a,
-            &NewDepartment { code: "cgj".into(), name: "区城管局".into(), division: c("370304"), is_command_centre: false },
+            &NewDepartment {
+                code: "cgj".into(),
+                name: "区城管局".into(),
+                division: c("370304"),
+                is_command_centre: false,
+            },
         )
         .await
         .unwrap();
     let town = s
         .create_department(
             &a,
-            &NewDepartment { code: "yc_zf".into(), name: "域城镇政府".into(), division: c("370304100"), is_command_centre: true },
+            &NewDepartment {
+                code: "yc_zf".into(),
+                name: "域城镇政府".into(),
+                division: c("370304100"),
+                is_command_centre: true,
+            },
         )
         .await
         .unwrap();
@@ -132,7 +140,9 @@ pub async fn departments(s: &dyn Store) {
     let e = s
         .create_department(
             &a,
-            &NewDepartment { code: "cgj".into(), name: "重复".into(), division: c("370304"), is_command_centre: false },
+            &NewDepartment {
+                code: "cgj".into(), name: "重复".into(), division: c("370304"), is_command_centre: false
+            },
         )
         .await
         .unwrap_err();
@@ -140,7 +150,12 @@ pub async fn departments(s: &dyn Store) {
     let e = s
         .create_department(
             &a,
-            &NewDepartment { code: "x1".into(), name: "无区划".into(), division: c("370304555"), is_command_centre: false },
+            &NewDepartment {
+                code: "x1".into(),
+                name: "无区划".into(),
+                division: c("370304555"),
+                is_command_centre: false,
+            },
         )
         .await
         .unwrap_err();
@@ -161,7 +176,12 @@ pub async fn users(s: &dyn Store) {
     let d = s
         .create_department(
             &a,
-            &NewDepartment { code: "slj".into(), name: "区水利局".into(), division: c("370304"), is_command_centre: false },
+            &NewDepartment {
+                code: "slj".into(),
+                name: "区水利局".into(),
+                division: c("370304"),
+                is_command_centre: false,
+            },
         )
         .await
         .unwrap();
@@ -201,7 +221,13 @@ pub async fn users(s: &dyn Store) {
 
 fn session(token: &str, user_id: i64, ttl: Duration) -> Session {
     let now = zhili_core::audit::audit_time(Utc::now());
-    Session { token_hash: token.into(), user_id, csrf_token: format!("csrf-{token}"), created_at: now, expires_at: now + ttl }
+    Session {
+        token_hash: token.into(),
+        user_id,
+        csrf_token: format!("csrf-{token}"),
+        created_at: now,
+        expires_at: now + ttl,
+    }
 }
 
 /// Sessions: live ones are found, expired ones are not, a new password ends them.
@@ -281,7 +307,12 @@ pub async fn batch_load_is_idempotent(s: &dyn Store) {
     let mut b = CoreBatch::default();
     b.divisions.push(division("370304", "博山区"));
     b.divisions.push(division("370304003", "山头街道"));
-    b.departments.push(NewDepartment { code: "mzj".into(), name: "区民政局".into(), division: c("370304"), is_command_centre: false });
+    b.departments.push(NewDepartment {
+        code: "mzj".into(),
+        name: "区民政局".into(),
+        division: c("370304"),
+        is_command_centre: false,
+    });
     b.users.push((new_user("mz1", Role::DepartmentStaff, "370304", None), Some("mzj".into())));
     b.users.push((new_user("lead1", Role::Leader, "370304003", None), None));
     let a = actor();

@@ -1,0 +1,500 @@
+//! The router without a socket: every role against every route, jurisdictions, and bad
+//! input. Runs on SQLite in a temporary directory.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+use zhili_core::audit::Actor;
+use zhili_core::codes::DivisionCode;
+use zhili_core::model::{Division, NewDepartment, NewUser};
+use zhili_core::policy::Role;
+use zhili_core::store::{Page, Store, UserFilter};
+use zhili_server::{app, AppState, ServerConfig};
+use zhili_store_sqlite::SqliteStore;
+
+const PASSWORD: &str = "correct-horse-9";
+
+struct World {
+    app: Router,
+    store: Arc<dyn Store>,
+    tokens: HashMap<&'static str, String>,
+    ids: HashMap<&'static str, i64>,
+    _dir: tempfile::TempDir,
+}
+
+fn c(s: &str) -> DivisionCode {
+    DivisionCode::parse(s).unwrap()
+}
+
+/// County 370304 with towns 100 and 101, a village in each, two departments, and one user
+/// per role (plus a township leader and a township operator for jurisdiction checks).
+async fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+    store.migrate().await.unwrap();
+    let store: Arc<dyn Store> = Arc::new(store);
+    let a = Actor::system();
+    for (code, name) in [
+        ("370304", "博山区"),
+        ("370304100", "域城镇"),
+        ("370304101", "白塔镇"),
+        ("370304100201", "甲村"),
+        ("370304101201", "乙村"),
+    ] {
+        store.upsert_division(&a, &Division { code: c(code), name: name.into(), boundary: None }).await.unwrap();
+    }
+    let county_dept = store
+        .create_department(
+            &a,
+            &NewDepartment {
+                code: "cgj".into(),
+                name: "城管局".into(),
+                division: c("370304"),
+                is_command_centre: false,
+            },
+        )
+        .await
+        .unwrap();
+    let town_dept = store
+        .create_department(
+            &a,
+            &NewDepartment {
+                code: "t101".into(),
+                name: "白塔镇政府".into(),
+                division: c("370304101"),
+                is_command_centre: false,
+            },
+        )
+        .await
+        .unwrap();
+    let hash = zhili_core::password::hash(PASSWORD);
+    let mut ids = HashMap::new();
+    ids.insert("dept_county", county_dept.id);
+    ids.insert("dept_other_town", town_dept.id);
+    for (name, role, j, dept) in [
+        ("admin", Role::Admin, "370304", None),
+        ("leader", Role::Leader, "370304", None),
+        ("operator", Role::Operator, "370304", None),
+        ("staff", Role::DepartmentStaff, "370304", Some(county_dept.id)),
+        ("gridworker", Role::GridWorker, "370304100201", None),
+        ("town_leader", Role::Leader, "370304100", None),
+        ("town_operator", Role::Operator, "370304100", None),
+        ("town_admin", Role::Admin, "370304100", None),
+        ("other_gw", Role::GridWorker, "370304101201", None),
+    ] {
+        let u = store
+            .create_user(
+                &a,
+                &NewUser {
+                    username: name.into(),
+                    display_name: name.into(),
+                    role,
+                    jurisdiction: c(j),
+                    department_id: dept,
+                    phone: Some("13812341999".into()),
+                    password_hash: hash.clone(),
+                },
+            )
+            .await
+            .unwrap();
+        ids.insert(name, u.id);
+    }
+    let cfg = ServerConfig { body_limit_bytes: 4096, ..ServerConfig::default() };
+    let app = app(AppState::new(store.clone(), cfg));
+    let mut w = World { app, store, tokens: HashMap::new(), ids, _dir: dir };
+    for name in ["admin", "leader", "operator", "staff", "gridworker", "town_leader", "town_operator", "town_admin"] {
+        let (s, body) =
+            w.call("POST", "/api/auth/login", None, Some(json!({"username": name, "password": PASSWORD}))).await;
+        assert_eq!(s, StatusCode::OK, "{name}: {body}");
+        w.tokens.insert(name, body["token"].as_str().unwrap().to_string());
+    }
+    w
+}
+
+impl World {
+    async fn call(&self, method: &str, uri: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = Request::builder().method(method).uri(uri);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(b) => req.header("content-type", "application/json").body(Body::from(b.to_string())),
+            None => req.body(Body::empty()),
+        }
+        .unwrap();
+        self.send(req).await
+    }
+
+    async fn send(&self, req: Request<Body>) -> (StatusCode, Value) {
+        let resp = self.app.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let ct = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        let v = if ct.starts_with("application/json") {
+            serde_json::from_slice(&bytes).unwrap()
+        } else {
+            Value::String(String::from_utf8_lossy(&bytes).into_owned())
+        };
+        (status, v)
+    }
+
+    fn token(&self, role: &str) -> Option<&str> {
+        self.tokens.get(role).map(String::as_str)
+    }
+
+    async fn domain_counts(&self) -> (i64, usize, i64) {
+        (
+            self.store.count_users(&UserFilter::default()).await.unwrap(),
+            self.store.departments(None, Page { offset: 0, limit: 1000 }).await.unwrap().len(),
+            self.store.count_divisions(None).await.unwrap(),
+        )
+    }
+}
+
+const ROLES: [&str; 6] = ["admin", "leader", "operator", "staff", "gridworker", "public"];
+
+/// One route: method, path (`{gw}` etc. replaced by ids), body, and the expected status for
+/// admin, leader, operator, staff, grid worker, public.
+struct Case {
+    method: &'static str,
+    path: &'static str,
+    openapi: &'static str,
+    body: Option<fn(usize) -> Value>,
+    expect: [u16; 6],
+}
+
+fn cases() -> Vec<Case> {
+    let c = |method, path, openapi, body, expect| Case { method, path, openapi, body, expect };
+    vec![
+        c("GET", "/healthz", "/healthz", None, [200; 6]),
+        c("GET", "/metrics", "/metrics", None, [200; 6]),
+        c("GET", "/api/openapi.json", "/api/openapi.json", None, [200; 6]),
+        c("GET", "/api/me", "/api/me", None, [200, 200, 200, 200, 200, 401]),
+        c(
+            "PUT",
+            "/api/me/locale",
+            "/api/me/locale",
+            Some(|_| json!({"locale": "zh-CN"})),
+            [204, 204, 204, 204, 204, 401],
+        ),
+        c("GET", "/api/divisions", "/api/divisions", None, [200; 6]),
+        c("GET", "/api/divisions/370304100201", "/api/divisions/{code}", None, [200; 6]),
+        c("GET", "/api/departments", "/api/departments", None, [200, 200, 200, 200, 200, 401]),
+        c("GET", "/api/departments/{dept_county}", "/api/departments/{id}", None, [200, 200, 200, 200, 200, 401]),
+        // A town department is outside the grid worker's jurisdiction (and not above it).
+        c("GET", "/api/departments/{dept_other_town}", "/api/departments/{id}", None, [200, 200, 200, 200, 404, 401]),
+        c(
+            "POST",
+            "/api/departments",
+            "/api/departments",
+            Some(|i| json!({"code": format!("dep{i}"), "name": "新部门", "division": "370304"})),
+            [201, 403, 403, 403, 403, 401],
+        ),
+        c("GET", "/api/users", "/api/users", None, [200, 200, 200, 403, 403, 401]),
+        c("GET", "/api/users/{gridworker}", "/api/users/{id}", None, [200, 200, 200, 403, 403, 401]),
+        c("GET", "/api/users/{gridworker}/personal", "/api/users/{id}/personal", None, [200, 403, 200, 403, 403, 401]),
+        c(
+            "POST",
+            "/api/users",
+            "/api/users",
+            Some(|i| {
+                json!({"username": format!("new{i}"), "display_name": "新用户", "role": "grid_worker",
+                       "jurisdiction": "370304100201", "password": "another-pass-1"})
+            }),
+            [201, 403, 403, 403, 403, 401],
+        ),
+        c(
+            "PUT",
+            "/api/users/{other_gw}/password",
+            "/api/users/{id}/password",
+            Some(|_| json!({"password": "reset-pass-123"})),
+            [204, 403, 403, 403, 403, 401],
+        ),
+        c("GET", "/api/audit", "/api/audit", None, [200, 403, 403, 403, 403, 401]),
+        c("GET", "/api/audit/verify", "/api/audit/verify", None, [200, 403, 403, 403, 403, 401]),
+        c(
+            "POST",
+            "/api/auth/login",
+            "/api/auth/login",
+            Some(|_| json!({"username": "nobody", "password": "x"})),
+            [401; 6],
+        ),
+        // Pages: the public is sent to the login page.
+        c("GET", "/", "", None, [200, 200, 200, 200, 200, 303]),
+        c("GET", "/divisions", "", None, [200; 6]),
+        c("GET", "/departments", "", None, [200, 200, 200, 200, 200, 303]),
+        c("GET", "/users", "", None, [200, 200, 200, 403, 403, 303]),
+        c("GET", "/audit", "", None, [200, 403, 403, 403, 403, 303]),
+        c("GET", "/login", "", None, [303, 303, 303, 303, 303, 200]),
+        c("GET", "/assets/app.css", "", None, [200; 6]),
+        c("POST", "/api/auth/logout", "/api/auth/logout", None, [204, 204, 204, 204, 204, 401]),
+    ]
+}
+
+fn fill(w: &World, path: &str) -> String {
+    let mut p = path.to_string();
+    for (k, v) in &w.ids {
+        p = p.replace(&format!("{{{k}}}"), &v.to_string());
+    }
+    p
+}
+
+#[tokio::test]
+async fn every_role_against_every_route() {
+    let w = world().await;
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for case in cases() {
+        for (ri, role) in ROLES.iter().enumerate() {
+            n += 1;
+            let body = case.body.map(|f| f(n));
+            let (status, resp) = w.call(case.method, &fill(&w, case.path), w.token(role), body).await;
+            if status.as_u16() != case.expect[ri] {
+                failures.push(format!(
+                    "{role} {} {}: got {status}, expected {} — {resp}",
+                    case.method, case.path, case.expect[ri]
+                ));
+            }
+            // Every JSON error has the one shape.
+            if status.is_client_error() && resp.is_object() {
+                assert!(resp["error"]["code"].is_string() && resp["error"]["message"].is_string(), "{resp}");
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[tokio::test]
+async fn openapi_covers_every_json_route() {
+    let w = world().await;
+    let (s, doc) = w.call("GET", "/api/openapi.json", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
+    let documented: BTreeSet<String> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(p, ops)| ops.as_object().unwrap().keys().map(move |m| format!("{} {p}", m.to_uppercase())))
+        .collect();
+    let routed: BTreeSet<String> =
+        cases().iter().filter(|c| !c.openapi.is_empty()).map(|c| format!("{} {}", c.method, c.openapi)).collect();
+    assert_eq!(documented, routed);
+}
+
+#[tokio::test]
+async fn jurisdiction_bounds_what_users_see() {
+    let w = world().await;
+    let lead = w.token("town_leader");
+    // Inside: a grid worker of a village in town 100.
+    let (s, _) = w.call("GET", &format!("/api/users/{}", w.ids["gridworker"]), lead, None).await;
+    assert_eq!(s, StatusCode::OK);
+    // Outside: a grid worker of town 101 — not found, never the data.
+    let (s, body) = w.call("GET", &format!("/api/users/{}", w.ids["other_gw"]), lead, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{body}");
+    assert!(!body.to_string().contains("other_gw"));
+    let (s, body) =
+        w.call("GET", &format!("/api/users/{}/personal", w.ids["other_gw"]), w.token("town_operator"), None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{body}");
+    // Lists are bounded too, whatever `within` asks for.
+    let (_, body) = w.call("GET", "/api/users", lead, None).await;
+    let names: BTreeSet<&str> =
+        body["items"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+    assert_eq!(names, BTreeSet::from(["gridworker", "town_admin", "town_leader", "town_operator"]));
+    let (_, body) = w.call("GET", "/api/users?within=370304101", lead, None).await;
+    assert_eq!(body["total"], 0);
+    let (_, body) = w.call("GET", "/api/users?within=370304", lead, None).await;
+    assert_eq!(body["total"], 4);
+    // Lists mask phones; the personal view shows them and is audited.
+    assert_eq!(body["items"][0]["phone"], "138****1999");
+    let (s, body) =
+        w.call("GET", &format!("/api/users/{}/personal", w.ids["gridworker"]), w.token("town_operator"), None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(body["phone"], "13812341999");
+    let last = w.store.recent_audit(Page { offset: 0, limit: 1 }).await.unwrap();
+    assert_eq!(last[0].action, "user.read_personal");
+    assert_eq!(last[0].actor, "town_operator");
+    // A township administrator cannot create users or departments elsewhere.
+    let (s, body) = w
+        .call(
+            "POST",
+            "/api/users",
+            w.token("town_admin"),
+            Some(json!({"username": "x_out", "display_name": "x", "role": "leader", "jurisdiction": "370304101", "password": "password-123"})),
+        )
+        .await;
+    assert_eq!((s, body["error"]["field"].as_str()), (StatusCode::FORBIDDEN, Some("jurisdiction")));
+    let (s, _) = w
+        .call(
+            "POST",
+            "/api/departments",
+            w.token("town_admin"),
+            Some(json!({"code": "out", "name": "外", "division": "370304101"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = w
+        .call(
+            "PUT",
+            &format!("/api/users/{}/password", w.ids["other_gw"]),
+            w.token("town_admin"),
+            Some(json!({"password": "abcdefgh1"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_precisely_and_writes_nothing() {
+    let w = world().await;
+    let admin = w.token("admin");
+    let before = w.domain_counts().await;
+
+    // Malformed JSON: wrong type names the field; truncated JSON is 400; missing field named.
+    let (s, b) = w.call("POST", "/api/users", admin, Some(json!({"username": 5}))).await;
+    assert_eq!(
+        (s, b["error"]["code"].as_str(), b["error"]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("malformed_body"), Some("username"))
+    );
+    let req = Request::post("/api/departments")
+        .header("authorization", format!("Bearer {}", admin.unwrap()))
+        .header("content-type", "application/json")
+        .body(Body::from("{\"code\": \"x\", "))
+        .unwrap();
+    let (s, b) = w.send(req).await;
+    assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("malformed_body")), "{b}");
+    let (s, b) = w.call("POST", "/api/departments", admin, Some(json!({"code": "abc", "division": "370304"}))).await;
+    assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("name")), "{b}");
+    // Invalid values: 422 naming the field.
+    for (body, field) in [
+        (json!({"code": "ABC", "name": "x", "division": "370304"}), "code"),
+        (json!({"code": "abc", "name": "x", "division": "37030"}), "division"),
+        (json!({"code": "abc", "name": "x", "division": "370304555"}), "division"),
+    ] {
+        let (s, b) = w.call("POST", "/api/departments", admin, Some(body)).await;
+        assert_eq!(b["error"]["field"].as_str(), Some(field), "{b}");
+        assert!(s == StatusCode::UNPROCESSABLE_ENTITY, "{s} {b}");
+    }
+    let (s, b) = w
+        .call("POST", "/api/users", admin, Some(json!({"username": "ok_name", "display_name": "x", "role": "grid_worker", "jurisdiction": "370304100201", "password": "short"})))
+        .await;
+    assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("password")));
+    let (s, b) = w
+        .call("POST", "/api/users", admin, Some(json!({"username": "gridworker", "display_name": "x", "role": "grid_worker", "jurisdiction": "370304100201", "password": "longenough1"})))
+        .await;
+    assert_eq!(
+        (s, b["error"]["code"].as_str(), b["error"]["field"].as_str()),
+        (StatusCode::CONFLICT, Some("conflict"), Some("username"))
+    );
+    // Wrong content type, bad query, unknown route, wrong method.
+    let req = Request::post("/api/departments")
+        .header("authorization", format!("Bearer {}", admin.unwrap()))
+        .body(Body::from("code=x"))
+        .unwrap();
+    assert_eq!(w.send(req).await.0, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let (s, b) = w.call("GET", "/api/users?limit=5000", admin, None).await;
+    assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("limit")));
+    let (s, b) = w.call("GET", "/api/nope", admin, None).await;
+    assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("route_not_found")));
+    let (s, b) = w.call("DELETE", "/api/users", admin, None).await;
+    assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed")));
+    // Oversized body: 413 in our shape.
+    let big = json!({"code": "big", "name": "x".repeat(10_000), "division": "370304"});
+    let (s, b) = w.call("POST", "/api/departments", admin, Some(big)).await;
+    assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large")));
+    // A bad bearer token is 401, not silently anonymous.
+    let (s, b) = w.call("GET", "/api/me", Some("not-a-token"), None).await;
+    assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthenticated")));
+
+    assert_eq!(w.domain_counts().await, before, "bad input changed stored data");
+}
+
+#[tokio::test]
+async fn wrong_passwords_are_vague_then_throttled() {
+    let w = world().await;
+    let before = w.domain_counts().await;
+    let (s1, b1) =
+        w.call("POST", "/api/auth/login", None, Some(json!({"username": "leader", "password": "wrong"}))).await;
+    let (_, b2) =
+        w.call("POST", "/api/auth/login", None, Some(json!({"username": "no_such_user", "password": "wrong"}))).await;
+    assert_eq!(s1, StatusCode::UNAUTHORIZED);
+    assert_eq!(b1, b2, "the answer must not say which part was wrong");
+    for _ in 0..9 {
+        let (s, _) =
+            w.call("POST", "/api/auth/login", None, Some(json!({"username": "leader", "password": "wrong"}))).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    // Ten failures within the minute: now even the right password is refused.
+    let req = Request::post("/api/auth/login")
+        .header("content-type", "application/json")
+        .body(Body::from(json!({"username": "leader", "password": PASSWORD}).to_string()))
+        .unwrap();
+    let resp = w.app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(resp.headers()["retry-after"], "60");
+    // Another account is not locked by this one's failures.
+    let (s, _) =
+        w.call("POST", "/api/auth/login", None, Some(json!({"username": "operator", "password": PASSWORD}))).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(w.domain_counts().await, before);
+}
+
+#[tokio::test]
+async fn browser_login_sets_a_safe_cookie_and_forms_need_csrf() {
+    let w = world().await;
+    // The login form sets a double-submit cookie; posting without it fails.
+    let resp = w.app.clone().oneshot(Request::get("/login").body(Body::empty()).unwrap()).await.unwrap();
+    let set = resp.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+    let csrf = set.split(';').next().unwrap().split_once('=').unwrap().1.to_string();
+    let html = String::from_utf8(resp.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    assert!(html.contains("lang=\"zh-CN\"") && html.contains("登录"), "Chinese by default");
+    let form = format!("username=leader&password={PASSWORD}&csrf={csrf}&next=%2Fusers");
+    let no_cookie = Request::post("/login")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(form.clone()))
+        .unwrap();
+    assert_eq!(w.app.clone().oneshot(no_cookie).await.unwrap().status(), StatusCode::FORBIDDEN);
+    let ok = Request::post("/login")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", format!("zhili_login_csrf={csrf}"))
+        .body(Body::from(form))
+        .unwrap();
+    let resp = w.app.clone().oneshot(ok).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(resp.headers()["location"], "/users");
+    let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    let session = cookie.split(';').next().unwrap().to_string();
+    // The cookie works on pages and on the API.
+    let req = Request::get("/api/me").header("cookie", &session).body(Body::empty()).unwrap();
+    let (s, me) = w.send(req).await;
+    assert_eq!((s, me["username"].as_str()), (StatusCode::OK, Some("leader")));
+    // Switching language without the session's CSRF token is refused…
+    let req = Request::post("/locale")
+        .header("cookie", &session)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from("locale=en&csrf=wrong"))
+        .unwrap();
+    assert_eq!(w.send(req).await.0, StatusCode::FORBIDDEN);
+    // …and a cross-origin API write riding on the cookie is refused.
+    let req = Request::put("/api/me/locale")
+        .header("cookie", &session)
+        .header("origin", "http://evil.example")
+        .header("host", "zhili.local")
+        .header("content-type", "application/json")
+        .body(Body::from(r#"{"locale":"en"}"#))
+        .unwrap();
+    assert_eq!(w.send(req).await.0, StatusCode::FORBIDDEN);
+    // With the token the user switches to English and the pages follow.
+    let (s, _) = w.call("PUT", "/api/me/locale", w.token("leader"), Some(json!({"locale": "en"}))).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let req = Request::get("/").header("cookie", &session).body(Body::empty()).unwrap();
+    let (_, html) = w.send(req).await;
+    let html = html.as_str().unwrap();
+    assert!(html.contains("lang=\"en\"") && html.contains("Overview"), "{html}");
+}

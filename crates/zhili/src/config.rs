@@ -1,0 +1,251 @@
+//! Typed configuration (配置): a TOML file, then `ZHILI_<SECTION>_<KEY>` environment
+//! overrides. Every option is declared once in [`OPTIONS`], with its default and its
+//! documentation; `zhili config example` prints that table as a commented TOML file.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use serde::Deserialize;
+use zhili_server::ServerConfig;
+
+/// (section, key, default as TOML, documentation)
+pub const OPTIONS: &[(&str, &str, &str, &str)] = &[
+    ("database", "url", "\"sqlite://zhili-data/zhili.db\"",
+     "Where data lives. `sqlite://PATH` (embedded, the default) or\n`postgres://USER@HOST:PORT/DB` (production; needs the PostGIS extension available)."),
+    ("database", "max_connections", "16", "Most connections to PostgreSQL from this process."),
+    ("server", "listen", "\"127.0.0.1:8080\"", "Address and port to serve HTTP on."),
+    ("server", "session_ttl_hours", "12", "Hours a login session (cookie or bearer token) lasts."),
+    ("server", "secure_cookies", "false", "Mark cookies `Secure`. Set true when users reach the server over HTTPS."),
+    ("server", "trust_forwarded_headers", "false",
+     "Trust X-Forwarded-For / X-Forwarded-Proto. Only behind your own reverse proxy or load balancer."),
+    ("server", "body_limit_bytes", "1048576", "Largest request body accepted, in bytes (larger gets 413)."),
+    ("server", "request_timeout_secs", "30", "Longest a request may run, in seconds."),
+    ("server", "login_failures_per_account", "10", "Failed logins per account within a minute before logins are refused (429)."),
+    ("server", "login_failures_per_address", "50", "Failed logins per client address within a minute before logins are refused (429)."),
+    ("server", "shutdown_grace_secs", "30", "Seconds in-flight requests get to finish after SIGTERM."),
+    ("log", "level", "\"info\"", "Log filter, e.g. `info` or `zhili_server=debug,info` (RUST_LOG overrides)."),
+    ("log", "format", "\"text\"", "`text` for people, `json` for log collectors."),
+];
+
+/// `[database]`
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSection {
+    /// See [`OPTIONS`].
+    pub url: String,
+    /// See [`OPTIONS`].
+    pub max_connections: u32,
+}
+
+/// `[server]`
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    /// See [`OPTIONS`].
+    pub listen: std::net::SocketAddr,
+    /// See [`OPTIONS`].
+    pub session_ttl_hours: u32,
+    /// See [`OPTIONS`].
+    pub secure_cookies: bool,
+    /// See [`OPTIONS`].
+    pub trust_forwarded_headers: bool,
+    /// See [`OPTIONS`].
+    pub body_limit_bytes: usize,
+    /// See [`OPTIONS`].
+    pub request_timeout_secs: u64,
+    /// See [`OPTIONS`].
+    pub login_failures_per_account: i64,
+    /// See [`OPTIONS`].
+    pub login_failures_per_address: i64,
+    /// See [`OPTIONS`].
+    pub shutdown_grace_secs: u64,
+}
+
+/// `[log]`
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LogSection {
+    /// See [`OPTIONS`].
+    pub level: String,
+    /// See [`OPTIONS`].
+    pub format: LogFormat,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `[database]`
+    pub database: DatabaseSection,
+    /// `[server]`
+    pub server: ServerSection,
+    /// `[log]`
+    pub log: LogSection,
+}
+
+impl Config {
+    /// Defaults, then the file (if any), then `ZHILI_*` environment variables.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        let text = match file {
+            Some(p) => {
+                Some(std::fs::read_to_string(p).with_context(|| format!("cannot read config file {}", p.display()))?)
+            }
+            None => None,
+        };
+        Config::from_parts(text.as_deref(), &env).with_context(|| match file {
+            Some(p) => format!("invalid configuration (file {} and ZHILI_* variables)", p.display()),
+            None => "invalid configuration (ZHILI_* variables)".to_string(),
+        })
+    }
+
+    /// Merge defaults, an optional TOML text and environment pairs.
+    pub fn from_parts(file: Option<&str>, env: &[(String, String)]) -> anyhow::Result<Config> {
+        let mut doc: toml::Table = toml::from_str(&example()).expect("the example is valid TOML");
+        if let Some(text) = file {
+            let user: toml::Table = toml::from_str(text).context("config file is not valid TOML")?;
+            for (section, values) in user {
+                let Some(values) = values.as_table() else { bail!("config: `{section}` must be a [section]") };
+                let Some(target) = doc.get_mut(&section).and_then(|t| t.as_table_mut()) else {
+                    bail!("config: unknown section [{section}]")
+                };
+                for (k, v) in values {
+                    if !target.contains_key(k) {
+                        bail!("config: unknown option `{k}` in [{section}]");
+                    }
+                    target.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        for (name, value) in env {
+            let Some((section, key, default, _)) = OPTIONS.iter().find(|o| env_name(o.0, o.1) == *name) else {
+                continue;
+            };
+            // Strings are taken as they are; other types are parsed as TOML values.
+            let default: toml::Value =
+                toml::from_str::<toml::Table>(&format!("v = {default}")).expect("defaults are valid")["v"].clone();
+            let v = if default.is_str() {
+                toml::Value::String(value.clone())
+            } else {
+                toml::from_str::<toml::Table>(&format!("v = {value}"))
+                    .ok()
+                    .and_then(|mut t| t.remove("v"))
+                    .with_context(|| format!("{name}={value:?} is not a valid {}", default.type_str()))?
+            };
+            doc.get_mut(*section).and_then(|t| t.as_table_mut()).expect("known section").insert((*key).into(), v);
+        }
+        // Re-parse the merged text so that an error quotes the offending line and option.
+        let merged = toml::to_string(&doc).expect("a table serializes");
+        let cfg: Config = toml::from_str(&merged).map_err(|e| anyhow::anyhow!("{e}"))?;
+        if cfg.server.body_limit_bytes < 1024 {
+            bail!("server.body_limit_bytes must be at least 1024");
+        }
+        if cfg.server.session_ttl_hours == 0 {
+            bail!("server.session_ttl_hours must be at least 1");
+        }
+        Ok(cfg)
+    }
+
+    /// The server crate's settings.
+    pub fn server_config(&self) -> ServerConfig {
+        let s = &self.server;
+        ServerConfig {
+            listen: s.listen,
+            session_ttl_hours: s.session_ttl_hours,
+            secure_cookies: s.secure_cookies,
+            trust_forwarded_headers: s.trust_forwarded_headers,
+            body_limit_bytes: s.body_limit_bytes,
+            request_timeout_secs: s.request_timeout_secs,
+            login_failures_per_account: s.login_failures_per_account,
+            login_failures_per_address: s.login_failures_per_address,
+            shutdown_grace_secs: s.shutdown_grace_secs,
+        }
+    }
+
+    /// The SQLite file path, when the database is SQLite.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        let u = &self.database.url;
+        if u.starts_with("postgres://") || u.starts_with("postgresql://") {
+            return None;
+        }
+        let p = u.strip_prefix("sqlite://").or_else(|| u.strip_prefix("sqlite:")).unwrap_or(u);
+        Some(PathBuf::from(p.split('?').next().unwrap_or(p)))
+    }
+}
+
+/// The environment variable for an option: `ZHILI_SERVER_LISTEN`, and `ZHILI_DATABASE_URL`.
+pub fn env_name(section: &str, key: &str) -> String {
+    format!("ZHILI_{}_{}", section.to_uppercase(), key.to_uppercase())
+}
+
+/// The commented example configuration, with every option at its default.
+pub fn example() -> String {
+    let mut out = String::from(
+        "# Zhili (治理) configuration. Every option is shown at its default.\n\
+         # Each can also be set by an environment variable, named in its comment.\n",
+    );
+    let mut section = "";
+    for (s, k, default, doc) in OPTIONS {
+        if *s != section {
+            out.push_str(&format!("\n[{s}]\n"));
+            section = s;
+        }
+        for line in doc.lines() {
+            out.push_str(&format!("# {line}\n"));
+        }
+        out.push_str(&format!("# env: {}\n{k} = {default}\n", env_name(s, k)));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    }
+
+    #[test]
+    fn example_is_the_default_and_covers_every_field() {
+        let cfg = Config::from_parts(Some(&example()), &[]).unwrap();
+        assert_eq!(cfg, Config::from_parts(None, &[]).unwrap());
+        assert_eq!(cfg.server.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(cfg.server_config().login_failures_per_account, 10);
+    }
+
+    #[test]
+    fn file_then_env() {
+        let file = "[server]\nlisten = \"0.0.0.0:9000\"\nsession_ttl_hours = 4\n";
+        let cfg = Config::from_parts(
+            Some(file),
+            &env(&[("ZHILI_SERVER_SESSION_TTL_HOURS", "6"), ("ZHILI_DATABASE_URL", "postgres://x@y/z")]),
+        )
+        .unwrap();
+        assert_eq!(cfg.server.listen.port(), 9000);
+        assert_eq!(cfg.server.session_ttl_hours, 6);
+        assert_eq!(cfg.database.url, "postgres://x@y/z");
+        assert_eq!(cfg.sqlite_path(), None);
+    }
+
+    #[test]
+    fn errors_name_the_option() {
+        let e = Config::from_parts(Some("[server]\nlisen = 1\n"), &[]).unwrap_err();
+        assert!(format!("{e:#}").contains("unknown option `lisen`"), "{e:#}");
+        let e = Config::from_parts(None, &env(&[("ZHILI_SERVER_SESSION_TTL_HOURS", "many")])).unwrap_err();
+        assert!(format!("{e:#}").contains("ZHILI_SERVER_SESSION_TTL_HOURS"), "{e:#}");
+        let e = Config::from_parts(Some("[server]\nlisten = \"nowhere\"\n"), &[]).unwrap_err();
+        assert!(format!("{e:#}").contains("listen"), "{e:#}");
+        assert!(Config::from_parts(Some("[nope]\n"), &[]).is_err());
+    }
+}

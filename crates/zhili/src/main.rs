@@ -1,0 +1,394 @@
+//! `zhili`: the one binary. It parses the command line and configuration, opens the store,
+//! and wires the library crates together; it decides nothing itself.
+
+mod config;
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use zhili_core::audit::Actor;
+use zhili_core::codes::DivisionCode;
+use zhili_core::model::NewUser;
+use zhili_core::policy::Role;
+use zhili_core::store::{verify_audit_chain, Store, StoreError};
+use zhili_core::{model, password};
+
+use crate::config::{Config, LogFormat};
+
+/// Zhili (治理): digital social governance on one server and one map.
+#[derive(Parser)]
+#[command(version, about, long_about = None)]
+struct Cli {
+    /// Configuration file (TOML); see `zhili config example`.
+    #[arg(long, global = true, env = "ZHILI_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web UI and the API.
+    Serve {
+        /// Override `server.listen`.
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+    },
+    /// Run a full synthetic district on embedded SQLite (nothing else needed).
+    Demo {
+        /// Address to serve on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// Data directory (created or reused).
+        #[arg(long, default_value = "zhili-data")]
+        data_dir: PathBuf,
+        /// Set the `admin` password (otherwise a new district gets a random one, printed once).
+        #[arg(long, env = "ZHILI_ADMIN_PASSWORD", hide_env_values = true)]
+        admin_password: Option<String>,
+        /// Load the data and exit without serving.
+        #[arg(long)]
+        no_serve: bool,
+        /// Load the demo into this database instead of SQLite in the data directory
+        /// (e.g. a PostgreSQL URL, to try production settings with demo data).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user. The password is read from ZHILI_USER_PASSWORD or the first line of stdin.
+    Add {
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// admin, leader, operator, department_staff or grid_worker.
+        #[arg(long)]
+        role: String,
+        /// Jurisdiction: a division code (6, 9 or 12 digits).
+        #[arg(long)]
+        jurisdiction: String,
+        /// Display name (defaults to the username).
+        #[arg(long)]
+        display_name: Option<String>,
+        /// 11-digit mobile number.
+        #[arg(long)]
+        phone: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the audit hash chain; exits non-zero if it was tampered with.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print a commented example configuration with every option.
+    Example,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        // One clear line, then a non-zero exit.
+        eprintln!("zhili: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Config { command: ConfigCommand::Example } = cli.command {
+        print!("{}", config::example());
+        return Ok(());
+    }
+    let mut cfg = Config::load(cli.config.as_deref())?;
+    if let Command::Demo { data_dir, listen, database_url, .. } = &cli.command {
+        cfg.database.url = match database_url {
+            Some(u) => u.clone(),
+            None => format!("sqlite://{}", data_dir.join("zhili.db").display()),
+        };
+        cfg.server.listen = *listen;
+    }
+    if let Command::Serve { listen: Some(l) } = &cli.command {
+        cfg.server.listen = *l;
+    }
+    init_logging(&cfg);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async move {
+        match cli.command {
+            Command::Serve { .. } => {
+                let store = open_store(&cfg).await?;
+                serve(store, &cfg).await
+            }
+            Command::Demo { data_dir, admin_password, no_serve, database_url, .. } => {
+                if database_url.is_none() {
+                    std::fs::create_dir_all(&data_dir)
+                        .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
+                }
+                let store = open_store(&cfg).await?;
+                let admin = seed_demo(store.as_ref(), admin_password).await?;
+                if no_serve {
+                    return Ok(());
+                }
+                print_demo_banner(&cfg, &admin);
+                serve(store, &cfg).await
+            }
+            Command::Migrate => {
+                open_store(&cfg).await?;
+                println!("migrations applied");
+                Ok(())
+            }
+            Command::User { command: UserCommand::Add { username, role, jurisdiction, display_name, phone } } => {
+                let store = open_store(&cfg).await?;
+                user_add(store.as_ref(), username, role, jurisdiction, display_name, phone).await
+            }
+            Command::Audit { command: AuditCommand::Verify } => {
+                let store = open_store(&cfg).await?;
+                audit_verify(store.as_ref()).await
+            }
+            Command::Config { .. } => unreachable!("handled above"),
+        }
+    })
+}
+
+fn init_logging(cfg: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cfg.log.level));
+    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match cfg.log.format {
+        LogFormat::Json => b.json().init(),
+        LogFormat::Text => b.init(),
+    }
+}
+
+/// The database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Open the configured store and apply migrations.
+async fn open_store(cfg: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let url = &cfg.database.url;
+    let store: Arc<dyn Store> = if let Some(path) = cfg.sqlite_path() {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if !dir.exists() {
+                bail!("the SQLite database directory {} does not exist", dir.display());
+            }
+        }
+        Arc::new(zhili_store_sqlite::SqliteStore::open(&path).await.map_err(|e| anyhow::anyhow!("{e}"))?)
+    } else {
+        let s = zhili_store_postgres::PgStore::connect_with(url, cfg.database.max_connections)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot connect to the database at {}: {e}", redact(url)))?;
+        Arc::new(s)
+    };
+    store.migrate().await.map_err(|e| anyhow::anyhow!("cannot migrate the database at {}: {e}", redact(url)))?;
+    Ok(store)
+}
+
+async fn serve(store: Arc<dyn Store>, cfg: &Config) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(cfg.server.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", cfg.server.listen))?;
+    tracing::info!(listen = %cfg.server.listen, backend = store.backend(), "serving");
+    let state = zhili_server::AppState::new(store, cfg.server_config());
+    zhili_server::serve(state, listener, zhili_server::shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// What the demo tells about the administrator's password.
+enum AdminPassword {
+    /// Set now to this value (print it).
+    Set(String),
+    /// Left as it was.
+    Unchanged,
+}
+
+fn spinner(msg: &str) -> ProgressBar {
+    let pb = ProgressBar::new_spinner();
+    pb.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").expect("valid template"));
+    pb.enable_steady_tick(Duration::from_millis(100));
+    pb.set_message(msg.to_string());
+    pb
+}
+
+async fn seed_demo(store: &dyn Store, admin_password: Option<String>) -> anyhow::Result<AdminPassword> {
+    if let Some(p) = &admin_password {
+        password::validate(p).context("admin password")?;
+    }
+    let pb = spinner("生成演示区县 building the demo district");
+    let hash = tokio::task::spawn_blocking(|| password::hash(DEMO_PASSWORD)).await?;
+    let district = zhili_demo::district(&hash);
+    pb.set_message(format!(
+        "写入 loading {} divisions, {} departments, {} users",
+        district.batch.divisions.len(),
+        district.batch.departments.len(),
+        district.batch.users.len()
+    ));
+    let inserted = store.load_batch(&Actor::system(), &district.batch).await?;
+    pb.finish_with_message(format!("演示数据就绪 demo data ready ({inserted} rows new)"));
+
+    let county = DivisionCode::parse(zhili_demo::COUNTY).expect("valid");
+    let result = match store.user_credentials("admin").await {
+        Ok((admin, _)) => match admin_password {
+            Some(p) => {
+                let h = tokio::task::spawn_blocking(move || (password::hash(&p), p)).await?;
+                store.set_password(&Actor::system(), admin.id, &h.0).await?;
+                AdminPassword::Set(h.1)
+            }
+            None => AdminPassword::Unchanged,
+        },
+        Err(StoreError::NotFound) => {
+            let p = admin_password.unwrap_or_else(|| password::random_token()[..16].to_string());
+            let h = tokio::task::spawn_blocking(move || (password::hash(&p), p)).await?;
+            store
+                .create_user(
+                    &Actor::system(),
+                    &NewUser {
+                        username: "admin".into(),
+                        display_name: "系统管理员".into(),
+                        role: Role::Admin,
+                        jurisdiction: county,
+                        department_id: None,
+                        phone: None,
+                        password_hash: h.0,
+                    },
+                )
+                .await?;
+            AdminPassword::Set(h.1)
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok(result)
+}
+
+/// The password of every demo account except `admin`.
+const DEMO_PASSWORD: &str = "zhili-demo";
+
+fn print_demo_banner(cfg: &Config, admin: &AdminPassword) {
+    let district = zhili_demo::district("");
+    println!();
+    println!("  治理 Zhili demo · {} ({})", zhili_demo::COUNTY_NAME, zhili_demo::COUNTY);
+    println!("  打开 Open:  http://{}/", cfg.server.listen);
+    println!("  数据 Data:  {}", cfg.database.url);
+    println!();
+    println!("  演示账号 Demo logins:");
+    for l in &district.logins {
+        let pw = match (l.role, admin) {
+            (Role::Admin, AdminPassword::Set(p)) => p.clone(),
+            (Role::Admin, AdminPassword::Unchanged) => "(unchanged; reset with --admin-password)".into(),
+            _ => DEMO_PASSWORD.into(),
+        };
+        println!("    {:<22} {:<28} {}", l.username, pw, l.note);
+    }
+    println!();
+}
+
+async fn user_add(
+    store: &dyn Store,
+    username: String,
+    role: String,
+    jurisdiction: String,
+    display_name: Option<String>,
+    phone: Option<String>,
+) -> anyhow::Result<()> {
+    model::validate_username(&username).map_err(|m| anyhow::anyhow!("--username: {m}"))?;
+    let role = Role::from_name(&role)
+        .filter(|r| *r != Role::Public)
+        .ok_or_else(|| anyhow::anyhow!("--role must be admin, leader, operator, department_staff or grid_worker"))?;
+    let jurisdiction = DivisionCode::parse(&jurisdiction).map_err(|e| anyhow::anyhow!("--jurisdiction: {e}"))?;
+    if let Some(p) = &phone {
+        model::validate_phone(p).map_err(|m| anyhow::anyhow!("--phone: {m}"))?;
+    }
+    let pw = match std::env::var("ZHILI_USER_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            if std::io::stdin().is_terminal() {
+                eprint!("password for {username}: ");
+            }
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    password::validate(&pw).context("password")?;
+    let hash = tokio::task::spawn_blocking(move || password::hash(&pw)).await?;
+    let u = store
+        .create_user(
+            &Actor::system(),
+            &NewUser {
+                display_name: display_name.unwrap_or_else(|| username.clone()),
+                username,
+                role,
+                jurisdiction,
+                department_id: None,
+                phone,
+                password_hash: hash,
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::MissingReference { .. } => anyhow::anyhow!("--jurisdiction: no such division in the database"),
+            StoreError::Conflict { .. } => anyhow::anyhow!("--username: a user with this name exists already"),
+            e => e.into(),
+        })?;
+    println!("user {} created (id {}, role {})", u.username, u.id, u.role.as_str());
+    Ok(())
+}
+
+async fn audit_verify(store: &dyn Store) -> anyhow::Result<()> {
+    let total = store.audit_head().await?.map(|h| h.0).unwrap_or(0);
+    let pb = ProgressBar::new(total.max(0) as u64);
+    pb.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} rows [{elapsed}]").expect("valid template"));
+    let r = verify_audit_chain(store, |n| pb.set_position(n as u64)).await;
+    pb.finish_and_clear();
+    let rows = r.map_err(|e| anyhow::anyhow!("audit chain BROKEN: {e}"))?;
+    println!("audit chain intact: {rows} rows verified");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("sqlite://x.db"), "sqlite://x.db");
+    }
+}

@@ -1,0 +1,427 @@
+//! End-to-end stories over the real `zhili` binary and real sockets: the demo, SIGKILL while
+//! clients write, audit tampering, start-up failures, and two servers on one PostgreSQL.
+//!
+//! The PostgreSQL story needs `ZHILI_TEST_POSTGRES_URL` (e.g.
+//! `postgres://postgres@127.0.0.1:5432/postgres`); it creates and drops its own database.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use zhili_core::store::Store;
+
+const BIN: &str = env!("CARGO_BIN_EXE_zhili");
+const ADMIN_PW: &str = "admin-pass-2026";
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A running `zhili` process, killed on drop.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn zhili(args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args).env_remove("ZHILI_DATABASE_URL").env("RUST_LOG", "warn");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c
+}
+
+fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+    zhili(args, env).stdin(Stdio::null()).output().unwrap()
+}
+
+async fn wait_healthy(base: &str, child: &mut Child, limit: Duration) {
+    let start = Instant::now();
+    let client = reqwest::Client::new();
+    loop {
+        if let Ok(r) = client.get(format!("{base}/healthz")).send().await {
+            if r.status() == 200 {
+                return;
+            }
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("zhili exited early with {status}");
+        }
+        assert!(start.elapsed() < limit, "no healthy answer within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn start(args: &[&str], env: &[(&str, &str)]) -> Server {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--listen", &listen]);
+    let mut child = zhili(&all, env).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
+    let base = format!("http://{listen}");
+    wait_healthy(&base, &mut child, Duration::from_secs(60)).await;
+    Server { child, base }
+}
+
+async fn login(base: &str, user: &str, pw: &str) -> String {
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({"username": user, "password": pw}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "login {user}");
+    r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string()
+}
+
+fn seed_demo(dir: &Path) {
+    let out = run(&["demo", "--no-serve", "--data-dir", dir.to_str().unwrap()], &[("ZHILI_ADMIN_PASSWORD", ADMIN_PW)]);
+    assert!(out.status.success(), "demo seeding failed: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[tokio::test]
+async fn demo_serves_the_district_and_stops_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let started = Instant::now();
+    let mut s = start(&["demo", "--data-dir", data.to_str().unwrap()], &[("ZHILI_ADMIN_PASSWORD", ADMIN_PW)]).await;
+    assert!(started.elapsed() < Duration::from_secs(60));
+    let token = login(&s.base, "admin", ADMIN_PW).await;
+    let c = reqwest::Client::new();
+    let towns: Value = c
+        .get(format!("{}/api/divisions?parent=370304", s.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(towns.as_array().unwrap().len(), 10);
+    let users: Value =
+        c.get(format!("{}/api/users?role=grid_worker", s.base)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(users["total"], 214, "one grid worker per village");
+    // Every demo role can log in with the printed password.
+    for u in ["leader", "operator1", "slj01", "gw370304001001"] {
+        login(&s.base, u, "zhili-demo").await;
+    }
+    // SIGTERM: the server finishes and exits cleanly.
+    let pid = s.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let t = Instant::now();
+    loop {
+        if let Some(status) = s.child.try_wait().unwrap() {
+            assert!(status.success(), "exit after SIGTERM: {status}");
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(10), "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The data directory is reused; the password stays unless given again.
+    let s2 = start(&["demo", "--data-dir", data.to_str().unwrap()], &[]).await;
+    login(&s2.base, "admin", ADMIN_PW).await;
+}
+
+#[tokio::test]
+async fn sigkill_loses_no_acknowledged_write() {
+    let dir = tempfile::tempdir().unwrap();
+    seed_demo(dir.path());
+    let db = dir.path().join("zhili.db");
+    let url = format!("sqlite://{}", db.display());
+    let env = [("ZHILI_DATABASE_URL", url.as_str())];
+    let mut server = start(&["serve"], &env).await;
+    let token = login(&server.base, "admin", ADMIN_PW).await;
+
+    let acked: Arc<Mutex<Vec<(i64, String)>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for w in 0..8 {
+        let (base, token, acked, stop) = (server.base.clone(), token.clone(), acked.clone(), stop.clone());
+        writers.push(tokio::spawn(async move {
+            let c = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) && i < 10_000 {
+                i += 1;
+                let code = format!("k{w}_{i}");
+                let r = c
+                    .post(format!("{base}/api/departments"))
+                    .bearer_auth(&token)
+                    .json(&json!({"code": code, "name": format!("压测部门{w}-{i}"), "division": "370304"}))
+                    .send()
+                    .await;
+                match r {
+                    Ok(r) if r.status().is_success() => {
+                        let v: Value = match r.json().await {
+                            Ok(v) => v,
+                            Err(_) => break,
+                        };
+                        acked.lock().unwrap().push((v["id"].as_i64().unwrap(), code));
+                    }
+                    _ => break,
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.child.kill().unwrap(); // SIGKILL on Unix
+    server.child.wait().unwrap();
+    stop.store(true, Ordering::Relaxed);
+    for w in writers {
+        w.await.unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() > 20, "too few writes acknowledged before the kill: {}", acked.len());
+
+    // The database passes its integrity check, and every acknowledged write is there.
+    let store = zhili_store_sqlite::SqliteStore::open(&db).await.unwrap();
+    assert_eq!(store.integrity_check().await.unwrap(), Vec::<String>::new());
+    for (id, code) in &acked {
+        let d = store.department(*id).await.unwrap_or_else(|e| panic!("acknowledged department {id} lost: {e}"));
+        assert_eq!(&d.code, code);
+    }
+    drop(store);
+    let out = run(&["audit", "verify"], &env);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // And the server starts again on the same file.
+    let s2 = start(&["serve"], &env).await;
+    login(&s2.base, "admin", ADMIN_PW).await;
+}
+
+/// Copy the seeded database, tamper with the copy via raw SQL, and run `zhili audit verify`.
+async fn tamper(seeded: &Path, sql: &[&str]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("zhili.db");
+    std::fs::copy(seeded, &db).unwrap();
+    let url = format!("sqlite://{}", db.display());
+    {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        for s in sql {
+            sqlx::query(s).execute(&mut conn).await.unwrap();
+        }
+        conn.close().await.unwrap();
+    }
+    run(&["audit", "verify"], &[("ZHILI_DATABASE_URL", &url)])
+}
+
+#[tokio::test]
+async fn audit_verify_detects_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    seed_demo(dir.path());
+    // A few more audited writes so there is a middle to tamper with.
+    let db = dir.path().join("zhili.db");
+    let url = format!("sqlite://{}", db.display());
+    for i in 0..3 {
+        let out = zhili(&["user", "add", "--username", &format!("extra{i}"), "--role", "leader", "--jurisdiction", "370304"], &[
+            ("ZHILI_DATABASE_URL", &url),
+            ("ZHILI_USER_PASSWORD", "extra-pass-1"),
+        ])
+        .output()
+        .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    // Checkpoint the WAL into the main file so a plain copy carries everything.
+    {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut conn).await.unwrap();
+        conn.close().await.unwrap();
+    }
+    let ok = run(&["audit", "verify"], &[("ZHILI_DATABASE_URL", &url)]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("intact"));
+
+    let unlock = ["DROP TRIGGER audit_log_no_update", "DROP TRIGGER audit_log_no_delete"];
+    let cases: Vec<(&str, Vec<&str>, &str)> = vec![
+        ("modified", vec!["UPDATE audit_log SET target = 'user:999' WHERE seq = 2"], "modified"),
+        ("deleted", vec!["DELETE FROM audit_log WHERE seq = 2"], "deleted"),
+        (
+            "reordered",
+            vec![
+                "UPDATE audit_log SET seq = -2 WHERE seq = 2",
+                "UPDATE audit_log SET seq = 2 WHERE seq = 3",
+                "UPDATE audit_log SET seq = 3 WHERE seq = -2",
+            ],
+            "audit row 2",
+        ),
+        ("tail removed", vec!["DELETE FROM audit_log WHERE seq = (SELECT max(seq) FROM audit_log)"], "truncated"),
+    ];
+    for (name, sql, expect) in cases {
+        let all: Vec<&str> = unlock.iter().copied().chain(sql).collect();
+        let out = tamper(&db, &all).await;
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{name}: verify passed on a tampered log");
+        assert!(err.contains("BROKEN") && err.contains(expect), "{name}: {err}");
+    }
+    // The triggers refuse edits through the ordinary path.
+    {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        let e = sqlx::query("UPDATE audit_log SET target = 'x' WHERE seq = 1").execute(&mut conn).await.unwrap_err();
+        assert!(e.to_string().contains("append-only"), "{e}");
+    }
+}
+
+#[test]
+fn unreachable_database_is_one_clear_line_and_a_failure() {
+    let t = Instant::now();
+    let out = run(&["serve", "--listen", "127.0.0.1:0"], &[("ZHILI_DATABASE_URL", "postgres://zhili:secret@127.0.0.1:1/zhili")]);
+    assert!(!out.status.success());
+    assert!(t.elapsed() < Duration::from_secs(20), "took {:?}", t.elapsed());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(lines[0].starts_with("zhili: cannot connect to the database"), "{err}");
+    assert!(!err.contains("secret"), "the password leaked: {err}");
+
+    let out = run(&["migrate"], &[("ZHILI_DATABASE_URL", "sqlite:///nonexistent/dir/zhili.db")]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("/nonexistent/dir"), "{err}");
+}
+
+#[test]
+fn cli_refuses_bad_input_precisely() {
+    let dir = tempfile::tempdir().unwrap();
+    seed_demo(dir.path());
+    let url = format!("sqlite://{}", dir.path().join("zhili.db").display());
+    let add = |args: &[&str]| {
+        let mut all = vec!["user", "add"];
+        all.extend(args);
+        zhili(&all, &[("ZHILI_DATABASE_URL", &url), ("ZHILI_USER_PASSWORD", "a-good-password")]).output().unwrap()
+    };
+    let out = add(&["--username", "ok_user", "--role", "mayor", "--jurisdiction", "370304"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--role"));
+    let out = add(&["--username", "ok_user", "--role", "leader", "--jurisdiction", "37030x"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--jurisdiction: division code character 6"));
+    let out = add(&["--username", "ok_user", "--role", "leader", "--jurisdiction", "370304555"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such division"));
+    let out = add(&["--username", "admin", "--role", "leader", "--jurisdiction", "370304"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("exists already"));
+    let out = add(&["--username", "ok_user", "--role", "leader", "--jurisdiction", "370304"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&["serve"], &[("ZHILI_DATABASE_URL", &url), ("ZHILI_SERVER_SESSION_TTL_HOURS", "forever")]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ZHILI_SERVER_SESSION_TTL_HOURS"));
+    let out = run(&["config", "example"], &[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("[database]") && text.contains("# env: ZHILI_SERVER_LISTEN"));
+}
+
+/// Names a fresh PostgreSQL database and drops it at the end.
+struct PgDb {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl PgDb {
+    async fn create() -> Option<PgDb> {
+        let admin_url = match std::env::var("ZHILI_TEST_POSTGRES_URL") {
+            Ok(u) => u,
+            Err(_) if std::env::var_os("CI").is_some() => panic!("CI must set ZHILI_TEST_POSTGRES_URL"),
+            Err(_) => {
+                eprintln!("skipped: set ZHILI_TEST_POSTGRES_URL to run the two-server PostgreSQL story");
+                return None;
+            }
+        };
+        use sqlx::Connection;
+        let name = format!("zhili_e2e_{}_{}", std::process::id(), free_port());
+        let mut conn = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+        let (base, _) = admin_url.rsplit_once('/').unwrap();
+        Some(PgDb { url: format!("{base}/{name}"), admin_url, name })
+    }
+
+    async fn drop_db(&self) {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&self.admin_url).await.unwrap();
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).execute(&mut conn).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn two_servers_share_one_postgres_database() {
+    let Some(db) = PgDb::create().await else { return };
+    let result = tokio::spawn(two_servers_story(db.url.clone())).await;
+    db.drop_db().await;
+    if let Err(e) = result {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+async fn two_servers_story(url: String) {
+    let out = run(&["demo", "--no-serve", "--database-url", &url], &[("ZHILI_ADMIN_PASSWORD", ADMIN_PW)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let env = [("ZHILI_DATABASE_URL", url.as_str())];
+    let a = start(&["serve"], &env).await;
+    let b = start(&["serve"], &env).await;
+    let c = reqwest::Client::new();
+    // A session made through A works on B.
+    let token = login(&a.base, "admin", ADMIN_PW).await;
+    let me: Value = c.get(format!("{}/api/me", b.base)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["username"], "admin");
+    // A write through A is visible through B at once.
+    let r = c
+        .post(format!("{}/api/departments", a.base))
+        .bearer_auth(&token)
+        .json(&json!({"code": "via_a", "name": "经由甲服务器", "division": "370304"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let d: Value =
+        c.get(format!("{}/api/departments/{id}", b.base)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(d["code"], "via_a");
+    // Login throttling counts failures on both servers together.
+    for i in 0..10 {
+        let base = if i % 2 == 0 { &a.base } else { &b.base };
+        let r = c.post(format!("{base}/api/auth/login")).json(&json!({"username": "leader", "password": "nope"})).send().await.unwrap();
+        assert_eq!(r.status(), 401);
+    }
+    let r = c.post(format!("{}/api/auth/login", a.base)).json(&json!({"username": "leader", "password": "zhili-demo"})).send().await.unwrap();
+    assert_eq!(r.status(), 429);
+    // Logging out through B ends the session on A too.
+    let r = c.post(format!("{}/api/auth/logout", b.base)).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    let r = c.get(format!("{}/api/me", a.base)).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    // Concurrent writes through both servers keep one unbroken audit chain.
+    let token = login(&b.base, "admin", ADMIN_PW).await;
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let base = if i % 2 == 0 { a.base.clone() } else { b.base.clone() };
+        let token = token.clone();
+        tasks.push(tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(format!("{base}/api/departments"))
+                .bearer_auth(&token)
+                .json(&json!({"code": format!("both{i}"), "name": "并发", "division": "370304"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 201);
+    }
+    let v: Value = c.get(format!("{}/api/audit/verify", a.base)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["ok"], true, "{v}");
+    drop((a, b));
+    let out = run(&["audit", "verify"], &env);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
