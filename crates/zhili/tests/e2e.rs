@@ -110,8 +110,15 @@ async fn demo_serves_the_district_and_stops_gracefully() {
         .await
         .unwrap();
     assert_eq!(towns.as_array().unwrap().len(), 10);
-    let users: Value =
-        c.get(format!("{}/api/users?role=grid_worker", s.base)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let users: Value = c
+        .get(format!("{}/api/users?role=grid_worker", s.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(users["total"], 214, "one grid worker per village");
     // Every demo role can log in with the printed password.
     for u in ["leader", "operator1", "slj01", "gw370304001001"] {
@@ -224,10 +231,10 @@ async fn audit_verify_detects_tampering() {
     let db = dir.path().join("zhili.db");
     let url = format!("sqlite://{}", db.display());
     for i in 0..3 {
-        let out = zhili(&["user", "add", "--username", &format!("extra{i}"), "--role", "leader", "--jurisdiction", "370304"], &[
-            ("ZHILI_DATABASE_URL", &url),
-            ("ZHILI_USER_PASSWORD", "extra-pass-1"),
-        ])
+        let out = zhili(
+            &["user", "add", "--username", &format!("extra{i}"), "--role", "leader", "--jurisdiction", "370304"],
+            &[("ZHILI_DATABASE_URL", &url), ("ZHILI_USER_PASSWORD", "extra-pass-1")],
+        )
         .output()
         .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -277,7 +284,10 @@ async fn audit_verify_detects_tampering() {
 #[test]
 fn unreachable_database_is_one_clear_line_and_a_failure() {
     let t = Instant::now();
-    let out = run(&["serve", "--listen", "127.0.0.1:0"], &[("ZHILI_DATABASE_URL", "postgres://zhili:secret@127.0.0.1:1/zhili")]);
+    let out = run(
+        &["serve", "--listen", "127.0.0.1:0"],
+        &[("ZHILI_DATABASE_URL", "postgres://zhili:secret@127.0.0.1:1/zhili")],
+    );
     assert!(!out.status.success());
     assert!(t.elapsed() < Duration::from_secs(20), "took {:?}", t.elapsed());
     let err = String::from_utf8_lossy(&out.stderr);
@@ -383,16 +393,33 @@ async fn two_servers_story(url: String) {
         .unwrap();
     assert_eq!(r.status(), 201);
     let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let d: Value =
-        c.get(format!("{}/api/departments/{id}", b.base)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let d: Value = c
+        .get(format!("{}/api/departments/{id}", b.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(d["code"], "via_a");
     // Login throttling counts failures on both servers together.
     for i in 0..10 {
         let base = if i % 2 == 0 { &a.base } else { &b.base };
-        let r = c.post(format!("{base}/api/auth/login")).json(&json!({"username": "leader", "password": "nope"})).send().await.unwrap();
+        let r = c
+            .post(format!("{base}/api/auth/login"))
+            .json(&json!({"username": "leader", "password": "nope"}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 401);
     }
-    let r = c.post(format!("{}/api/auth/login", a.base)).json(&json!({"username": "leader", "password": "zhili-demo"})).send().await.unwrap();
+    let r = c
+        .post(format!("{}/api/auth/login", a.base))
+        .json(&json!({"username": "leader", "password": "zhili-demo"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 429);
     // Logging out through B ends the session on A too.
     let r = c.post(format!("{}/api/auth/logout", b.base)).bearer_auth(&token).send().await.unwrap();
@@ -419,7 +446,8 @@ async fn two_servers_story(url: String) {
     for t in tasks {
         assert_eq!(t.await.unwrap(), 201);
     }
-    let v: Value = c.get(format!("{}/api/audit/verify", a.base)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let v: Value =
+        c.get(format!("{}/api/audit/verify", a.base)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     assert_eq!(v["ok"], true, "{v}");
     drop((a, b));
     let out = run(&["audit", "verify"], &env);
