@@ -69,6 +69,47 @@ pub struct UserFilter {
     pub department_id: Option<i64>,
 }
 
+/// Changes to a user account; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UserUpdate {
+    /// New display name.
+    pub display_name: Option<String>,
+    /// New role.
+    pub role: Option<Role>,
+    /// New jurisdiction.
+    pub jurisdiction: Option<DivisionCode>,
+    /// New department (`Some(None)` removes it).
+    pub department_id: Option<Option<i64>>,
+    /// New phone (`Some(None)` removes it).
+    pub phone: Option<Option<String>>,
+    /// Enable or disable the account; disabling ends its sessions.
+    pub active: Option<bool>,
+}
+
+impl UserUpdate {
+    /// Apply to a user (the store checks references first).
+    pub fn apply(&self, u: &mut User) {
+        if let Some(v) = &self.display_name {
+            u.display_name = v.clone();
+        }
+        if let Some(v) = self.role {
+            u.role = v;
+        }
+        if let Some(v) = &self.jurisdiction {
+            u.jurisdiction = v.clone();
+        }
+        if let Some(v) = self.department_id {
+            u.department_id = v;
+        }
+        if let Some(v) = &self.phone {
+            u.phone = v.clone();
+        }
+        if let Some(v) = self.active {
+            u.active = v;
+        }
+    }
+}
+
 /// Counts of failed logins within a window, for rate limiting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct LoginFailures {
@@ -136,6 +177,8 @@ pub trait Store: Send + Sync + 'static {
     async fn users(&self, filter: &UserFilter, page: Page) -> StoreResult<Vec<User>>;
     /// Number of users matching a filter.
     async fn count_users(&self, filter: &UserFilter) -> StoreResult<i64>;
+    /// Change a user's account fields; references are checked like on creation.
+    async fn update_user(&self, actor: &Actor, user_id: i64, change: &UserUpdate) -> StoreResult<User>;
     /// Replace a user's password hash.
     async fn set_password(&self, actor: &Actor, user_id: i64, password_hash: &str) -> StoreResult<()>;
     /// Change a user's UI language.

@@ -24,7 +24,7 @@ use zhili_core::audit::{audit_time, Actor, AuditEvent, AuditRecord, Outcome, GEN
 use zhili_core::codes::DivisionCode;
 use zhili_core::model::{Department, Division, Locale, NewDepartment, NewUser, Session, User};
 use zhili_core::policy::Role;
-use zhili_core::store::{CoreBatch, LoginFailures, Page, Store, StoreError, StoreResult, UserFilter};
+use zhili_core::store::{CoreBatch, LoginFailures, Page, Store, StoreError, StoreResult, UserFilter, UserUpdate};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -520,6 +520,59 @@ impl Store for PgStore {
         .fetch_one(&self.pool)
         .await
         .map_err(err)
+    }
+
+    async fn update_user(&self, actor: &Actor, user_id: i64, change: &UserUpdate) -> StoreResult<User> {
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(err)?
+            .ok_or(StoreError::NotFound)?;
+        let mut u = user_row(&row)?;
+        if let Some(j) = &change.jurisdiction {
+            if !exists(&mut tx, "SELECT 1 FROM divisions WHERE code = $1", j.as_str()).await? {
+                return Err(StoreError::MissingReference { field: "jurisdiction" });
+            }
+        }
+        if let Some(Some(d)) = change.department_id {
+            if !department_exists(&mut tx, d).await? {
+                return Err(StoreError::MissingReference { field: "department_id" });
+            }
+        }
+        change.apply(&mut u);
+        sqlx::query(
+            "UPDATE users SET display_name = $1, role = $2, jurisdiction = $3, department_id = $4, phone = $5, active = $6
+             WHERE id = $7",
+        )
+        .bind(&u.display_name)
+        .bind(u.role.as_str())
+        .bind(u.jurisdiction.as_str())
+        .bind(u.department_id)
+        .bind(&u.phone)
+        .bind(u.active)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
+        if change.active == Some(false) {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+        }
+        append_audit(
+            &mut tx,
+            &AuditEvent::success(actor, "user.update", format!("user:{user_id}")).with_detail(serde_json::json!({
+                "display_name": change.display_name, "role": change.role, "jurisdiction": change.jurisdiction,
+                "department_id": change.department_id, "phone_changed": change.phone.is_some(), "active": change.active,
+            })),
+        )
+        .await?;
+        tx.commit().await.map_err(err)?;
+        Ok(u)
     }
 
     async fn set_password(&self, actor: &Actor, user_id: i64, password_hash: &str) -> StoreResult<()> {

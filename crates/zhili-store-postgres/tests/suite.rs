@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use sqlx::{Connection, PgConnection};
 use zhili_core::store::Store;
 use zhili_store_postgres::PgStore;
+use zhili_store_suite::Case;
 
 const URL_VAR: &str = "ZHILI_TEST_POSTGRES_URL";
 
@@ -44,11 +45,7 @@ async fn admin(url: &str, sql: &str) {
 
 /// Run `case` against a fresh, migrated database that is dropped afterwards, then re-raise
 /// the case's panic, if any.
-async fn run_case<F, Fut>(case: F)
-where
-    F: FnOnce(PgStore) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
+async fn run(case: Case) {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let Some(admin_url) = admin_url() else { return };
     let db = format!(
@@ -62,7 +59,8 @@ where
     let outcome = tokio::spawn(async move {
         let store = PgStore::connect(&url).await.expect("connect to the test database");
         store.migrate().await.expect("migrate");
-        case(store).await;
+        case(&store).await;
+        store.pool().close().await;
     })
     .await;
     admin(&admin_url, &format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)")).await;
@@ -74,34 +72,7 @@ where
     }
 }
 
-macro_rules! pg_suite {
-    ($($case:ident),* $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() {
-                run_case(|store| async move {
-                    let s: &dyn Store = &store;
-                    zhili_store_suite::$case(s).await;
-                    store.pool().close().await;
-                })
-                .await;
-            }
-        )*
-    };
-}
-
-pg_suite!(
-    migrate_is_idempotent,
-    divisions,
-    departments,
-    users,
-    sessions,
-    login_failures,
-    audit_chain_covers_every_write,
-    failed_writes_leave_no_trace,
-    batch_load_is_idempotent,
-    concurrent_writes_keep_the_chain,
-);
+zhili_store_suite::store_suite!(run);
 
 #[test]
 fn database_is_replaced_in_the_url() {

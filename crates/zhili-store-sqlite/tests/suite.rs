@@ -2,25 +2,14 @@
 
 use zhili_core::store::Store;
 use zhili_store_sqlite::SqliteStore;
+use zhili_store_suite::Case;
 
-/// A migrated store in a temporary directory that lives as long as the guard.
-struct Fresh {
-    store: SqliteStore,
-    _dir: tempfile::TempDir,
-}
-
-impl std::ops::Deref for Fresh {
-    type Target = dyn Store;
-    fn deref(&self) -> &Self::Target {
-        &self.store
-    }
-}
-
-async fn fresh() -> Fresh {
+/// Run a case on a migrated store in a temporary directory.
+async fn run(case: Case) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("zhili.db")).await.unwrap();
     store.migrate().await.unwrap();
-    Fresh { store, _dir: dir }
+    case(&store).await;
 }
 
-zhili_store_suite::store_suite!(fresh);
+zhili_store_suite::store_suite!(run);
