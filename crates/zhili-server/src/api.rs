@@ -5,14 +5,14 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use zhili_core::audit::AuditEvent;
 use zhili_core::codes::DivisionCode;
 use zhili_core::model::{
     validate_department_code, validate_name, validate_phone, validate_username, Locale, NewDepartment, NewUser,
 };
 use zhili_core::policy::{authorize, Action, Role};
-use zhili_core::store::{verify_audit_chain, AuditVerifyError, Page, UserFilter};
+use zhili_core::store::{verify_audit_chain, AuditVerifyError, Page, UserFilter, UserUpdate};
 use zhili_core::{password, ErrorCode};
 
 use crate::auth::Caller;
@@ -362,6 +362,121 @@ pub async fn create_user(
         )
         .await?;
     Ok((StatusCode::CREATED, Json(UserView::of(&u, false))))
+}
+
+/// Tell an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Body of `PATCH /api/users/{id}`: only the fields given change.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    /// Display name.
+    pub display_name: Option<String>,
+    /// Role name (not `public`).
+    pub role: Option<String>,
+    /// Jurisdiction code, inside the caller's.
+    pub jurisdiction: Option<String>,
+    /// Department id; `null` removes it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub department_id: Option<Option<i64>>,
+    /// 11-digit mobile number; `null` removes it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+    /// `false` disables the account and ends its sessions.
+    pub active: Option<bool>,
+}
+
+/// Change a user's account (system administrators). An administrator cannot disable or
+/// demote themselves, so a deployment never loses its last way in by accident.
+#[utoipa::path(patch, path = "/api/users/{id}", tag = "users", request_body = UpdateUser,
+    params(("id" = i64, Path, description = "User id")),
+    responses((status = 200, body = UserView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<UpdateUser>,
+) -> AppResult<Json<UserView>> {
+    visible_user(&state, &caller, id, Action::ManageUsers).await?;
+    let mut change = UserUpdate { active: b.active, ..Default::default() };
+    if let Some(n) = &b.display_name {
+        validate_name("display_name", n).map_err(|m| AppError::field("display_name", m))?;
+        change.display_name = Some(n.trim().into());
+    }
+    if let Some(r) = &b.role {
+        change.role = Some(Role::from_name(r).filter(|r| *r != Role::Public).ok_or_else(|| {
+            AppError::field("role", "role must be admin, leader, operator, department_staff or grid_worker")
+        })?);
+    }
+    if let Some(j) = &b.jurisdiction {
+        let j = parse_code("jurisdiction", j)?;
+        authorize(&caller.principal, Action::ManageUsers, Some(&j))
+            .map_err(|_| AppError::msg(ErrorCode::Forbidden, "jurisdiction is outside your own").at("jurisdiction"))?;
+        change.jurisdiction = Some(j);
+    }
+    if let Some(Some(p)) = &b.phone {
+        validate_phone(p).map_err(|m| AppError::field("phone", m))?;
+    }
+    change.phone = b.phone.clone();
+    if let Some(Some(d)) = b.department_id {
+        let dept =
+            state.store.department(d).await.map_err(|_| AppError::field("department_id", "no such department"))?;
+        if !caller.principal.concerns(&dept.division) {
+            return Err(AppError::field("department_id", "no such department"));
+        }
+    }
+    change.department_id = b.department_id;
+    if caller.principal.user_id == Some(id) {
+        if change.active == Some(false) {
+            return Err(AppError::field("active", "you cannot disable your own account"));
+        }
+        if change.role.is_some_and(|r| r != Role::Admin) {
+            return Err(AppError::field("role", "you cannot remove your own administrator role"));
+        }
+    }
+    let u = state.store.update_user(&caller.actor(), id, &change).await?;
+    Ok(Json(UserView::of(&u, false)))
+}
+
+/// Body of `PUT /api/me/password`.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ChangeOwnPassword {
+    /// The password now.
+    pub current_password: String,
+    /// The new password, 8–128 characters.
+    pub new_password: String,
+}
+
+/// Change one's own password. Ends every session of the account, this one included.
+#[utoipa::path(put, path = "/api/me/password", tag = "auth", request_body = ChangeOwnPassword,
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn change_my_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<ChangeOwnPassword>,
+) -> AppResult<StatusCode> {
+    authorize(&caller.principal, Action::ReadOwnProfile, None)?;
+    let user = caller.require_user()?;
+    password::validate(&b.new_password).map_err(|e| AppError::field("new_password", e.to_string()))?;
+    // The same throttled check as a login: this endpoint is no side door for guessing.
+    crate::auth::authenticate_password(&state, &user.username, &b.current_password, &caller.ip).await.map_err(|e| {
+        if e.code == ErrorCode::BadCredentials {
+            AppError::field("current_password", "the current password is wrong")
+        } else {
+            e
+        }
+    })?;
+    let hash = tokio::task::spawn_blocking(move || password::hash(&b.new_password))
+        .await
+        .map_err(|_| AppError::new(ErrorCode::Internal))?;
+    state.store.set_password(&caller.actor(), user.id, &hash).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Body of `PUT /api/users/{id}/password`.

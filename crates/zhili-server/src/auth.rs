@@ -173,9 +173,9 @@ pub struct NewLogin {
     pub user: User,
 }
 
-/// Check a username and password, with per-account and per-address throttling.
-/// Every failure is recorded (and audited); success creates a session.
-pub async fn authenticate(state: &AppState, username: &str, password: &str, ip: &str) -> AppResult<NewLogin> {
+/// Check a username and password, with per-account and per-address throttling. Every
+/// failure is recorded (and audited). Returns the user on success.
+pub async fn authenticate_password(state: &AppState, username: &str, password: &str, ip: &str) -> AppResult<User> {
     let cfg = &state.config;
     let now = Utc::now();
     let f = state.store.login_failures(username, ip, now - Duration::seconds(60)).await?;
@@ -192,27 +192,42 @@ pub async fn authenticate(state: &AppState, username: &str, password: &str, ip: 
     let ok = tokio::task::spawn_blocking(move || password::verify(&pw, &phc))
         .await
         .map_err(|_| AppError::new(ErrorCode::Internal))?;
-    let actor =
-        Actor { user_id: None, name: username.chars().take(64).collect(), role: "public".into(), ip: Some(ip.into()) };
     match creds {
-        Some((user, _)) if ok && user.active => {
-            let token = password::random_token();
-            let created = audit_time(now);
-            let session = Session {
-                token_hash: password::token_hash(&token),
-                user_id: user.id,
-                csrf_token: password::random_token(),
-                created_at: created,
-                expires_at: created + Duration::hours(cfg.session_ttl_hours as i64),
-            };
-            state.store.create_session(&Actor::of(&user.principal(), Some(ip.into())), &session).await?;
-            Ok(NewLogin { token, session, user })
-        }
+        Some((user, _)) if ok && user.active => Ok(user),
         _ => {
+            let actor = Actor {
+                user_id: None,
+                name: username.chars().take(64).collect(),
+                role: "public".into(),
+                ip: Some(ip.into()),
+            };
             state.store.record_login_failure(&actor, username, now).await?;
             Err(AppError::new(ErrorCode::BadCredentials))
         }
     }
+}
+
+/// Log in: check the password, then create a session.
+pub async fn authenticate(state: &AppState, username: &str, password: &str, ip: &str) -> AppResult<NewLogin> {
+    let user = authenticate_password(state, username, password, ip).await?;
+    let ttl = Duration::hours(state.config.session_ttl_hours as i64);
+    let (token, session) = new_session(user.id, ttl);
+    state.store.create_session(&Actor::of(&user.principal(), Some(ip.into())), &session).await?;
+    Ok(NewLogin { token, session, user })
+}
+
+/// A fresh session for `user_id` lasting `ttl`: the secret token and what the store keeps.
+pub fn new_session(user_id: i64, ttl: Duration) -> (String, Session) {
+    let token = password::random_token();
+    let created = audit_time(Utc::now());
+    let session = Session {
+        token_hash: password::token_hash(&token),
+        user_id,
+        csrf_token: password::random_token(),
+        created_at: created,
+        expires_at: created + ttl,
+    };
+    (token, session)
 }
 
 /// Whether cookies must carry `Secure`: configured, or the request came over TLS.

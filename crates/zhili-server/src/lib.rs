@@ -126,12 +126,13 @@ pub fn app(state: AppState) -> Router {
         .route("/api/auth/logout", post(auth::logout))
         .route("/api/me", get(api::me))
         .route("/api/me/locale", put(api::set_my_locale))
+        .route("/api/me/password", put(api::change_my_password))
         .route("/api/divisions", get(api::list_divisions))
         .route("/api/divisions/{code}", get(api::get_division))
         .route("/api/departments", get(api::list_departments).post(api::create_department))
         .route("/api/departments/{id}", get(api::get_department))
         .route("/api/users", get(api::list_users).post(api::create_user))
-        .route("/api/users/{id}", get(api::get_user))
+        .route("/api/users/{id}", get(api::get_user).patch(api::update_user))
         .route("/api/users/{id}/personal", get(api::get_user_personal))
         .route("/api/users/{id}/password", put(api::set_user_password))
         .route("/api/audit", get(api::list_audit))
@@ -146,7 +147,11 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(middleware::from_fn(security_headers))
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO))
+                .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
         .with_state(state)
 }
 

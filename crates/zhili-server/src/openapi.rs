@@ -28,10 +28,10 @@ impl Modify for Security {
 #[openapi(
     info(title = "Zhili 治理 API", description = "Digital social governance platform. Errors: `{\"error\":{\"code\",\"message\",\"field\"}}`."),
     paths(
-        auth::login, auth::logout, api::me, api::set_my_locale,
+        auth::login, auth::logout, api::me, api::set_my_locale, api::change_my_password,
         api::list_divisions, api::get_division,
         api::list_departments, api::get_department, api::create_department,
-        api::list_users, api::get_user, api::get_user_personal, api::create_user, api::set_user_password,
+        api::list_users, api::get_user, api::get_user_personal, api::create_user, api::update_user, api::set_user_password,
         api::list_audit, api::verify_audit, api::healthz, api::metrics, serve,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail, views::Paged<views::UserView>)),

@@ -210,6 +210,20 @@ fn cases() -> Vec<Case> {
             [201, 403, 403, 403, 403, 401],
         ),
         c(
+            "PATCH",
+            "/api/users/{other_gw}",
+            "/api/users/{id}",
+            Some(|_| json!({"display_name": "改名"})),
+            [200, 403, 403, 403, 403, 401],
+        ),
+        c(
+            "PUT",
+            "/api/me/password",
+            "/api/me/password",
+            Some(|_| json!({"current_password": "not-it", "new_password": "whatever-123"})),
+            [422, 422, 422, 422, 422, 401],
+        ),
+        c(
             "PUT",
             "/api/users/{other_gw}/password",
             "/api/users/{id}/password",
@@ -497,4 +511,74 @@ async fn browser_login_sets_a_safe_cookie_and_forms_need_csrf() {
     let (_, html) = w.send(req).await;
     let html = html.as_str().unwrap();
     assert!(html.contains("lang=\"en\"") && html.contains("Overview"), "{html}");
+}
+
+#[tokio::test]
+async fn admin_manages_accounts_and_users_their_password() {
+    let w = world().await;
+    let admin = w.token("admin");
+    let gw = w.ids["gridworker"];
+    // Change role, jurisdiction, department and phone; the answer and the store agree.
+    let (s, b) = w
+        .call(
+            "PATCH",
+            &format!("/api/users/{gw}"),
+            admin,
+            Some(json!({"role": "department_staff", "jurisdiction": "370304", "department_id": w.ids["dept_county"], "phone": null})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(
+        (b["role"].as_str(), b["jurisdiction"].as_str(), b["phone"].is_null()),
+        (Some("department_staff"), Some("370304"), true)
+    );
+    // The change applies to the user's live session at once: staff may not list users.
+    let (s, _) = w.call("GET", "/api/users", w.token("gridworker"), None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // Precise refusals, nothing changed.
+    for (body, field, status) in [
+        (json!({"role": "public"}), "role", 422),
+        (json!({"jurisdiction": "370304599"}), "jurisdiction", 422),
+        (json!({"department_id": 4242}), "department_id", 422),
+        (json!({"phone": "12"}), "phone", 422),
+        (json!({"nickname": "x"}), "nickname", 400),
+    ] {
+        let (s, b) = w.call("PATCH", &format!("/api/users/{gw}"), admin, Some(body)).await;
+        assert_eq!(s.as_u16(), status, "{b}");
+        assert!(
+            b["error"]["field"].as_str().unwrap_or("").contains(field)
+                || b["error"]["message"].as_str().unwrap().contains(field),
+            "{b}"
+        );
+    }
+    let (s, b) =
+        w.call("PATCH", &format!("/api/users/{}", w.ids["admin"]), admin, Some(json!({"active": false}))).await;
+    assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("active")));
+    let (s, b) =
+        w.call("PATCH", &format!("/api/users/{}", w.ids["admin"]), admin, Some(json!({"role": "leader"}))).await;
+    assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("role")));
+    // Disabling ends the sessions and stops logins, with the same vague answer.
+    let (s, _) = w.call("PATCH", &format!("/api/users/{gw}"), admin, Some(json!({"active": false}))).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = w.call("GET", "/api/me", w.token("gridworker"), None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, b) =
+        w.call("POST", "/api/auth/login", None, Some(json!({"username": "gridworker", "password": PASSWORD}))).await;
+    assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("bad_credentials")));
+    // A user changes their own password: the old one and the old sessions stop working.
+    let (s, _) = w
+        .call(
+            "PUT",
+            "/api/me/password",
+            w.token("leader"),
+            Some(json!({"current_password": PASSWORD, "new_password": "brand-new-pass-1"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = w.call("GET", "/api/me", w.token("leader"), None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, _) = w
+        .call("POST", "/api/auth/login", None, Some(json!({"username": "leader", "password": "brand-new-pass-1"})))
+        .await;
+    assert_eq!(s, StatusCode::OK);
 }

@@ -65,6 +65,11 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Bearer tokens for machines (other systems, scripts, devices).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -96,6 +101,19 @@ enum UserCommand {
         /// 11-digit mobile number.
         #[arg(long)]
         phone: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Issue a bearer token acting as an existing user; prints it once.
+    Create {
+        /// The user the token acts as (its role and jurisdiction apply).
+        #[arg(long)]
+        username: String,
+        /// Days until the token expires (1–3650).
+        #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        days: u32,
     },
 }
 
@@ -165,6 +183,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::User { command: UserCommand::Add { username, role, jurisdiction, display_name, phone } } => {
                 let store = open_store(&cfg).await?;
                 user_add(store.as_ref(), username, role, jurisdiction, display_name, phone).await
+            }
+            Command::Token { command: TokenCommand::Create { username, days } } => {
+                let store = open_store(&cfg).await?;
+                let (user, _) = store.user_credentials(&username).await.map_err(|e| match e {
+                    StoreError::NotFound => anyhow::anyhow!("--username: no user {username:?}"),
+                    e => e.into(),
+                })?;
+                if !user.active {
+                    bail!("--username: the account {username:?} is disabled");
+                }
+                let (token, session) = zhili_server::auth::new_session(user.id, chrono::Duration::days(days.into()));
+                store.create_session(&Actor::system(), &session).await?;
+                eprintln!(
+                    "token for {username} ({}), expires {}:",
+                    user.role.as_str(),
+                    session.expires_at.to_rfc3339()
+                );
+                println!("{token}");
+                Ok(())
             }
             Command::Audit { command: AuditCommand::Verify } => {
                 let store = open_store(&cfg).await?;

@@ -453,3 +453,53 @@ async fn two_servers_story(url: String) {
     let out = run(&["audit", "verify"], &env);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[tokio::test]
+async fn sigterm_finishes_the_request_in_flight() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    seed_demo(dir.path());
+    let url = format!("sqlite://{}", dir.path().join("zhili.db").display());
+    let env = [("ZHILI_DATABASE_URL", url.as_str())];
+    // A machine token from the CLI works like a login token.
+    let out = run(&["token", "create", "--username", "admin", "--days", "1"], &env);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let out = run(&["token", "create", "--username", "nobody"], &env);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--username: no user"));
+    let mut s = start(&["serve"], &env).await;
+    let me: Value = reqwest::Client::new()
+        .get(format!("{}/api/me", s.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["username"], "admin");
+
+    // Send half a request, SIGTERM the server, then the rest: the request still completes.
+    let body = json!({"code": "inflight", "name": "关停中写入", "division": "370304"}).to_string();
+    let (head, tail) = body.split_at(body.len() / 2);
+    let addr = s.base.trim_start_matches("http://").to_string();
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let req = format!(
+        "POST /api/departments HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{head}",
+        body.len()
+    );
+    conn.write_all(req.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(Command::new("kill").args(["-TERM", &s.child.id().to_string()]).status().unwrap().success());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    conn.write_all(tail.as_bytes()).await.unwrap();
+    let mut resp = String::new();
+    conn.read_to_string(&mut resp).await.unwrap();
+    assert!(resp.starts_with("HTTP/1.1 201"), "{resp}");
+    let status = s.child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    // It was stored.
+    let store = zhili_store_sqlite::SqliteStore::open(&dir.path().join("zhili.db")).await.unwrap();
+    let all = store.departments(None, zhili_core::store::Page { offset: 0, limit: 1000 }).await.unwrap();
+    assert!(all.iter().any(|d| d.code == "inflight"));
+}
