@@ -43,6 +43,37 @@ pub enum StoreError {
 /// Result of a store call.
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// A committed change that in-memory indexes follow (变更通知). Every process sharing a
+/// database receives every change (PostgreSQL: LISTEN/NOTIFY; SQLite: in-process).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// One division was created or changed.
+    Division(DivisionCode),
+    /// Anything may have changed (a bulk load, or notifications were lost): reload.
+    All,
+}
+
+impl Change {
+    /// The text sent between processes.
+    pub fn to_payload(&self) -> String {
+        match self {
+            Change::Division(c) => format!("division:{c}"),
+            Change::All => "*".into(),
+        }
+    }
+    /// Parse what [`Change::to_payload`] wrote; unknown payloads (from newer versions)
+    /// become [`Change::All`], which is always safe.
+    pub fn from_payload(s: &str) -> Change {
+        match s.split_once(':') {
+            Some(("division", code)) => DivisionCode::parse(code).map(Change::Division).unwrap_or(Change::All),
+            _ => Change::All,
+        }
+    }
+}
+
+/// The changes a store announces, from the moment of subscription.
+pub type ChangeStream = futures::stream::BoxStream<'static, Change>;
+
 /// A page request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page {
@@ -153,6 +184,8 @@ pub trait Store: Send + Sync + 'static {
     async fn division(&self, code: &DivisionCode) -> StoreResult<Division>;
     /// The direct children of `parent` (or the roots when `None`), ordered by code.
     async fn child_divisions(&self, parent: Option<&DivisionCode>) -> StoreResult<Vec<Division>>;
+    /// Every division with its boundary, for in-memory spatial indexes.
+    async fn all_divisions(&self) -> StoreResult<Vec<Division>>;
     /// Number of divisions inside `within` (all if `None`).
     async fn count_divisions(&self, within: Option<&DivisionCode>) -> StoreResult<i64>;
 
@@ -207,6 +240,11 @@ pub trait Store: Send + Sync + 'static {
     async fn recent_audit(&self, page: Page) -> StoreResult<Vec<AuditRecord>>;
     /// The recorded chain head: last sequence number and hash.
     async fn audit_head(&self) -> StoreResult<Option<(i64, String)>>;
+
+    // ---- change feed
+
+    /// Subscribe to committed changes (from this and every other process on the database).
+    async fn changes(&self) -> StoreResult<ChangeStream>;
 
     // ---- bulk
 

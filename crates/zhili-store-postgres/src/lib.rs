@@ -24,7 +24,9 @@ use zhili_core::audit::{audit_time, Actor, AuditEvent, AuditRecord, Outcome, GEN
 use zhili_core::codes::DivisionCode;
 use zhili_core::model::{Department, Division, Locale, NewDepartment, NewUser, Session, User};
 use zhili_core::policy::Role;
-use zhili_core::store::{CoreBatch, LoginFailures, Page, Store, StoreError, StoreResult, UserFilter, UserUpdate};
+use zhili_core::store::{
+    Change, ChangeStream, CoreBatch, LoginFailures, Page, Store, StoreError, StoreResult, UserFilter, UserUpdate,
+};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -199,6 +201,20 @@ async fn department_exists(tx: &mut PgConnection, id: i64) -> StoreResult<bool> 
         .is_some())
 }
 
+/// The LISTEN/NOTIFY channel on which every process hears every committed change.
+const CHANGES_CHANNEL: &str = "zhili_changes";
+
+/// Announce a change; PostgreSQL delivers it when (and only if) the transaction commits.
+async fn notify(tx: &mut PgConnection, c: &Change) -> StoreResult<()> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANGES_CHANNEL)
+        .bind(c.to_payload())
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
+    Ok(())
+}
+
 fn within_pattern(within: Option<&DivisionCode>) -> String {
     format!("{}%", within.map(|c| c.as_str()).unwrap_or(""))
 }
@@ -322,6 +338,7 @@ impl Store for PgStore {
                 .with_detail(serde_json::json!({"name": d.name})),
         )
         .await?;
+        notify(&mut tx, &Change::Division(d.code.clone())).await?;
         tx.commit().await.map_err(err)
     }
 
@@ -741,6 +758,30 @@ impl Store for PgStore {
         sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_optional(&self.pool).await.map_err(err)
     }
 
+    async fn changes(&self) -> StoreResult<ChangeStream> {
+        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool).await.map_err(err)?;
+        listener.listen(CHANGES_CHANNEL).await.map_err(err)?;
+        Ok(Box::pin(futures::stream::unfold(listener, |mut l| async move {
+            loop {
+                match l.try_recv().await {
+                    Ok(Some(n)) => return Some((Change::from_payload(n.payload()), l)),
+                    // The connection dropped (the next call reconnects): changes may have been
+                    // missed meanwhile, so followers must reload.
+                    Ok(None) => return Some((Change::All, l)),
+                    Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
+                }
+            }
+        })))
+    }
+
+    async fn all_divisions(&self) -> StoreResult<Vec<Division>> {
+        let rows = sqlx::query("SELECT code, name, ST_AsGeoJSON(boundary) AS boundary FROM divisions ORDER BY code")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(err)?;
+        rows.iter().map(division_row).collect()
+    }
+
     async fn load_batch(&self, actor: &Actor, b: &CoreBatch) -> StoreResult<u64> {
         let mut tx = self.begin().await?;
         let mut inserted = 0;
@@ -802,6 +843,7 @@ impl Store for PgStore {
             })),
         )
         .await?;
+        notify(&mut tx, &Change::All).await?;
         tx.commit().await.map_err(err)?;
         Ok(inserted)
     }

@@ -19,15 +19,19 @@ use zhili_core::audit::{audit_time, Actor, AuditEvent, AuditRecord, GENESIS};
 use zhili_core::codes::DivisionCode;
 use zhili_core::model::{Department, Division, Locale, NewDepartment, NewUser, Session, User};
 use zhili_core::policy::Role;
-use zhili_core::store::{CoreBatch, LoginFailures, Page, Store, StoreError, StoreResult, UserFilter, UserUpdate};
+use zhili_core::store::{
+    Change, ChangeStream, CoreBatch, LoginFailures, Page, Store, StoreError, StoreResult, UserFilter, UserUpdate,
+};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// The SQLite store: a writer pool of one connection and a read-only pool.
+/// The SQLite store: a writer pool of one connection, a read-only pool, and the in-process
+/// change feed (SQLite is served by one process, so in-process is every process).
 #[derive(Clone)]
 pub struct SqliteStore {
     write: SqlitePool,
     read: SqlitePool,
+    changes: tokio::sync::broadcast::Sender<Change>,
 }
 
 fn err(e: sqlx::Error) -> StoreError {
@@ -208,7 +212,7 @@ impl SqliteStore {
             .connect_with(base.read_only(true))
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot open SQLite database {}: {e}", path.display())))?;
-        Ok(SqliteStore { write, read })
+        Ok(SqliteStore { write, read, changes: tokio::sync::broadcast::channel(1024).0 })
     }
 
     /// Open from a `sqlite://PATH` URL (or a bare path).
@@ -218,6 +222,11 @@ impl SqliteStore {
         SqliteConnectOptions::from_str(&format!("sqlite://{path}"))
             .map_err(|e| StoreError::Unavailable(format!("bad SQLite URL {url:?}: {e}")))?;
         SqliteStore::open(Path::new(path)).await
+    }
+
+    /// Tell followers about a committed change (nobody listening is fine).
+    fn announce(&self, c: Change) {
+        let _ = self.changes.send(c);
     }
 
     async fn begin(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
@@ -276,7 +285,9 @@ impl Store for SqliteStore {
                 .with_detail(serde_json::json!({"name": d.name})),
         )
         .await?;
-        tx.commit().await.map_err(err)
+        tx.commit().await.map_err(err)?;
+        self.announce(Change::Division(d.code.clone()));
+        Ok(())
     }
 
     async fn division(&self, code: &DivisionCode) -> StoreResult<Division> {
@@ -755,6 +766,28 @@ impl Store for SqliteStore {
         )
         .await?;
         tx.commit().await.map_err(err)?;
+        self.announce(Change::All);
         Ok(inserted)
+    }
+
+    async fn changes(&self) -> StoreResult<ChangeStream> {
+        let rx = self.changes.subscribe();
+        Ok(Box::pin(futures::stream::unfold(rx, |mut rx| async move {
+            use tokio::sync::broadcast::error::RecvError;
+            match rx.recv().await {
+                Ok(c) => Some((c, rx)),
+                // Fell behind: some changes were dropped, so the follower must reload.
+                Err(RecvError::Lagged(_)) => Some((Change::All, rx)),
+                Err(RecvError::Closed) => None,
+            }
+        })))
+    }
+
+    async fn all_divisions(&self) -> StoreResult<Vec<Division>> {
+        let rows = sqlx::query("SELECT code, name, boundary FROM divisions ORDER BY code")
+            .fetch_all(&self.read)
+            .await
+            .map_err(err)?;
+        rows.iter().map(division_row).collect()
     }
 }

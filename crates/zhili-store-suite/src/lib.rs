@@ -10,7 +10,7 @@ use zhili_core::audit::{Actor, AuditEvent};
 use zhili_core::codes::DivisionCode;
 use zhili_core::model::{Division, Locale, NewDepartment, NewUser, Session};
 use zhili_core::policy::Role;
-use zhili_core::store::{verify_audit_chain, CoreBatch, Page, Store, StoreError, UserFilter, UserUpdate};
+use zhili_core::store::{verify_audit_chain, Change, CoreBatch, Page, Store, StoreError, UserFilter, UserUpdate};
 
 /// One suite case: an async check over a freshly migrated, empty store.
 pub type Case = for<'a> fn(&'a dyn Store) -> BoxFuture<'a, ()>;
@@ -24,7 +24,7 @@ macro_rules! store_suite {
         $crate::store_suite!(@cases $run;
             migrate_is_idempotent, divisions, departments, users, user_updates, sessions, login_failures,
             audit_chain_covers_every_write, failed_writes_leave_no_trace, batch_load_is_idempotent,
-            concurrent_writes_keep_the_chain);
+            concurrent_writes_keep_the_chain, changes_are_announced);
     };
     (@cases $run:path; $($case:ident),*) => {
         $(
@@ -345,6 +345,36 @@ pub async fn audit_chain_covers_every_write(s: &dyn Store) {
     assert_eq!(recent.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![8, 7]);
     assert_eq!(s.audit_rows(6, 100).await.unwrap().len(), 2);
     assert_eq!(verify_audit_chain(s, |_| {}).await.unwrap(), 8);
+}
+
+async fn next(feed: &mut zhili_core::store::ChangeStream) -> Change {
+    use futures::StreamExt;
+    tokio::time::timeout(std::time::Duration::from_secs(10), feed.next())
+        .await
+        .expect("a change within 10 s")
+        .expect("the feed stays open")
+}
+
+/// Committed changes reach subscribers (in another process too, on PostgreSQL); a bulk
+/// load says "reload everything".
+pub async fn changes_are_announced(s: &dyn Store) {
+    let mut feed = s.changes().await.unwrap();
+    seed(s).await;
+    assert_eq!(next(&mut feed).await, Change::Division(c("370304")));
+    for code in ["370304001", "370304100", "370304001001", "370304100201"] {
+        assert_eq!(next(&mut feed).await, Change::Division(c(code)));
+    }
+    // A refused write announces nothing; the next change is the batch.
+    assert!(s.upsert_division(&actor(), &division("370304102201", "孤村")).await.is_err());
+    let mut b = CoreBatch::default();
+    b.divisions.push(division("370304002", "城东街道"));
+    s.load_batch(&actor(), &b).await.unwrap();
+    assert_eq!(next(&mut feed).await, Change::All);
+    let all = s.all_divisions().await.unwrap();
+    assert_eq!(all.len(), 6);
+    assert!(all[0].boundary.is_some(), "all_divisions carries boundaries");
+    assert_eq!(Change::from_payload(&Change::Division(c("370304")).to_payload()), Change::Division(c("370304")));
+    assert_eq!(Change::from_payload("grid:1"), Change::All);
 }
 
 /// A refused write changes neither data nor the audit log.
