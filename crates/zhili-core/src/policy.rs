@@ -96,11 +96,15 @@ pub enum Action {
     ReadAudit,
     /// Verify the audit hash chain.
     VerifyAudit,
+    /// Read grids (a grid worker: only their own grids and those below them).
+    ReadGrids,
+    /// Import grids and assign grid workers.
+    ManageGrids,
 }
 
 impl Action {
     /// Every action, for tables and tests.
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 12] = [
         Action::ReadDivisions,
         Action::ManageDivisions,
         Action::ReadDepartments,
@@ -111,6 +115,8 @@ impl Action {
         Action::ReadOwnProfile,
         Action::ReadAudit,
         Action::VerifyAudit,
+        Action::ReadGrids,
+        Action::ManageGrids,
     ];
 }
 
@@ -120,10 +126,10 @@ fn role_allows(role: Role, action: Action) -> bool {
     use Role::*;
     match action {
         ReadDivisions => true,
-        ReadDepartments | ReadOwnProfile => role != Public,
+        ReadDepartments | ReadOwnProfile | ReadGrids => role != Public,
         ReadUsers => matches!(role, Admin | Leader | Operator),
         ReadPersonalData => matches!(role, Admin | Operator),
-        ManageDivisions | ManageDepartments | ManageUsers | ReadAudit | VerifyAudit => role == Admin,
+        ManageDivisions | ManageDepartments | ManageUsers | ReadAudit | VerifyAudit | ManageGrids => role == Admin,
     }
 }
 

@@ -47,25 +47,34 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// database receives every change (PostgreSQL: LISTEN/NOTIFY; SQLite: in-process).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    /// One division was created or changed.
-    Division(DivisionCode),
+    /// One record was created, changed or deleted: its kind (`division`, `grid`, …) and key.
+    Record {
+        /// What kind of record.
+        kind: String,
+        /// Its key (a code).
+        key: String,
+    },
     /// Anything may have changed (a bulk load, or notifications were lost): reload.
     All,
 }
 
 impl Change {
+    /// A change of one record.
+    pub fn record(kind: &str, key: impl ToString) -> Change {
+        Change::Record { kind: kind.into(), key: key.to_string() }
+    }
     /// The text sent between processes.
     pub fn to_payload(&self) -> String {
         match self {
-            Change::Division(c) => format!("division:{c}"),
+            Change::Record { kind, key } => format!("{kind}:{key}"),
             Change::All => "*".into(),
         }
     }
-    /// Parse what [`Change::to_payload`] wrote; unknown payloads (from newer versions)
-    /// become [`Change::All`], which is always safe.
+    /// Parse what [`Change::to_payload`] wrote; anything else becomes [`Change::All`],
+    /// which is always safe.
     pub fn from_payload(s: &str) -> Change {
         match s.split_once(':') {
-            Some(("division", code)) => DivisionCode::parse(code).map(Change::Division).unwrap_or(Change::All),
+            Some((kind, key)) if !kind.is_empty() && !key.is_empty() => Change::record(kind, key),
             _ => Change::All,
         }
     }

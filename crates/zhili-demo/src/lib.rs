@@ -13,6 +13,10 @@ use zhili_core::codes::DivisionCode;
 use zhili_core::model::{Division, NewDepartment, NewUser};
 use zhili_core::policy::Role;
 use zhili_core::store::CoreBatch;
+use zhili_grid::{Grid, GridCode, GridCodeScheme, GridDuty};
+
+pub mod map;
+use map::Cell;
 
 /// The district's code (博山区).
 pub const COUNTY: &str = "370304";
@@ -62,8 +66,14 @@ const NAME_TAILS: [&str; 24] = [
     "林", "头", "口", "桥", "洼",
 ];
 
-/// West, south, east, north edges of the demo district (WGS-84 degrees).
-pub const BBOX: [f64; 4] = [117.75, 36.30, 118.05, 36.55];
+/// Large grids (大网格) in the demo, as in Shanwei.
+pub const LARGE_GRIDS: usize = 56;
+/// Medium grids (中网格).
+pub const MEDIUM_GRIDS: usize = 864;
+/// Small grids (小网格).
+pub const SMALL_GRIDS: usize = 4_509;
+/// Grid workers (网格员).
+pub const GRID_WORKERS: usize = 9_311;
 
 /// One login the demo prints.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,37 +90,16 @@ pub struct DemoLogin {
 pub struct District {
     /// Divisions, departments and users (except the administrator).
     pub batch: CoreBatch,
+    /// Grids: 56 large, 864 medium, 4,509 small, nested, tiling every village.
+    pub grids: Vec<Grid>,
+    /// Grid duties by username: every grid worker in a small grid, leaders of the larger ones.
+    pub assignments: Vec<(String, GridCode, GridDuty)>,
     /// The logins to print (one per role, the administrator first).
     pub logins: Vec<DemoLogin>,
 }
 
-fn rect(w: f64, s: f64, e: f64, n: f64) -> String {
-    serde_json::json!({"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]}).to_string()
-}
-
 fn code(s: &str) -> DivisionCode {
     DivisionCode::parse(s).expect("demo codes are valid")
-}
-
-/// Tile `[w, s, e, n]` with `n` cells: full rows of `cols` cells, the last row's cells
-/// widened so that the row is filled. Returns cells west→east, north→south.
-fn tile(b: [f64; 4], n: usize) -> Vec<[f64; 4]> {
-    let cols = (n as f64).sqrt().ceil() as usize;
-    let rows = n.div_ceil(cols);
-    let h = (b[3] - b[1]) / rows as f64;
-    let mut out = Vec::with_capacity(n);
-    for r in 0..rows {
-        let in_row = if r + 1 == rows { n - cols * (rows - 1) } else { cols };
-        let w = (b[2] - b[0]) / in_row as f64;
-        let top = b[3] - h * r as f64;
-        let bottom = if r + 1 == rows { b[1] } else { top - h };
-        for c in 0..in_row {
-            let west = b[0] + w * c as f64;
-            let east = if c + 1 == in_row { b[2] } else { west + w };
-            out.push([west, bottom, east, top]);
-        }
-    }
-    out
 }
 
 /// Build the district. `password_hash` is the Argon2id hash every demo user (but the
@@ -122,21 +111,17 @@ pub fn district(password_hash: &str) -> District {
     b.divisions.push(Division {
         code: county.clone(),
         name: COUNTY_NAME.into(),
-        boundary: Some(rect(BBOX[0], BBOX[1], BBOX[2], BBOX[3])),
+        boundary: Some(Cell::county().geojson()),
     });
 
-    let blocks = tile(BBOX, TOWNSHIPS.len());
+    let blocks = Cell::county().split(TOWNSHIPS.len());
     let mut used = std::collections::HashSet::new();
     let mut villages = Vec::new();
     for ((num, name, count), block) in TOWNSHIPS.iter().zip(blocks) {
         let t = county.child(*num).expect("valid township");
-        b.divisions.push(Division {
-            code: t.clone(),
-            name: (*name).into(),
-            boundary: Some(rect(block[0], block[1], block[2], block[3])),
-        });
+        b.divisions.push(Division { code: t.clone(), name: (*name).into(), boundary: Some(block.geojson()) });
         let street = *num < 100;
-        for (i, cell) in tile(block, *count).into_iter().enumerate() {
+        for (i, cell) in block.split(*count).into_iter().enumerate() {
             // Communities (居委会) are 001–199 under street offices, villages (村委会) 200–399.
             let v = t.child(if street { 1 + i as u32 } else { 201 + i as u32 }).expect("valid village");
             let vname = loop {
@@ -149,12 +134,8 @@ pub fn district(password_hash: &str) -> District {
                     break if street { format!("{n}社区") } else { format!("{n}村") };
                 }
             };
-            b.divisions.push(Division {
-                code: v.clone(),
-                name: vname,
-                boundary: Some(rect(cell[0], cell[1], cell[2], cell[3])),
-            });
-            villages.push(v);
+            b.divisions.push(Division { code: v.clone(), name: vname.clone(), boundary: Some(cell.geojson()) });
+            villages.push((v, vname, cell));
         }
     }
 
@@ -216,15 +197,108 @@ pub fn district(password_hash: &str) -> District {
         role: Role::DepartmentStaff,
         note: "区水利局工作人员 water-bureau staff".into(),
     });
-    for v in &villages {
-        user(format!("gw{v}"), format!("网格员{}", &v.as_str()[6..]), Role::GridWorker, v.clone(), None);
+    let (grids, assignments, workers) = grids_of(&villages);
+    for (username, village, k) in &workers {
+        user(
+            username.clone(),
+            format!("网格员{}-{k}", &village.as_str()[6..]),
+            Role::GridWorker,
+            village.clone(),
+            None,
+        );
     }
     logins.push(DemoLogin {
-        username: format!("gw{}", villages[0]),
+        username: workers[0].0.clone(),
         role: Role::GridWorker,
-        note: "网格员（一个社区） grid worker of one community".into(),
+        note: "网格员（一个小网格） grid worker of one small grid".into(),
     });
-    District { batch: b, logins }
+    District { batch: b, grids, assignments, logins }
+}
+
+/// Grids, duties and workers (username, village, number in grid) for the villages.
+#[allow(clippy::type_complexity)]
+fn grids_of(
+    villages: &[(DivisionCode, String, Cell)],
+) -> (Vec<Grid>, Vec<(String, GridCode, GridDuty)>, Vec<(String, DivisionCode, usize)>) {
+    let n = villages.len();
+    let (mut grids, mut duties, mut workers) = (Vec::new(), Vec::new(), Vec::new());
+    let mut mediums_seen = 0;
+    let mut smalls_seen = 0;
+    for (vi, (v, vname, cell)) in villages.iter().enumerate() {
+        let mut serial = 0;
+        let mut next_code = || {
+            serial += 1;
+            GridCode::new(v, serial, GridCodeScheme::CjT213).expect("fewer than 100 grids per village")
+        };
+        // 864 = 4 per village, plus one more in the first 864 − 4n villages.
+        let mediums = MEDIUM_GRIDS / n + usize::from(vi < MEDIUM_GRIDS % n);
+        // 56 large grids: two each in the 28 villages where (28·i mod n) < 28.
+        let with_large = (vi * (LARGE_GRIDS / 2)) % n < LARGE_GRIDS / 2;
+        let parts: Vec<(Option<(GridCode, Cell)>, Vec<Cell>)> = if with_large {
+            let [w, e] = cell.halves();
+            let (mw, me) = (mediums.div_ceil(2), mediums / 2);
+            vec![(Some((next_code(), w)), w.split(mw)), (Some((next_code(), e)), e.split(me))]
+        } else {
+            vec![(None, cell.split(mediums))]
+        };
+        let mut mk = 0;
+        let mut sk = 0;
+        for (li, (large, mcells)) in parts.into_iter().enumerate() {
+            let large_code = large.map(|(code, c)| {
+                grids.push(Grid {
+                    code: code.clone(),
+                    name: format!("{vname}大网格{}", li + 1),
+                    level: 1,
+                    parent: None,
+                    boundary: c.area(),
+                });
+                code
+            });
+            let mut large_leader_done = false;
+            for mc in mcells {
+                mk += 1;
+                let mcode = next_code();
+                grids.push(Grid {
+                    code: mcode.clone(),
+                    name: format!("{vname}中网格{mk}"),
+                    level: 2,
+                    parent: large_code.clone(),
+                    boundary: mc.area(),
+                });
+                // 4,509 = 5 per medium grid, plus one more in the first 4,509 − 5·864.
+                let smalls = SMALL_GRIDS / MEDIUM_GRIDS + usize::from(mediums_seen < SMALL_GRIDS % MEDIUM_GRIDS);
+                mediums_seen += 1;
+                for (si, sc) in mc.split(smalls).into_iter().enumerate() {
+                    sk += 1;
+                    let scode = next_code();
+                    grids.push(Grid {
+                        code: scode.clone(),
+                        name: format!("{vname}网格{sk}"),
+                        level: 3,
+                        parent: Some(mcode.clone()),
+                        boundary: sc.area(),
+                    });
+                    // 9,311 = 2 per small grid, plus a third in the first 9,311 − 2·4,509.
+                    let count = GRID_WORKERS / SMALL_GRIDS + usize::from(smalls_seen < GRID_WORKERS % SMALL_GRIDS);
+                    smalls_seen += 1;
+                    for k in 1..=count {
+                        let username = format!("gw{scode}{k}");
+                        let duty = if k == 1 { GridDuty::FullTime } else { GridDuty::PartTime };
+                        duties.push((username.clone(), scode.clone(), duty));
+                        if k == 1 && si == 0 {
+                            duties.push((username.clone(), mcode.clone(), GridDuty::Leader));
+                            if let (Some(l), false) = (&large_code, large_leader_done) {
+                                duties.push((username.clone(), l.clone(), GridDuty::Leader));
+                                large_leader_done = true;
+                            }
+                        }
+                        workers.push((username, v.clone(), k));
+                    }
+                }
+            }
+        }
+    }
+    (grids, duties, workers)
 }
 
 #[cfg(test)]
@@ -256,16 +330,33 @@ mod tests {
     }
 
     #[test]
-    fn cells_tile_the_block_exactly() {
-        for n in [1, 2, 7, 12, 26, 28] {
-            let b = [0.0, 0.0, 10.0, 5.0];
-            let cells = tile(b, n);
-            assert_eq!(cells.len(), n);
-            let area: f64 = cells.iter().map(|c| (c[2] - c[0]) * (c[3] - c[1])).sum();
-            assert!((area - 50.0).abs() < 1e-9, "n={n} area={area}");
-            for c in &cells {
-                assert!(c[0] >= b[0] && c[2] <= b[2] + 1e-12 && c[1] >= b[1] && c[3] <= b[3] + 1e-12);
+    fn grids_at_shanwei_counts_pass_validation() {
+        let d = district("h");
+        let count = |l| d.grids.iter().filter(|g| g.level == l).count();
+        assert_eq!((count(1), count(2), count(3)), (LARGE_GRIDS, MEDIUM_GRIDS, SMALL_GRIDS));
+        let workers = d.batch.users.iter().filter(|(u, _)| u.role == Role::GridWorker).count();
+        assert_eq!(workers, GRID_WORKERS);
+        assert!(d.grids.iter().all(|g| g.boundary.0[0].exterior().0.len() > 50), "≥ 50 vertices per grid");
+        // The import validator accepts the whole demo with no gaps.
+        let mut ctx = zhili_grid::validate::Context::default();
+        for v in &d.batch.divisions {
+            if v.code.level() == zhili_core::DivisionLevel::Village {
+                let area = zhili_geo::geometry::parse_area_text(v.boundary.as_deref().unwrap()).unwrap();
+                ctx.villages.insert(v.code.clone(), Some(area));
             }
         }
+        let features: Vec<serde_json::Value> = d
+            .grids
+            .iter()
+            .map(|g| {
+                serde_json::json!({"type": "Feature", "geometry": zhili_geo::geometry::area_to_geojson(&g.boundary),
+                    "properties": {"code": g.code, "name": g.name, "level": g.level, "parent": g.parent}})
+            })
+            .collect();
+        let doc = serde_json::json!({"type": "FeatureCollection", "features": features});
+        let r = zhili_grid::validate::validate_geojson(&doc, &zhili_grid::validate::Rules::default(), &ctx);
+        assert!(r.errors.is_empty(), "{:?}", &r.errors[..r.errors.len().min(5)]);
+        assert!(r.warnings.is_empty(), "{:?}", &r.warnings[..r.warnings.len().min(5)]);
+        assert_eq!(r.grids.len(), d.grids.len());
     }
 }

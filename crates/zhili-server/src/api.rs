@@ -31,7 +31,8 @@ pub struct PageQuery {
 }
 
 impl PageQuery {
-    fn page(&self) -> AppResult<Page> {
+    /// The page asked for, or a precise error.
+    pub fn page(&self) -> AppResult<Page> {
         let offset = self.offset.unwrap_or(0);
         let limit = self.limit.unwrap_or(100);
         if offset < 0 {
@@ -104,6 +105,56 @@ pub async fn get_division(
 ) -> AppResult<Json<DivisionView>> {
     authorize(&caller.principal, Action::ReadDivisions, None)?;
     let d = state.store.division(&parse_code("code", &code)?).await?;
+    Ok(Json(DivisionView::of(&d, true)))
+}
+
+/// Body of `PUT /api/divisions/{code}`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PutDivision {
+    /// Official name.
+    pub name: String,
+    /// Boundary: a GeoJSON Polygon or MultiPolygon in WGS-84/CGCS2000 longitude-latitude.
+    #[schema(value_type = Option<Object>)]
+    pub boundary: Option<serde_json::Value>,
+}
+
+/// Create or change a division (system administrators, inside their jurisdiction). The
+/// parent division must exist; the boundary must be a valid area.
+#[utoipa::path(put, path = "/api/divisions/{code}", tag = "divisions", request_body = PutDivision,
+    params(("code" = String, Path, description = "Division code")),
+    responses((status = 200, body = DivisionView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn put_division(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    ApiJson(b): ApiJson<PutDivision>,
+) -> AppResult<Json<DivisionView>> {
+    authorize(&caller.principal, Action::ManageDivisions, None)?;
+    let code = parse_code("code", &code)?;
+    authorize(&caller.principal, Action::ManageDivisions, Some(&code))
+        .map_err(|_| AppError::msg(ErrorCode::Forbidden, "the division is outside your jurisdiction").at("code"))?;
+    validate_name("name", &b.name).map_err(|m| AppError::field("name", m))?;
+    let boundary = match &b.boundary {
+        None => None,
+        Some(v) => {
+            let area = zhili_geo::geometry::parse_area(v)
+                .map_err(|e| AppError::field(format!("boundary.{}", e.at), e.message))?;
+            Some(zhili_geo::geometry::area_to_geojson(&area).to_string())
+        }
+    };
+    let d = zhili_core::model::Division { code, name: b.name.trim().into(), boundary };
+    state.store.upsert_division(&caller.actor(), &d).await.map_err(|e| match e {
+        zhili_core::store::StoreError::MissingReference { .. } => AppError::field(
+            "code",
+            format!(
+                "the parent division {} does not exist",
+                d.code.parent().map(|p| p.to_string()).unwrap_or_default()
+            ),
+        ),
+        e => e.into(),
+    })?;
     Ok(Json(DivisionView::of(&d, true)))
 }
 

@@ -8,10 +8,12 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod grids;
 pub mod i18n;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
+pub mod spatial;
 pub mod views;
 
 use std::net::SocketAddr;
@@ -26,6 +28,7 @@ use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use zhili_core::store::Store;
 use zhili_core::ErrorCode;
+use zhili_grid::GridStore;
 
 use crate::error::AppError;
 
@@ -50,6 +53,8 @@ pub struct ServerConfig {
     pub login_failures_per_address: i64,
     /// Seconds to let in-flight requests finish on shutdown.
     pub shutdown_grace_secs: u64,
+    /// Largest import body (GeoJSON of a city's grids), in bytes.
+    pub import_body_limit_bytes: usize,
 }
 
 impl Default for ServerConfig {
@@ -64,25 +69,52 @@ impl Default for ServerConfig {
             login_failures_per_account: 10,
             login_failures_per_address: 50,
             shutdown_grace_secs: 30,
+            import_body_limit_bytes: 64 * 1024 * 1024,
         }
     }
 }
+
+/// A storage backend: the core store and every domain's storage port.
+pub trait Backend: Store + GridStore {}
+impl<T: Store + GridStore> Backend for T {}
 
 /// Shared state of the handlers.
 #[derive(Clone)]
 pub struct AppState {
     /// The store.
-    pub store: Arc<dyn Store>,
+    pub store: Arc<dyn Backend>,
+    /// The deployment's grid rules (code scheme, level names, tolerance).
+    pub grid_rules: Arc<zhili_grid::validate::Rules>,
     /// Settings.
     pub config: Arc<ServerConfig>,
     /// Metrics of this process.
     pub metrics: Arc<metrics::Metrics>,
+    /// The spatial index of divisions and grids (empty until [`spatial::Spatial::start`]).
+    pub spatial: spatial::Spatial,
 }
 
 impl AppState {
-    /// State over a store with settings.
-    pub fn new(store: Arc<dyn Store>, config: ServerConfig) -> AppState {
-        AppState { store, config: Arc::new(config), metrics: Arc::new(metrics::Metrics::default()) }
+    /// State over a store with settings and the default grid rules.
+    pub fn new(store: Arc<dyn Backend>, config: ServerConfig) -> AppState {
+        AppState {
+            store,
+            grid_rules: Arc::new(zhili_grid::validate::Rules::default()),
+            config: Arc::new(config),
+            metrics: Arc::new(metrics::Metrics::default()),
+            spatial: spatial::Spatial::default(),
+        }
+    }
+
+    /// Use this spatial index.
+    pub fn with_spatial(mut self, spatial: spatial::Spatial) -> AppState {
+        self.spatial = spatial;
+        self
+    }
+
+    /// Use these grid rules.
+    pub fn with_grid_rules(mut self, rules: zhili_grid::validate::Rules) -> AppState {
+        self.grid_rules = Arc::new(rules);
+        self
     }
 }
 
@@ -128,7 +160,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/me/locale", put(api::set_my_locale))
         .route("/api/me/password", put(api::change_my_password))
         .route("/api/divisions", get(api::list_divisions))
-        .route("/api/divisions/{code}", get(api::get_division))
+        .route("/api/divisions/{code}", get(api::get_division).put(api::put_division))
         .route("/api/departments", get(api::list_departments).post(api::create_department))
         .route("/api/departments/{id}", get(api::get_department))
         .route("/api/users", get(api::list_users).post(api::create_user))
@@ -137,6 +169,14 @@ pub fn app(state: AppState) -> Router {
         .route("/api/users/{id}/password", put(api::set_user_password))
         .route("/api/audit", get(api::list_audit))
         .route("/api/audit/verify", get(api::verify_audit))
+        .route("/api/grids", get(grids::list_grids))
+        .route("/api/locate", get(spatial::locate))
+        .route(
+            "/api/grids/import",
+            post(grids::import_grids).layer(DefaultBodyLimit::max(state.config.import_body_limit_bytes)),
+        )
+        .route("/api/grids/{code}", get(grids::get_grid))
+        .route("/api/grids/{code}/workers/{user_id}", put(grids::assign_worker).delete(grids::unassign_worker))
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(api::metrics));
     api.merge(pages::routes())

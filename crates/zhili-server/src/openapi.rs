@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{api, auth, error, views};
+use crate::{api, auth, error, grids, spatial, views};
 
 struct Security;
 
@@ -29,12 +29,13 @@ impl Modify for Security {
     info(title = "Zhili 治理 API", description = "Digital social governance platform. Errors: `{\"error\":{\"code\",\"message\",\"field\"}}`."),
     paths(
         auth::login, auth::logout, api::me, api::set_my_locale, api::change_my_password,
-        api::list_divisions, api::get_division,
+        api::list_divisions, api::get_division, api::put_division,
         api::list_departments, api::get_department, api::create_department,
         api::list_users, api::get_user, api::get_user_personal, api::create_user, api::update_user, api::set_user_password,
         api::list_audit, api::verify_audit, api::healthz, api::metrics, serve,
+        grids::list_grids, grids::get_grid, spatial::locate, grids::import_grids, grids::assign_worker, grids::unassign_worker,
     ),
-    components(schemas(error::ErrorBody, error::ErrorDetail, views::Paged<views::UserView>)),
+    components(schemas(error::ErrorBody, error::ErrorDetail, views::Paged<views::UserView>, views::Paged<grids::GridView>)),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
 )]

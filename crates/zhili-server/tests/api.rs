@@ -15,14 +15,29 @@ use zhili_core::codes::DivisionCode;
 use zhili_core::model::{Division, NewDepartment, NewUser};
 use zhili_core::policy::Role;
 use zhili_core::store::{Page, Store, UserFilter};
-use zhili_server::{app, AppState, ServerConfig};
+use zhili_grid::{Grid, GridCode, GridDuty};
+use zhili_server::{app, AppState, Backend, ServerConfig};
 use zhili_store_sqlite::SqliteStore;
 
 const PASSWORD: &str = "correct-horse-9";
 
+fn grid(code: &str, level: u8, parent: Option<&str>, w: f64, s: f64, e: f64, n: f64) -> Grid {
+    Grid {
+        code: GridCode::parse_any(code).unwrap(),
+        name: format!("网格{code}"),
+        level,
+        parent: parent.map(|p| GridCode::parse_any(p).unwrap()),
+        boundary: zhili_geo::geometry::parse_area(&rect(w, s, e, n)).unwrap(),
+    }
+}
+
+fn rect(w: f64, s: f64, e: f64, n: f64) -> Value {
+    json!({"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]})
+}
+
 struct World {
     app: Router,
-    store: Arc<dyn Store>,
+    store: Arc<dyn Backend>,
     tokens: HashMap<&'static str, String>,
     ids: HashMap<&'static str, i64>,
     _dir: tempfile::TempDir,
@@ -38,7 +53,7 @@ async fn world() -> World {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
     store.migrate().await.unwrap();
-    let store: Arc<dyn Store> = Arc::new(store);
+    let store: Arc<dyn Backend> = Arc::new(store);
     let a = Actor::system();
     for (code, name) in [
         ("370304", "博山区"),
@@ -105,8 +120,18 @@ async fn world() -> World {
             .unwrap();
         ids.insert(name, u.id);
     }
+    // Grids: two levels in village 甲, one grid in village 乙.
+    let grids = vec![
+        grid("37030410020101", 1, None, 117.80, 36.40, 117.81, 36.42),
+        grid("37030410020111", 2, Some("37030410020101"), 117.80, 36.40, 117.81, 36.41),
+        grid("37030410120101", 1, None, 117.90, 36.40, 117.91, 36.42),
+    ];
+    store.import_grids(&a, &grids).await.unwrap();
+    store.assign_grid(&a, ids["gridworker"], &grids[0].code, GridDuty::Leader).await.unwrap();
+    store.assign_grid(&a, ids["other_gw"], &grids[2].code, GridDuty::FullTime).await.unwrap();
     let cfg = ServerConfig { body_limit_bytes: 4096, ..ServerConfig::default() };
-    let app = app(AppState::new(store.clone(), cfg));
+    let spatial = zhili_server::spatial::Spatial::start(store.clone()).await.unwrap();
+    let app = app(AppState::new(store.clone(), cfg).with_spatial(spatial));
     let mut w = World { app, store, tokens: HashMap::new(), ids, _dir: dir };
     for name in ["admin", "leader", "operator", "staff", "gridworker", "town_leader", "town_operator", "town_admin"] {
         let (s, body) =
@@ -185,6 +210,15 @@ fn cases() -> Vec<Case> {
         ),
         c("GET", "/api/divisions", "/api/divisions", None, [200; 6]),
         c("GET", "/api/divisions/370304100201", "/api/divisions/{code}", None, [200; 6]),
+        c(
+            "PUT",
+            "/api/divisions/370304100202",
+            "/api/divisions/{code}",
+            Some(
+                |_| json!({"name": "新村", "boundary": {"type": "Polygon", "coordinates": [[[117.8, 36.4], [117.81, 36.4], [117.81, 36.41], [117.8, 36.4]]]}}),
+            ),
+            [200, 403, 403, 403, 403, 401],
+        ),
         c("GET", "/api/departments", "/api/departments", None, [200, 200, 200, 200, 200, 401]),
         c("GET", "/api/departments/{dept_county}", "/api/departments/{id}", None, [200, 200, 200, 200, 200, 401]),
         // A town department is outside the grid worker's jurisdiction (and not above it).
@@ -230,6 +264,36 @@ fn cases() -> Vec<Case> {
             Some(|_| json!({"password": "reset-pass-123"})),
             [204, 403, 403, 403, 403, 401],
         ),
+        c("GET", "/api/grids", "/api/grids", None, [200, 200, 200, 200, 200, 401]),
+        // The grid worker leads 01 and so sees 11 below it, but not village 乙's grid.
+        c("GET", "/api/grids/37030410020111", "/api/grids/{code}", None, [200, 200, 200, 200, 200, 401]),
+        c("GET", "/api/grids/37030410120101", "/api/grids/{code}", None, [200, 200, 200, 200, 404, 401]),
+        c(
+            "POST",
+            "/api/grids/import?dry_run=true",
+            "/api/grids/import",
+            Some(|_| {
+                json!({"type": "FeatureCollection", "features": [
+                {"type": "Feature", "properties": {"code": "37030410020102", "name": "新网格", "level": 1},
+                 "geometry": rect(117.81, 36.40, 117.82, 36.42)}]})
+            }),
+            [200, 403, 403, 403, 403, 401],
+        ),
+        c(
+            "PUT",
+            "/api/grids/37030410020111/workers/{gridworker}",
+            "/api/grids/{code}/workers/{user_id}",
+            Some(|_| json!({"duty": "full_time"})),
+            [204, 403, 403, 403, 403, 401],
+        ),
+        c(
+            "DELETE",
+            "/api/grids/37030410120101/workers/{other_gw}",
+            "/api/grids/{code}/workers/{user_id}",
+            None,
+            [204, 403, 403, 403, 403, 401],
+        ),
+        c("GET", "/api/locate?lon=117.805&lat=36.405", "/api/locate", None, [200, 200, 200, 200, 200, 401]),
         c("GET", "/api/audit", "/api/audit", None, [200, 403, 403, 403, 403, 401]),
         c("GET", "/api/audit/verify", "/api/audit/verify", None, [200, 403, 403, 403, 403, 401]),
         c(
@@ -405,6 +469,36 @@ async fn bad_input_is_refused_precisely_and_writes_nothing() {
         (s, b["error"]["code"].as_str(), b["error"]["field"].as_str()),
         (StatusCode::CONFLICT, Some("conflict"), Some("username"))
     );
+    // Divisions: a bad geometry names the vertex; a missing parent names the code.
+    let (s, b) = w
+        .call(
+            "PUT",
+            "/api/divisions/370304100203",
+            admin,
+            Some(json!({"name": "坏村", "boundary": {"type": "Polygon", "coordinates": [[[117.8, 36.4], [117.9, 95.0], [117.9, 36.5], [117.8, 36.4]]]}})),
+        )
+        .await;
+    assert_eq!(
+        (s, b["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("boundary.coordinates[0][1]")),
+        "{b}"
+    );
+    assert!(b["error"]["message"].as_str().unwrap().contains("latitude 95"), "{b}");
+    let (s, b) = w
+        .call(
+            "PUT",
+            "/api/divisions/370304100204",
+            admin,
+            Some(json!({"name": "自交村", "boundary": {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}})),
+        )
+        .await;
+    assert!(b["error"]["message"].as_str().unwrap().contains("self-intersection"), "{s} {b}");
+    let (s, b) = w.call("PUT", "/api/divisions/370304102201", admin, Some(json!({"name": "孤村"}))).await;
+    assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("code")));
+    assert!(b["error"]["message"].as_str().unwrap().contains("370304102"), "{b}");
+    let (s, _) =
+        w.call("PUT", "/api/divisions/370304101201", w.token("town_admin"), Some(json!({"name": "越权"}))).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
     // Wrong content type, bad query, unknown route, wrong method.
     let req = Request::post("/api/departments")
         .header("authorization", format!("Bearer {}", admin.unwrap()))
@@ -581,4 +675,107 @@ async fn admin_manages_accounts_and_users_their_password() {
         .call("POST", "/api/auth/login", None, Some(json!({"username": "leader", "password": "brand-new-pass-1"})))
         .await;
     assert_eq!(s, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn grids_are_bounded_and_imports_are_all_or_nothing() {
+    let w = world().await;
+    // A grid worker lists only their grids and those below; a township leader only theirs.
+    let (_, b) = w.call("GET", "/api/grids", w.token("gridworker"), None).await;
+    let codes: Vec<&str> = b["items"].as_array().unwrap().iter().map(|g| g["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["37030410020101", "37030410020111"]);
+    let (_, b) = w.call("GET", "/api/grids", w.token("town_leader"), None).await;
+    assert_eq!(b["total"], 2);
+    let (_, b) = w.call("GET", "/api/grids/37030410020111", w.token("admin"), None).await;
+    assert_eq!((b["level_name"].as_str(), b["parent"].as_str()), (Some("中网格"), Some("37030410020101")));
+    assert_eq!(b["boundary"]["type"], "Polygon");
+    // A bad import: every problem named, nothing written.
+    let before = w.store.count_grids(None).await.unwrap();
+    let doc = json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "37030410020102", "name": "好", "level": 1}, "geometry": rect(117.81, 36.40, 117.82, 36.42)},
+        {"type": "Feature", "properties": {"code": "37030410020103", "name": "叠", "level": 1}, "geometry": rect(117.805, 36.40, 117.815, 36.41)},
+        {"type": "Feature", "properties": {"code": "3703041002010", "name": "短", "level": 1}, "geometry": rect(117.8, 36.4, 117.81, 36.41)},
+        {"type": "Feature", "properties": {"code": "37030410020104", "name": "坏", "level": 1},
+         "geometry": {"type": "Polygon", "coordinates": [[[117.8, 36.4], [117.81, 36.41], [117.81, 36.4], [117.8, 36.41], [117.8, 36.4]]]}},
+    ]});
+    let (s, b) = w.call("POST", "/api/grids/import", w.token("admin"), Some(doc)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(b["error"]["code"], "invalid_field");
+    let errors = b["report"]["errors"].as_array().unwrap();
+    let text = serde_json::to_string(errors).unwrap();
+    assert!(text.contains("overlaps its sibling 37030410020101"), "{text}");
+    assert!(text.contains("grid code must have 14 digits"), "{text}");
+    assert!(text.contains("self-intersection"), "{text}");
+    assert_eq!(w.store.count_grids(None).await.unwrap(), before);
+    // A township administrator cannot import into another township.
+    let doc = json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "37030410120102", "name": "越界", "level": 1}, "geometry": rect(117.91, 36.40, 117.92, 36.42)}]});
+    let (s, b) = w.call("POST", "/api/grids/import", w.token("town_admin"), Some(doc.clone())).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(b["report"]["errors"][0]["message"].as_str().unwrap().contains("outside your jurisdiction"), "{b}");
+    // The county administrator may; the report counts it, with a gap warning for 乙.
+    let (s, b) = w.call("POST", "/api/grids/import", w.token("admin"), Some(doc)).await;
+    assert_eq!((s, b["imported"].as_u64()), (StatusCode::OK, Some(1)), "{b}");
+    assert_eq!(w.store.count_grids(None).await.unwrap(), before + 1);
+    // Assigning: a bad duty and an unknown grid are refused precisely.
+    let gw = w.ids["other_gw"];
+    let (s, b) = w
+        .call(
+            "PUT",
+            &format!("/api/grids/37030410120102/workers/{gw}"),
+            w.token("admin"),
+            Some(json!({"duty": "boss"})),
+        )
+        .await;
+    assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("duty")));
+    let (s, _) = w
+        .call(
+            "PUT",
+            &format!("/api/grids/37030410120199/workers/{gw}"),
+            w.token("admin"),
+            Some(json!({"duty": "leader"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, b) = w.call("GET", "/api/grids/3703041", w.token("admin"), None).await;
+    assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("code")));
+}
+
+#[tokio::test]
+async fn locate_follows_changes() {
+    let w = world().await;
+    let t = w.token("operator");
+    let chain = |b: &Value| -> Vec<String> {
+        b.as_array().unwrap().iter().map(|i| i["code"].as_str().unwrap().to_string()).collect()
+    };
+    // Village boundaries are unknown in this world, so the chain climbs by parent links.
+    let (s, b) = w.call("GET", "/api/locate?lon=117.805&lat=36.405", t, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(chain(&b), ["37030410020111", "37030410020101", "370304100201", "370304100", "370304"]);
+    // On the shared edge of two top grids the smaller code wins.
+    let doc = json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "37030410020102", "name": "东", "level": 1}, "geometry": rect(117.81, 36.40, 117.82, 36.42)}]});
+    let (s, _) = w.call("POST", "/api/grids/import", w.token("admin"), Some(doc)).await;
+    assert_eq!(s, StatusCode::OK);
+    let mut found = Vec::new();
+    for _ in 0..50 {
+        let (_, b) = w.call("GET", "/api/locate?lon=117.815&lat=36.415", t, None).await;
+        found = chain(&b);
+        if !found.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(found.first().map(String::as_str), Some("37030410020102"), "the index follows an import");
+    let (_, b) = w.call("GET", "/api/locate?lon=117.81&lat=36.415", t, None).await;
+    assert_eq!(chain(&b).first().map(String::as_str), Some("37030410020101"));
+    // Outside everything: an empty chain. Bad input: precise.
+    let (_, b) = w.call("GET", "/api/locate?lon=100&lat=20", t, None).await;
+    assert_eq!(b, json!([]));
+    let (s, b) = w.call("GET", "/api/locate?lon=200&lat=20", t, None).await;
+    assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("lon")));
+    let (s, b) = w.call("GET", "/api/locate?lon=117&lat=20&crs=bd09", t, None).await;
+    assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("crs")));
+    let (s, _) = w.call("GET", "/api/locate?lon=abc&lat=20", t, None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
 }

@@ -28,6 +28,8 @@ use zhili_core::store::{
     Change, ChangeStream, CoreBatch, LoginFailures, Page, Store, StoreError, StoreResult, UserFilter, UserUpdate,
 };
 
+mod grid;
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Advisory lock key serializing audit appends (ASCII "zhiliaud"); scoped to the database.
@@ -257,7 +259,7 @@ impl PgStore {
         &self.pool
     }
 
-    async fn begin(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Postgres>> {
+    pub(crate) async fn begin(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Postgres>> {
         self.pool.begin().await.map_err(err)
     }
 }
@@ -338,7 +340,7 @@ impl Store for PgStore {
                 .with_detail(serde_json::json!({"name": d.name})),
         )
         .await?;
-        notify(&mut tx, &Change::Division(d.code.clone())).await?;
+        notify(&mut tx, &Change::record("division", &d.code)).await?;
         tx.commit().await.map_err(err)
     }
 

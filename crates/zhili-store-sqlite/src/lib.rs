@@ -23,6 +23,8 @@ use zhili_core::store::{
     Change, ChangeStream, CoreBatch, LoginFailures, Page, Store, StoreError, StoreResult, UserFilter, UserUpdate,
 };
 
+mod grid;
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// The SQLite store: a writer pool of one connection, a read-only pool, and the in-process
@@ -30,7 +32,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[derive(Clone)]
 pub struct SqliteStore {
     write: SqlitePool,
-    read: SqlitePool,
+    pub(crate) read: SqlitePool,
     changes: tokio::sync::broadcast::Sender<Change>,
 }
 
@@ -225,11 +227,11 @@ impl SqliteStore {
     }
 
     /// Tell followers about a committed change (nobody listening is fine).
-    fn announce(&self, c: Change) {
+    pub(crate) fn announce(&self, c: Change) {
         let _ = self.changes.send(c);
     }
 
-    async fn begin(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
+    pub(crate) async fn begin(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
         self.write.begin_with("BEGIN IMMEDIATE").await.map_err(err)
     }
 }
@@ -286,7 +288,7 @@ impl Store for SqliteStore {
         )
         .await?;
         tx.commit().await.map_err(err)?;
-        self.announce(Change::Division(d.code.clone()));
+        self.announce(Change::record("division", &d.code));
         Ok(())
     }
 

@@ -23,6 +23,11 @@ pub const OPTIONS: &[(&str, &str, &str, &str)] = &[
     ("server", "login_failures_per_account", "10", "Failed logins per account within a minute before logins are refused (429)."),
     ("server", "login_failures_per_address", "50", "Failed logins per client address within a minute before logins are refused (429)."),
     ("server", "shutdown_grace_secs", "30", "Seconds in-flight requests get to finish after SIGTERM."),
+    ("server", "import_body_limit_bytes", "67108864", "Largest import upload (e.g. a city's grids as GeoJSON), in bytes."),
+    ("grid", "code_scheme", "\"cjt213\"",
+     "Grid codes: `cjt213` (CJ/T 213: village 12 digits + serial 2 = 14) or\n`beijing15` (village 12 + serial 3 = 15)."),
+    ("grid", "levels", "[\"大网格\", \"中网格\", \"小网格\"]", "Names of the grid levels, top first; their number is the hierarchy's depth."),
+    ("grid", "tolerance_m2", "1.0", "Overlaps, gaps and overhangs smaller than this (m²) are digitising noise, not errors."),
     ("log", "level", "\"info\"", "Log filter, e.g. `info` or `zhili_server=debug,info` (RUST_LOG overrides)."),
     ("log", "format", "\"text\"", "`text` for people, `json` for log collectors."),
 ];
@@ -59,6 +64,20 @@ pub struct ServerSection {
     pub login_failures_per_address: i64,
     /// See [`OPTIONS`].
     pub shutdown_grace_secs: u64,
+    /// See [`OPTIONS`].
+    pub import_body_limit_bytes: usize,
+}
+
+/// `[grid]`
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GridSection {
+    /// See [`OPTIONS`].
+    pub code_scheme: zhili_grid::GridCodeScheme,
+    /// See [`OPTIONS`].
+    pub levels: Vec<String>,
+    /// See [`OPTIONS`].
+    pub tolerance_m2: f64,
 }
 
 /// `[log]`
@@ -89,6 +108,8 @@ pub struct Config {
     pub database: DatabaseSection,
     /// `[server]`
     pub server: ServerSection,
+    /// `[grid]`
+    pub grid: GridSection,
     /// `[log]`
     pub log: LogSection,
 }
@@ -150,6 +171,9 @@ impl Config {
         if cfg.server.body_limit_bytes < 1024 {
             bail!("server.body_limit_bytes must be at least 1024");
         }
+        if cfg.grid.levels.is_empty() || cfg.grid.levels.len() > 9 {
+            bail!("grid.levels must name 1–9 levels");
+        }
         if cfg.server.session_ttl_hours == 0 {
             bail!("server.session_ttl_hours must be at least 1");
         }
@@ -169,6 +193,16 @@ impl Config {
             login_failures_per_account: s.login_failures_per_account,
             login_failures_per_address: s.login_failures_per_address,
             shutdown_grace_secs: s.shutdown_grace_secs,
+            import_body_limit_bytes: s.import_body_limit_bytes,
+        }
+    }
+
+    /// The grid module's rules.
+    pub fn grid_rules(&self) -> zhili_grid::validate::Rules {
+        zhili_grid::validate::Rules {
+            scheme: self.grid.code_scheme,
+            levels: zhili_grid::GridLevels(self.grid.levels.clone()),
+            tolerance_m2: self.grid.tolerance_m2,
         }
     }
 

@@ -17,6 +17,7 @@ use zhili_core::model::NewUser;
 use zhili_core::policy::Role;
 use zhili_core::store::{verify_audit_chain, Store, StoreError};
 use zhili_core::{model, password};
+use zhili_server::Backend;
 
 use crate::config::{Config, LogFormat};
 
@@ -65,6 +66,11 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Import data from files.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Bearer tokens for machines (other systems, scripts, devices).
     Token {
         #[command(subcommand)]
@@ -101,6 +107,19 @@ enum UserCommand {
         /// 11-digit mobile number.
         #[arg(long)]
         phone: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import grids from a GeoJSON FeatureCollection (properties: code, name, level, parent).
+    /// Everything is validated first; with any error nothing is written.
+    Grids {
+        /// The GeoJSON file.
+        file: PathBuf,
+        /// Validate and report only.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -184,6 +203,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let store = open_store(&cfg).await?;
                 user_add(store.as_ref(), username, role, jurisdiction, display_name, phone).await
             }
+            Command::Import { command: ImportCommand::Grids { file, dry_run } } => {
+                let store = open_store(&cfg).await?;
+                import_grids(store.as_ref(), &cfg, &file, dry_run).await
+            }
             Command::Token { command: TokenCommand::Create { username, days } } => {
                 let store = open_store(&cfg).await?;
                 let (user, _) = store.user_credentials(&username).await.map_err(|e| match e {
@@ -237,9 +260,9 @@ fn redact(url: &str) -> String {
 }
 
 /// Open the configured store and apply migrations.
-async fn open_store(cfg: &Config) -> anyhow::Result<Arc<dyn Store>> {
+async fn open_store(cfg: &Config) -> anyhow::Result<Arc<dyn Backend>> {
     let url = &cfg.database.url;
-    let store: Arc<dyn Store> = if let Some(path) = cfg.sqlite_path() {
+    let store: Arc<dyn Backend> = if let Some(path) = cfg.sqlite_path() {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             if !dir.exists() {
                 bail!("the SQLite database directory {} does not exist", dir.display());
@@ -256,12 +279,16 @@ async fn open_store(cfg: &Config) -> anyhow::Result<Arc<dyn Store>> {
     Ok(store)
 }
 
-async fn serve(store: Arc<dyn Store>, cfg: &Config) -> anyhow::Result<()> {
+async fn serve(store: Arc<dyn Backend>, cfg: &Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(cfg.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", cfg.server.listen))?;
     tracing::info!(listen = %cfg.server.listen, backend = store.backend(), "serving");
-    let state = zhili_server::AppState::new(store, cfg.server_config());
+    let spatial = zhili_server::spatial::Spatial::start(store.clone()).await?;
+    let (features, bytes) = spatial.stats();
+    tracing::info!(features, memory_mib = bytes as f64 / 1048576.0, "spatial index loaded");
+    let state =
+        zhili_server::AppState::new(store, cfg.server_config()).with_grid_rules(cfg.grid_rules()).with_spatial(spatial);
     zhili_server::serve(state, listener, zhili_server::shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
@@ -283,7 +310,7 @@ fn spinner(msg: &str) -> ProgressBar {
     pb
 }
 
-async fn seed_demo(store: &dyn Store, admin_password: Option<String>) -> anyhow::Result<AdminPassword> {
+async fn seed_demo(store: &dyn Backend, admin_password: Option<String>) -> anyhow::Result<AdminPassword> {
     if let Some(p) = &admin_password {
         password::validate(p).context("admin password")?;
     }
@@ -297,6 +324,13 @@ async fn seed_demo(store: &dyn Store, admin_password: Option<String>) -> anyhow:
         district.batch.users.len()
     ));
     let inserted = store.load_batch(&Actor::system(), &district.batch).await?;
+    // Grids are written once; a reused data directory keeps what it has.
+    if store.count_grids(None).await? == 0 {
+        pb.set_message(format!("写入网格 loading {} grids", district.grids.len()));
+        store.import_grids(&Actor::system(), &district.grids).await?;
+        pb.set_message(format!("分配网格员 assigning {} grid duties", district.assignments.len()));
+        store.load_assignments(&Actor::system(), &district.assignments).await?;
+    }
     pb.finish_with_message(format!("演示数据就绪 demo data ready ({inserted} rows new)"));
 
     let county = DivisionCode::parse(zhili_demo::COUNTY).expect("valid");
@@ -404,6 +438,43 @@ async fn user_add(
             e => e.into(),
         })?;
     println!("user {} created (id {}, role {})", u.username, u.id, u.role.as_str());
+    Ok(())
+}
+
+async fn import_grids(store: &dyn Backend, cfg: &Config, file: &std::path::Path, dry_run: bool) -> anyhow::Result<()> {
+    let text = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let doc: serde_json::Value = serde_json::from_slice(&text).map_err(|e| {
+        anyhow::anyhow!("{}: not valid JSON at line {}, column {}: {e}", file.display(), e.line(), e.column())
+    })?;
+    let ctx = zhili_grid::validate::load_context(store, None).await?;
+    let n = doc.get("features").and_then(|f| f.as_array()).map_or(0, Vec::len);
+    let pb = ProgressBar::new(n as u64);
+    pb.set_style(
+        ProgressStyle::with_template("校验 validating {bar:40} {pos}/{len} [{elapsed}]").expect("valid template"),
+    );
+    let rules = cfg.grid_rules();
+    let report = zhili_grid::validate::validate_geojson_with_progress(&doc, &rules, &ctx, &mut |done, _| {
+        pb.set_position(done as u64)
+    });
+    pb.finish_and_clear();
+    for w in &report.warnings {
+        eprintln!("warning: {}: {}", w.code.as_deref().unwrap_or("-"), w.message);
+    }
+    if !report.errors.is_empty() {
+        for e in &report.errors {
+            let at = e.feature.map(|f| format!("feature {f}")).unwrap_or_else(|| "file".into());
+            eprintln!("error: {at} ({}): {}", e.code.as_deref().unwrap_or("-"), e.message);
+        }
+        bail!("{} problem(s) in {}; nothing was imported", report.errors.len(), file.display());
+    }
+    if dry_run {
+        println!("{} grids valid ({} warnings); dry run, nothing written", report.grids.len(), report.warnings.len());
+        return Ok(());
+    }
+    let pb = spinner(&format!("写入 writing {} grids", report.grids.len()));
+    let n = store.import_grids(&Actor::system(), &report.grids).await?;
+    pb.finish_and_clear();
+    println!("{n} grids imported ({} warnings)", report.warnings.len());
     Ok(())
 }
 

@@ -119,9 +119,9 @@ async fn demo_serves_the_district_and_stops_gracefully() {
         .json()
         .await
         .unwrap();
-    assert_eq!(users["total"], 214, "one grid worker per village");
+    assert_eq!(users["total"], 9311, "Shanwei's count of grid workers");
     // Every demo role can log in with the printed password.
-    for u in ["leader", "operator1", "slj01", "gw370304001001"] {
+    for u in ["leader", "operator1", "slj01", "gw370304001001041"] {
         login(&s.base, u, "zhili-demo").await;
     }
     // SIGTERM: the server finishes and exits cleanly.
@@ -403,6 +403,35 @@ async fn two_servers_story(url: String) {
         .await
         .unwrap();
     assert_eq!(d["code"], "via_a");
+    // The spatial index of B follows a grid changed through A (LISTEN/NOTIFY).
+    let at = "lon=117.9&lat=36.425";
+    let chain: Value =
+        c.get(format!("{}/api/locate?{at}", b.base)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert!(chain.as_array().unwrap().len() >= 5, "small → medium → (large →) village → township → county: {chain}");
+    let code = chain[0]["code"].as_str().unwrap().to_string();
+    let g: Value =
+        c.get(format!("{}/api/grids/{code}", a.base)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let doc = json!({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": g["boundary"],
+        "properties": {"code": code, "name": "经甲改名", "level": g["level"], "parent": g["parent"]}}]});
+    let r = c.post(format!("{}/api/grids/import", a.base)).bearer_auth(&token).json(&doc).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let t = Instant::now();
+    loop {
+        let chain: Value = c
+            .get(format!("{}/api/locate?{at}", b.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if chain[0]["name"] == "经甲改名" {
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(10), "server B never saw the change: {chain}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     // Login throttling counts failures on both servers together.
     for i in 0..10 {
         let base = if i % 2 == 0 { &a.base } else { &b.base };

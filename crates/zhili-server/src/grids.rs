@@ -1,0 +1,306 @@
+//! The grid API (网格接口): list and read grids inside the caller's jurisdiction (a grid
+//! worker: only their own grids and those below them), import grids with a full validation
+//! report, and assign grid workers.
+
+use std::collections::HashSet;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use zhili_core::codes::DivisionCode;
+use zhili_core::policy::{authorize, Action, Role};
+use zhili_core::store::Page;
+use zhili_core::ErrorCode;
+use zhili_grid::validate::{load_context, validate_geojson, Problem};
+use zhili_grid::{Grid, GridCode, GridDuty};
+
+use crate::api::PageQuery;
+use crate::auth::Caller;
+use crate::error::{AppError, AppResult, ErrorBody, ErrorDetail};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::AppState;
+
+/// A grid as the API shows it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct GridView {
+    /// Code (14 digits under CJ/T 213).
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// 1-based level.
+    pub level: u8,
+    /// Level name, e.g. 小网格.
+    pub level_name: String,
+    /// Enclosing grid.
+    pub parent: Option<String>,
+    /// Village/community the grid belongs to.
+    pub village: String,
+    /// Boundary (GeoJSON), when one grid is asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub boundary: Option<serde_json::Value>,
+    /// Workers and their duties, when one grid is asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workers: Option<Vec<GridWorkerView>>,
+}
+
+/// A worker's duty in a grid.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct GridWorkerView {
+    /// User id.
+    pub user_id: i64,
+    /// `leader`, `full_time` or `part_time`.
+    pub duty: &'static str,
+}
+
+fn view(g: &Grid, state: &AppState, detail: bool) -> GridView {
+    GridView {
+        code: g.code.to_string(),
+        name: g.name.clone(),
+        level: g.level,
+        level_name: state.grid_rules.levels.name(g.level).unwrap_or("").to_string(),
+        parent: g.parent.as_ref().map(ToString::to_string),
+        village: g.village().to_string(),
+        boundary: detail.then(|| zhili_geo::geometry::area_to_geojson(&g.boundary)),
+        workers: None,
+    }
+}
+
+fn parse_grid_code(state: &AppState, field: &str, s: &str) -> AppResult<GridCode> {
+    GridCode::parse(s, state.grid_rules.scheme).map_err(|e| AppError::field(field, e.to_string()))
+}
+
+/// The grids a grid worker may see: those assigned and every grid below them.
+async fn worker_grids(state: &AppState, user_id: i64) -> AppResult<Vec<Grid>> {
+    let assigned: HashSet<GridCode> = state.store.user_grids(user_id).await?.into_iter().map(|(g, _)| g).collect();
+    let villages: HashSet<DivisionCode> = assigned.iter().map(GridCode::village).collect();
+    let mut out = Vec::new();
+    for v in villages {
+        let all = state.store.grids(Some(&v), Page { offset: 0, limit: 1000 }).await?;
+        let parent_of: std::collections::HashMap<&GridCode, Option<&GridCode>> =
+            all.iter().map(|g| (&g.code, g.parent.as_ref())).collect();
+        for g in &all {
+            let mut cur = Some(&g.code);
+            while let Some(c) = cur {
+                if assigned.contains(c) {
+                    out.push(g.clone());
+                    break;
+                }
+                cur = parent_of.get(c).copied().flatten();
+            }
+        }
+    }
+    out.sort_by(|a, b| a.code.cmp(&b.code));
+    Ok(out)
+}
+
+/// Whether the caller may see this grid.
+async fn may_see(state: &AppState, caller: &Caller, g: &Grid) -> AppResult<bool> {
+    authorize(&caller.principal, Action::ReadGrids, None)?;
+    if caller.principal.role == Role::GridWorker {
+        let id = caller.require_user()?.id;
+        return Ok(worker_grids(state, id).await?.iter().any(|x| x.code == g.code));
+    }
+    Ok(caller.principal.sees(&g.village()))
+}
+
+/// Query of `GET /api/grids`.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct GridQuery {
+    /// Only grids inside this division.
+    pub within: Option<String>,
+    /// Items to skip.
+    pub offset: Option<i64>,
+    /// Items to return, 1–1000.
+    pub limit: Option<i64>,
+}
+
+/// Grids the caller may see, ordered by code.
+#[utoipa::path(get, path = "/api/grids", tag = "grids", params(GridQuery),
+    responses((status = 200, body = crate::views::Paged<GridView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn list_grids(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<GridQuery>,
+) -> AppResult<Json<crate::views::Paged<GridView>>> {
+    authorize(&caller.principal, Action::ReadGrids, None)?;
+    let page = PageQuery { offset: q.offset, limit: q.limit }.page()?;
+    let within = match &q.within {
+        Some(w) => Some(
+            DivisionCode::parse(w).map_err(|e| AppError::msg(ErrorCode::InvalidQuery, e.to_string()).at("within"))?,
+        ),
+        None => None,
+    };
+    if caller.principal.role == Role::GridWorker {
+        let mine = worker_grids(&state, caller.require_user()?.id).await?;
+        let mine: Vec<&Grid> =
+            mine.iter().filter(|g| within.as_ref().is_none_or(|w| w.contains(&g.village()))).collect();
+        let items =
+            mine.iter().skip(page.offset as usize).take(page.limit as usize).map(|g| view(g, &state, false)).collect();
+        return Ok(Json(crate::views::Paged {
+            items,
+            total: mine.len() as i64,
+            offset: page.offset,
+            limit: page.limit,
+        }));
+    }
+    let j = caller.principal.jurisdiction.clone().ok_or_else(|| AppError::new(ErrorCode::Unauthenticated))?;
+    let within = match within {
+        None => j,
+        Some(w) if j.contains(&w) => w,
+        Some(w) if w.contains(&j) => j,
+        Some(_) => {
+            return Ok(Json(crate::views::Paged { items: vec![], total: 0, offset: page.offset, limit: page.limit }))
+        }
+    };
+    let grids = state.store.grids(Some(&within), page).await?;
+    let total = state.store.count_grids(Some(&within)).await?;
+    Ok(Json(crate::views::Paged {
+        items: grids.iter().map(|g| view(g, &state, false)).collect(),
+        total,
+        offset: page.offset,
+        limit: page.limit,
+    }))
+}
+
+/// One grid with its boundary and workers.
+#[utoipa::path(get, path = "/api/grids/{code}", tag = "grids", params(("code" = String, Path, description = "Grid code")),
+    responses((status = 200, body = GridView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn get_grid(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> AppResult<Json<GridView>> {
+    authorize(&caller.principal, Action::ReadGrids, None)?;
+    let g = state.store.grid(&parse_grid_code(&state, "code", &code)?).await?;
+    if !may_see(&state, &caller, &g).await? {
+        return Err(AppError::new(ErrorCode::NotFound));
+    }
+    let mut v = view(&g, &state, true);
+    v.workers = Some(
+        state
+            .store
+            .grid_workers(&g.code)
+            .await?
+            .into_iter()
+            .map(|(user_id, d)| GridWorkerView { user_id, duty: d.as_str() })
+            .collect(),
+    );
+    Ok(Json(v))
+}
+
+/// Query of `POST /api/grids/import`.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ImportQuery {
+    /// Validate only; write nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// The outcome of an import.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ImportReport {
+    /// Grids written (0 on a dry run or with errors).
+    pub imported: usize,
+    /// Grids that passed validation.
+    pub valid: usize,
+    /// Problems that stop the import.
+    #[schema(value_type = Vec<Object>)]
+    pub errors: Vec<Problem>,
+    /// Problems that do not (gaps, with their area).
+    #[schema(value_type = Vec<Object>)]
+    pub warnings: Vec<Problem>,
+}
+
+#[derive(Serialize)]
+struct ImportFailure {
+    error: ErrorDetail,
+    report: ImportReport,
+}
+
+/// Import grids from a GeoJSON FeatureCollection (properties `code`, `name`, `level`,
+/// `parent`). Everything is validated first; with any error nothing is written and the
+/// answer (422) lists every bad feature and why.
+#[utoipa::path(post, path = "/api/grids/import", tag = "grids", params(ImportQuery), request_body(content = Object, description = "GeoJSON FeatureCollection"),
+    responses((status = 200, body = ImportReport), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody),
+              (status = 422, description = "`error` plus the full `report`", body = Object)))]
+pub async fn import_grids(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<ImportQuery>,
+    ApiJson(doc): ApiJson<serde_json::Value>,
+) -> AppResult<Response> {
+    authorize(&caller.principal, Action::ManageGrids, None)?;
+    let within = caller.principal.jurisdiction.clone();
+    let ctx = load_context(state.store.as_ref(), within.as_ref()).await?;
+    let rules = state.grid_rules.clone();
+    let report = tokio::task::spawn_blocking(move || validate_geojson(&doc, &rules, &ctx))
+        .await
+        .map_err(|_| AppError::new(ErrorCode::Internal))?;
+    let mut out =
+        ImportReport { imported: 0, valid: report.grids.len(), errors: report.errors, warnings: report.warnings };
+    if !out.errors.is_empty() {
+        let body = ImportFailure {
+            error: ErrorDetail {
+                code: ErrorCode::InvalidField.as_str(),
+                message: format!("{} problem(s) found; nothing was imported", out.errors.len()),
+                field: Some("features".into()),
+            },
+            report: out,
+        };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
+    }
+    if !q.dry_run {
+        out.imported = state.store.import_grids(&caller.actor(), &report.grids).await? as usize;
+    }
+    Ok(Json(out).into_response())
+}
+
+/// Body of `PUT /api/grids/{code}/workers/{user_id}`.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct AssignBody {
+    /// `leader`, `full_time` or `part_time`.
+    pub duty: String,
+}
+
+/// Give a user a duty in a grid (system administrators).
+#[utoipa::path(put, path = "/api/grids/{code}/workers/{user_id}", tag = "grids", request_body = AssignBody,
+    params(("code" = String, Path, description = "Grid code"), ("user_id" = i64, Path, description = "User id")),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn assign_worker(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((code, user_id)): Path<(String, i64)>,
+    ApiJson(b): ApiJson<AssignBody>,
+) -> AppResult<StatusCode> {
+    authorize(&caller.principal, Action::ManageGrids, None)?;
+    let code = parse_grid_code(&state, "code", &code)?;
+    authorize(&caller.principal, Action::ManageGrids, Some(&code.village()))?;
+    let duty = GridDuty::from_name(&b.duty)
+        .ok_or_else(|| AppError::field("duty", "duty must be leader, full_time or part_time"))?;
+    let user = state.store.user(user_id).await?;
+    authorize(&caller.principal, Action::ManageUsers, Some(&user.jurisdiction))?;
+    state.store.assign_grid(&caller.actor(), user_id, &code, duty).await.map_err(|e| match e {
+        zhili_core::store::StoreError::MissingReference { field: "grid" } => AppError::new(ErrorCode::NotFound),
+        e => e.into(),
+    })?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Take a user off a grid (system administrators).
+#[utoipa::path(delete, path = "/api/grids/{code}/workers/{user_id}", tag = "grids",
+    params(("code" = String, Path, description = "Grid code"), ("user_id" = i64, Path, description = "User id")),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn unassign_worker(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((code, user_id)): Path<(String, i64)>,
+) -> AppResult<StatusCode> {
+    authorize(&caller.principal, Action::ManageGrids, None)?;
+    let code = parse_grid_code(&state, "code", &code)?;
+    authorize(&caller.principal, Action::ManageGrids, Some(&code.village()))?;
+    state.store.unassign_grid(&caller.actor(), user_id, &code).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

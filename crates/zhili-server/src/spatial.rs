@@ -1,0 +1,224 @@
+//! The in-memory spatial index of divisions and grids (空间索引), a cache of the store.
+//!
+//! It loads at start and then follows the store's change feed, so every server process sharing
+//! a PostgreSQL database answers "which grid is this point in" the same way within moments of a
+//! change anywhere. Levels: county 1, township 2, village 3, then grid level + 3.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use axum::extract::State;
+use axum::Json;
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use zhili_core::codes::{DivisionCode, DivisionLevel};
+use zhili_core::policy::{authorize, Action};
+use zhili_core::store::{Change, Page, StoreError, StoreResult};
+use zhili_core::ErrorCode;
+use zhili_geo::index::{Feature, PolygonIndex};
+use zhili_grid::{Grid, GridCode};
+
+use crate::auth::Caller;
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::extract::ApiQuery;
+use crate::{AppState, Backend};
+
+/// What the index knows of a feature besides its polygon.
+#[derive(Debug, Clone)]
+struct Label {
+    kind: &'static str,
+    name: String,
+}
+
+#[derive(Default)]
+struct Inner {
+    index: PolygonIndex,
+    labels: HashMap<String, Label>,
+}
+
+/// The shared index; cheap to clone.
+#[derive(Clone, Default)]
+pub struct Spatial {
+    inner: Arc<RwLock<Inner>>,
+}
+
+fn division_level(l: DivisionLevel) -> u8 {
+    match l {
+        DivisionLevel::County => 1,
+        DivisionLevel::Township => 2,
+        DivisionLevel::Village => 3,
+    }
+}
+
+fn division_feature(d: &zhili_core::model::Division) -> (Feature, Label) {
+    let geometry = d
+        .boundary
+        .as_deref()
+        .and_then(|b| zhili_geo::geometry::parse_area_text(b).ok())
+        .unwrap_or_else(|| geo::MultiPolygon::new(vec![]));
+    let f = Feature {
+        key: d.code.to_string(),
+        level: division_level(d.code.level()),
+        parent: d.code.parent().map(|p| p.to_string()),
+        geometry,
+    };
+    (f, Label { kind: "division", name: d.name.clone() })
+}
+
+fn grid_feature(g: &Grid) -> (Feature, Label) {
+    let parent = g.parent.as_ref().map(GridCode::to_string).unwrap_or_else(|| g.village().to_string());
+    let f = Feature { key: g.code.to_string(), level: g.level + 3, parent: Some(parent), geometry: g.boundary.clone() };
+    (f, Label { kind: "grid", name: g.name.clone() })
+}
+
+async fn load_all(store: &dyn Backend) -> StoreResult<Inner> {
+    let mut feats = Vec::new();
+    let mut labels = HashMap::new();
+    for d in store.all_divisions().await? {
+        let (f, l) = division_feature(&d);
+        labels.insert(f.key.clone(), l);
+        feats.push(f);
+    }
+    let mut offset = 0;
+    loop {
+        let page = store.grids(None, Page { offset, limit: 1000 }).await?;
+        let n = page.len() as i64;
+        for g in &page {
+            let (f, l) = grid_feature(g);
+            labels.insert(f.key.clone(), l);
+            feats.push(f);
+        }
+        if n < 1000 {
+            break;
+        }
+        offset += n;
+    }
+    Ok(Inner { index: PolygonIndex::build(feats), labels })
+}
+
+impl Spatial {
+    /// Load everything now, then follow the store's changes in a background task.
+    pub async fn start(store: Arc<dyn Backend>) -> StoreResult<Spatial> {
+        // Subscribe first so that nothing committed after the load is missed.
+        let mut feed = store.changes().await?;
+        let spatial = Spatial { inner: Arc::new(RwLock::new(load_all(store.as_ref()).await?)) };
+        let s = spatial.clone();
+        tokio::spawn(async move {
+            while let Some(change) = feed.next().await {
+                if let Err(e) = s.apply(store.as_ref(), change).await {
+                    tracing::warn!(error = %e, "spatial index could not follow a change; reloading");
+                    if let Ok(all) = load_all(store.as_ref()).await {
+                        *s.inner.write().expect("not poisoned") = all;
+                    }
+                }
+            }
+        });
+        Ok(spatial)
+    }
+
+    async fn apply(&self, store: &dyn Backend, change: Change) -> StoreResult<()> {
+        let (feature, label) = match &change {
+            Change::All => {
+                let all = load_all(store).await?;
+                *self.inner.write().expect("not poisoned") = all;
+                return Ok(());
+            }
+            Change::Record { kind, key } if kind == "division" => {
+                let code = DivisionCode::parse(key).map_err(|e| StoreError::Other(e.to_string()))?;
+                division_feature(&store.division(&code).await?)
+            }
+            Change::Record { kind, key } if kind == "grid" => {
+                let code = GridCode::parse_any(key).map_err(|e| StoreError::Other(e.to_string()))?;
+                match store.grid(&code).await {
+                    Ok(g) => grid_feature(&g),
+                    Err(StoreError::NotFound) => {
+                        let mut inner = self.inner.write().expect("not poisoned");
+                        inner.index.remove(key);
+                        inner.labels.remove(key);
+                        return Ok(());
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            Change::Record { .. } => return Ok(()),
+        };
+        let mut inner = self.inner.write().expect("not poisoned");
+        inner.labels.insert(feature.key.clone(), label);
+        inner.index.upsert(feature);
+        Ok(())
+    }
+
+    /// The chain of features at a point, finest first: (kind, code, name, level).
+    pub fn chain(&self, lon: f64, lat: f64) -> Vec<ChainItem> {
+        let inner = self.inner.read().expect("not poisoned");
+        inner
+            .index
+            .chain(lon, lat)
+            .into_iter()
+            .map(|k| {
+                let label = inner.labels.get(k);
+                ChainItem {
+                    kind: label.map_or("unknown", |l| l.kind),
+                    code: k.to_string(),
+                    name: label.map(|l| l.name.clone()).unwrap_or_default(),
+                }
+            })
+            .collect()
+    }
+
+    /// Features indexed, and an estimate of the memory they take.
+    pub fn stats(&self) -> (usize, usize) {
+        let inner = self.inner.read().expect("not poisoned");
+        (inner.index.len(), inner.index.memory_bytes())
+    }
+}
+
+/// One element of a location's chain.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ChainItem {
+    /// `grid` or `division`.
+    pub kind: &'static str,
+    /// The code.
+    pub code: String,
+    /// The name.
+    pub name: String,
+}
+
+/// Query of `GET /api/locate`.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct LocateQuery {
+    /// Longitude (WGS-84/CGCS2000, or GCJ-02 with `crs=gcj02`).
+    pub lon: f64,
+    /// Latitude.
+    pub lat: f64,
+    /// `wgs84` (default) or `gcj02` (a point from a Chinese commercial map).
+    pub crs: Option<String>,
+}
+
+/// Everything the point lies in, finest first: small grid → medium → large → village →
+/// township → county. A point on a shared edge belongs to the grid with the smallest code.
+#[utoipa::path(get, path = "/api/locate", tag = "grids", params(LocateQuery),
+    responses((status = 200, body = Vec<ChainItem>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn locate(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<LocateQuery>,
+) -> AppResult<Json<Vec<ChainItem>>> {
+    authorize(&caller.principal, Action::ReadGrids, None)?;
+    if !(-180.0..=180.0).contains(&q.lon) {
+        return Err(AppError::msg(ErrorCode::InvalidQuery, "lon must be within -180..180").at("lon"));
+    }
+    if !(-90.0..=90.0).contains(&q.lat) {
+        return Err(AppError::msg(ErrorCode::InvalidQuery, "lat must be within -90..90").at("lat"));
+    }
+    let (lon, lat) = match q.crs.as_deref() {
+        None | Some("wgs84") => (q.lon, q.lat),
+        Some("gcj02") => zhili_geo::gcj02::gcj02_to_wgs84(q.lon, q.lat),
+        Some(other) => {
+            return Err(
+                AppError::msg(ErrorCode::InvalidQuery, format!("crs must be wgs84 or gcj02, got {other:?}")).at("crs")
+            )
+        }
+    };
+    Ok(Json(state.spatial.chain(lon, lat)))
+}

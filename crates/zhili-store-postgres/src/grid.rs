@@ -1,0 +1,224 @@
+//! Grids on PostgreSQL/PostGIS (网格存储).
+
+use async_trait::async_trait;
+use sqlx::postgres::PgRow;
+use sqlx::Row;
+use zhili_core::audit::{Actor, AuditEvent};
+use zhili_core::codes::DivisionCode;
+use zhili_core::store::{Change, Page, StoreError, StoreResult};
+use zhili_grid::{Grid, GridCode, GridDuty, GridStore};
+
+use crate::{append_audit, err, notify, within_pattern, PgStore};
+
+fn grid_code(s: &str) -> StoreResult<GridCode> {
+    GridCode::parse_any(s).map_err(|e| StoreError::Other(format!("bad stored grid code {s:?}: {e}")))
+}
+
+fn grid_row(r: &PgRow) -> StoreResult<Grid> {
+    let boundary: String = r.try_get("boundary").map_err(err)?;
+    Ok(Grid {
+        code: grid_code(&r.try_get::<String, _>("code").map_err(err)?)?,
+        name: r.try_get("name").map_err(err)?,
+        level: r.try_get::<i16, _>("level").map_err(err)? as u8,
+        parent: r.try_get::<Option<String>, _>("parent_code").map_err(err)?.as_deref().map(grid_code).transpose()?,
+        boundary: zhili_geo::geometry::parse_area_text(&boundary)
+            .map_err(|e| StoreError::Other(format!("bad stored grid boundary: {e}")))?,
+    })
+}
+
+fn duty(s: &str) -> StoreResult<GridDuty> {
+    GridDuty::from_name(s).ok_or_else(|| StoreError::Other(format!("bad stored duty {s:?}")))
+}
+
+#[async_trait]
+impl GridStore for PgStore {
+    async fn import_grids(&self, actor: &Actor, grids: &[Grid]) -> StoreResult<u64> {
+        let mut sorted: Vec<&Grid> = grids.iter().collect();
+        sorted.sort_by_key(|g| g.level);
+        let mut tx = self.begin().await?;
+        for g in &sorted {
+            let village = g.village();
+            if sqlx::query("SELECT 1 FROM divisions WHERE code = $1")
+                .bind(village.as_str())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(err)?
+                .is_none()
+            {
+                return Err(StoreError::MissingReference { field: "village" });
+            }
+            sqlx::query(
+                "INSERT INTO grids (code, village_code, level, parent_code, name, boundary)
+                 VALUES ($1, $2, $3, $4, $5, ST_SetSRID(ST_GeomFromGeoJSON($6), 4326))
+                 ON CONFLICT (code) DO UPDATE SET level = excluded.level, parent_code = excluded.parent_code,
+                     name = excluded.name, boundary = excluded.boundary",
+            )
+            .bind(g.code.as_str())
+            .bind(village.as_str())
+            .bind(i16::from(g.level))
+            .bind(g.parent.as_ref().map(GridCode::as_str))
+            .bind(&g.name)
+            .bind(zhili_geo::geometry::area_to_geojson(&g.boundary).to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+        }
+        append_audit(
+            &mut tx,
+            &AuditEvent::success(actor, "grid.import", "grids").with_detail(serde_json::json!({"grids": grids.len()})),
+        )
+        .await?;
+        if grids.len() == 1 {
+            notify(&mut tx, &Change::record("grid", &grids[0].code)).await?;
+        } else if !grids.is_empty() {
+            notify(&mut tx, &Change::All).await?;
+        }
+        tx.commit().await.map_err(err)?;
+        Ok(grids.len() as u64)
+    }
+
+    async fn grid(&self, code: &GridCode) -> StoreResult<Grid> {
+        let r = sqlx::query(
+            "SELECT code, name, level, parent_code, ST_AsGeoJSON(boundary) AS boundary FROM grids WHERE code = $1",
+        )
+        .bind(code.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(err)?
+        .ok_or(StoreError::NotFound)?;
+        grid_row(&r)
+    }
+
+    async fn grids(&self, within: Option<&DivisionCode>, page: Page) -> StoreResult<Vec<Grid>> {
+        let rows = sqlx::query(
+            "SELECT code, name, level, parent_code, ST_AsGeoJSON(boundary) AS boundary FROM grids
+             WHERE village_code LIKE $1 ORDER BY code LIMIT $2 OFFSET $3",
+        )
+        .bind(within_pattern(within))
+        .bind(page.limit)
+        .bind(page.offset)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(err)?;
+        rows.iter().map(grid_row).collect()
+    }
+
+    async fn count_grids(&self, within: Option<&DivisionCode>) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT count(*) FROM grids WHERE village_code LIKE $1")
+            .bind(within_pattern(within))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(err)
+    }
+
+    async fn assign_grid(&self, actor: &Actor, user_id: i64, grid: &GridCode, d: GridDuty) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        if sqlx::query("SELECT 1 FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(err)?
+            .is_none()
+        {
+            return Err(StoreError::MissingReference { field: "user_id" });
+        }
+        if sqlx::query("SELECT 1 FROM grids WHERE code = $1")
+            .bind(grid.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(err)?
+            .is_none()
+        {
+            return Err(StoreError::MissingReference { field: "grid" });
+        }
+        sqlx::query(
+            "INSERT INTO grid_workers (user_id, grid_code, duty) VALUES ($1, $2, $3)
+             ON CONFLICT (user_id, grid_code) DO UPDATE SET duty = excluded.duty",
+        )
+        .bind(user_id)
+        .bind(grid.as_str())
+        .bind(d.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
+        append_audit(
+            &mut tx,
+            &AuditEvent::success(actor, "grid.assign", format!("grid:{grid}"))
+                .with_detail(serde_json::json!({"user_id": user_id, "duty": d.as_str()})),
+        )
+        .await?;
+        tx.commit().await.map_err(err)
+    }
+
+    async fn unassign_grid(&self, actor: &Actor, user_id: i64, grid: &GridCode) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let n = sqlx::query("DELETE FROM grid_workers WHERE user_id = $1 AND grid_code = $2")
+            .bind(user_id)
+            .bind(grid.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        append_audit(
+            &mut tx,
+            &AuditEvent::success(actor, "grid.unassign", format!("grid:{grid}"))
+                .with_detail(serde_json::json!({"user_id": user_id})),
+        )
+        .await?;
+        tx.commit().await.map_err(err)
+    }
+
+    async fn user_grids(&self, user_id: i64) -> StoreResult<Vec<(GridCode, GridDuty)>> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT grid_code, duty FROM grid_workers WHERE user_id = $1 ORDER BY grid_code")
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(err)?;
+        rows.iter().map(|(g, d)| Ok((grid_code(g)?, duty(d)?))).collect()
+    }
+
+    async fn grid_workers(&self, grid: &GridCode) -> StoreResult<Vec<(i64, GridDuty)>> {
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT user_id, duty FROM grid_workers WHERE grid_code = $1 ORDER BY user_id")
+                .bind(grid.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(err)?;
+        rows.iter().map(|(u, d)| Ok((*u, duty(d)?))).collect()
+    }
+
+    async fn load_assignments(&self, actor: &Actor, rows: &[(String, GridCode, GridDuty)]) -> StoreResult<u64> {
+        let mut tx = self.begin().await?;
+        let mut n = 0;
+        for (username, grid, d) in rows {
+            let written = sqlx::query(
+                "INSERT INTO grid_workers (user_id, grid_code, duty)
+                 SELECT id, $1, $2 FROM users WHERE username = $3
+                 ON CONFLICT (user_id, grid_code) DO UPDATE SET duty = excluded.duty",
+            )
+            .bind(grid.as_str())
+            .bind(d.as_str())
+            .bind(username)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?
+            .rows_affected();
+            if written == 0 {
+                return Err(StoreError::MissingReference { field: "username" });
+            }
+            n += written;
+        }
+        append_audit(
+            &mut tx,
+            &AuditEvent::success(actor, "grid.assign_batch", "grid_workers")
+                .with_detail(serde_json::json!({"rows": rows.len()})),
+        )
+        .await?;
+        tx.commit().await.map_err(err)?;
+        Ok(n)
+    }
+}
