@@ -73,7 +73,7 @@ fn parse_grid_code(state: &AppState, field: &str, s: &str) -> AppResult<GridCode
 }
 
 /// The grids a grid worker may see: those assigned and every grid below them.
-async fn worker_grids(state: &AppState, user_id: i64) -> AppResult<Vec<Grid>> {
+pub(crate) async fn worker_grids(state: &AppState, user_id: i64) -> AppResult<Vec<Grid>> {
     let assigned: HashSet<GridCode> = state.store.user_grids(user_id).await?.into_iter().map(|(g, _)| g).collect();
     let villages: HashSet<DivisionCode> = assigned.iter().map(GridCode::village).collect();
     let mut out = Vec::new();

@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod grids;
 pub mod i18n;
+pub mod layers;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
@@ -177,6 +178,14 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/api/grids/{code}", get(grids::get_grid))
         .route("/api/grids/{code}/workers/{user_id}", put(grids::assign_worker).delete(grids::unassign_worker))
+        .route("/ogc", get(layers::landing))
+        .route("/ogc/conformance", get(layers::conformance))
+        .route("/ogc/collections", get(layers::collections))
+        .route("/ogc/collections/{id}", get(layers::collection))
+        .route("/ogc/collections/{id}/items", get(layers::items))
+        .route("/ogc/collections/{id}/items/{fid}", get(layers::item))
+        .route("/tiles/{file}", get(layers::tilejson))
+        .route("/tiles/{layer}/{z}/{x}/{y}", get(layers::tile))
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(api::metrics));
     api.merge(pages::routes())

@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{api, auth, error, grids, spatial, views};
+use crate::{api, auth, error, grids, layers, spatial, views};
 
 struct Security;
 
@@ -33,7 +33,9 @@ impl Modify for Security {
         api::list_departments, api::get_department, api::create_department,
         api::list_users, api::get_user, api::get_user_personal, api::create_user, api::update_user, api::set_user_password,
         api::list_audit, api::verify_audit, api::healthz, api::metrics, serve,
-        grids::list_grids, grids::get_grid, spatial::locate, grids::import_grids, grids::assign_worker, grids::unassign_worker,
+        grids::list_grids, grids::get_grid, spatial::locate,
+        layers::landing, layers::conformance, layers::collections, layers::collection, layers::items, layers::item,
+        layers::tile, layers::tilejson, grids::import_grids, grids::assign_worker, grids::unassign_worker,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail, views::Paged<views::UserView>, views::Paged<grids::GridView>)),
     modifiers(&Security),

@@ -40,6 +40,8 @@ struct Inner {
 #[derive(Clone, Default)]
 pub struct Spatial {
     inner: Arc<RwLock<Inner>>,
+    /// Bumped on every change applied: part of tile ETags.
+    version: Arc<std::sync::atomic::AtomicU64>,
 }
 
 fn division_level(l: DivisionLevel) -> u8 {
@@ -101,7 +103,7 @@ impl Spatial {
     pub async fn start(store: Arc<dyn Backend>) -> StoreResult<Spatial> {
         // Subscribe first so that nothing committed after the load is missed.
         let mut feed = store.changes().await?;
-        let spatial = Spatial { inner: Arc::new(RwLock::new(load_all(store.as_ref()).await?)) };
+        let spatial = Spatial { inner: Arc::new(RwLock::new(load_all(store.as_ref()).await?)), ..Spatial::default() };
         let s = spatial.clone();
         tokio::spawn(async move {
             while let Some(change) = feed.next().await {
@@ -117,6 +119,7 @@ impl Spatial {
     }
 
     async fn apply(&self, store: &dyn Backend, change: Change) -> StoreResult<()> {
+        self.version.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (feature, label) = match &change {
             Change::All => {
                 let all = load_all(store).await?;
@@ -164,6 +167,54 @@ impl Spatial {
                 }
             })
             .collect()
+    }
+
+    /// A counter that changes whenever the indexed data changes.
+    pub fn version(&self) -> u64 {
+        self.version.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The kind (`grid`, `division`) and name of a feature.
+    pub fn label(&self, key: &str) -> (&'static str, String) {
+        let inner = self.inner.read().expect("not poisoned");
+        inner.labels.get(key).map_or(("unknown", String::new()), |l| (l.kind, l.name.clone()))
+    }
+
+    /// One feature by key.
+    pub fn feature(&self, key: &str) -> Option<Feature> {
+        self.inner.read().expect("not poisoned").index.get(key).cloned()
+    }
+
+    /// Features of the given levels whose bounding box meets `bbox` (all if `None`).
+    pub fn features(&self, levels: &std::ops::RangeInclusive<u8>, bbox: Option<geo::Rect<f64>>) -> Vec<Feature> {
+        let world = geo::Rect::new((-180.0, -90.0), (180.0, 90.0));
+        let inner = self.inner.read().expect("not poisoned");
+        levels
+            .clone()
+            .flat_map(|l| inner.index.candidates_in_bbox(l, bbox.unwrap_or(world)).cloned().collect::<Vec<_>>())
+            .collect()
+    }
+
+    /// The bounding box of the features of the given levels.
+    pub fn extent(&self, levels: &std::ops::RangeInclusive<u8>) -> Option<geo::Rect<f64>> {
+        use geo::BoundingRect;
+        let inner = self.inner.read().expect("not poisoned");
+        let world = geo::Rect::new((-180.0, -90.0), (180.0, 90.0));
+        let mut out: Option<geo::Rect<f64>> = None;
+        for l in levels.clone() {
+            for f in inner.index.candidates_in_bbox(l, world) {
+                if let Some(r) = f.geometry.bounding_rect() {
+                    out = Some(match out {
+                        None => r,
+                        Some(o) => geo::Rect::new(
+                            (o.min().x.min(r.min().x), o.min().y.min(r.min().y)),
+                            (o.max().x.max(r.max().x), o.max().y.max(r.max().y)),
+                        ),
+                    });
+                }
+            }
+        }
+        out
     }
 
     /// Features indexed, and an estimate of the memory they take.

@@ -161,7 +161,7 @@ impl World {
         let status = resp.status();
         let ct = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        let v = if ct.starts_with("application/json") {
+        let v = if ct.starts_with("application/json") || ct.starts_with("application/geo+json") {
             serde_json::from_slice(&bytes).unwrap()
         } else {
             Value::String(String::from_utf8_lossy(&bytes).into_owned())
@@ -294,6 +294,32 @@ fn cases() -> Vec<Case> {
             [204, 403, 403, 403, 403, 401],
         ),
         c("GET", "/api/locate?lon=117.805&lat=36.405", "/api/locate", None, [200, 200, 200, 200, 200, 401]),
+        c("GET", "/ogc", "/ogc", None, [200; 6]),
+        c("GET", "/ogc/conformance", "/ogc/conformance", None, [200; 6]),
+        c("GET", "/ogc/collections", "/ogc/collections", None, [200; 6]),
+        c("GET", "/ogc/collections/grids", "/ogc/collections/{id}", None, [200, 200, 200, 200, 200, 404]),
+        c(
+            "GET",
+            "/ogc/collections/divisions/items?bbox=117.7,36.3,118.0,36.6",
+            "/ogc/collections/{id}/items",
+            None,
+            [200; 6],
+        ),
+        c(
+            "GET",
+            "/ogc/collections/grids/items/37030410120101",
+            "/ogc/collections/{id}/items/{fid}",
+            None,
+            [200, 200, 200, 200, 404, 404],
+        ),
+        c(
+            "GET",
+            "/tiles/grids/14/13556/6405.mvt",
+            "/tiles/{layer}/{z}/{x}/{y}.mvt",
+            None,
+            [200, 200, 200, 200, 200, 404],
+        ),
+        c("GET", "/tiles/grids.json", "/tiles/{layer}.json", None, [200, 200, 200, 200, 200, 404]),
         c("GET", "/api/audit", "/api/audit", None, [200, 403, 403, 403, 403, 401]),
         c("GET", "/api/audit/verify", "/api/audit/verify", None, [200, 403, 403, 403, 403, 401]),
         c(
@@ -778,4 +804,76 @@ async fn locate_follows_changes() {
     assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("crs")));
     let (s, _) = w.call("GET", "/api/locate?lon=abc&lat=20", t, None).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn ogc_features_and_vector_tiles() {
+    let w = world().await;
+    let t = w.token("admin");
+    // Collections: the public sees divisions only; users see grids too.
+    let (_, b) = w.call("GET", "/ogc/collections", None, None).await;
+    let ids: Vec<&str> = b["collections"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["divisions"]);
+    let (_, b) = w.call("GET", "/ogc/collections", t, None).await;
+    assert_eq!(b["collections"].as_array().unwrap().len(), 2);
+    // Items with bbox, paging links and a property filter.
+    let (s, b) = w.call("GET", "/ogc/collections/grids/items?limit=2", t, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!((b["numberMatched"].as_u64(), b["numberReturned"].as_u64()), (Some(3), Some(2)));
+    let next = b["links"].as_array().unwrap().iter().find(|l| l["rel"] == "next").expect("a next link");
+    assert!(next["href"].as_str().unwrap().contains("offset=2"));
+    let (_, b) = w.call("GET", "/ogc/collections/grids/items?bbox=117.85,36.3,118.0,36.5", t, None).await;
+    let codes: Vec<&str> = b["features"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["37030410120101"]);
+    let (_, b) = w.call("GET", "/ogc/collections/grids/items?level=2", t, None).await;
+    assert_eq!(b["features"][0]["properties"]["code"], "37030410020111");
+    assert_eq!(b["features"][0]["geometry"]["type"], "Polygon");
+    // A grid worker sees their own grids only; a township leader their township's.
+    let (_, b) = w.call("GET", "/ogc/collections/grids/items", w.token("gridworker"), None).await;
+    assert_eq!(b["numberMatched"], 2);
+    let (_, b) = w.call("GET", "/ogc/collections/grids/items", w.token("town_leader"), None).await;
+    assert_eq!(b["numberMatched"], 2);
+    // Bad input: precise, never a crash.
+    for (q, field) in [
+        ("bbox=118,36,117,37", "bbox"),
+        ("bbox=1,2,3", "bbox"),
+        ("limit=0", "limit"),
+        ("limit=20000", "limit"),
+        ("colour=red", "colour"),
+    ] {
+        let (s, b) = w.call("GET", &format!("/ogc/collections/grids/items?{q}"), t, None).await;
+        assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some(field)), "{q}: {b}");
+    }
+    let (s, _) = w.call("GET", "/ogc/collections/nope/items", t, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // Tiles: a real MVT with our features; ETag and 304; out-of-range tiles refused.
+    let tile = zhili_geo::tile::TileId::containing(117.805, 36.405, 14).unwrap();
+    let uri = format!("/tiles/grids/{}/{}/{}.mvt", tile.z, tile.x, tile.y);
+    let req = Request::get(&uri).header("authorization", format!("Bearer {}", t.unwrap())).body(Body::empty()).unwrap();
+    let resp = w.app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "application/vnd.mapbox-vector-tile");
+    let etag = resp.headers()["etag"].to_str().unwrap().to_string();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    let layers = zhili_geo::mvt::decode(&bytes).unwrap();
+    assert_eq!(layers[0].name, "grids");
+    assert!(layers[0].features.len() >= 2, "both grids of village 甲 are in the tile");
+    let req = Request::get(&uri)
+        .header("authorization", format!("Bearer {}", t.unwrap()))
+        .header("if-none-match", &etag)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(w.app.clone().oneshot(req).await.unwrap().status(), StatusCode::NOT_MODIFIED);
+    for (uri, field) in [
+        ("/tiles/grids/14/99999/6405.mvt", "x"),
+        ("/tiles/grids/30/0/0.mvt", "z"),
+        ("/tiles/grids/3/1/9.mvt", "y"),
+        ("/tiles/grids/a/1/1.mvt", "z"),
+    ] {
+        let (s, b) = w.call("GET", uri, t, None).await;
+        assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some(field)), "{uri}: {b}");
+    }
+    let (_, tj) = w.call("GET", "/tiles/grids.json", t, None).await;
+    assert_eq!(tj["tilejson"], "3.0.0");
+    assert!(tj["tiles"][0].as_str().unwrap().ends_with("/tiles/grids/{z}/{x}/{y}.mvt"));
 }
