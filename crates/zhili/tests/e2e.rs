@@ -532,3 +532,28 @@ async fn sigterm_finishes_the_request_in_flight() {
     let all = store.departments(None, zhili_core::store::Page { offset: 0, limit: 1000 }).await.unwrap();
     assert!(all.iter().any(|d| d.code == "inflight"));
 }
+
+#[tokio::test]
+async fn owslib_reads_the_demo_through_ogc_api_features() {
+    let has_owslib =
+        Command::new("python3").args(["-c", "import owslib"]).status().map(|s| s.success()).unwrap_or(false);
+    if !has_owslib {
+        assert!(std::env::var_os("CI").is_none(), "CI must install OWSLib (pip install OWSLib)");
+        eprintln!("skipped: pip install OWSLib to run the OWSLib story");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let s =
+        start(&["demo", "--data-dir", dir.path().join("d").to_str().unwrap()], &[("ZHILI_ADMIN_PASSWORD", ADMIN_PW)])
+            .await;
+    let token = login(&s.base, "admin", ADMIN_PW).await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/owslib_check.py");
+    let out = Command::new("python3").args([script, &format!("{}/ogc", s.base), &token]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "OWSLib failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{}", String::from_utf8_lossy(&out.stdout));
+}
