@@ -125,6 +125,64 @@ pub fn area_to_geojson(mp: &MultiPolygon<f64>) -> Value {
     }
 }
 
+/// The same GeoJSON as [`area_to_geojson`], written straight to text (fast: no JSON tree).
+pub fn area_to_geojson_string(mp: &MultiPolygon<f64>) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(64 + mp.0.iter().map(|p| p.exterior().0.len() * 24).sum::<usize>());
+    let ring = |out: &mut String, r: &LineString<f64>| {
+        out.push('[');
+        for (i, c) in r.0.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            // `{}` on f64 is the shortest text that reads back to the same number, as serde_json writes.
+            let _ = write!(out, "[{},{}]", JsonNum(c.x), JsonNum(c.y));
+        }
+        out.push(']');
+    };
+    let poly = |out: &mut String, p: &Polygon<f64>| {
+        out.push('[');
+        ring(out, p.exterior());
+        for h in p.interiors() {
+            out.push(',');
+            ring(out, h);
+        }
+        out.push(']');
+    };
+    match mp.0.as_slice() {
+        [one] => {
+            out.push_str("{\"type\":\"Polygon\",\"coordinates\":");
+            poly(&mut out, one);
+        }
+        many => {
+            out.push_str("{\"type\":\"MultiPolygon\",\"coordinates\":[");
+            for (i, p) in many.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                poly(&mut out, p);
+            }
+            out.push(']');
+        }
+    }
+    out.push('}');
+    out
+}
+
+/// A number formatted as JSON: finite values as Rust's shortest round-trip text (with `.0`
+/// for whole numbers, as serde_json writes them).
+struct JsonNum(f64);
+
+impl std::fmt::Display for JsonNum {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.fract() == 0.0 && self.0.abs() < 1e15 {
+            write!(f, "{:.1}", self.0)
+        } else {
+            write!(f, "{}", self.0)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +201,19 @@ mod tests {
         let multi = json!({"type": "MultiPolygon", "coordinates": [sq["coordinates"], [[[118.0, 36.4], [118.1, 36.4], [118.1, 36.5], [118.0, 36.4]]]]});
         assert_eq!(parse_area(&multi).unwrap().0.len(), 2);
         assert_eq!(area_to_geojson(&parse_area(&multi).unwrap()), multi);
+    }
+
+    #[test]
+    fn fast_text_equals_the_json_tree() {
+        for v in [
+            json!({"type": "Polygon", "coordinates": [[[117.8123456, 36.4], [117.9, 36.4], [117.9, 36.5], [117.8123456, 36.4]], [[117.85, 36.42], [117.86, 36.42], [117.86, 36.43], [117.85, 36.42]]]}),
+            json!({"type": "MultiPolygon", "coordinates": [[[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]]], [[[2.5, 2.0], [3.0, 2.0], [3.0, 3.0], [2.5, 2.0]]]]}),
+        ] {
+            let mp = parse_area(&v).unwrap();
+            let text = area_to_geojson_string(&mp);
+            assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), area_to_geojson(&mp));
+            assert_eq!(parse_area_text(&text).unwrap(), mp);
+        }
     }
 
     #[test]

@@ -126,6 +126,10 @@ async fn scope(state: &AppState, p: &Principal, layer: &LayerDef) -> AppResult<S
 
 fn properties(f: &Feature, state: &AppState) -> Map<String, Value> {
     let (kind, name) = state.spatial.label(&f.key);
+    properties_of(f, kind, &name, state)
+}
+
+fn properties_of(f: &Feature, kind: &str, name: &str, state: &AppState) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("code".into(), json!(f.key));
     m.insert("name".into(), json!(name));
@@ -305,17 +309,14 @@ pub async fn items(
         }
     }
     let scope = scope(&state, &caller.principal, l).await?;
-    let mut selected: Vec<Value> = Vec::new();
-    let mut matched = 0usize;
-    {
-        let features = state.spatial.features(&l.levels, bbox);
-        let mut ok: Vec<&Feature> = features
-            .iter()
-            .filter(|f| scope.admits(f))
-            .filter(|f| bbox.is_none_or(|b| f.geometry.intersects(&b)))
-            .filter(|f| {
+    // Select and sort keys under the lock; write only the page, as text.
+    let (matched, page) = state.spatial.with_features(&l.levels, bbox, |it| {
+        let mut ok: Vec<(&Feature, &str, &str)> = it
+            .filter(|(f, _, _)| scope.admits(f))
+            .filter(|(f, _, _)| bbox.is_none_or(|b| f.geometry.intersects(&b)))
+            .filter(|(f, kind, name)| {
                 filters.is_empty() || {
-                    let props = properties(f, &state);
+                    let props = properties_of(f, kind, name, &state);
                     filters.iter().all(|(k, v)| match props.get(k) {
                         Some(Value::String(s)) => s == v,
                         Some(Value::Number(n)) => n.to_string() == *v,
@@ -324,12 +325,22 @@ pub async fn items(
                 }
             })
             .collect();
-        ok.sort_by(|a, b| a.key.cmp(&b.key));
-        matched = matched.max(ok.len());
-        for f in ok.iter().skip(offset).take(limit) {
-            selected.push(geojson_feature(f, &state));
-        }
-    }
+        ok.sort_unstable_by(|a, b| a.0.key.cmp(&b.0.key));
+        let page: Vec<String> = ok
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(|(f, kind, name)| {
+                format!(
+                    "{{\"type\":\"Feature\",\"id\":{},\"geometry\":{},\"properties\":{}}}",
+                    Value::String(f.key.clone()),
+                    zhili_geo::geometry::area_to_geojson_string(&f.geometry),
+                    Value::Object(properties_of(f, kind, name, &state))
+                )
+            })
+            .collect();
+        (ok.len(), page)
+    });
     let base = base_url(&headers);
     let keep: Vec<String> =
         q.iter().filter(|(k, _)| k != "offset").map(|(k, v)| format!("{k}={}", urlencode(v))).collect();
@@ -339,20 +350,25 @@ pub async fn items(
         format!("{base}/ogc/collections/{id}/items?{}", p.join("&"))
     };
     let mut links = vec![json!({"href": link(offset), "rel": "self", "type": "application/geo+json"})];
-    if offset + selected.len() < matched {
+    if offset + page.len() < matched {
         links.push(json!({"href": link(offset + limit), "rel": "next", "type": "application/geo+json"}));
     }
     if offset > 0 {
         links.push(json!({"href": link(offset.saturating_sub(limit)), "rel": "prev", "type": "application/geo+json"}));
     }
-    Ok(geo_json(json!({
+    let head = json!({
         "type": "FeatureCollection",
         "numberMatched": matched,
-        "numberReturned": selected.len(),
+        "numberReturned": page.len(),
         "timeStamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "links": links,
-        "features": selected,
-    })))
+    })
+    .to_string();
+    // `head` ends with `}`: splice the features array in before it.
+    let body = format!("{},\"features\":[{}]}}", &head[..head.len() - 1], page.join(","));
+    let mut r = body.into_response();
+    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/geo+json"));
+    Ok(r)
 }
 
 fn urlencode(s: &str) -> String {

@@ -185,6 +185,23 @@ impl Spatial {
         self.inner.read().expect("not poisoned").index.get(key).cloned()
     }
 
+    /// Run `f` over the features of the given levels whose bounding box meets `bbox` (all if
+    /// `None`) and their labels, under one read lock, without copying them.
+    pub fn with_features<R>(
+        &self,
+        levels: &std::ops::RangeInclusive<u8>,
+        bbox: Option<geo::Rect<f64>>,
+        f: impl FnOnce(&mut dyn Iterator<Item = (&Feature, &str, &str)>) -> R,
+    ) -> R {
+        let world = geo::Rect::new((-180.0, -90.0), (180.0, 90.0));
+        let inner = self.inner.read().expect("not poisoned");
+        let mut it = levels.clone().flat_map(|l| inner.index.candidates_in_bbox(l, bbox.unwrap_or(world))).map(|f| {
+            let (kind, name) = inner.labels.get(&f.key).map_or(("unknown", ""), |l| (l.kind, l.name.as_str()));
+            (f, kind, name)
+        });
+        f(&mut it)
+    }
+
     /// Features of the given levels whose bounding box meets `bbox` (all if `None`).
     pub fn features(&self, levels: &std::ops::RangeInclusive<u8>, bbox: Option<geo::Rect<f64>>) -> Vec<Feature> {
         let world = geo::Rect::new((-180.0, -90.0), (180.0, 90.0));
