@@ -29,6 +29,8 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(logout_submit))
         .route("/locale", post(locale_submit))
         .route("/divisions", get(divisions_page))
+        .route("/map", get(map_page))
+        .route("/assets/vendor/maplibre-gl/{file}", get(vendor_asset))
         .route("/departments", get(departments_page))
         .route("/users", get(users_page))
         .route("/audit", get(audit_page))
@@ -64,6 +66,7 @@ impl Layout {
         };
         let may = |a| authorize(p, a, None).is_ok();
         add("/", "nav.home", caller.user.is_some());
+        add("/map", "nav.map", may(Action::ReadGrids));
         add("/divisions", "nav.divisions", may(Action::ReadDivisions));
         add("/departments", "nav.departments", may(Action::ReadDepartments));
         add("/users", "nav.users", may(Action::ReadUsers));
@@ -481,10 +484,58 @@ async fn audit_page(
     html(AuditPage { l: Layout::new(&caller, "audit.title", "/audit"), rows, prev, next, total })
 }
 
+#[derive(Template)]
+#[template(path = "map.html")]
+struct MapPage {
+    l: Layout,
+}
+
+async fn map_page(caller: Caller) -> AppResult<Response> {
+    if let Some(r) = denied(&caller, Action::ReadGrids, "/map") {
+        return Ok(r);
+    }
+    let mut r = html(MapPage { l: Layout::new(&caller, "map.title", "/map") })?;
+    // MapLibre's CSP build: its worker is our own file, its styles are inline.
+    r.headers_mut().insert(
+        "content-security-policy",
+        HeaderValue::from_static("default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; worker-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+    );
+    Ok(r)
+}
+
+/// MapLibre GL JS, vendored with its licence (see assets/vendor/maplibre-gl/README.md).
+const VENDOR: &[(&str, &str, &[u8])] = &[
+    (
+        "maplibre-gl-csp.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/vendor/maplibre-gl/maplibre-gl-csp.js"),
+    ),
+    (
+        "maplibre-gl-csp-worker.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/vendor/maplibre-gl/maplibre-gl-csp-worker.js"),
+    ),
+    ("maplibre-gl.css", "text/css; charset=utf-8", include_bytes!("../assets/vendor/maplibre-gl/maplibre-gl.css")),
+    ("LICENSE.txt", "text/plain; charset=utf-8", include_bytes!("../assets/vendor/maplibre-gl/LICENSE.txt")),
+];
+
+async fn vendor_asset(Path(file): Path<String>) -> Response {
+    match VENDOR.iter().find(|a| a.0 == file) {
+        Some((_, ty, body)) => {
+            let mut r = (*body).into_response();
+            r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(ty));
+            r.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
+            r
+        }
+        None => AppError::new(ErrorCode::NotFound).into_response(),
+    }
+}
+
 /// Files embedded in the binary: no CDN, nothing fetched at run time.
 const ASSETS: &[(&str, &str, &str)] = &[
     ("app.css", "text/css; charset=utf-8", include_str!("../assets/app.css")),
     ("app.js", "text/javascript; charset=utf-8", include_str!("../assets/app.js")),
+    ("map.js", "text/javascript; charset=utf-8", include_str!("../assets/map.js")),
 ];
 
 async fn asset(Path(file): Path<String>) -> Response {

@@ -337,6 +337,8 @@ fn cases() -> Vec<Case> {
         c("GET", "/audit", "", None, [200, 403, 403, 403, 403, 303]),
         c("GET", "/login", "", None, [303, 303, 303, 303, 303, 200]),
         c("GET", "/assets/app.css", "", None, [200; 6]),
+        c("GET", "/map", "", None, [200, 200, 200, 200, 200, 303]),
+        c("GET", "/assets/vendor/maplibre-gl/maplibre-gl-csp.js", "", None, [200; 6]),
         c("POST", "/api/auth/logout", "/api/auth/logout", None, [204, 204, 204, 204, 204, 401]),
     ]
 }

@@ -1,0 +1,111 @@
+// Zhili One Map (一张图): divisions and grids as vector tiles on MapLibre GL JS (vendored).
+// No basemap by default, so it works offline. Click a feature for its card; search by code or
+// name; the breadcrumbs show the grid chain under the cursor.
+(function () {
+  "use strict";
+  var el = document.getElementById("map");
+  if (!el || !window.maplibregl) return;
+  var zh = el.dataset.lang !== "en";
+  var T = zh
+    ? { code: "编码", name: "名称", level: "层级", village: "所属村社区", parent: "上级", records: "详细数据", notFound: "未找到", none: "此处无网格" }
+    : { code: "Code", name: "Name", level: "Level", village: "Village", parent: "Parent", records: "Record", notFound: "Not found", none: "No grid here" };
+  maplibregl.setWorkerUrl("/assets/vendor/maplibre-gl/maplibre-gl-csp-worker.js");
+  var origin = window.location.origin;
+  var map = new maplibregl.Map({
+    container: "map",
+    center: [117.9, 36.425],
+    zoom: 10.5,
+    maxZoom: 20,
+    attributionControl: false,
+    style: {
+      version: 8,
+      sources: {
+        divisions: { type: "vector", tiles: [origin + "/tiles/divisions/{z}/{x}/{y}.mvt"], minzoom: 0, maxzoom: 14 },
+        grids: { type: "vector", tiles: [origin + "/tiles/grids/{z}/{x}/{y}.mvt"], minzoom: 10, maxzoom: 16 }
+      },
+      layers: [
+        { id: "background", type: "background", paint: { "background-color": "#f4f1ea" } },
+        { id: "grids-fill", type: "fill", source: "grids", "source-layer": "grids",
+          paint: { "fill-color": ["match", ["get", "level"], 1, "#fde68a", 2, "#bfdbfe", "#ffffff"], "fill-opacity": 0.35 } },
+        { id: "grids-line", type: "line", source: "grids", "source-layer": "grids",
+          paint: { "line-color": ["match", ["get", "level"], 1, "#b45309", 2, "#1d4ed8", "#64748b"],
+                   "line-width": ["match", ["get", "level"], 1, 2.2, 2, 1.4, 0.6] } },
+        { id: "divisions-line", type: "line", source: "divisions", "source-layer": "divisions",
+          paint: { "line-color": "#b42318", "line-width": ["match", ["get", "level"], "county", 3, "township", 2, 1] } },
+        { id: "selected", type: "line", source: "grids", "source-layer": "grids", filter: ["==", ["get", "code"], ""],
+          paint: { "line-color": "#dc2626", "line-width": 3 } }
+      ]
+    }
+  });
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
+  map.addControl(new maplibregl.ScaleControl({ unit: "metric" }));
+  window.zhiliMap = map;
+
+  function toggle(id, layers) {
+    document.getElementById(id).addEventListener("change", function (e) {
+      layers.forEach(function (l) { map.setLayoutProperty(l, "visibility", e.target.checked ? "visible" : "none"); });
+    });
+  }
+  toggle("toggle-divisions", ["divisions-line"]);
+  toggle("toggle-grids", ["grids-fill", "grids-line", "selected"]);
+
+  var card = document.getElementById("card");
+  function esc(s) { return String(s == null ? "" : s).replace(/[&<>"']/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; }); }
+  function show(p) {
+    map.setFilter("selected", ["==", ["get", "code"], p.code]);
+    card.hidden = false;
+    card.innerHTML = "<h3>" + esc(p.name) + "</h3><dl>" +
+      "<dt>" + T.code + "</dt><dd class=mono>" + esc(p.code) + "</dd>" +
+      "<dt>" + T.level + "</dt><dd>" + esc(p.level_name || p.level) + "</dd>" +
+      (p.village ? "<dt>" + T.village + "</dt><dd class=mono>" + esc(p.village) + "</dd>" : "") +
+      (p.parent ? "<dt>" + T.parent + "</dt><dd class=mono>" + esc(p.parent) + "</dd>" : "") +
+      "</dl><a href=\"/api/grids/" + encodeURIComponent(p.code) + "\">" + T.records + "</a>";
+  }
+  map.on("click", "grids-fill", function (e) {
+    // The finest grid under the click: the highest level.
+    var f = e.features.slice().sort(function (a, b) { return b.properties.level - a.properties.level; })[0];
+    if (f) show(f.properties);
+  });
+  map.on("mouseenter", "grids-fill", function () { map.getCanvas().style.cursor = "pointer"; });
+  map.on("mouseleave", "grids-fill", function () { map.getCanvas().style.cursor = ""; });
+
+  var crumbs = document.getElementById("crumbs");
+  var pending = null, last = 0;
+  map.on("mousemove", function (e) {
+    var now = Date.now();
+    if (pending || now - last < 150) return;
+    last = now;
+    pending = fetch("/api/locate?lon=" + e.lngLat.lng + "&lat=" + e.lngLat.lat, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : []; })
+      .then(function (chain) {
+        crumbs.textContent = chain.length ? chain.slice().reverse().map(function (c) { return c.name || c.code; }).join(" › ") : T.none;
+      })
+      .catch(function () {})
+      .finally(function () { pending = null; });
+  });
+
+  function bbox(geom) {
+    var b = [180, 90, -180, -90];
+    (geom.type === "Polygon" ? [geom.coordinates] : geom.coordinates).forEach(function (poly) {
+      poly[0].forEach(function (p) {
+        b[0] = Math.min(b[0], p[0]); b[1] = Math.min(b[1], p[1]); b[2] = Math.max(b[2], p[0]); b[3] = Math.max(b[3], p[1]);
+      });
+    });
+    return [[b[0], b[1]], [b[2], b[3]]];
+  }
+  var msg = document.getElementById("search-msg");
+  document.getElementById("search").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var q = document.getElementById("q").value.trim();
+    if (!q) return;
+    var field = /^[0-9]+$/.test(q) ? "code" : "name";
+    var url = "/ogc/collections/grids/items?limit=1&" + field + "=" + encodeURIComponent(q);
+    fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (fc) {
+      var f = fc.features && fc.features[0];
+      if (!f) { msg.textContent = T.notFound + ": " + q; return; }
+      msg.textContent = "";
+      map.fitBounds(bbox(f.geometry), { padding: 40, duration: 600 });
+      show(f.properties);
+    });
+  });
+})();
