@@ -557,3 +557,37 @@ async fn owslib_reads_the_demo_through_ogc_api_features() {
     );
     eprintln!("{}", String::from_utf8_lossy(&out.stdout));
 }
+
+#[tokio::test]
+async fn browser_opens_the_one_map_and_clicks_a_grid() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let modules = root.join("target/browser/node_modules");
+    let ready = modules.join("playwright-core").exists()
+        && Path::new(&std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())).exists();
+    if !ready {
+        assert!(std::env::var_os("CI").is_none(), "CI must install chromium and playwright-core (see .ci/run)");
+        eprintln!("skipped: apt-get install chromium; npm install --prefix target/browser playwright-core@1");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let s =
+        start(&["demo", "--data-dir", dir.path().join("d").to_str().unwrap()], &[("ZHILI_ADMIN_PASSWORD", ADMIN_PW)])
+            .await;
+    let shots = root.join("target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/onemap.js");
+    let out = Command::new("node")
+        .arg(&script)
+        .args([s.base.as_str(), ADMIN_PW, shots.to_str().unwrap()])
+        .env("NODE_PATH", &modules)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "browser story failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(shots.join("onemap-desktop.png").exists() && shots.join("onemap-phone.png").exists());
+    eprintln!("{}", String::from_utf8_lossy(&out.stdout));
+}

@@ -1,0 +1,64 @@
+// The One Map in a real headless Chromium (Debian's), driven by playwright-core:
+// log in, open the map, toggle the grid layer, click a grid, see its card, save screenshots.
+// usage: node onemap.js BASE_URL ADMIN_PASSWORD SCREENSHOT_DIR
+const { chromium } = require("playwright-core");
+
+const [base, password, outDir] = process.argv.slice(2);
+
+async function main() {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync", "--use-gl=swiftshader", "--enable-unsafe-swiftshader"],
+  });
+  const errors = [];
+  for (const [name, viewport] of [["desktop", { width: 1280, height: 800 }], ["phone", { width: 390, height: 844 }]]) {
+    const page = await browser.newPage({ viewport });
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.goto(`${base}/login?next=/map`);
+    await page.fill("input[name=username]", "admin");
+    await page.fill("input[name=password]", password);
+    await page.click("button[type=submit].primary");
+    await page.waitForURL(`${base}/map`);
+    await page.waitForFunction(() => window.zhiliMap && window.zhiliMap.loaded(), null, { timeout: 30000 });
+
+    // Toggle the grid layer off and on again.
+    await page.click("#toggle-grids");
+    const off = await page.evaluate(() => window.zhiliMap.getLayoutProperty("grids-line", "visibility"));
+    if (off !== "none") throw new Error(`grid layer still visible after toggling off: ${off}`);
+    await page.click("#toggle-grids");
+    const on = await page.evaluate(() => window.zhiliMap.getLayoutProperty("grids-line", "visibility"));
+    if (on !== "visible") throw new Error(`grid layer not visible after toggling on: ${on}`);
+
+    // Search a grid: the map flies to it. Clear the card, then click the middle of the map:
+    // the grid's card appears again, from the click.
+    const code = "37030410020103";
+    const cardHas = (c) => document.querySelector("#card") && document.querySelector("#card").innerText.includes(c);
+    await page.fill("#q", code);
+    await page.click("#search button");
+    await page.waitForFunction(cardHas, code, { timeout: 10000 });
+    await page.waitForTimeout(800);
+    await page.waitForFunction(() => !window.zhiliMap.isMoving() && window.zhiliMap.areTilesLoaded(), null, { timeout: 30000 });
+    await page.evaluate(() => { const c = document.querySelector("#card"); c.innerHTML = ""; c.hidden = true; window.scrollTo(0, 0); });
+    const box = await page.locator("#map").boundingBox();
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    try {
+      await page.waitForFunction(cardHas, code, { timeout: 10000 });
+    } catch (e) {
+      await page.screenshot({ path: `${outDir}/onemap-${name}-failed.png` });
+      throw new Error(`${name}: clicking the map centre ${JSON.stringify(box)} did not show ${code}; card: ${await page.locator("#card").innerText()}`);
+    }
+    const card = await page.locator("#card").innerText();
+    if (!card.includes("小网格")) throw new Error(`card lacks the level name: ${card}`);
+    await page.screenshot({ path: `${outDir}/onemap-${name}.png` });
+    console.log(`${name}: card ${card.replace(/\s+/g, " ")}`);
+    await page.close();
+  }
+  await browser.close();
+  if (errors.length) throw new Error("page errors: " + errors.join("; "));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
