@@ -198,6 +198,18 @@ impl DivisionCode {
         other.0.starts_with(&self.0)
     }
 
+    /// The overlap of two division subtrees: the deeper code when one lies inside the other,
+    /// `None` when they are disjoint (e.g. a requested area against a jurisdiction).
+    pub fn intersect(&self, other: &DivisionCode) -> Option<DivisionCode> {
+        if self.contains(other) {
+            Some(other.clone())
+        } else if other.contains(self) {
+            Some(self.clone())
+        } else {
+            None
+        }
+    }
+
     /// Build the child code `self` + `number` (3 digits), validated.
     pub fn child(&self, number: u32) -> Result<DivisionCode, CodeError> {
         DivisionCode::parse(&format!("{}{:03}", self.0, number))
@@ -241,6 +253,9 @@ mod tests {
         assert!(c.contains(&v));
         assert!(!t.contains(&v));
         assert!(v.contains(&v));
+        assert_eq!(c.intersect(&t), Some(t.clone()));
+        assert_eq!(t.intersect(&c), Some(t.clone()));
+        assert_eq!(t.intersect(&DivisionCode::parse("370304100").unwrap()), None);
     }
 
     #[test]

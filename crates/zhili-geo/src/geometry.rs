@@ -72,6 +72,22 @@ fn polygon(v: &Value, at: &str, budget: &mut usize) -> Result<Polygon<f64>, Geom
 /// Parse and validate a GeoJSON Polygon or MultiPolygon geometry (a bare geometry, or a
 /// Feature whose geometry is one).
 pub fn parse_area(v: &Value) -> Result<MultiPolygon<f64>, GeometryError> {
+    let mp = parse_area_structure(v)?;
+    if let Err(e) = mp.check_validation() {
+        return Err(fail("coordinates", format!("invalid geometry: {e}")));
+    }
+    Ok(mp)
+}
+
+/// Read an area the store wrote: it was validated on the way in, so only its structure is
+/// checked here (the OGC validity check is the costly part, and start-up reads thousands).
+pub fn read_stored_area(s: &str) -> Result<MultiPolygon<f64>, GeometryError> {
+    let v: Value = serde_json::from_str(s).map_err(|e| fail("geometry", format!("not JSON: {e}")))?;
+    parse_area_structure(&v)
+}
+
+/// Structure, positions and ranges of a Polygon or MultiPolygon, without the validity check.
+fn parse_area_structure(v: &Value) -> Result<MultiPolygon<f64>, GeometryError> {
     let geom = match v.get("type").and_then(Value::as_str) {
         Some("Feature") => v.get("geometry").ok_or_else(|| fail("geometry", "a Feature needs a geometry"))?,
         _ => v,
@@ -96,9 +112,6 @@ pub fn parse_area(v: &Value) -> Result<MultiPolygon<f64>, GeometryError> {
         }
         other => return Err(fail("type", format!("expected Polygon or MultiPolygon, got {other}"))),
     };
-    if let Err(e) = mp.check_validation() {
-        return Err(fail("coordinates", format!("invalid geometry: {e}")));
-    }
     Ok(mp)
 }
 

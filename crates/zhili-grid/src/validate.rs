@@ -104,7 +104,7 @@ pub async fn load_context<S: Store + GridStore + ?Sized>(
     let mut ctx = Context { within: within.cloned(), ..Context::default() };
     for d in store.all_divisions().await? {
         if d.code.level() == DivisionLevel::Village && within.is_none_or(|w| w.contains(&d.code)) {
-            let area = d.boundary.as_deref().and_then(|b| zhili_geo::geometry::parse_area_text(b).ok());
+            let area = d.boundary.as_deref().and_then(|b| zhili_geo::geometry::read_stored_area(b).ok());
             ctx.villages.insert(d.code, area);
         }
     }

@@ -269,17 +269,11 @@ pub async fn list_users(
     let j = caller.principal.jurisdiction.clone().ok_or_else(|| AppError::new(ErrorCode::Unauthenticated))?;
     let within = match &q.within {
         None => Some(j),
-        Some(w) => {
-            let w = query_code("within", w)?;
-            if j.contains(&w) {
-                Some(w)
-            } else if w.contains(&j) {
-                Some(j)
-            } else {
-                // Disjoint from the jurisdiction: nothing to see.
-                return Ok(Json(Paged { items: vec![], total: 0, offset: page.offset, limit: page.limit }));
-            }
-        }
+        Some(w) => match j.intersect(&query_code("within", w)?) {
+            Some(w) => Some(w),
+            // Disjoint from the jurisdiction: nothing to see.
+            None => return Ok(Json(Paged { items: vec![], total: 0, offset: page.offset, limit: page.limit })),
+        },
     };
     let role = match &q.role {
         None => None,

@@ -147,11 +147,10 @@ pub async fn list_grids(
         }));
     }
     let j = caller.principal.jurisdiction.clone().ok_or_else(|| AppError::new(ErrorCode::Unauthenticated))?;
-    let within = match within {
+    let within = match within.map(|w| j.intersect(&w)) {
         None => j,
-        Some(w) if j.contains(&w) => w,
-        Some(w) if w.contains(&j) => j,
-        Some(_) => {
+        Some(Some(w)) => w,
+        Some(None) => {
             return Ok(Json(crate::views::Paged { items: vec![], total: 0, offset: page.offset, limit: page.limit }))
         }
     };

@@ -392,8 +392,8 @@ pub async fn item(
     Ok(geo_json(geojson_feature(&f, &state)))
 }
 
-fn mvt_props(f: &Feature, state: &AppState) -> Vec<(String, MvtValue)> {
-    properties(f, state)
+fn mvt_props(f: &Feature, kind: &str, name: &str, state: &AppState) -> Vec<(String, MvtValue)> {
+    properties_of(f, kind, name, state)
         .into_iter()
         .filter_map(|(k, v)| match v {
             Value::String(s) => Some((k, MvtValue::String(s))),
@@ -441,12 +441,15 @@ pub async fn tile(
         let q = builder.query_bounds_lonlat(tile);
         let bounds = Rect::new((q[0], q[1]), (q[2], q[3]));
         let mut layer = MvtLayer::new(l.id);
-        for f in state.spatial.features(&l.levels, Some(bounds)).iter().filter(|f| scope.admits(f)) {
-            let id = f.key.parse::<u64>().unwrap_or(0);
-            let props = mvt_props(f, &state);
-            let refs: Vec<(&str, MvtValue)> = props.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-            layer.add_polygon(id, &f.geometry, &refs);
-        }
+        // Under one read lock, without copying features.
+        state.spatial.with_features(&l.levels, Some(bounds), |it| {
+            for (f, kind, name) in it.filter(|(f, _, _)| scope.admits(f)) {
+                let id = f.key.parse::<u64>().unwrap_or(0);
+                let props = mvt_props(f, kind, name, &state);
+                let refs: Vec<(&str, MvtValue)> = props.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+                layer.add_polygon(id, &f.geometry, &refs);
+            }
+        });
         builder.encode(tile, &[layer])
     };
     let mut r = bytes.into_response();

@@ -56,7 +56,7 @@ fn division_feature(d: &zhili_core::model::Division) -> (Feature, Label) {
     let geometry = d
         .boundary
         .as_deref()
-        .and_then(|b| zhili_geo::geometry::parse_area_text(b).ok())
+        .and_then(|b| zhili_geo::geometry::read_stored_area(b).ok())
         .unwrap_or_else(|| geo::MultiPolygon::new(vec![]));
     let f = Feature {
         key: d.code.to_string(),
@@ -200,16 +200,6 @@ impl Spatial {
             (f, kind, name)
         });
         f(&mut it)
-    }
-
-    /// Features of the given levels whose bounding box meets `bbox` (all if `None`).
-    pub fn features(&self, levels: &std::ops::RangeInclusive<u8>, bbox: Option<geo::Rect<f64>>) -> Vec<Feature> {
-        let world = geo::Rect::new((-180.0, -90.0), (180.0, 90.0));
-        let inner = self.inner.read().expect("not poisoned");
-        levels
-            .clone()
-            .flat_map(|l| inner.index.candidates_in_bbox(l, bbox.unwrap_or(world)).cloned().collect::<Vec<_>>())
-            .collect()
     }
 
     /// The bounding box of the features of the given levels.

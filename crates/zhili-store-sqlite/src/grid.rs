@@ -21,7 +21,7 @@ fn grid_row(r: &SqliteRow) -> StoreResult<Grid> {
         name: r.try_get("name").map_err(err)?,
         level: r.try_get::<i64, _>("level").map_err(err)? as u8,
         parent: r.try_get::<Option<String>, _>("parent_code").map_err(err)?.as_deref().map(grid_code).transpose()?,
-        boundary: zhili_geo::geometry::parse_area_text(&boundary)
+        boundary: zhili_geo::geometry::read_stored_area(&boundary)
             .map_err(|e| StoreError::Other(format!("bad stored grid boundary: {e}")))?,
     })
 }
