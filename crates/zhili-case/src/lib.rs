@@ -1,0 +1,13 @@
+//! Cases (事件/案件): anything found by a grid worker, a citizen, an operator or a sensor becomes
+//! a case that moves through the national closed loop (GB/T 30428, CJ/T 315):
+//! 采集 → 立案 → 派遣 → 处置 → 反馈 → 核查 → 结案 → 评价.
+//!
+//! This crate holds the rules and knows no HTTP or SQL:
+//! - [`calendar`]: working time (工作时/工作日) with weekends, public holidays and make-up days;
+//! - [`catalogue`]: case classes (案件分类) with departments, time limits and conditions, and
+//!   their spreadsheet import/export;
+//! - [`workflow`]: the state machine of the loop, its roles, required fields and counters.
+
+pub mod calendar;
+pub mod catalogue;
+pub mod workflow;
