@@ -76,6 +76,78 @@ pub fn gcj02_to_wgs84(lon: f64, lat: f64) -> (f64, f64) {
     (wlon, wlat)
 }
 
+/// The coordinate system a map client draws in (底图坐标系): our data are WGS-84; a Chinese
+/// commercial basemap is GCJ-02, and our layers must then be shifted onto it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum MapCrs {
+    /// WGS-84 / CGCS2000 longitude-latitude (the data's own).
+    #[default]
+    Wgs84,
+    /// GCJ-02 (国测局坐标).
+    Gcj02,
+}
+
+impl MapCrs {
+    /// Parse `wgs84` (also `cgcs2000`, the OGC CRS84 URI) or `gcj02`.
+    pub fn parse(s: &str) -> Option<MapCrs> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "wgs84" | "cgcs2000" | "crs84" | "http://www.opengis.net/def/crs/ogc/1.3/crs84" => Some(MapCrs::Wgs84),
+            "gcj02" => Some(MapCrs::Gcj02),
+            _ => None,
+        }
+    }
+
+    /// Stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MapCrs::Wgs84 => "wgs84",
+            MapCrs::Gcj02 => "gcj02",
+        }
+    }
+
+    /// A WGS-84 position in this system.
+    pub fn from_wgs84(self, lon: f64, lat: f64) -> (f64, f64) {
+        match self {
+            MapCrs::Wgs84 => (lon, lat),
+            MapCrs::Gcj02 => wgs84_to_gcj02(lon, lat),
+        }
+    }
+
+    /// A position in this system, back in WGS-84.
+    pub fn to_wgs84(self, lon: f64, lat: f64) -> (f64, f64) {
+        match self {
+            MapCrs::Wgs84 => (lon, lat),
+            MapCrs::Gcj02 => gcj02_to_wgs84(lon, lat),
+        }
+    }
+
+    /// A geometry moved into this system (borrowed unchanged for WGS-84).
+    pub fn geometry<'a>(self, g: &'a geo::MultiPolygon<f64>) -> std::borrow::Cow<'a, geo::MultiPolygon<f64>> {
+        use geo::MapCoords;
+        match self {
+            MapCrs::Wgs84 => std::borrow::Cow::Borrowed(g),
+            MapCrs::Gcj02 => std::borrow::Cow::Owned(g.map_coords(|c| {
+                let (x, y) = wgs84_to_gcj02(c.x, c.y);
+                geo::coord! { x: x, y: y }
+            })),
+        }
+    }
+
+    /// The WGS-84 rectangle that holds everything which, in this system, meets `r`: the corners
+    /// moved back, widened by 0.001° for the offset's variation across the rectangle.
+    pub fn query_rect(self, r: geo::Rect<f64>) -> geo::Rect<f64> {
+        match self {
+            MapCrs::Wgs84 => r,
+            MapCrs::Gcj02 => {
+                let (x0, y0) = gcj02_to_wgs84(r.min().x, r.min().y);
+                let (x1, y1) = gcj02_to_wgs84(r.max().x, r.max().y);
+                const M: f64 = 0.001;
+                geo::Rect::new((x0.min(x1) - M, y0.min(y1) - M), (x0.max(x1) + M, y0.max(y1) + M))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,5 +195,31 @@ mod tests {
             assert!(a.to_bits() == lon.to_bits() && b.to_bits() == lat.to_bits());
         }
         assert!(!out_of_china(116.4, 39.9));
+    }
+
+    #[test]
+    fn map_crs_moves_geometries_and_query_rectangles() {
+        use geo::{Contains, Rect};
+        assert_eq!(MapCrs::parse("GCJ02"), Some(MapCrs::Gcj02));
+        assert_eq!(MapCrs::parse("http://www.opengis.net/def/crs/OGC/1.3/CRS84"), Some(MapCrs::Wgs84));
+        assert_eq!(MapCrs::parse("bd09"), None);
+        let square: geo::MultiPolygon<f64> = Rect::new((117.90, 36.40), (117.91, 36.41)).to_polygon().into();
+        assert!(matches!(MapCrs::Wgs84.geometry(&square), std::borrow::Cow::Borrowed(_)));
+        let shifted = MapCrs::Gcj02.geometry(&square);
+        let first = shifted.0[0].exterior().0[0];
+        let (gx, gy) = wgs84_to_gcj02(square.0[0].exterior().0[0].x, square.0[0].exterior().0[0].y);
+        assert_eq!((first.x, first.y), (gx, gy));
+        // Everything whose shifted form meets a GCJ-02 rectangle lies in its WGS-84 query rectangle.
+        let view = Rect::new((117.905, 36.405), (117.915, 36.415));
+        let q = MapCrs::Gcj02.query_rect(view);
+        for c in &shifted.0[0].exterior().0 {
+            let (wx, wy) = gcj02_to_wgs84(c.x, c.y);
+            if view.contains(c) {
+                assert!(q.contains(&geo::coord! { x: wx, y: wy }));
+            }
+        }
+        let (x, y) = MapCrs::Gcj02.from_wgs84(117.9, 36.4);
+        let (bx, by) = MapCrs::Gcj02.to_wgs84(x, y);
+        assert!((bx - 117.9).abs() < 1e-9 && (by - 36.4).abs() < 1e-9);
     }
 }

@@ -1,5 +1,6 @@
 // Zhili One Map (一张图): divisions and grids as vector tiles on MapLibre GL JS (vendored).
-// No basemap by default, so it works offline. Click a feature for its card; search by code or
+// No basemap by default, so it works offline; a configured raster basemap in GCJ-02 (高德,
+// 腾讯) makes the server shift our layers onto it (`crs=gcj02` on tiles, items and locate). Click a feature for its card; search by code or
 // name; the breadcrumbs show the grid chain under the cursor.
 (function () {
   "use strict";
@@ -11,20 +12,30 @@
     : { code: "Code", name: "Name", level: "Level", village: "Village", parent: "Parent", records: "Record", notFound: "Not found", none: "No grid here" };
   maplibregl.setWorkerUrl("/assets/vendor/maplibre-gl/maplibre-gl-csp-worker.js");
   var origin = window.location.origin;
+  var basemap = el.dataset.basemap || "";
+  var gcj = basemap && el.dataset.basemapCrs === "gcj02";
+  var crs = gcj ? "crs=gcj02" : "";
+  function withCrs(url) { return crs ? url + (url.indexOf("?") < 0 ? "?" : "&") + crs : url; }
+  var sources = {
+    divisions: { type: "vector", tiles: [withCrs(origin + "/tiles/divisions/{z}/{x}/{y}.mvt")], minzoom: 0, maxzoom: 14 },
+    grids: { type: "vector", tiles: [withCrs(origin + "/tiles/grids/{z}/{x}/{y}.mvt")], minzoom: 10, maxzoom: 16 }
+  };
+  var layers = [{ id: "background", type: "background", paint: { "background-color": "#f4f1ea" } }];
+  if (basemap) {
+    sources.basemap = { type: "raster", tiles: [basemap], tileSize: 256, maxzoom: 18,
+      attribution: el.dataset.basemapAttribution || "" };
+    layers.push({ id: "basemap", type: "raster", source: "basemap" });
+  }
   var map = new maplibregl.Map({
     container: "map",
     center: [117.9, 36.425],
     zoom: 10.5,
     maxZoom: 20,
-    attributionControl: false,
+    attributionControl: basemap && el.dataset.basemapAttribution ? { compact: true } : false,
     style: {
       version: 8,
-      sources: {
-        divisions: { type: "vector", tiles: [origin + "/tiles/divisions/{z}/{x}/{y}.mvt"], minzoom: 0, maxzoom: 14 },
-        grids: { type: "vector", tiles: [origin + "/tiles/grids/{z}/{x}/{y}.mvt"], minzoom: 10, maxzoom: 16 }
-      },
-      layers: [
-        { id: "background", type: "background", paint: { "background-color": "#f4f1ea" } },
+      sources: sources,
+      layers: layers.concat([
         { id: "grids-fill", type: "fill", source: "grids", "source-layer": "grids",
           paint: { "fill-color": ["match", ["get", "level"], 1, "#fde68a", 2, "#bfdbfe", "#ffffff"], "fill-opacity": 0.35 } },
         { id: "grids-line", type: "line", source: "grids", "source-layer": "grids",
@@ -34,7 +45,7 @@
           paint: { "line-color": "#b42318", "line-width": ["match", ["get", "level"], "county", 3, "township", 2, 1] } },
         { id: "selected", type: "line", source: "grids", "source-layer": "grids", filter: ["==", ["get", "code"], ""],
           paint: { "line-color": "#dc2626", "line-width": 3 } }
-      ]
+      ])
     }
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
@@ -75,7 +86,7 @@
     var now = Date.now();
     if (pending || now - last < 150) return;
     last = now;
-    pending = fetch("/api/locate?lon=" + e.lngLat.lng + "&lat=" + e.lngLat.lat, { credentials: "same-origin" })
+    pending = fetch(withCrs("/api/locate?lon=" + e.lngLat.lng + "&lat=" + e.lngLat.lat), { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : []; })
       .then(function (chain) {
         crumbs.textContent = chain.length ? chain.slice().reverse().map(function (c) { return c.name || c.code; }).join(" › ") : T.none;
@@ -100,7 +111,7 @@
     if (!q) return;
     var field = /^[0-9]+$/.test(q) ? "code" : "name";
     var url = "/ogc/collections/grids/items?limit=1&" + field + "=" + encodeURIComponent(q);
-    fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (fc) {
+    fetch(withCrs(url), { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (fc) {
       var f = fc.features && fc.features[0];
       if (!f) { msg.textContent = T.notFound + ": " + q; return; }
       msg.textContent = "";

@@ -17,6 +17,7 @@ use serde_json::{json, Map, Value};
 use zhili_core::codes::DivisionCode;
 use zhili_core::policy::{authorize, Action, Principal, Role};
 use zhili_core::ErrorCode;
+use zhili_geo::gcj02::MapCrs;
 use zhili_geo::index::Feature;
 use zhili_geo::mvt::{Layer as MvtLayer, TileBuilder, Value as MvtValue};
 use zhili_geo::tile::TileId;
@@ -150,11 +151,11 @@ fn properties_of(f: &Feature, kind: &str, name: &str, state: &AppState) -> Map<S
     m
 }
 
-fn geojson_feature(f: &Feature, state: &AppState) -> Value {
+fn geojson_feature(f: &Feature, crs: MapCrs, state: &AppState) -> Value {
     json!({
         "type": "Feature",
         "id": f.key,
-        "geometry": zhili_geo::geometry::area_to_geojson(&f.geometry),
+        "geometry": zhili_geo::geometry::area_to_geojson(&crs.geometry(&f.geometry)),
         "properties": properties(f, state),
     })
 }
@@ -251,6 +252,24 @@ fn bad_query(field: &str, msg: impl Into<String>) -> AppError {
     AppError::msg(ErrorCode::InvalidQuery, msg).at(field)
 }
 
+/// A query whose only parameter may be `crs`.
+fn crs_only(q: &[(String, String)]) -> AppResult<MapCrs> {
+    let mut crs = MapCrs::Wgs84;
+    for (k, v) in q {
+        match k.as_str() {
+            "crs" => crs = parse_crs(v)?,
+            "f" => {}
+            other => return Err(bad_query(other, format!("unknown parameter {other:?}"))),
+        }
+    }
+    Ok(crs)
+}
+
+/// The `crs` parameter: `wgs84` (default, also the CRS84 URI) or `gcj02`.
+fn parse_crs(v: &str) -> AppResult<MapCrs> {
+    MapCrs::parse(v).ok_or_else(|| bad_query("crs", format!("crs must be wgs84 (CRS84) or gcj02, got {v:?}")))
+}
+
 /// Parse `bbox=minx,miny,maxx,maxy`.
 pub fn parse_bbox(s: &str) -> AppResult<Rect<f64>> {
     let v: Vec<f64> = s
@@ -292,6 +311,7 @@ pub async fn items(
     let mut limit = 10usize;
     let mut offset = 0usize;
     let mut filters: Vec<(String, String)> = Vec::new();
+    let mut crs = MapCrs::Wgs84;
     for (k, v) in &q {
         match k.as_str() {
             "bbox" => bbox = Some(parse_bbox(v)?),
@@ -303,17 +323,19 @@ pub async fn items(
                     .ok_or_else(|| bad_query("limit", format!("limit must be 1–{MAX_LIMIT}")))?
             }
             "offset" => offset = v.parse().map_err(|_| bad_query("offset", "offset must be a whole number ≥ 0"))?,
-            "f" | "bbox-crs" | "crs" => {}
+            "crs" => crs = parse_crs(v)?,
+            "f" | "bbox-crs" => {}
             "code" | "name" | "parent" | "level" | "level_name" | "village" => filters.push((k.clone(), v.clone())),
             other => return Err(bad_query(other, format!("unknown parameter {other:?}"))),
         }
     }
     let scope = scope(&state, &caller.principal, l).await?;
     // Select and sort keys under the lock; write only the page, as text.
-    let (matched, page) = state.spatial.with_features(&l.levels, bbox, |it| {
+    // With `crs=gcj02` the bbox and the output are in GCJ-02 (for Chinese commercial basemaps).
+    let (matched, page) = state.spatial.with_features(&l.levels, bbox.map(|b| crs.query_rect(b)), |it| {
         let mut ok: Vec<(&Feature, &str, &str)> = it
             .filter(|(f, _, _)| scope.admits(f))
-            .filter(|(f, _, _)| bbox.is_none_or(|b| f.geometry.intersects(&b)))
+            .filter(|(f, _, _)| bbox.is_none_or(|b| crs.geometry(&f.geometry).intersects(&b)))
             .filter(|(f, kind, name)| {
                 filters.is_empty() || {
                     let props = properties_of(f, kind, name, &state);
@@ -334,7 +356,7 @@ pub async fn items(
                 format!(
                     "{{\"type\":\"Feature\",\"id\":{},\"geometry\":{},\"properties\":{}}}",
                     Value::String(f.key.clone()),
-                    zhili_geo::geometry::area_to_geojson_string(&f.geometry),
+                    zhili_geo::geometry::area_to_geojson_string(&crs.geometry(&f.geometry)),
                     Value::Object(properties_of(f, kind, name, &state))
                 )
             })
@@ -381,15 +403,17 @@ pub async fn item(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, fid)): Path<(String, String)>,
+    Query(q): Query<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let l = layer_for(&caller, &id)?;
+    let crs = crs_only(&q)?;
     let scope = scope(&state, &caller.principal, l).await?;
     let f = state
         .spatial
         .feature(&fid)
         .filter(|f| l.levels.contains(&f.level) && scope.admits(f))
         .ok_or_else(|| AppError::msg(ErrorCode::NotFound, format!("no feature {fid:?} in {id}")))?;
-    Ok(geo_json(geojson_feature(&f, &state)))
+    Ok(geo_json(geojson_feature(&f, crs, &state)))
 }
 
 fn mvt_props(f: &Feature, kind: &str, name: &str, state: &AppState) -> Vec<(String, MvtValue)> {
@@ -410,8 +434,10 @@ pub async fn tile(
     caller: Caller,
     headers: HeaderMap,
     Path((id, z, x, y)): Path<(String, String, String, String)>,
+    Query(q): Query<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let l = layer_for(&caller, &id)?;
+    let crs = crs_only(&q)?;
     let num = |field: &str, s: &str| {
         s.parse::<u32>().map_err(|_| bad_query(field, format!("{field} {s:?} is not a whole number")))
     };
@@ -427,7 +453,8 @@ pub async fn tile(
         bad_query(field, e.to_string())
     })?;
     let scope = scope(&state, &caller.principal, l).await?;
-    let etag = format!("\"{:x}-{:x}-{tile}\"", state.spatial.version(), scope.fingerprint()).replace('/', ".");
+    let etag = format!("\"{:x}-{:x}-{tile}-{}\"", state.spatial.version(), scope.fingerprint(), crs.as_str())
+        .replace('/', ".");
     let cache = if matches!(scope, Scope::All) { "public, max-age=60" } else { "private, max-age=60" };
     if headers.get(IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
         let mut r = StatusCode::NOT_MODIFIED.into_response();
@@ -439,7 +466,7 @@ pub async fn tile(
         Vec::new()
     } else {
         let q = builder.query_bounds_lonlat(tile);
-        let bounds = Rect::new((q[0], q[1]), (q[2], q[3]));
+        let bounds = crs.query_rect(Rect::new((q[0], q[1]), (q[2], q[3])));
         let mut layer = MvtLayer::new(l.id);
         // Under one read lock, without copying features.
         state.spatial.with_features(&l.levels, Some(bounds), |it| {
@@ -447,7 +474,7 @@ pub async fn tile(
                 let id = f.key.parse::<u64>().unwrap_or(0);
                 let props = mvt_props(f, kind, name, &state);
                 let refs: Vec<(&str, MvtValue)> = props.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-                layer.add_polygon(id, &f.geometry, &refs);
+                layer.add_polygon(id, &crs.geometry(&f.geometry), &refs);
             }
         });
         builder.encode(tile, &[layer])
@@ -467,11 +494,18 @@ pub async fn tilejson(
     caller: Caller,
     headers: HeaderMap,
     Path(file): Path<String>,
+    Query(q): Query<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let id = file.strip_suffix(".json").ok_or_else(|| AppError::new(ErrorCode::RouteNotFound))?;
     let l = layer_for(&caller, id)?;
+    let crs = crs_only(&q)?;
     let base = base_url(&headers);
-    let bounds = state.spatial.extent(&l.levels).map(|r| vec![r.min().x, r.min().y, r.max().x, r.max().y]);
+    let bounds = state.spatial.extent(&l.levels).map(|r| {
+        let (x0, y0) = crs.from_wgs84(r.min().x, r.min().y);
+        let (x1, y1) = crs.from_wgs84(r.max().x, r.max().y);
+        vec![x0, y0, x1, y1]
+    });
+    let suffix = if crs == MapCrs::Wgs84 { "" } else { "?crs=gcj02" };
     let fields = if l.id == "grids" {
         json!({"code": "String", "name": "String", "parent": "String", "level": "Number", "level_name": "String", "village": "String"})
     } else {
@@ -480,7 +514,7 @@ pub async fn tilejson(
     Ok(axum::Json(json!({
         "tilejson": "3.0.0",
         "name": l.id,
-        "tiles": [format!("{base}/tiles/{}/{{z}}/{{x}}/{{y}}.mvt", l.id)],
+        "tiles": [format!("{base}/tiles/{}/{{z}}/{{x}}/{{y}}.mvt{suffix}", l.id)],
         "minzoom": l.minzoom,
         "maxzoom": MAX_ZOOM,
         "bounds": bounds.unwrap_or_else(|| vec![-180.0, -85.0511, 180.0, 85.0511]),

@@ -56,6 +56,28 @@ pub struct ServerConfig {
     pub shutdown_grace_secs: u64,
     /// Largest import body (GeoJSON of a city's grids), in bytes.
     pub import_body_limit_bytes: usize,
+    /// The One Map's raster basemap (底图), if any.
+    pub basemap: Option<Basemap>,
+}
+
+/// A raster XYZ basemap (底图) for the One Map.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Basemap {
+    /// Tile URL with `{z}`, `{x}`, `{y}`.
+    pub url: String,
+    /// The basemap's coordinate system; with GCJ-02 our layers are shifted onto it.
+    pub crs: zhili_geo::gcj02::MapCrs,
+    /// Attribution text shown on the map.
+    pub attribution: String,
+}
+
+impl Basemap {
+    /// The scheme and host the browser fetches tiles from, for the page's Content-Security-Policy.
+    pub fn origin(&self) -> &str {
+        let rest = self.url.split_once("://").map(|(_, r)| r).unwrap_or("");
+        let host_len = rest.find('/').unwrap_or(rest.len());
+        &self.url[..self.url.len() - rest.len() + host_len]
+    }
 }
 
 impl Default for ServerConfig {
@@ -71,6 +93,7 @@ impl Default for ServerConfig {
             login_failures_per_address: 50,
             shutdown_grace_secs: 30,
             import_body_limit_bytes: 64 * 1024 * 1024,
+            basemap: None,
         }
     }
 }

@@ -488,17 +488,31 @@ async fn audit_page(
 #[template(path = "map.html")]
 struct MapPage {
     l: Layout,
+    basemap_url: String,
+    basemap_crs: &'static str,
+    basemap_attribution: String,
 }
 
-async fn map_page(caller: Caller) -> AppResult<Response> {
+async fn map_page(State(state): State<AppState>, caller: Caller) -> AppResult<Response> {
     if let Some(r) = denied(&caller, Action::ReadGrids, "/map") {
         return Ok(r);
     }
-    let mut r = html(MapPage { l: Layout::new(&caller, "map.title", "/map") })?;
-    // MapLibre's CSP build: its worker is our own file, its styles are inline.
+    let basemap = state.config.basemap.as_ref();
+    let mut r = html(MapPage {
+        l: Layout::new(&caller, "map.title", "/map"),
+        basemap_url: basemap.map(|b| b.url.clone()).unwrap_or_default(),
+        basemap_crs: basemap.map(|b| b.crs.as_str()).unwrap_or("wgs84"),
+        basemap_attribution: basemap.map(|b| b.attribution.clone()).unwrap_or_default(),
+    })?;
+    // MapLibre's CSP build: its worker is our own file, its styles are inline. A configured
+    // basemap's origin is the one other place the page may fetch from.
+    let extra = basemap.map(|b| format!(" {}", b.origin())).unwrap_or_default();
+    let csp = format!(
+        "default-src 'self'; img-src 'self' data: blob:{extra}; connect-src 'self'{extra}; style-src 'self' 'unsafe-inline'; worker-src 'self' blob:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    );
     r.headers_mut().insert(
         "content-security-policy",
-        HeaderValue::from_static("default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; worker-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+        HeaderValue::from_str(&csp).map_err(|_| AppError::new(ErrorCode::Internal))?,
     );
     Ok(r)
 }

@@ -878,4 +878,47 @@ async fn ogc_features_and_vector_tiles() {
     let (_, tj) = w.call("GET", "/tiles/grids.json", t, None).await;
     assert_eq!(tj["tilejson"], "3.0.0");
     assert!(tj["tiles"][0].as_str().unwrap().ends_with("/tiles/grids/{z}/{x}/{y}.mvt"));
+
+    // GCJ-02 for Chinese commercial basemaps: the same features, every vertex shifted.
+    let (_, plain) = w.call("GET", "/ogc/collections/grids/items/37030410120101", t, None).await;
+    let (s, shifted) = w.call("GET", "/ogc/collections/grids/items/37030410120101?crs=gcj02", t, None).await;
+    assert_eq!(s, StatusCode::OK);
+    let ring = |f: &Value| f["geometry"]["coordinates"][0].as_array().unwrap().clone();
+    for (p, g) in ring(&plain).iter().zip(ring(&shifted).iter()) {
+        let (lon, lat) = (p[0].as_f64().unwrap(), p[1].as_f64().unwrap());
+        let want = zhili_geo::gcj02::wgs84_to_gcj02(lon, lat);
+        assert!((g[0].as_f64().unwrap() - want.0).abs() < 1e-9 && (g[1].as_f64().unwrap() - want.1).abs() < 1e-9);
+        assert!((want.0 - lon).abs() > 1e-4, "the offset is hundreds of metres");
+    }
+    // A GCJ-02 bbox around the shifted grid finds it; items' bbox follows the output CRS.
+    let r = ring(&plain);
+    let mid = |i: usize| r[..r.len() - 1].iter().map(|p| p[i].as_f64().unwrap()).sum::<f64>() / (r.len() - 1) as f64;
+    let (gx, gy) = zhili_geo::gcj02::wgs84_to_gcj02(mid(0), mid(1));
+    let q =
+        format!("/ogc/collections/grids/items?crs=gcj02&bbox={},{},{},{}", gx - 1e-4, gy - 1e-4, gx + 1e-4, gy + 1e-4);
+    let (_, b) = w.call("GET", &q, t, None).await;
+    assert_eq!(b["features"][0]["id"], "37030410120101", "{b}");
+    // Tiles in GCJ-02: the tile that holds the shifted point has the grid, with its own ETag.
+    let gtile = zhili_geo::tile::TileId::containing(gx, gy, 14).unwrap();
+    let guri = format!("/tiles/grids/{}/{}/{}.mvt?crs=gcj02", gtile.z, gtile.x, gtile.y);
+    let req =
+        Request::get(&guri).header("authorization", format!("Bearer {}", t.unwrap())).body(Body::empty()).unwrap();
+    let resp = w.app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.headers()["etag"].to_str().unwrap().contains("gcj02"));
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    assert!(!zhili_geo::mvt::decode(&bytes).unwrap()[0].features.is_empty());
+    let (_, tj) = w.call("GET", "/tiles/grids.json?crs=gcj02", t, None).await;
+    assert!(tj["tiles"][0].as_str().unwrap().ends_with(".mvt?crs=gcj02"), "{tj}");
+    for uri in [
+        "/tiles/grids/14/13556/6405.mvt?crs=bd09",
+        "/ogc/collections/grids/items?crs=EPSG:3857",
+        "/ogc/collections/grids/items/37030410120101?crs=x",
+        "/tiles/grids.json?crs=",
+    ] {
+        let (s, b) = w.call("GET", uri, t, None).await;
+        assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("crs")), "{uri}: {b}");
+    }
+    let (s, b) = w.call("GET", "/tiles/grids/14/13556/6405.mvt?zoom=3", t, None).await;
+    assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("zoom")));
 }

@@ -28,6 +28,11 @@ pub const OPTIONS: &[(&str, &str, &str, &str)] = &[
      "Grid codes: `cjt213` (CJ/T 213: village 12 digits + serial 2 = 14) or\n`beijing15` (village 12 + serial 3 = 15)."),
     ("grid", "levels", "[\"大网格\", \"中网格\", \"小网格\"]", "Names of the grid levels, top first; their number is the hierarchy's depth."),
     ("grid", "tolerance_m2", "1.0", "Overlaps, gaps and overhangs smaller than this (m²) are digitising noise, not errors."),
+    ("map", "basemap_url", "\"\"",
+     "Raster XYZ basemap tile URL with {z}, {x}, {y} (e.g. a tile server on your network). Empty: no basemap\n(the One Map works offline). The browser fetches these tiles itself."),
+    ("map", "basemap_crs", "\"wgs84\"",
+     "Coordinate system of the basemap: `wgs84` (also CGCS2000, e.g. 天地图) or `gcj02` (高德, 腾讯).\nWith `gcj02` our layers are shifted onto it."),
+    ("map", "basemap_attribution", "\"\"", "Attribution shown on the map for the basemap (e.g. its copyright and review number)."),
     ("log", "level", "\"info\"", "Log filter, e.g. `info` or `zhili_server=debug,info` (RUST_LOG overrides)."),
     ("log", "format", "\"text\"", "`text` for people, `json` for log collectors."),
 ];
@@ -80,6 +85,18 @@ pub struct GridSection {
     pub tolerance_m2: f64,
 }
 
+/// `[map]`
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MapSection {
+    /// See [`OPTIONS`].
+    pub basemap_url: String,
+    /// See [`OPTIONS`].
+    pub basemap_crs: String,
+    /// See [`OPTIONS`].
+    pub basemap_attribution: String,
+}
+
 /// `[log]`
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -110,6 +127,8 @@ pub struct Config {
     pub server: ServerSection,
     /// `[grid]`
     pub grid: GridSection,
+    /// `[map]`
+    pub map: MapSection,
     /// `[log]`
     pub log: LogSection,
 }
@@ -174,6 +193,7 @@ impl Config {
         if cfg.grid.levels.is_empty() || cfg.grid.levels.len() > 9 {
             bail!("grid.levels must name 1–9 levels");
         }
+        cfg.basemap()?;
         if cfg.server.session_ttl_hours == 0 {
             bail!("server.session_ttl_hours must be at least 1");
         }
@@ -194,7 +214,31 @@ impl Config {
             login_failures_per_address: s.login_failures_per_address,
             shutdown_grace_secs: s.shutdown_grace_secs,
             import_body_limit_bytes: s.import_body_limit_bytes,
+            basemap: self.basemap().expect("checked when loaded"),
         }
+    }
+
+    /// The One Map's basemap, checked: an http(s) URL with `{z}`, `{x}` and `{y}`, and a known CRS.
+    pub fn basemap(&self) -> anyhow::Result<Option<zhili_server::Basemap>> {
+        let m = &self.map;
+        let crs = zhili_geo::gcj02::MapCrs::parse(&m.basemap_crs)
+            .with_context(|| format!("map.basemap_crs must be wgs84 or gcj02, got {:?}", m.basemap_crs))?;
+        let url = m.basemap_url.trim();
+        if url.is_empty() {
+            return Ok(None);
+        }
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            bail!("map.basemap_url must start with http:// or https://, got {url:?}");
+        }
+        for p in ["{z}", "{x}", "{y}"] {
+            if !url.contains(p) {
+                bail!("map.basemap_url must contain {p}, got {url:?}");
+            }
+        }
+        if url.chars().any(|c| c.is_whitespace() || c == '"' || c == '\'' || c == ';') {
+            bail!("map.basemap_url must not contain spaces, quotes or semicolons");
+        }
+        Ok(Some(zhili_server::Basemap { url: url.into(), crs, attribution: m.basemap_attribution.clone() }))
     }
 
     /// The grid module's rules.
@@ -281,5 +325,23 @@ mod tests {
         let e = Config::from_parts(Some("[server]\nlisten = \"nowhere\"\n"), &[]).unwrap_err();
         assert!(format!("{e:#}").contains("listen"), "{e:#}");
         assert!(Config::from_parts(Some("[nope]\n"), &[]).is_err());
+    }
+
+    #[test]
+    fn basemap_is_checked() {
+        assert_eq!(Config::from_parts(None, &[]).unwrap().server_config().basemap, None);
+        let ok = "[map]\nbasemap_url = \"https://tiles.example.cn/{z}/{x}/{y}.png\"\nbasemap_crs = \"gcj02\"\n";
+        let b = Config::from_parts(Some(ok), &[]).unwrap().server_config().basemap.unwrap();
+        assert_eq!((b.crs.as_str(), b.origin()), ("gcj02", "https://tiles.example.cn"));
+        for (url, crs, says) in [
+            ("ftp://x/{z}/{x}/{y}", "wgs84", "http"),
+            ("https://x/{z}/{x}.png", "wgs84", "{y}"),
+            ("https://x/{z}/{x}/{y}.png;evil", "wgs84", "semicolons"),
+            ("https://x/{z}/{x}/{y}.png", "bd09", "basemap_crs"),
+        ] {
+            let e = Config::from_parts(None, &env(&[("ZHILI_MAP_BASEMAP_URL", url), ("ZHILI_MAP_BASEMAP_CRS", crs)]))
+                .unwrap_err();
+            assert!(format!("{e:#}").contains(says), "{url} {crs}: {e:#}");
+        }
     }
 }

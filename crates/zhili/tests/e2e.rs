@@ -590,4 +590,70 @@ async fn browser_opens_the_one_map_and_clicks_a_grid() {
     );
     assert!(shots.join("onemap-desktop.png").exists() && shots.join("onemap-phone.png").exists());
     eprintln!("{}", String::from_utf8_lossy(&out.stdout));
+    drop(s);
+
+    // Again with a raster basemap in GCJ-02 (served here, as a city's tile server would be): the
+    // page may fetch from it (CSP), draws it, and asks for our layers shifted onto it.
+    let (tiles, served) = tile_server();
+    let url = format!("{tiles}/{{z}}/{{x}}/{{y}}.png");
+    let s = start(
+        &["demo", "--data-dir", dir.path().join("d").to_str().unwrap()],
+        &[
+            ("ZHILI_ADMIN_PASSWORD", ADMIN_PW),
+            ("ZHILI_MAP_BASEMAP_URL", &url),
+            ("ZHILI_MAP_BASEMAP_CRS", "gcj02"),
+            ("ZHILI_MAP_BASEMAP_ATTRIBUTION", "测试底图"),
+        ],
+    )
+    .await;
+    let out = Command::new("node")
+        .arg(&script)
+        .args([s.base.as_str(), ADMIN_PW, shots.to_str().unwrap(), "gcj02"])
+        .env("NODE_PATH", &modules)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "browser story on a GCJ-02 basemap failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(served.load(Ordering::SeqCst) > 0, "the browser fetched no basemap tile");
+    eprintln!("{}", String::from_utf8_lossy(&out.stdout));
+}
+
+/// A raster tile server on a free port: every request gets a 1×1 PNG; counts requests.
+fn tile_server() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read, Write};
+    const PNG: [u8; 70] = [
+        137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 31, 21,
+        196, 137, 0, 0, 0, 13, 73, 68, 65, 84, 120, 218, 99, 100, 248, 207, 80, 15, 0, 3, 134, 1, 128, 90, 52, 125,
+        107, 0, 0, 0, 0, 73, 69, 78, 68, 174, 66, 96, 130,
+    ];
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let served = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = served.clone();
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let mut got = Vec::new();
+            while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                }
+            }
+            if got.starts_with(b"GET ") {
+                count.fetch_add(1, Ordering::SeqCst);
+            }
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\n\
+                 Access-Control-Allow-Origin: *\r\nConnection: close\r\n\r\n",
+                PNG.len()
+            );
+            let _ = conn.write_all(head.as_bytes()).and_then(|_| conn.write_all(&PNG));
+        }
+    });
+    (base, served)
 }

@@ -1,9 +1,14 @@
 // The One Map in a real headless Chromium (Debian's), driven by playwright-core:
 // log in, open the map, toggle the grid layer, click a grid, see its card, save screenshots.
-// usage: node onemap.js BASE_URL ADMIN_PASSWORD SCREENSHOT_DIR
+// usage: node onemap.js BASE_URL ADMIN_PASSWORD SCREENSHOT_DIR [gcj02]
+// With `gcj02` the server has a GCJ-02 raster basemap: check it is drawn and that our layers are
+// asked for shifted onto it (desktop only).
 const { chromium } = require("playwright-core");
 
-const [base, password, outDir] = process.argv.slice(2);
+const [base, password, outDir, mode] = process.argv.slice(2);
+const gcj = mode === "gcj02";
+const viewports = gcj ? [["gcj02-desktop", { width: 1280, height: 800 }]]
+  : [["desktop", { width: 1280, height: 800 }], ["phone", { width: 390, height: 844 }]];
 
 async function main() {
   const browser = await chromium.launch({
@@ -12,15 +17,23 @@ async function main() {
            "--disable-component-update", "--disable-sync", "--use-gl=swiftshader", "--enable-unsafe-swiftshader"],
   });
   const errors = [];
-  for (const [name, viewport] of [["desktop", { width: 1280, height: 800 }], ["phone", { width: 390, height: 844 }]]) {
+  for (const [name, viewport] of viewports) {
     const page = await browser.newPage({ viewport });
     page.on("pageerror", (e) => errors.push(String(e)));
+    const mvt = [];
+    page.on("request", (r) => { if (r.url().includes(".mvt")) mvt.push(r.url()); });
+    page.on("response", (r) => { if (r.status() >= 400) errors.push(`${name}: ${r.status()} for ${r.url()}`); });
     await page.goto(`${base}/login?next=/map`);
     await page.fill("input[name=username]", "admin");
     await page.fill("input[name=password]", password);
     await page.click("button[type=submit].primary");
     await page.waitForURL(`${base}/map`);
     await page.waitForFunction(() => window.zhiliMap && window.zhiliMap.loaded(), null, { timeout: 30000 });
+    const hasBasemap = await page.evaluate(() => !!window.zhiliMap.getLayer("basemap"));
+    if (hasBasemap !== gcj) throw new Error(`${name}: basemap layer present = ${hasBasemap}`);
+    if (mvt.length === 0 || mvt.some((u) => u.includes("crs=gcj02") !== gcj)) {
+      throw new Error(`${name}: vector tile requests do not match the basemap's CRS: ${mvt.slice(0, 3)}`);
+    }
 
     // Toggle the grid layer off and on again.
     await page.click("#toggle-grids");
