@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 pub enum Role {
     /// 系统管理员: manages users, departments, divisions and reads the audit log.
     Admin,
-    /// 领导: reads everything in their jurisdiction, changes nothing.
+    /// 领导: reads everything in their jurisdiction; of cases, decides extensions, shelving and deferral.
     Leader,
     /// 受理员/派遣员/值班长: command-centre operator and dispatcher.
     Operator,
