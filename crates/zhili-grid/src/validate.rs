@@ -127,6 +127,31 @@ pub fn validate_geojson(doc: &Value, rules: &Rules, ctx: &Context) -> Report {
     validate_geojson_with_progress(doc, rules, ctx, &mut |_, _| {})
 }
 
+/// Grids as the GeoJSON FeatureCollection that [`validate_geojson`] reads (properties `code`,
+/// `name`, `level`, `parent`, and `village` for people), so an export imports back unchanged.
+pub fn to_geojson(grids: &[Grid]) -> String {
+    let mut out = String::from("{\"type\":\"FeatureCollection\",\"features\":[");
+    for (i, g) in grids.iter().enumerate() {
+        if i > 0 {
+            out.push_str(",\n");
+        }
+        let props = serde_json::json!({
+            "code": g.code.as_str(),
+            "name": g.name,
+            "level": g.level,
+            "parent": g.parent.as_ref().map(|p| p.as_str()),
+            "village": g.village().as_str(),
+        });
+        out.push_str(&format!(
+            "{{\"type\":\"Feature\",\"id\":{},\"geometry\":{},\"properties\":{props}}}",
+            Value::String(g.code.as_str().into()),
+            zhili_geo::geometry::area_to_geojson_string(&g.boundary)
+        ));
+    }
+    out.push_str("]}\n");
+    out
+}
+
 /// [`validate_geojson`], calling `progress(done, total)` as features are checked.
 pub fn validate_geojson_with_progress(
     doc: &Value,
@@ -423,6 +448,20 @@ mod tests {
 
     fn messages(r: &Report) -> Vec<String> {
         r.errors.iter().map(|p| format!("{}: {}", p.feature.unwrap_or(0), p.message)).collect()
+    }
+
+    #[test]
+    fn an_export_imports_back_unchanged() {
+        let r = run(good());
+        let text = to_geojson(&r.grids);
+        let doc: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(doc["features"][2]["properties"]["parent"], "37030410020101");
+        assert_eq!(doc["features"][2]["properties"]["village"], "370304100201");
+        assert!(doc["features"][0]["properties"]["parent"].is_null());
+        let rules = Rules { levels: GridLevels(vec!["大网格".into(), "小网格".into()]), ..Rules::default() };
+        let again = validate_geojson(&doc, &rules, &ctx());
+        assert!(again.ok(), "{:?}", messages(&again));
+        assert_eq!(again.grids, r.grids);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use zhili_core::audit::Actor;
 use zhili_core::codes::DivisionCode;
 use zhili_core::model::NewUser;
 use zhili_core::policy::Role;
-use zhili_core::store::{verify_audit_chain, Store, StoreError};
+use zhili_core::store::{verify_audit_chain, Page, Store, StoreError};
 use zhili_core::{model, password};
 use zhili_server::Backend;
 
@@ -71,6 +71,11 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Export data to files.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
     /// Bearer tokens for machines (other systems, scripts, devices).
     Token {
         #[command(subcommand)]
@@ -120,6 +125,20 @@ enum ImportCommand {
         /// Validate and report only.
         #[arg(long)]
         dry_run: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// Export grids as a GeoJSON FeatureCollection in the import format (properties: code, name,
+    /// level, parent, village), so the file imports back unchanged.
+    Grids {
+        /// Where to write (default: standard output). Written whole, then renamed into place.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// Only grids within this division (6, 9 or 12 digits).
+        #[arg(long)]
+        within: Option<String>,
     },
 }
 
@@ -206,6 +225,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Import { command: ImportCommand::Grids { file, dry_run } } => {
                 let store = open_store(&cfg).await?;
                 import_grids(store.as_ref(), &cfg, &file, dry_run).await
+            }
+            Command::Export { command: ExportCommand::Grids { out, within } } => {
+                let within = within
+                    .map(|w| DivisionCode::parse(&w).map_err(|e| anyhow::anyhow!("--within: {e}")))
+                    .transpose()?;
+                let store = open_store(&cfg).await?;
+                export_grids(store.as_ref(), within.as_ref(), out.as_deref()).await
             }
             Command::Token { command: TokenCommand::Create { username, days } } => {
                 let store = open_store(&cfg).await?;
@@ -475,6 +501,42 @@ async fn import_grids(store: &dyn Backend, cfg: &Config, file: &std::path::Path,
     let n = store.import_grids(&Actor::system(), &report.grids).await?;
     pb.finish_and_clear();
     println!("{n} grids imported ({} warnings)", report.warnings.len());
+    Ok(())
+}
+
+async fn export_grids(
+    store: &dyn Backend,
+    within: Option<&DivisionCode>,
+    out: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let total = store.count_grids(within).await?;
+    let pb = ProgressBar::new(total.max(0) as u64);
+    pb.set_style(
+        ProgressStyle::with_template("导出 exporting {bar:40} {pos}/{len} [{elapsed}]").expect("valid template"),
+    );
+    let mut grids = Vec::with_capacity(total.max(0) as usize);
+    loop {
+        let page = store.grids(within, Page { offset: grids.len() as i64, limit: 1000 }).await?;
+        if page.is_empty() {
+            break;
+        }
+        grids.extend(page);
+        pb.set_position(grids.len() as u64);
+    }
+    pb.finish_and_clear();
+    let text = zhili_grid::validate::to_geojson(&grids);
+    match out {
+        None => {
+            use std::io::Write;
+            std::io::stdout().lock().write_all(text.as_bytes()).context("cannot write to standard output")?;
+        }
+        Some(path) => {
+            let tmp = path.with_extension("geojson.part");
+            std::fs::write(&tmp, &text).with_context(|| format!("cannot write {}", tmp.display()))?;
+            std::fs::rename(&tmp, path).with_context(|| format!("cannot move {} into place", tmp.display()))?;
+            eprintln!("{} grids exported to {}", grids.len(), path.display());
+        }
+    }
     Ok(())
 }
 
