@@ -69,6 +69,39 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// An import file: GeoJSON (`application/json`, `application/geo+json`) or a GeoPackage
+/// (`application/geopackage+sqlite3`, also `application/x-sqlite3`), by its Content-Type.
+pub enum ImportBody {
+    /// A parsed JSON document.
+    Json(serde_json::Value),
+    /// GeoPackage bytes, as sent.
+    GeoPackage(Bytes),
+}
+
+impl<S: Send + Sync> FromRequest<S> for ImportBody {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let mime = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+            .unwrap_or_default();
+        if mime == "application/geopackage+sqlite3" || mime == "application/x-sqlite3" {
+            return Ok(ImportBody::GeoPackage(body_bytes(req, state).await?));
+        }
+        match ApiJson::<serde_json::Value>::from_request(req, state).await {
+            Ok(ApiJson(v)) => Ok(ImportBody::Json(v)),
+            Err(e) if e.code == ErrorCode::UnsupportedMediaType => Err(AppError::msg(
+                ErrorCode::UnsupportedMediaType,
+                "expected Content-Type: application/json (GeoJSON) or application/geopackage+sqlite3",
+            )),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// An `application/x-www-form-urlencoded` body from a browser form.
 pub struct FormBody<T>(pub T);
 

@@ -19,7 +19,7 @@ use zhili_grid::{Grid, GridCode, GridDuty};
 use crate::api::PageQuery;
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult, ErrorBody, ErrorDetail};
-use crate::extract::{ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiQuery, ImportBody};
 use crate::AppState;
 
 /// A grid as the API shows it.
@@ -127,41 +127,93 @@ pub async fn list_grids(
 ) -> AppResult<Json<crate::views::Paged<GridView>>> {
     authorize(&caller.principal, Action::ReadGrids, None)?;
     let page = PageQuery { offset: q.offset, limit: q.limit }.page()?;
-    let within = match &q.within {
+    let (items, total) = match visible(&state, &caller, q.within.as_deref()).await? {
+        Visible::Listed(mine) => {
+            let items = mine.iter().skip(page.offset as usize).take(page.limit as usize).cloned().collect();
+            (items, mine.len() as i64)
+        }
+        Visible::Within(w) => (state.store.grids(Some(&w), page).await?, state.store.count_grids(Some(&w)).await?),
+        Visible::Nothing => (vec![], 0),
+    };
+    Ok(Json(crate::views::Paged {
+        items: items.iter().map(|g| view(g, &state, false)).collect(),
+        total,
+        offset: page.offset,
+        limit: page.limit,
+    }))
+}
+
+/// The grids a caller may see, narrowed to `within`.
+pub(crate) enum Visible {
+    /// A grid worker's own grids (and those below them), in code order.
+    Listed(Vec<Grid>),
+    /// Everything inside a division.
+    Within(DivisionCode),
+    /// Nothing (`within` lies outside the jurisdiction).
+    Nothing,
+}
+
+pub(crate) async fn visible(state: &AppState, caller: &Caller, within: Option<&str>) -> AppResult<Visible> {
+    let within = match within {
         Some(w) => Some(
             DivisionCode::parse(w).map_err(|e| AppError::msg(ErrorCode::InvalidQuery, e.to_string()).at("within"))?,
         ),
         None => None,
     };
     if caller.principal.role == Role::GridWorker {
-        let mine = worker_grids(&state, caller.require_user()?.id).await?;
-        let mine: Vec<&Grid> =
-            mine.iter().filter(|g| within.as_ref().is_none_or(|w| w.contains(&g.village()))).collect();
-        let items =
-            mine.iter().skip(page.offset as usize).take(page.limit as usize).map(|g| view(g, &state, false)).collect();
-        return Ok(Json(crate::views::Paged {
-            items,
-            total: mine.len() as i64,
-            offset: page.offset,
-            limit: page.limit,
-        }));
+        let mut mine = worker_grids(state, caller.require_user()?.id).await?;
+        mine.retain(|g| within.as_ref().is_none_or(|w| w.contains(&g.village())));
+        return Ok(Visible::Listed(mine));
     }
     let j = caller.principal.jurisdiction.clone().ok_or_else(|| AppError::new(ErrorCode::Unauthenticated))?;
-    let within = match within.map(|w| j.intersect(&w)) {
-        None => j,
-        Some(Some(w)) => w,
-        Some(None) => {
-            return Ok(Json(crate::views::Paged { items: vec![], total: 0, offset: page.offset, limit: page.limit }))
+    Ok(match within.map(|w| j.intersect(&w)) {
+        None => Visible::Within(j),
+        Some(Some(w)) => Visible::Within(w),
+        Some(None) => Visible::Nothing,
+    })
+}
+
+/// Query of `GET /api/grids/export`.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ExportQuery {
+    /// Only grids inside this division.
+    pub within: Option<String>,
+}
+
+/// Every grid the caller may see, as a GeoJSON FeatureCollection in the import format
+/// (a download: `zhili-grids.geojson`).
+#[utoipa::path(get, path = "/api/grids/export", tag = "grids", params(ExportQuery),
+    responses((status = 200, description = "GeoJSON FeatureCollection", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn export_grids(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> AppResult<Response> {
+    authorize(&caller.principal, Action::ReadGrids, None)?;
+    let grids = match visible(&state, &caller, q.within.as_deref()).await? {
+        Visible::Listed(mine) => mine,
+        Visible::Within(w) => {
+            let mut all = Vec::new();
+            loop {
+                let page = state.store.grids(Some(&w), Page { offset: all.len() as i64, limit: 1000 }).await?;
+                if page.is_empty() {
+                    break;
+                }
+                all.extend(page);
+            }
+            all
         }
+        Visible::Nothing => vec![],
     };
-    let grids = state.store.grids(Some(&within), page).await?;
-    let total = state.store.count_grids(Some(&within)).await?;
-    Ok(Json(crate::views::Paged {
-        items: grids.iter().map(|g| view(g, &state, false)).collect(),
-        total,
-        offset: page.offset,
-        limit: page.limit,
-    }))
+    let body = zhili_grid::validate::to_geojson(&grids);
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/geo+json"),
+            (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"zhili-grids.geojson\""),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 /// One grid with its boundary and workers.
@@ -196,6 +248,8 @@ pub struct ImportQuery {
     /// Validate only; write nothing.
     #[serde(default)]
     pub dry_run: bool,
+    /// The GeoPackage layer (feature table) to read, when the file has several.
+    pub layer: Option<String>,
 }
 
 /// The outcome of an import.
@@ -219,19 +273,23 @@ struct ImportFailure {
     report: ImportReport,
 }
 
-/// Import grids from a GeoJSON FeatureCollection (properties `code`, `name`, `level`,
-/// `parent`). Everything is validated first; with any error nothing is written and the
+/// Import grids from a GeoJSON FeatureCollection or a GeoPackage layer (properties `code`,
+/// `name`, `level`, `parent`). Everything is validated first; with any error nothing is written and the
 /// answer (422) lists every bad feature and why.
-#[utoipa::path(post, path = "/api/grids/import", tag = "grids", params(ImportQuery), request_body(content = Object, description = "GeoJSON FeatureCollection"),
+#[utoipa::path(post, path = "/api/grids/import", tag = "grids", params(ImportQuery), request_body(content = Object, description = "GeoJSON FeatureCollection (application/json), or a GeoPackage file (application/geopackage+sqlite3)"),
     responses((status = 200, body = ImportReport), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody),
               (status = 422, description = "`error` plus the full `report`", body = Object)))]
 pub async fn import_grids(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<ImportQuery>,
-    ApiJson(doc): ApiJson<serde_json::Value>,
+    body: ImportBody,
 ) -> AppResult<Response> {
     authorize(&caller.principal, Action::ManageGrids, None)?;
+    let doc = match body {
+        ImportBody::Json(doc) => doc,
+        ImportBody::GeoPackage(bytes) => read_geopackage(&bytes, q.layer.clone()).await?,
+    };
     let within = caller.principal.jurisdiction.clone();
     let ctx = load_context(state.store.as_ref(), within.as_ref()).await?;
     let rules = state.grid_rules.clone();
@@ -255,6 +313,19 @@ pub async fn import_grids(
         out.imported = state.store.import_grids(&caller.actor(), &report.grids).await? as usize;
     }
     Ok(Json(out).into_response())
+}
+
+/// A GeoPackage upload as the GeoJSON the validator reads. SQLite reads files, so the bytes go to
+/// a private temporary file, removed when done.
+async fn read_geopackage(bytes: &[u8], layer: Option<String>) -> AppResult<serde_json::Value> {
+    let file = tempfile::Builder::new()
+        .prefix("zhili-import-")
+        .suffix(".gpkg")
+        .tempfile()
+        .and_then(|mut f| std::io::Write::write_all(&mut f, bytes).map(|_| f))
+        .map_err(|e| AppError::msg(ErrorCode::Internal, format!("cannot stage the upload: {e}")))?;
+    let opts = zhili_gpkg::Options { layer, ..Default::default() };
+    zhili_gpkg::read_features(file.path(), &opts).await.map_err(|e| AppError::field("file", e.to_string()))
 }
 
 /// Body of `PUT /api/grids/{code}/workers/{user_id}`.

@@ -199,6 +199,7 @@ pub fn app(state: AppState) -> Router {
             "/api/grids/import",
             post(grids::import_grids).layer(DefaultBodyLimit::max(state.config.import_body_limit_bytes)),
         )
+        .route("/api/grids/export", get(grids::export_grids))
         .route("/api/grids/{code}", get(grids::get_grid))
         .route("/api/grids/{code}/workers/{user_id}", put(grids::assign_worker).delete(grids::unassign_worker))
         .route("/ogc", get(layers::landing))

@@ -33,7 +33,7 @@ impl Modify for Security {
         api::list_departments, api::get_department, api::create_department,
         api::list_users, api::get_user, api::get_user_personal, api::create_user, api::update_user, api::set_user_password,
         api::list_audit, api::verify_audit, api::healthz, api::metrics, serve,
-        grids::list_grids, grids::get_grid, spatial::locate,
+        grids::list_grids, grids::get_grid, grids::export_grids, spatial::locate,
         layers::landing, layers::conformance, layers::collections, layers::collection, layers::items, layers::item,
         layers::tile, layers::tilejson, grids::import_grids, grids::assign_worker, grids::unassign_worker,
     ),

@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/locale", post(locale_submit))
         .route("/divisions", get(divisions_page))
         .route("/map", get(map_page))
+        .route("/grids", get(grids_page))
         .route("/assets/vendor/maplibre-gl/{file}", get(vendor_asset))
         .route("/departments", get(departments_page))
         .route("/users", get(users_page))
@@ -67,6 +68,7 @@ impl Layout {
         let may = |a| authorize(p, a, None).is_ok();
         add("/", "nav.home", caller.user.is_some());
         add("/map", "nav.map", may(Action::ReadGrids));
+        add("/grids", "nav.grids", may(Action::ReadGrids));
         add("/divisions", "nav.divisions", may(Action::ReadDivisions));
         add("/departments", "nav.departments", may(Action::ReadDepartments));
         add("/users", "nav.users", may(Action::ReadUsers));
@@ -459,6 +461,65 @@ async fn users_page(
     })
 }
 
+struct GridRow {
+    code: String,
+    name: String,
+    level: String,
+    parent: String,
+    village: String,
+}
+
+#[derive(Template)]
+#[template(path = "grids.html")]
+struct GridsPage {
+    l: Layout,
+    rows: Vec<GridRow>,
+    total: i64,
+    prev: Option<i64>,
+    next: Option<i64>,
+    may_import: bool,
+}
+
+async fn grids_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<OffsetQuery>,
+) -> AppResult<Response> {
+    if let Some(r) = denied(&caller, Action::ReadGrids, "/grids") {
+        return Ok(r);
+    }
+    let offset = q.offset.unwrap_or(0).max(0);
+    let (grids, total) = match crate::grids::visible(&state, &caller, None).await? {
+        crate::grids::Visible::Listed(mine) => {
+            let n = mine.len() as i64;
+            (mine.into_iter().skip(offset as usize).take(PAGE_SIZE as usize).collect(), n)
+        }
+        crate::grids::Visible::Within(w) => (
+            state.store.grids(Some(&w), Page { offset, limit: PAGE_SIZE }).await?,
+            state.store.count_grids(Some(&w)).await?,
+        ),
+        crate::grids::Visible::Nothing => (vec![], 0),
+    };
+    let (prev, next) = pager(offset, total);
+    html(GridsPage {
+        l: Layout::new(&caller, "grids.title", "/grids"),
+        rows: grids
+            .iter()
+            .map(|g| GridRow {
+                code: g.code.to_string(),
+                name: g.name.clone(),
+                level: state.grid_rules.levels.name(g.level).unwrap_or("").to_string(),
+                parent: g.parent.as_ref().map(ToString::to_string).unwrap_or_default(),
+                village: g.village().to_string(),
+            })
+            .collect(),
+        total,
+        prev,
+        next,
+        may_import: authorize(&caller.principal, Action::ManageGrids, None).is_ok(),
+    })
+}
+
 #[derive(Template)]
 #[template(path = "audit.html")]
 struct AuditPage {
@@ -550,6 +611,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("app.css", "text/css; charset=utf-8", include_str!("../assets/app.css")),
     ("app.js", "text/javascript; charset=utf-8", include_str!("../assets/app.js")),
     ("map.js", "text/javascript; charset=utf-8", include_str!("../assets/map.js")),
+    ("grids.js", "text/javascript; charset=utf-8", include_str!("../assets/grids.js")),
 ];
 
 async fn asset(Path(file): Path<String>) -> Response {

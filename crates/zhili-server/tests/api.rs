@@ -265,6 +265,8 @@ fn cases() -> Vec<Case> {
             [204, 403, 403, 403, 403, 401],
         ),
         c("GET", "/api/grids", "/api/grids", None, [200, 200, 200, 200, 200, 401]),
+        c("GET", "/api/grids/export", "/api/grids/export", None, [200, 200, 200, 200, 200, 401]),
+        c("GET", "/grids", "", None, [200, 200, 200, 200, 200, 303]),
         // The grid worker leads 01 and so sees 11 below it, but not village 乙's grid.
         c("GET", "/api/grids/37030410020111", "/api/grids/{code}", None, [200, 200, 200, 200, 200, 401]),
         c("GET", "/api/grids/37030410120101", "/api/grids/{code}", None, [200, 200, 200, 200, 404, 401]),
@@ -717,6 +719,19 @@ async fn grids_are_bounded_and_imports_are_all_or_nothing() {
     let (_, b) = w.call("GET", "/api/grids/37030410020111", w.token("admin"), None).await;
     assert_eq!((b["level_name"].as_str(), b["parent"].as_str()), (Some("中网格"), Some("37030410020101")));
     assert_eq!(b["boundary"]["type"], "Polygon");
+    // Export: what the caller may see, in the import format.
+    for (who, q, n) in
+        [("admin", "", 3), ("gridworker", "", 2), ("town_leader", "", 2), ("admin", "?within=370304101", 1)]
+    {
+        let (s, b) = w.call("GET", &format!("/api/grids/export{q}"), w.token(who), None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(b["type"], "FeatureCollection");
+        assert_eq!(b["features"].as_array().unwrap().len(), n, "{who}{q}: {b}");
+    }
+    let (_, b) = w.call("GET", "/api/grids/export?within=370304101", w.token("town_leader"), None).await;
+    assert_eq!(b["features"].as_array().unwrap().len(), 0, "another township is outside the jurisdiction");
+    let (s, b) = w.call("GET", "/api/grids/export?within=37x", w.token("admin"), None).await;
+    assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("within")));
     // A bad import: every problem named, nothing written.
     let before = w.store.count_grids(None).await.unwrap();
     let doc = json!({"type": "FeatureCollection", "features": [

@@ -117,14 +117,18 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum ImportCommand {
-    /// Import grids from a GeoJSON FeatureCollection (properties: code, name, level, parent).
+    /// Import grids from a GeoJSON FeatureCollection or a GeoPackage (`.gpkg`) layer
+    /// (properties: code, name, level, parent; lon/lat in EPSG:4326 or 4490).
     /// Everything is validated first; with any error nothing is written.
     Grids {
-        /// The GeoJSON file.
+        /// The GeoJSON or GeoPackage file.
         file: PathBuf,
         /// Validate and report only.
         #[arg(long)]
         dry_run: bool,
+        /// The GeoPackage layer to read, when the file has several.
+        #[arg(long)]
+        layer: Option<String>,
     },
 }
 
@@ -222,9 +226,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let store = open_store(&cfg).await?;
                 user_add(store.as_ref(), username, role, jurisdiction, display_name, phone).await
             }
-            Command::Import { command: ImportCommand::Grids { file, dry_run } } => {
+            Command::Import { command: ImportCommand::Grids { file, dry_run, layer } } => {
                 let store = open_store(&cfg).await?;
-                import_grids(store.as_ref(), &cfg, &file, dry_run).await
+                import_grids(store.as_ref(), &cfg, &file, dry_run, layer).await
             }
             Command::Export { command: ExportCommand::Grids { out, within } } => {
                 let within = within
@@ -467,11 +471,26 @@ async fn user_add(
     Ok(())
 }
 
-async fn import_grids(store: &dyn Backend, cfg: &Config, file: &std::path::Path, dry_run: bool) -> anyhow::Result<()> {
-    let text = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let doc: serde_json::Value = serde_json::from_slice(&text).map_err(|e| {
-        anyhow::anyhow!("{}: not valid JSON at line {}, column {}: {e}", file.display(), e.line(), e.column())
-    })?;
+async fn import_grids(
+    store: &dyn Backend,
+    cfg: &Config,
+    file: &std::path::Path,
+    dry_run: bool,
+    layer: Option<String>,
+) -> anyhow::Result<()> {
+    let gpkg = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("gpkg"));
+    if layer.is_some() && !gpkg {
+        bail!("--layer applies to GeoPackage (.gpkg) files only");
+    }
+    let doc: serde_json::Value = if gpkg {
+        let opts = zhili_gpkg::Options { layer, ..Default::default() };
+        zhili_gpkg::read_features(file, &opts).await.map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?
+    } else {
+        let text = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+        serde_json::from_slice(&text).map_err(|e| {
+            anyhow::anyhow!("{}: not valid JSON at line {}, column {}: {e}", file.display(), e.line(), e.column())
+        })?
+    };
     let ctx = zhili_grid::validate::load_context(store, None).await?;
     let n = doc.get("features").and_then(|f| f.as_array()).map_or(0, Vec::len);
     let pb = ProgressBar::new(n as u64);

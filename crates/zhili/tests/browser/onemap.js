@@ -67,8 +67,43 @@ async function main() {
     console.log(`${name}: card ${card.replace(/\s+/g, " ")}`);
     await page.close();
   }
+  if (!gcj) await gridImport(browser, errors);
   await browser.close();
   if (errors.length) throw new Error("page errors: " + errors.join("; "));
+}
+
+// The grids page: export one village's grids, upload a broken file (the report names the bad
+// feature, nothing is written), then upload the export back (validated, then imported).
+async function gridImport(browser, errors) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(`${base}/login?next=/grids`);
+  await page.fill("input[name=username]", "admin");
+  await page.fill("input[name=password]", password);
+  await page.click("button[type=submit].primary");
+  await page.waitForURL(`${base}/grids`);
+  const exported = await page.evaluate(async () => {
+    const r = await fetch("/api/grids/export?within=370304100201", { credentials: "same-origin" });
+    return r.text();
+  });
+  const n = JSON.parse(exported).features.length;
+  if (n < 3) throw new Error(`export of one village has ${n} grids`);
+  const broken = JSON.parse(exported);
+  broken.features[1].properties.code = "1234";
+  await page.setInputFiles("#import-file", { name: "broken.geojson", mimeType: "application/geo+json", buffer: Buffer.from(JSON.stringify(broken)) });
+  await page.click("button[value=check]");
+  await page.waitForFunction(() => document.querySelector("#import-report.bad table"), null, { timeout: 20000 });
+  const bad = await page.locator("#import-report").innerText();
+  if (!bad.includes("1234") || !bad.includes("14")) throw new Error(`the report does not name the bad code: ${bad}`);
+  await page.setInputFiles("#import-file", { name: "village.geojson", mimeType: "application/geo+json", buffer: Buffer.from(exported) });
+  await page.click("button[value=run]");
+  await page.waitForFunction((n) => {
+    const r = document.querySelector("#import-report.good");
+    return r && r.innerText.includes(String(n)) && /已导入|Imported/.test(r.innerText);
+  }, n, { timeout: 20000 });
+  await page.screenshot({ path: `${outDir}/grids-import.png`, fullPage: false });
+  console.log(`grid import: ${(await page.locator("#import-report").innerText()).replace(/\s+/g, " ")}`);
+  await page.close();
 }
 
 main().catch((e) => {
