@@ -61,6 +61,8 @@ error_codes! {
     MethodNotAllowed = ("method_not_allowed", 405, "请求方法不被允许", "Method not allowed"),
     /// A unique value already exists.
     Conflict = ("conflict", 409, "数据已存在或已被修改", "The value already exists or was changed"),
+    /// The record was changed by someone else since it was read.
+    StaleVersion = ("stale_version", 409, "记录已被他人修改，请刷新后重试", "The record was changed by someone else; reload and retry"),
     /// The body is larger than the configured limit.
     PayloadTooLarge = ("payload_too_large", 413, "请求体过大", "The request body is too large"),
     /// The content type is not accepted.

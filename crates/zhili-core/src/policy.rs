@@ -100,11 +100,19 @@ pub enum Action {
     ReadGrids,
     /// Import grids and assign grid workers.
     ManageGrids,
+    /// Report a case (上报): grid workers, operators (hotline), administrators. (The public
+    /// reports through the public page and Open311, which need no login.)
+    ReportCase,
+    /// Read cases and act on them as the closed loop's transition table allows (a department:
+    /// its own cases; a grid worker: cases in their grids).
+    ReadCases,
+    /// Change the case catalogue and the working-time calendar.
+    ManageCaseSettings,
 }
 
 impl Action {
     /// Every action, for tables and tests.
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 15] = [
         Action::ReadDivisions,
         Action::ManageDivisions,
         Action::ReadDepartments,
@@ -117,6 +125,9 @@ impl Action {
         Action::VerifyAudit,
         Action::ReadGrids,
         Action::ManageGrids,
+        Action::ReportCase,
+        Action::ReadCases,
+        Action::ManageCaseSettings,
     ];
 }
 
@@ -126,10 +137,12 @@ fn role_allows(role: Role, action: Action) -> bool {
     use Role::*;
     match action {
         ReadDivisions => true,
-        ReadDepartments | ReadOwnProfile | ReadGrids => role != Public,
+        ReadDepartments | ReadOwnProfile | ReadGrids | ReadCases => role != Public,
+        ReportCase => matches!(role, Admin | Operator | GridWorker),
         ReadUsers => matches!(role, Admin | Leader | Operator),
         ReadPersonalData => matches!(role, Admin | Operator),
-        ManageDivisions | ManageDepartments | ManageUsers | ReadAudit | VerifyAudit | ManageGrids => role == Admin,
+        ManageDivisions | ManageDepartments | ManageUsers | ReadAudit | VerifyAudit | ManageGrids
+        | ManageCaseSettings => role == Admin,
     }
 }
 

@@ -26,6 +26,12 @@ pub enum StoreError {
         /// The field whose value is taken.
         field: &'static str,
     },
+    /// The record changed since the caller read it (optimistic versioning): reload and retry.
+    #[error("stale version: the record is now at version {current}")]
+    Stale {
+        /// The stored version.
+        current: i64,
+    },
     /// A referenced record does not exist; names the field.
     #[error("{field} refers to a record that does not exist")]
     MissingReference {

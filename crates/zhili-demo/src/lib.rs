@@ -98,6 +98,9 @@ pub struct District {
     pub logins: Vec<DemoLogin>,
 }
 
+/// The password of every demo account except `admin`.
+pub const DEMO_PASSWORD: &str = "zhili-demo";
+
 fn code(s: &str) -> DivisionCode {
     DivisionCode::parse(s).expect("demo codes are valid")
 }

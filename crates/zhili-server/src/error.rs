@@ -90,6 +90,11 @@ impl From<StoreError> for AppError {
             StoreError::MissingReference { field } => {
                 AppError::field(field, format!("{field} refers to a record that does not exist"))
             }
+            StoreError::Stale { current } => AppError::msg(
+                ErrorCode::StaleVersion,
+                format!("the record was changed by someone else; it is now at version {current}"),
+            )
+            .at("version"),
             StoreError::Unavailable(m) => {
                 tracing::error!(error = %m, "database unavailable");
                 AppError::new(ErrorCode::StorageUnavailable)

@@ -69,6 +69,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// A raw body (a file upload); too large is our 413, never axum's plain text.
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(RawBody(body_bytes(req, state).await?))
+    }
+}
+
 /// An import file: GeoJSON (`application/json`, `application/geo+json`) or a GeoPackage
 /// (`application/geopackage+sqlite3`, also `application/x-sqlite3`), by its Content-Type.
 pub enum ImportBody {

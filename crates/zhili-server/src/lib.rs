@@ -6,12 +6,14 @@
 
 pub mod api;
 pub mod auth;
+pub mod cases;
 pub mod error;
 pub mod extract;
 pub mod grids;
 pub mod i18n;
 pub mod layers;
 pub mod metrics;
+pub mod metrics_api;
 pub mod openapi;
 pub mod pages;
 pub mod spatial;
@@ -58,6 +60,11 @@ pub struct ServerConfig {
     pub import_body_limit_bytes: usize,
     /// The One Map's raster basemap (底图), if any.
     pub basemap: Option<Basemap>,
+    /// Open cases of the same class within this distance of a new report are suggested as
+    /// duplicates (metres).
+    pub case_duplicate_radius_m: f64,
+    /// Largest photo upload, in bytes.
+    pub photo_max_bytes: usize,
 }
 
 /// A raster XYZ basemap (底图) for the One Map.
@@ -94,13 +101,15 @@ impl Default for ServerConfig {
             shutdown_grace_secs: 30,
             import_body_limit_bytes: 64 * 1024 * 1024,
             basemap: None,
+            case_duplicate_radius_m: 50.0,
+            photo_max_bytes: 10 * 1024 * 1024,
         }
     }
 }
 
 /// A storage backend: the core store and every domain's storage port.
-pub trait Backend: Store + GridStore {}
-impl<T: Store + GridStore> Backend for T {}
+pub trait Backend: Store + GridStore + zhili_case::store::CaseStore + zhili_case::store::CaseMetricsStore {}
+impl<T: Store + GridStore + zhili_case::store::CaseStore + zhili_case::store::CaseMetricsStore> Backend for T {}
 
 /// Shared state of the handlers.
 #[derive(Clone)]
@@ -115,6 +124,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// The spatial index of divisions and grids (empty until [`spatial::Spatial::start`]).
     pub spatial: spatial::Spatial,
+    /// Case intake (group commit) and cached case settings.
+    pub cases: Arc<cases::Runtime>,
 }
 
 impl AppState {
@@ -126,6 +137,7 @@ impl AppState {
             config: Arc::new(config),
             metrics: Arc::new(metrics::Metrics::default()),
             spatial: spatial::Spatial::default(),
+            cases: Arc::new(cases::Runtime::default()),
         }
     }
 
@@ -200,6 +212,18 @@ pub fn app(state: AppState) -> Router {
             post(grids::import_grids).layer(DefaultBodyLimit::max(state.config.import_body_limit_bytes)),
         )
         .route("/api/grids/export", get(grids::export_grids))
+        .route("/api/cases", get(cases::list).post(cases::report))
+        .route("/api/cases/{id}", get(cases::get))
+        .route("/api/cases/{id}/transitions", post(cases::transition))
+        .route("/api/attachments", post(cases::upload).layer(DefaultBodyLimit::max(state.config.photo_max_bytes)))
+        .route("/api/attachments/{id}", get(cases::download))
+        .route(
+            "/api/case-classes",
+            get(cases::classes).put(cases::import_classes).layer(DefaultBodyLimit::max(8 * 1024 * 1024)),
+        )
+        .route("/api/case-classes/export", get(cases::export_classes))
+        .route("/api/work-calendar", get(cases::get_calendar).put(cases::put_calendar))
+        .route("/api/case-metrics", get(metrics_api::case_metrics))
         .route("/api/grids/{code}", get(grids::get_grid))
         .route("/api/grids/{code}/workers/{user_id}", put(grids::assign_worker).delete(grids::unassign_worker))
         .route("/ogc", get(layers::landing))

@@ -31,6 +31,10 @@ pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
+    /// Cases reported (stored) by this process.
+    pub cases_reported: Counter,
+    /// Case transitions made by this process.
+    pub case_transitions: Counter,
 }
 
 impl Default for Metrics {
@@ -42,7 +46,11 @@ impl Default for Metrics {
         });
         registry.register("http_requests", "HTTP requests answered", requests.clone());
         registry.register("http_request_duration_seconds", "HTTP request latency", latency.clone());
-        Metrics { registry, requests, latency }
+        let cases_reported = Counter::default();
+        let case_transitions = Counter::default();
+        registry.register("cases_reported", "Cases reported and stored", cases_reported.clone());
+        registry.register("case_transitions", "Case transitions made", case_transitions.clone());
+        Metrics { registry, requests, latency, cases_reported, case_transitions }
     }
 }
 

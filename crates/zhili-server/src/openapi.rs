@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{api, auth, error, grids, layers, spatial, views};
+use crate::{api, auth, cases, error, grids, layers, metrics_api, spatial, views};
 
 struct Security;
 
@@ -36,8 +36,12 @@ impl Modify for Security {
         grids::list_grids, grids::get_grid, grids::export_grids, spatial::locate,
         layers::landing, layers::conformance, layers::collections, layers::collection, layers::items, layers::item,
         layers::tile, layers::tilejson, grids::import_grids, grids::assign_worker, grids::unassign_worker,
+        cases::report, cases::list, cases::get, cases::transition, cases::upload, cases::download,
+        cases::classes, cases::export_classes, cases::import_classes, cases::get_calendar, cases::put_calendar,
+        metrics_api::case_metrics,
     ),
-    components(schemas(error::ErrorBody, error::ErrorDetail, views::Paged<views::UserView>, views::Paged<grids::GridView>)),
+    components(schemas(error::ErrorBody, error::ErrorDetail, views::Paged<views::UserView>, views::Paged<grids::GridView>,
+        views::Paged<cases::CaseView>)),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
 )]

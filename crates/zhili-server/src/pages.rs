@@ -31,6 +31,9 @@ pub fn routes() -> Router<AppState> {
         .route("/divisions", get(divisions_page))
         .route("/map", get(map_page))
         .route("/grids", get(grids_page))
+        .route("/cases", get(cases_page))
+        .route("/cases/{id}", get(case_page))
+        .route("/report", get(report_page))
         .route("/assets/vendor/maplibre-gl/{file}", get(vendor_asset))
         .route("/departments", get(departments_page))
         .route("/users", get(users_page))
@@ -68,6 +71,8 @@ impl Layout {
         let may = |a| authorize(p, a, None).is_ok();
         add("/", "nav.home", caller.user.is_some());
         add("/map", "nav.map", may(Action::ReadGrids));
+        add("/report", "nav.report", may(Action::ReportCase));
+        add("/cases", "nav.cases", may(Action::ReadCases));
         add("/grids", "nav.grids", may(Action::ReadGrids));
         add("/divisions", "nav.divisions", may(Action::ReadDivisions));
         add("/departments", "nav.departments", may(Action::ReadDepartments));
@@ -520,6 +525,134 @@ async fn grids_page(
     })
 }
 
+struct CaseRow {
+    id: i64,
+    class: String,
+    state: &'static str,
+    address: String,
+    department: String,
+    deadline: String,
+    overdue: bool,
+    reported: String,
+}
+
+#[derive(Template)]
+#[template(path = "cases.html")]
+struct CasesPage {
+    l: Layout,
+    rows: Vec<CaseRow>,
+    total: i64,
+    prev: Option<String>,
+    next: Option<String>,
+    states: Vec<(&'static str, &'static str, bool)>,
+    overdue: bool,
+}
+
+/// Query of the worklist page.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CasesPageQuery {
+    state: Option<String>,
+    overdue: Option<String>,
+    offset: Option<i64>,
+}
+
+async fn cases_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<CasesPageQuery>,
+) -> AppResult<Response> {
+    if let Some(r) = denied(&caller, Action::ReadCases, "/cases") {
+        return Ok(r);
+    }
+    let offset = q.offset.unwrap_or(0).max(0);
+    let overdue = q.overdue.as_deref() == Some("1");
+    let st = q.state.clone().filter(|s| !s.is_empty());
+    let query =
+        crate::cases::CaseQuery { state: st.clone(), overdue: Some(overdue), ..crate::cases::CaseQuery::default() };
+    let (cases, total) = match crate::cases::scoped_filter(&state, &caller, &query).await? {
+        Some(f) => {
+            let page = Page { offset, limit: PAGE_SIZE };
+            tokio::try_join!(state.store.cases(&f, page), state.store.count_cases(&f))?
+        }
+        None => (vec![], 0),
+    };
+    let catalogue = state.cases.catalogue(state.store.as_ref()).await?;
+    let calendar = state.cases.calendar(state.store.as_ref()).await?;
+    let en = caller.locale == Locale::En;
+    let now = chrono::Utc::now();
+    let local =
+        |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&calendar.offset()).format("%Y-%m-%d %H:%M").to_string();
+    let rows = cases
+        .iter()
+        .map(|c| CaseRow {
+            id: c.id,
+            class: catalogue.get(&c.class_code).map(|k| k.name.clone()).unwrap_or_else(|| c.class_code.to_string()),
+            state: if en { c.status.state.label_en() } else { c.status.state.label_zh() },
+            address: c.address.clone(),
+            department: c.status.department.clone().unwrap_or_default(),
+            deadline: c.clock.deadline.map(local).unwrap_or_default(),
+            overdue: c.overdue(now),
+            reported: local(c.reported_at),
+        })
+        .collect();
+    let (prev, next) = pager(offset, total);
+    let keep = format!(
+        "{}{}",
+        st.as_deref().map(|s| format!("&state={}", urlencode(s))).unwrap_or_default(),
+        if overdue { "&overdue=1" } else { "" }
+    );
+    let states = zhili_case::workflow::CaseState::ALL
+        .iter()
+        .map(|s| (s.as_str(), if en { s.label_en() } else { s.label_zh() }, st.as_deref() == Some(s.as_str())))
+        .collect();
+    html(CasesPage {
+        l: Layout::new(&caller, "cases.title", "/cases"),
+        rows,
+        total,
+        prev: prev.map(|p| format!("/cases?offset={p}{keep}")),
+        next: next.map(|n| format!("/cases?offset={n}{keep}")),
+        states,
+        overdue,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    l: Layout,
+    id: i64,
+}
+
+async fn case_page(caller: Caller, Path(id): Path<String>) -> AppResult<Response> {
+    if let Some(r) = denied(&caller, Action::ReadCases, "/cases") {
+        return Ok(r);
+    }
+    let Some(id) = id.parse::<i64>().ok().filter(|n| *n > 0) else {
+        return Ok(error_page(&caller, StatusCode::NOT_FOUND, Tr(caller.locale).get("error.not_found").into()));
+    };
+    let mut r = html(CasePage { l: Layout::new(&caller, "case.title", "/cases"), id })?;
+    // Photos are shown as images from our own API; the map uses MapLibre's worker.
+    r.headers_mut().insert(
+        "content-security-policy",
+        HeaderValue::from_static("default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; worker-src 'self' blob:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+    );
+    Ok(r)
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ReportPage {
+    l: Layout,
+}
+
+async fn report_page(caller: Caller) -> AppResult<Response> {
+    if let Some(r) = denied(&caller, Action::ReportCase, "/report") {
+        return Ok(r);
+    }
+    html(ReportPage { l: Layout::new(&caller, "report.title", "/report") })
+}
+
 #[derive(Template)]
 #[template(path = "audit.html")]
 struct AuditPage {
@@ -612,6 +745,8 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("app.js", "text/javascript; charset=utf-8", include_str!("../assets/app.js")),
     ("map.js", "text/javascript; charset=utf-8", include_str!("../assets/map.js")),
     ("grids.js", "text/javascript; charset=utf-8", include_str!("../assets/grids.js")),
+    ("case.js", "text/javascript; charset=utf-8", include_str!("../assets/case.js")),
+    ("report.js", "text/javascript; charset=utf-8", include_str!("../assets/report.js")),
 ];
 
 async fn asset(Path(file): Path<String>) -> Response {

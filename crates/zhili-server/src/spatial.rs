@@ -180,6 +180,11 @@ impl Spatial {
         inner.labels.get(key).map_or(("unknown", String::new()), |l| (l.kind, l.name.clone()))
     }
 
+    /// A feature's level and parent key, without copying its geometry.
+    pub fn parent_of(&self, key: &str) -> Option<(u8, Option<String>)> {
+        self.inner.read().expect("not poisoned").index.get(key).map(|f| (f.level, f.parent.clone()))
+    }
+
     /// One feature by key.
     pub fn feature(&self, key: &str) -> Option<Feature> {
         self.inner.read().expect("not poisoned").index.get(key).cloned()

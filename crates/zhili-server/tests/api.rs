@@ -40,6 +40,7 @@ struct World {
     store: Arc<dyn Backend>,
     tokens: HashMap<&'static str, String>,
     ids: HashMap<&'static str, i64>,
+    photo: String,
     _dir: tempfile::TempDir,
 }
 
@@ -129,17 +130,41 @@ async fn world() -> World {
     store.import_grids(&a, &grids).await.unwrap();
     store.assign_grid(&a, ids["gridworker"], &grids[0].code, GridDuty::Leader).await.unwrap();
     store.assign_grid(&a, ids["other_gw"], &grids[2].code, GridDuty::FullTime).await.unwrap();
-    let cfg = ServerConfig { body_limit_bytes: 4096, ..ServerConfig::default() };
+    let cfg = ServerConfig { body_limit_bytes: 4096, photo_max_bytes: 1024, ..ServerConfig::default() };
     let spatial = zhili_server::spatial::Spatial::start(store.clone()).await.unwrap();
     let app = app(AppState::new(store.clone(), cfg).with_spatial(spatial));
-    let mut w = World { app, store, tokens: HashMap::new(), ids, _dir: dir };
+    let mut w = World { app, store, tokens: HashMap::new(), ids, photo: String::new(), _dir: dir };
     for name in ["admin", "leader", "operator", "staff", "gridworker", "town_leader", "town_operator", "town_admin"] {
         let (s, body) =
             w.call("POST", "/api/auth/login", None, Some(json!({"username": name, "password": PASSWORD}))).await;
         assert_eq!(s, StatusCode::OK, "{name}: {body}");
         w.tokens.insert(name, body["token"].as_str().unwrap().to_string());
     }
+    // A photo and a case reported by the operator in 甲's small grid.
+    let req = Request::post("/api/attachments")
+        .header("authorization", format!("Bearer {}", w.tokens["operator"]))
+        .header("content-type", "image/png")
+        .body(Body::from(PNG.to_vec()))
+        .unwrap();
+    let (s, b) = w.send(req).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    w.photo = b["id"].as_str().unwrap().to_string();
+    let (s, b) = w.call("POST", "/api/cases", w.token("operator"), Some(report_body(0))).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    w.ids.insert("case", b["case"]["id"].as_i64().unwrap());
     w
+}
+
+/// A 1×1 PNG.
+const PNG: &[u8] = &[
+    137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 31, 21, 196,
+    137, 0, 0, 0, 13, 73, 68, 65, 84, 120, 218, 99, 100, 248, 207, 80, 15, 0, 3, 134, 1, 128, 90, 52, 125, 107, 0, 0,
+    0, 0, 73, 69, 78, 68, 174, 66, 96, 130,
+];
+
+/// A report of exposed rubbish (暴露垃圾) in village 甲's small grid.
+fn report_body(_: usize) -> Value {
+    json!({"class_code": "SJ0102", "lon": 117.805, "lat": 36.405, "description": "路边暴露垃圾一堆"})
 }
 
 impl World {
@@ -267,6 +292,10 @@ fn cases() -> Vec<Case> {
         c("GET", "/api/grids", "/api/grids", None, [200, 200, 200, 200, 200, 401]),
         c("GET", "/api/grids/export", "/api/grids/export", None, [200, 200, 200, 200, 200, 401]),
         c("GET", "/grids", "", None, [200, 200, 200, 200, 200, 303]),
+        c("GET", "/cases", "", None, [200, 200, 200, 200, 200, 303]),
+        c("GET", "/cases?state=reported&overdue=1", "", None, [200, 200, 200, 200, 200, 303]),
+        c("GET", "/cases/{case}", "", None, [200, 200, 200, 200, 200, 303]),
+        c("GET", "/report", "", None, [200, 403, 200, 403, 200, 303]),
         // The grid worker leads 01 and so sees 11 below it, but not village 乙's grid.
         c("GET", "/api/grids/37030410020111", "/api/grids/{code}", None, [200, 200, 200, 200, 200, 401]),
         c("GET", "/api/grids/37030410120101", "/api/grids/{code}", None, [200, 200, 200, 200, 404, 401]),
@@ -296,6 +325,33 @@ fn cases() -> Vec<Case> {
             [204, 403, 403, 403, 403, 401],
         ),
         c("GET", "/api/locate?lon=117.805&lat=36.405", "/api/locate", None, [200, 200, 200, 200, 200, 401]),
+        c("GET", "/api/cases", "/api/cases", None, [200, 200, 200, 200, 200, 401]),
+        c("POST", "/api/cases", "/api/cases", Some(report_body), [201, 403, 201, 403, 201, 401]),
+        // The case is in 甲 (the grid worker's grid), not yet dispatched to the staff's department.
+        c("GET", "/api/cases/{case}", "/api/cases/{id}", None, [200, 200, 200, 404, 200, 401]),
+        c(
+            "POST",
+            "/api/cases/{case}/transitions",
+            "/api/cases/{id}/transitions",
+            // The administrator files it (version 1 → 2); then: a leader may not file, an
+            // operator finds it filed already, the staff cannot see it, a grid worker may not.
+            Some(|n| json!({"version": if (n - 1) % 6 == 0 { 1 } else { 2 }, "command": "file"})),
+            [200, 403, 409, 404, 403, 401],
+        ),
+        c("POST", "/api/attachments", "/api/attachments", Some(report_body), [415, 415, 415, 415, 415, 401]),
+        c("GET", "/api/attachments/{photo}", "/api/attachments/{id}", None, [200, 200, 200, 200, 200, 401]),
+        c("GET", "/api/case-classes", "/api/case-classes", None, [200, 200, 200, 200, 200, 401]),
+        c("PUT", "/api/case-classes", "/api/case-classes", Some(report_body), [415, 403, 403, 403, 403, 401]),
+        c("GET", "/api/case-classes/export", "/api/case-classes/export", None, [200, 200, 200, 200, 200, 401]),
+        c("GET", "/api/work-calendar", "/api/work-calendar", None, [200, 200, 200, 200, 200, 401]),
+        c("GET", "/api/case-metrics?group=department", "/api/case-metrics", None, [200, 200, 200, 200, 200, 401]),
+        c(
+            "PUT",
+            "/api/work-calendar",
+            "/api/work-calendar",
+            Some(|_| serde_json::to_value(zhili_case::calendar::WorkCalendar::china()).unwrap()),
+            [200, 403, 403, 403, 403, 401],
+        ),
         c("GET", "/ogc", "/ogc", None, [200; 6]),
         c("GET", "/ogc/conformance", "/ogc/conformance", None, [200; 6]),
         c("GET", "/ogc/collections", "/ogc/collections", None, [200; 6]),
@@ -346,7 +402,7 @@ fn cases() -> Vec<Case> {
 }
 
 fn fill(w: &World, path: &str) -> String {
-    let mut p = path.to_string();
+    let mut p = path.replace("{photo}", &w.photo);
     for (k, v) in &w.ids {
         p = p.replace(&format!("{{{k}}}"), &v.to_string());
     }
@@ -936,4 +992,342 @@ async fn ogc_features_and_vector_tiles() {
     }
     let (s, b) = w.call("GET", "/tiles/grids/14/13556/6405.mvt?zoom=3", t, None).await;
     assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("zoom")));
+}
+
+/// One case through every path of the closed loop, over HTTP: the normal loop, 回退, 返工
+/// twice, 延期, 挂账, 缓办, 作废 as a duplicate and reopening; the timeline, the clock in working
+/// time across a holiday, and precise refusals that write nothing.
+#[tokio::test]
+async fn case_story_through_every_path() {
+    use chrono::{DateTime, Utc};
+    use zhili_case::calendar::{WorkCalendar, WorkDuration};
+    let w = world().await;
+    let (admin, op, staff, gw) = (w.token("admin"), w.token("operator"), w.token("staff"), w.token("gridworker"));
+
+    // Today and the five days after it are a holiday: every working-time limit starts after them.
+    let mut cal = WorkCalendar::china();
+    let today = Utc::now().with_timezone(&cal.offset()).date_naive();
+    for d in 0..6 {
+        cal.holidays.insert(today + chrono::Duration::days(d));
+        cal.workdays.remove(&(today + chrono::Duration::days(d)));
+    }
+    let (s, b) = w.call("PUT", "/api/work-calendar", admin, Some(serde_json::to_value(&cal).unwrap())).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+
+    let step = |id: i64, version: i64, cmd: Value| {
+        let mut body = cmd;
+        body["version"] = json!(version);
+        (format!("/api/cases/{id}/transitions"), body)
+    };
+    async fn go(w: &World, token: Option<&str>, (uri, body): (String, Value)) -> Value {
+        let (s, b) = w.call("POST", &uri, token, Some(body.clone())).await;
+        assert_eq!(s, StatusCode::OK, "{body} → {b}");
+        b
+    }
+    let t = |v: &Value| v.as_str().unwrap().parse::<DateTime<Utc>>().unwrap();
+
+    // Report with a photo: the chain, the duplicate suggestion (the world's case is at the
+    // same spot, same class) and the department the catalogue points to.
+    let mut body = report_body(0);
+    body["photos"] = json!([w.photo]);
+    let (s, r) = w.call("POST", "/api/cases", op, Some(body)).await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let a = r["case"]["id"].as_i64().unwrap();
+    assert_eq!(r["case"]["state"], "reported");
+    assert_eq!(r["case"]["grid"], "37030410020111");
+    assert_eq!(r["case"]["division"], "370304100201");
+    assert_eq!(r["case"]["source"], "hotline");
+    assert_eq!(r["case"]["photos"][0], format!("/api/attachments/{}", w.photo));
+    assert!(r["duplicates"].as_array().unwrap().iter().any(|d| d["id"] == w.ids["case"]), "{r}");
+    assert_eq!(r["suggested_department"], "cgj");
+    assert_eq!(r["case"]["clock"]["step"], "dispatch");
+
+    // The normal loop.
+    let b = go(&w, op, step(a, 1, json!({"command": "file", "note": "属实"}))).await;
+    assert_eq!(b["allowed"], json!(["void", "dispatch", "shelve"]));
+    let b = go(&w, op, step(a, 2, json!({"command": "dispatch", "department": "cgj"}))).await;
+    let dispatched = t(&b["case"]["dispatched_at"]);
+    let deadline = t(&b["case"]["clock"]["deadline"]);
+    assert_eq!(b["case"]["clock"]["step"], "handle");
+    // 暴露垃圾: 4 working hours, counted after the six days off.
+    assert_eq!(deadline, cal.add(dispatched, WorkDuration::WorkingMinutes(240)));
+    assert!(deadline - dispatched > chrono::Duration::days(5), "{dispatched} → {deadline}");
+    assert_eq!(b["case"]["clock"]["remaining_working_minutes"], 240);
+    go(&w, staff, step(a, 3, json!({"command": "accept"}))).await;
+    go(&w, staff, step(a, 4, json!({"command": "respond", "note": "已清运", "photos": [w.photo]}))).await;
+    go(&w, gw, step(a, 5, json!({"command": "verify", "passed": true}))).await;
+    let b = go(&w, op, step(a, 6, json!({"command": "close"}))).await;
+    assert_eq!(b["case"]["handled_on_time"], true);
+    let b = go(&w, op, step(a, 7, json!({"command": "evaluate", "score": 5}))).await;
+    assert_eq!((b["case"]["state"].as_str(), b["case"]["score"].as_u64()), (Some("evaluated"), Some(5)));
+    let commands: Vec<&str> =
+        b["timeline"].as_array().unwrap().iter().map(|e| e["command"].as_str().unwrap()).collect();
+    assert_eq!(commands, ["report", "file", "dispatch", "accept", "respond", "verify", "close", "evaluate"]);
+    assert_eq!(b["timeline"][2]["data"]["department"], "cgj");
+    assert_eq!(b["timeline"][4]["data"]["photos"][0], w.photo.as_str());
+    assert_eq!(b["timeline"][4]["actor"], "staff");
+
+    // 回退, re-dispatch, 返工 twice, 延期 approved.
+    let (_, r) = w.call("POST", "/api/cases", gw, Some(report_body(0))).await;
+    let bid = r["case"]["id"].as_i64().unwrap();
+    assert_eq!(r["case"]["source"], "grid_worker");
+    go(&w, op, step(bid, 1, json!({"command": "file"}))).await;
+    go(&w, op, step(bid, 2, json!({"command": "dispatch", "department": "cgj"}))).await;
+    let b = go(&w, staff, step(bid, 3, json!({"command": "return", "reason": "不属本部门"}))).await;
+    assert_eq!((b["case"]["state"].as_str(), b["case"]["counters"]["returns"].as_u64()), (Some("filed"), Some(1)));
+    go(&w, op, step(bid, 4, json!({"command": "dispatch", "department": "cgj"}))).await;
+    go(&w, staff, step(bid, 5, json!({"command": "accept"}))).await;
+    let mut v = 6;
+    for round in 1..=2 {
+        go(&w, staff, step(bid, v, json!({"command": "respond", "note": "已处理", "photos": [w.photo]}))).await;
+        let b = go(&w, gw, step(bid, v + 1, json!({"command": "verify", "passed": false, "note": "仍有垃圾"}))).await;
+        assert_eq!(
+            (b["case"]["state"].as_str(), b["case"]["counters"]["reworks"].as_u64()),
+            (Some("handling"), Some(round))
+        );
+        v += 2;
+    }
+    let b =
+        go(&w, staff, step(bid, v, json!({"command": "request_extension", "extra_minutes": 240, "reason": "需机械"})))
+            .await;
+    let before = t(&b["case"]["clock"]["deadline"]);
+    let b = go(&w, op, step(bid, v + 1, json!({"command": "decide_extension", "approve": true}))).await;
+    assert_eq!(t(&b["case"]["clock"]["deadline"]), cal.add(before, WorkDuration::WorkingMinutes(240)));
+    assert_eq!(b["case"]["counters"]["extensions"], 1);
+    go(&w, staff, step(bid, v + 2, json!({"command": "respond", "note": "已清运", "photos": [w.photo]}))).await;
+    go(&w, gw, step(bid, v + 3, json!({"command": "verify", "passed": true}))).await;
+    let b = go(&w, op, step(bid, v + 4, json!({"command": "close"}))).await;
+    assert_eq!(
+        b["case"]["counters"],
+        json!({"dispatches": 2, "returns": 1, "reworks": 2, "extensions": 1, "reopens": 0, "deferrals": 0})
+    );
+
+    // 挂账 and back; 缓办 and back (the clock pauses with its working minutes left).
+    let (_, r) = w.call("POST", "/api/cases", op, Some(report_body(0))).await;
+    let c = r["case"]["id"].as_i64().unwrap();
+    go(&w, op, step(c, 1, json!({"command": "file"}))).await;
+    let b = go(&w, op, step(c, 2, json!({"command": "shelve", "reason": "需规划调整"}))).await;
+    assert_eq!(b["case"]["state"], "shelved");
+    go(&w, op, step(c, 3, json!({"command": "unshelve"}))).await;
+    go(&w, op, step(c, 4, json!({"command": "dispatch", "department": "cgj"}))).await;
+    let b = go(&w, op, step(c, 5, json!({"command": "defer", "reason": "待天气好转"}))).await;
+    assert_eq!(
+        (b["case"]["state"].as_str(), b["case"]["clock"]["paused_remaining"].as_i64()),
+        (Some("deferred"), Some(240))
+    );
+    assert!(b["case"]["clock"]["deadline"].is_null());
+    let b = go(&w, op, step(c, 6, json!({"command": "resume"}))).await;
+    assert_eq!(
+        (b["case"]["state"].as_str(), b["case"]["clock"]["remaining_working_minutes"].as_i64()),
+        (Some("handling"), Some(240))
+    );
+
+    // 作废 as a duplicate of the first case; reopen the first.
+    let (_, r) = w.call("POST", "/api/cases", op, Some(report_body(0))).await;
+    let d = r["case"]["id"].as_i64().unwrap();
+    let b = go(&w, op, step(d, 1, json!({"command": "void", "duplicate_of": a}))).await;
+    assert_eq!((b["case"]["state"].as_str(), b["case"]["duplicate_of"].as_i64()), (Some("voided"), Some(a)));
+    let b = go(&w, op, step(a, 8, json!({"command": "reopen", "reason": "群众反映未清理干净"}))).await;
+    assert_eq!((b["case"]["state"].as_str(), b["case"]["counters"]["reopens"].as_u64()), (Some("filed"), Some(1)));
+    assert!(b["case"]["closed_at"].is_null());
+
+    // Refusals: precise, and nothing written.
+    let cases_before = w.store.count_cases(&Default::default()).await.unwrap();
+    let tl_before = w.store.timeline(a).await.unwrap().len();
+    fn refuse<'a>(
+        uri: String,
+        body: Value,
+        token: Option<&'a str>,
+        status: u16,
+        field: Option<&'static str>,
+        says: &'static str,
+    ) -> (String, Value, Option<&'a str>, u16, Option<&'static str>, &'static str) {
+        (uri, body, token, status, field, says)
+    }
+    let ta = format!("/api/cases/{a}/transitions");
+    let checks = vec![
+        refuse(
+            ta.clone(),
+            json!({"version": 3, "command": "dispatch", "department": "cgj"}),
+            op,
+            409,
+            Some("version"),
+            "version 9",
+        ),
+        refuse(
+            ta.clone(),
+            json!({"version": 9, "command": "dispatch", "department": "cgj"}),
+            gw,
+            403,
+            Some("command"),
+            "dispatch",
+        ),
+        refuse(ta.clone(), json!({"version": 9, "command": "close"}), op, 409, Some("command"), "已立案"),
+        refuse(
+            ta.clone(),
+            json!({"version": 9, "command": "dispatch", "department": "nope"}),
+            op,
+            422,
+            Some("department"),
+            "nope",
+        ),
+        refuse(ta.clone(), json!({"version": 9, "command": "dispatch"}), op, 422, Some("department"), "department"),
+        refuse(ta.clone(), json!({"version": 9, "command": "fly"}), op, 400, None, "fly"),
+        refuse(
+            format!("/api/cases/{bid}/transitions"),
+            json!({"version": 99, "command": "close"}),
+            op,
+            409,
+            Some("version"),
+            "version",
+        ),
+        refuse(
+            "/api/cases".into(),
+            json!({"class_code": "SJ9999", "lon": 117.805, "lat": 36.405, "description": "x"}),
+            op,
+            422,
+            Some("class_code"),
+            "SJ9999",
+        ),
+        refuse(
+            "/api/cases".into(),
+            json!({"class_code": "SJ0102", "lon": 120.0, "lat": 30.0, "description": "x"}),
+            op,
+            422,
+            Some("lon"),
+            "outside",
+        ),
+        refuse(
+            "/api/cases".into(),
+            json!({"class_code": "SJ0102", "lat": 36.405, "description": "x"}),
+            op,
+            400,
+            Some("lon"),
+            "lon",
+        ),
+        refuse(
+            "/api/cases".into(),
+            json!({"class_code": "SJ0102", "lon": 117.805, "lat": 36.405, "description": ""}),
+            op,
+            422,
+            Some("description"),
+            "description",
+        ),
+        refuse(
+            "/api/cases".into(),
+            json!({"class_code": "SJ0102", "lon": 117.805, "lat": 36.405, "description": "x", "photos": ["nope"]}),
+            op,
+            422,
+            Some("photos[0]"),
+            "nope",
+        ),
+        refuse(
+            "/api/cases".into(),
+            json!({"class_code": "SJ0102", "lon": 117.905, "lat": 36.405, "description": "x"}),
+            gw,
+            422,
+            Some("lon"),
+            "jurisdiction",
+        ),
+        refuse(
+            "/api/cases".into(),
+            json!({"class_code": "SJ0102", "lon": 117.805, "lat": 36.405, "description": "x", "source": "machine"}),
+            gw,
+            422,
+            Some("source"),
+            "grid worker",
+        ),
+    ];
+    for (uri, body, token, status, field, says) in checks {
+        // (Case `a` is at version 9 after its reopening.)
+        let (s, b) = w.call("POST", &uri, token, Some(body.clone())).await;
+        assert_eq!(s.as_u16(), status, "{uri} {body}: {b}");
+        if field.is_some() {
+            assert_eq!(b["error"]["field"].as_str(), field, "{uri} {body}: {b}");
+        }
+        assert!(b["error"]["message"].as_str().unwrap().contains(says), "{uri} {body}: {b}");
+    }
+    // Photos: not an image, and too large.
+    for (ct, bytes, status, says) in [
+        ("image/jpeg", b"GIF89a not a jpeg at all".to_vec(), 422, "image/jpeg"),
+        ("application/pdf", b"%PDF-1.7".to_vec(), 415, "image/jpeg"),
+        ("image/png", [PNG, &[0u8; 2000]].concat(), 413, ""),
+    ] {
+        let req = Request::post("/api/attachments")
+            .header("authorization", format!("Bearer {}", gw.unwrap()))
+            .header("content-type", ct)
+            .body(Body::from(bytes))
+            .unwrap();
+        let (s, b) = w.send(req).await;
+        assert_eq!(s.as_u16(), status, "{b}");
+        assert!(b["error"]["message"].as_str().unwrap().contains(says), "{b}");
+    }
+    assert_eq!(w.store.count_cases(&Default::default()).await.unwrap(), cases_before);
+    assert_eq!(w.store.timeline(a).await.unwrap().len(), tl_before);
+
+    // Worklists: the department sees its cases only, overdue first; the grid worker those in
+    // their grids; a filter by state.
+    let (_, b) = w.call("GET", "/api/cases?state=handling", staff, None).await;
+    assert_eq!(b["items"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect::<Vec<_>>(), vec![c]);
+    let (_, b) = w.call("GET", "/api/cases", gw, None).await;
+    assert_eq!(b["total"].as_i64().unwrap(), cases_before);
+    let (s, b) = w.call("GET", "/api/cases?state=flying", op, None).await;
+    assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("state")));
+
+    // The figures these cases produce (this month): five reported (the world's, a, b, c, d);
+    // a, b and c filed and dispatched; b closed on time after a return, two reworks and an
+    // extension; c deferred; d voided before filing; a reopened (not closed any more).
+    let (s, m) = w.call("GET", "/api/case-metrics", op, None).await;
+    assert_eq!(s, StatusCode::OK, "{m}");
+    let t = &m["total"]["tally"];
+    let got: Vec<i64> = [
+        "reported",
+        "filed",
+        "dispatched",
+        "due",
+        "closed",
+        "closed_on_time",
+        "reworked",
+        "extended",
+        "deferred",
+        "dispatched_right",
+    ]
+    .iter()
+    .map(|k| t[k].as_i64().unwrap())
+    .collect();
+    assert_eq!(got, vec![5, 3, 3, 1, 1, 1, 1, 1, 1, 2], "{m}");
+    // 结案率 = 结案数 / (应结案数 − 缓办数) = 1 / 0: undefined, not a division by zero.
+    assert!(m["total"]["rates"]["closure_rate"].is_null(), "{m}");
+    assert_eq!(m["total"]["rates"]["accurate_dispatch_rate"].as_f64().unwrap(), 2.0 / 3.0);
+    let (_, m) = w.call("GET", "/api/case-metrics?group=department", op, None).await;
+    let depts: Vec<(&str, &str, i64)> = m["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["key"].as_str().unwrap(), r["label"].as_str().unwrap(), r["tally"]["dispatched"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(depts, vec![("", "", 0), ("cgj", "城管局", 3)]);
+    let (_, m) = w.call("GET", "/api/case-metrics?group=grid&grid_level=1", op, None).await;
+    assert_eq!(m["rows"][0]["key"], "37030410020101", "small grids roll up to their large grid: {m}");
+    assert_eq!(m["rows"][0]["tally"]["reported"], 5);
+    // The department sees its own figures only.
+    let (_, m) = w.call("GET", "/api/case-metrics", staff, None).await;
+    assert_eq!(m["total"]["tally"]["reported"], 3);
+    let req = Request::get("/api/case-metrics?group=class&format=csv")
+        .header("authorization", format!("Bearer {}", op.unwrap()))
+        .body(Body::empty())
+        .unwrap();
+    let (s, csv) = w.send(req).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(csv.as_str().unwrap().contains("\"SJ0102\",\"暴露垃圾\",\"5\""), "{csv}");
+    for (q, field) in [
+        ("group=colour", "group"),
+        ("from=2026-13-01", "from"),
+        ("from=2026-02-01&to=2026-01-01", "to"),
+        ("grid_level=2", "grid_level"),
+        ("format=pdf", "format"),
+    ] {
+        let (s, b) = w.call("GET", &format!("/api/case-metrics?{q}"), op, None).await;
+        assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some(field)), "{q}: {b}");
+    }
 }

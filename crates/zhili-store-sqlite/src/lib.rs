@@ -23,7 +23,9 @@ use zhili_core::store::{
     Change, ChangeStream, CoreBatch, LoginFailures, Page, Store, StoreError, StoreResult, UserFilter, UserUpdate,
 };
 
+mod case;
 mod grid;
+mod metrics;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

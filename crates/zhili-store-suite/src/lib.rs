@@ -6,6 +6,7 @@
 
 use chrono::{Duration, Utc};
 use futures::future::BoxFuture;
+use zhili_case::store::{CaseMetricsStore, CaseStore};
 use zhili_core::audit::{Actor, AuditEvent};
 use zhili_core::codes::DivisionCode;
 use zhili_core::model::{Division, Locale, NewDepartment, NewUser, Session};
@@ -13,9 +14,12 @@ use zhili_core::policy::Role;
 use zhili_core::store::{verify_audit_chain, Change, CoreBatch, Page, Store, StoreError, UserFilter, UserUpdate};
 use zhili_grid::{Grid, GridCode, GridDuty, GridStore};
 
+mod cases;
+pub use cases::*;
+
 /// Everything a backend implements: the core store and every domain's storage port.
-pub trait Backend: Store + GridStore {}
-impl<T: Store + GridStore> Backend for T {}
+pub trait Backend: Store + GridStore + CaseStore + CaseMetricsStore {}
+impl<T: Store + GridStore + CaseStore + CaseMetricsStore> Backend for T {}
 
 /// One suite case: an async check over a freshly migrated, empty store.
 pub type Case = for<'a> fn(&'a dyn Backend) -> BoxFuture<'a, ()>;
@@ -29,7 +33,10 @@ macro_rules! store_suite {
         $crate::store_suite!(@cases $run;
             migrate_is_idempotent, divisions, departments, users, user_updates, sessions, login_failures,
             audit_chain_covers_every_write, failed_writes_leave_no_trace, batch_load_is_idempotent,
-            concurrent_writes_keep_the_chain, changes_are_announced, grids_and_workers);
+            concurrent_writes_keep_the_chain, changes_are_announced, grids_and_workers,
+            cases_are_stored_and_versioned, case_reports_are_idempotent, case_filters_and_order,
+            open_cases_near_a_point, attachments_and_settings, case_batches_are_all_or_nothing,
+            case_tallies_by_group);
     };
     (@cases $run:path; $($case:ident),*) => {
         $(

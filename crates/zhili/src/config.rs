@@ -28,6 +28,8 @@ pub const OPTIONS: &[(&str, &str, &str, &str)] = &[
      "Grid codes: `cjt213` (CJ/T 213: village 12 digits + serial 2 = 14) or\n`beijing15` (village 12 + serial 3 = 15)."),
     ("grid", "levels", "[\"大网格\", \"中网格\", \"小网格\"]", "Names of the grid levels, top first; their number is the hierarchy's depth."),
     ("grid", "tolerance_m2", "1.0", "Overlaps, gaps and overhangs smaller than this (m²) are digitising noise, not errors."),
+    ("case", "duplicate_radius_m", "50.0", "Open cases of the same class within this many metres of a new report are suggested as duplicates."),
+    ("case", "photo_max_bytes", "10485760", "Largest photo upload, in bytes (larger gets 413)."),
     ("map", "basemap_url", "\"\"",
      "Raster XYZ basemap tile URL with {z}, {x}, {y} (e.g. a tile server on your network). Empty: no basemap\n(the One Map works offline). The browser fetches these tiles itself."),
     ("map", "basemap_crs", "\"wgs84\"",
@@ -85,6 +87,16 @@ pub struct GridSection {
     pub tolerance_m2: f64,
 }
 
+/// `[case]`
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CaseSection {
+    /// See [`OPTIONS`].
+    pub duplicate_radius_m: f64,
+    /// See [`OPTIONS`].
+    pub photo_max_bytes: usize,
+}
+
 /// `[map]`
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -127,6 +139,8 @@ pub struct Config {
     pub server: ServerSection,
     /// `[grid]`
     pub grid: GridSection,
+    /// `[case]`
+    pub case: CaseSection,
     /// `[map]`
     pub map: MapSection,
     /// `[log]`
@@ -194,6 +208,12 @@ impl Config {
             bail!("grid.levels must name 1–9 levels");
         }
         cfg.basemap()?;
+        if !(cfg.case.duplicate_radius_m.is_finite() && (0.0..=10_000.0).contains(&cfg.case.duplicate_radius_m)) {
+            bail!("case.duplicate_radius_m must be 0–10000 metres");
+        }
+        if !(1024..=100 * 1024 * 1024).contains(&cfg.case.photo_max_bytes) {
+            bail!("case.photo_max_bytes must be 1 KiB–100 MiB");
+        }
         if cfg.server.session_ttl_hours == 0 {
             bail!("server.session_ttl_hours must be at least 1");
         }
@@ -215,6 +235,8 @@ impl Config {
             shutdown_grace_secs: s.shutdown_grace_secs,
             import_body_limit_bytes: s.import_body_limit_bytes,
             basemap: self.basemap().expect("checked when loaded"),
+            case_duplicate_radius_m: self.case.duplicate_radius_m,
+            photo_max_bytes: self.case.photo_max_bytes,
         }
     }
 

@@ -397,8 +397,7 @@ async fn seed_demo(store: &dyn Backend, admin_password: Option<String>) -> anyho
     Ok(result)
 }
 
-/// The password of every demo account except `admin`.
-const DEMO_PASSWORD: &str = "zhili-demo";
+use zhili_demo::DEMO_PASSWORD;
 
 fn print_demo_banner(cfg: &Config, admin: &AdminPassword) {
     let district = zhili_demo::district("");

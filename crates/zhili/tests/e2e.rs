@@ -590,6 +590,24 @@ async fn browser_opens_the_one_map_and_clicks_a_grid() {
     );
     assert!(shots.join("onemap-desktop.png").exists() && shots.join("onemap-phone.png").exists());
     eprintln!("{}", String::from_utf8_lossy(&out.stdout));
+
+    // The case loop on a phone: report with a photo (through the offline queue), then file,
+    // dispatch, handle, verify and close as the other roles.
+    let case_script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/case.js");
+    let out = Command::new("node")
+        .arg(&case_script)
+        .args([s.base.as_str(), zhili_demo::DEMO_PASSWORD, shots.to_str().unwrap()])
+        .env("NODE_PATH", &modules)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "browser case story failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(shots.join("case-closed-phone.png").exists());
+    eprintln!("{}", String::from_utf8_lossy(&out.stdout));
     drop(s);
 
     // Again with a raster basemap in GCJ-02 (served here, as a city's tile server would be): the

@@ -1,0 +1,67 @@
+//! The storage port for cases (案件存储): implemented by each backend crate.
+
+use async_trait::async_trait;
+use zhili_core::audit::Actor;
+use zhili_core::store::{Page, StoreResult};
+
+use crate::metrics::{GroupBy, Tally};
+use crate::model::{Attachment, Case, CaseFilter, TimelineEntry};
+
+/// Case storage. Every write appends its audit row in the same transaction.
+#[async_trait]
+pub trait CaseStore: Send + Sync {
+    /// Store new cases in one transaction (group commit: reports from many users share one
+    /// commit), each with its first timeline entry (`report`) and an audit row by its own actor;
+    /// returns them with their ids, in order. A case whose `external_id` is stored already is not
+    /// stored again: the stored case takes its place. With any failure nothing is stored.
+    async fn create_cases(&self, reports: &[(Actor, Case, TimelineEntry)]) -> StoreResult<Vec<Case>>;
+
+    /// One case.
+    async fn case(&self, id: i64) -> StoreResult<Case>;
+
+    /// Replace a case after a transition, if the stored version is still `case.version - 1`
+    /// (else [`zhili_core::store::StoreError::Stale`]); appends `entry` (its `seq` is assigned)
+    /// and an audit row.
+    async fn update_case(&self, actor: &Actor, case: &Case, entry: &TimelineEntry) -> StoreResult<()>;
+
+    /// The case's timeline, oldest first.
+    async fn timeline(&self, id: i64) -> StoreResult<Vec<TimelineEntry>>;
+
+    /// Cases matching the filter: those with the earliest running deadline first (so overdue
+    /// first), then those without a running clock, newest first.
+    async fn cases(&self, filter: &CaseFilter, page: Page) -> StoreResult<Vec<Case>>;
+
+    /// How many cases match the filter.
+    async fn count_cases(&self, filter: &CaseFilter) -> StoreResult<i64>;
+
+    /// Open cases of a class whose position lies in the lon/lat box (duplicate suggestion).
+    async fn open_cases_in_box(&self, class_code: &str, bbox: [f64; 4], limit: i64) -> StoreResult<Vec<Case>>;
+
+    /// Store an uploaded file.
+    async fn put_attachment(&self, actor: &Actor, meta: &Attachment, bytes: &[u8]) -> StoreResult<()>;
+
+    /// An uploaded file with its bytes.
+    async fn attachment(&self, id: &str) -> StoreResult<(Attachment, Vec<u8>)>;
+
+    /// A deployment setting (JSON text), e.g. `case.catalogue`, `case.calendar`.
+    async fn setting(&self, key: &str) -> StoreResult<Option<String>>;
+
+    /// Replace a deployment setting.
+    async fn put_setting(&self, actor: &Actor, key: &str, value: &str) -> StoreResult<()>;
+}
+
+/// The evaluation figures over stored cases (考核统计).
+#[async_trait]
+pub trait CaseMetricsStore: Send + Sync {
+    /// Tallies of the cases matching `filter`, one per group key (`""` for [`GroupBy::None`] and
+    /// for cases without the grouped value), in key order. `due_at` is the evaluation instant of
+    /// 应结案数; month and day keys (`YYYY-MM`, `YYYY-MM-DD`) are in local time at
+    /// `utc_offset_minutes`.
+    async fn case_tallies(
+        &self,
+        filter: &CaseFilter,
+        group: GroupBy,
+        due_at: chrono::DateTime<chrono::Utc>,
+        utc_offset_minutes: i32,
+    ) -> StoreResult<Vec<(String, Tally)>>;
+}

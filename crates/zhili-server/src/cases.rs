@@ -1,0 +1,1169 @@
+//! The case API (案件接口): intake from every channel, the closed loop's transitions, worklists,
+//! case pages' data, photos, the catalogue and the working-time calendar.
+//!
+//! Intake is group-committed: reports wait on a channel, one writer task stores whatever has
+//! gathered in one transaction and answers each report when its commit is on disk.
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Path, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use tokio::sync::{mpsc, oneshot, OnceCell};
+use zhili_case::calendar::WorkCalendar;
+use zhili_case::catalogue::{CaseClass, Catalogue, DepartmentRule};
+use zhili_case::model::{advance, apply_clock, Attachment, Case, CaseClock, CaseFilter, Source, TimelineEntry};
+use zhili_case::workflow::{self, CaseState, CaseStatus, Command, CommandKind};
+use zhili_core::audit::Actor;
+use zhili_core::codes::DivisionCode;
+use zhili_core::model::Department;
+use zhili_core::policy::{authorize, Action, Role};
+use zhili_core::store::{Page, StoreError, StoreResult};
+use zhili_core::ErrorCode;
+
+use crate::auth::Caller;
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::extract::{ApiJson, ApiQuery, RawBody};
+use crate::{AppState, Backend};
+
+/// Settings keys.
+const CATALOGUE_KEY: &str = "case.catalogue";
+const CALENDAR_KEY: &str = "case.calendar";
+/// How long cached settings and departments are trusted before they are read again (other
+/// processes sharing the database may have changed them).
+const CACHE_TTL: Duration = Duration::from_secs(10);
+/// Most reports stored in one commit.
+const MAX_BATCH: usize = 256;
+/// Most photos on one report or response.
+const MAX_PHOTOS: usize = 9;
+
+struct Job {
+    actor: Actor,
+    case: Case,
+    entry: TimelineEntry,
+    reply: oneshot::Sender<StoreResult<Case>>,
+}
+
+struct Cached<T> {
+    at: Instant,
+    value: Arc<T>,
+}
+
+/// Per-process case machinery: the intake writer and caches of the catalogue, the calendar and
+/// the departments.
+#[derive(Default)]
+pub struct Runtime {
+    intake: OnceCell<mpsc::Sender<Job>>,
+    catalogue: RwLock<Option<Cached<Catalogue>>>,
+    calendar: RwLock<Option<Cached<WorkCalendar>>>,
+    departments: RwLock<Option<Cached<Vec<Department>>>>,
+}
+
+fn fresh<T>(slot: &RwLock<Option<Cached<T>>>) -> Option<Arc<T>> {
+    slot.read().expect("not poisoned").as_ref().filter(|c| c.at.elapsed() < CACHE_TTL).map(|c| c.value.clone())
+}
+
+fn keep<T>(slot: &RwLock<Option<Cached<T>>>, value: T) -> Arc<T> {
+    let value = Arc::new(value);
+    *slot.write().expect("not poisoned") = Some(Cached { at: Instant::now(), value: value.clone() });
+    value
+}
+
+impl Runtime {
+    /// The catalogue: the stored one, else the national seed.
+    pub async fn catalogue(&self, store: &dyn Backend) -> AppResult<Arc<Catalogue>> {
+        if let Some(c) = fresh(&self.catalogue) {
+            return Ok(c);
+        }
+        let c = match store.setting(CATALOGUE_KEY).await? {
+            Some(text) => serde_json::from_str(&text).map_err(|e| {
+                tracing::error!(error = %e, "stored case catalogue does not parse");
+                AppError::new(ErrorCode::Internal)
+            })?,
+            None => Catalogue::national(),
+        };
+        Ok(keep(&self.catalogue, c))
+    }
+
+    /// The working-time calendar: the stored one, else China's official calendar.
+    pub async fn calendar(&self, store: &dyn Backend) -> AppResult<Arc<WorkCalendar>> {
+        if let Some(c) = fresh(&self.calendar) {
+            return Ok(c);
+        }
+        let c = match store.setting(CALENDAR_KEY).await? {
+            Some(text) => serde_json::from_str(&text).map_err(|e| {
+                tracing::error!(error = %e, "stored work calendar does not parse");
+                AppError::new(ErrorCode::Internal)
+            })?,
+            None => WorkCalendar::china(),
+        };
+        Ok(keep(&self.calendar, c))
+    }
+
+    async fn departments(&self, store: &dyn Backend) -> AppResult<Arc<Vec<Department>>> {
+        if let Some(d) = fresh(&self.departments) {
+            return Ok(d);
+        }
+        let mut all = Vec::new();
+        loop {
+            let page = store.departments(None, Page { offset: all.len() as i64, limit: 1000 }).await?;
+            if page.is_empty() {
+                break;
+            }
+            all.extend(page);
+        }
+        Ok(keep(&self.departments, all))
+    }
+
+    /// Queue a report for the next group commit and wait until it is on disk.
+    async fn submit(&self, store: Arc<dyn Backend>, actor: Actor, case: Case, entry: TimelineEntry) -> AppResult<Case> {
+        let tx = self
+            .intake
+            .get_or_init(|| async move {
+                let (tx, rx) = mpsc::channel(4096);
+                tokio::spawn(writer(store, rx));
+                tx
+            })
+            .await;
+        let (reply, answer) = oneshot::channel();
+        tx.send(Job { actor, case, entry, reply }).await.map_err(|_| AppError::new(ErrorCode::StorageUnavailable))?;
+        Ok(answer.await.map_err(|_| AppError::new(ErrorCode::StorageUnavailable))??)
+    }
+}
+
+/// The intake writer: store whatever reports have gathered in one transaction; if that fails,
+/// store them one by one so that one bad report cannot sink the others.
+async fn writer(store: Arc<dyn Backend>, mut rx: mpsc::Receiver<Job>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
+            }
+        }
+        let rows: Vec<(Actor, Case, TimelineEntry)> =
+            batch.iter().map(|j| (j.actor.clone(), j.case.clone(), j.entry.clone())).collect();
+        match store.create_cases(&rows).await {
+            Ok(stored) => {
+                for (j, c) in batch.into_iter().zip(stored) {
+                    let _ = j.reply.send(Ok(c));
+                }
+            }
+            Err(e) if batch.len() == 1 => {
+                let _ = batch.pop().expect("one").reply.send(Err(e));
+            }
+            Err(_) => {
+                for (j, row) in batch.into_iter().zip(rows) {
+                    let r = store.create_cases(std::slice::from_ref(&row)).await.map(|mut v| v.remove(0));
+                    let _ = j.reply.send(r);
+                }
+            }
+        }
+    }
+}
+
+fn field(name: &str, message: impl Into<String>) -> AppError {
+    AppError::field(name, message)
+}
+
+fn transition_error(e: workflow::TransitionError) -> AppError {
+    let field = e.field();
+    let err = AppError::msg(e.error_code(), e.to_string());
+    match field {
+        Some(f) => err.at(f),
+        None => err.at("command"),
+    }
+}
+
+/// Great-circle distance in metres (haversine, mean Earth radius).
+fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (la1, la2) = (a.1.to_radians(), b.1.to_radians());
+    let (dla, dlo) = ((b.1 - a.1).to_radians(), (b.0 - a.0).to_radians());
+    let h = (dla / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlo / 2.0).sin().powi(2);
+    2.0 * 6_371_008.8 * h.sqrt().asin()
+}
+
+/// The department code of the caller, if they belong to one.
+async fn caller_department(state: &AppState, caller: &Caller) -> AppResult<Option<String>> {
+    let Some(id) = caller.principal.department_id else { return Ok(None) };
+    let deps = state.cases.departments(state.store.as_ref()).await?;
+    Ok(deps.iter().find(|d| d.id == id).map(|d| d.code.clone()))
+}
+
+/// The grids a grid worker may see (codes).
+async fn worker_grid_codes(state: &AppState, caller: &Caller) -> AppResult<Vec<String>> {
+    let id = caller.require_user()?.id;
+    Ok(crate::grids::worker_grids(state, id).await?.into_iter().map(|g| g.code.to_string()).collect())
+}
+
+/// Whether the caller may see the case (else it is "not found" to them).
+async fn may_see(state: &AppState, caller: &Caller, case: &Case) -> AppResult<bool> {
+    authorize(&caller.principal, Action::ReadCases, None)?;
+    Ok(match caller.principal.role {
+        Role::Admin | Role::Leader | Role::Operator => caller.principal.sees(&case.division),
+        Role::DepartmentStaff => {
+            let mine = caller_department(state, caller).await?;
+            mine.is_some() && mine == case.status.department
+        }
+        Role::GridWorker => {
+            if case.reporter_id.is_some() && case.reporter_id == caller.principal.user_id {
+                true
+            } else if let Some(g) = &case.grid {
+                worker_grid_codes(state, caller).await?.contains(g)
+            } else {
+                false
+            }
+        }
+        Role::Public => false,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Views
+
+/// The running clock as shown (计时).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ClockView {
+    /// `dispatch` (立案派遣), `handle` (处置) or `verify` (核查); absent when no clock runs.
+    pub step: Option<&'static str>,
+    /// When the step's time runs out.
+    pub deadline: Option<DateTime<Utc>>,
+    /// Working minutes left (negative: overdue by that much).
+    pub remaining_working_minutes: Option<i64>,
+    /// Whether the step is overdue now.
+    pub overdue: bool,
+    /// Working minutes left when paused (缓办).
+    pub paused_remaining: Option<i64>,
+}
+
+/// A case as the API shows it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CaseView {
+    /// Number.
+    pub id: i64,
+    /// Version, to send back with the next transition.
+    pub version: i64,
+    /// State (stable name).
+    pub state: &'static str,
+    /// State label in the caller's language.
+    pub state_label: &'static str,
+    /// 事件 `event` or 部件 `component`.
+    pub kind: &'static str,
+    /// Minor class code.
+    pub class_code: String,
+    /// Minor class name.
+    pub class_name: String,
+    /// `normal` or `urgent`.
+    pub urgency: &'static str,
+    /// Channel.
+    pub source: &'static str,
+    /// Channel label in the caller's language.
+    pub source_label: &'static str,
+    /// What was found.
+    pub description: String,
+    /// Address.
+    pub address: String,
+    /// Longitude.
+    pub lon: f64,
+    /// Latitude.
+    pub lat: f64,
+    /// Finest grid.
+    pub grid: Option<String>,
+    /// Finest division.
+    pub division: String,
+    /// Department dispatched to.
+    pub department: Option<String>,
+    /// Reporting user.
+    pub reporter_id: Option<i64>,
+    /// Reporter's contact (masked unless the caller may read personal data).
+    pub contact: Option<String>,
+    /// Photo URLs taken at report time.
+    pub photos: Vec<String>,
+    /// Counters: dispatches, returns, reworks, extensions, reopens, deferrals.
+    #[schema(value_type = Object)]
+    pub counters: Value,
+    /// The extension request awaiting a decision.
+    #[schema(value_type = Option<Object>)]
+    pub pending_extension: Option<Value>,
+    /// For a duplicate: the case it duplicates.
+    pub duplicate_of: Option<i64>,
+    /// The clock.
+    pub clock: ClockView,
+    /// Whether the department reported back within the handling limit.
+    pub handled_on_time: Option<bool>,
+    /// Satisfaction 1–5.
+    pub score: Option<u8>,
+    /// Reported.
+    pub reported_at: DateTime<Utc>,
+    /// Filed.
+    pub filed_at: Option<DateTime<Utc>>,
+    /// Dispatched.
+    pub dispatched_at: Option<DateTime<Utc>>,
+    /// Closed.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+fn photo_url(id: &str) -> String {
+    format!("/api/attachments/{id}")
+}
+
+fn view(case: &Case, catalogue: &Catalogue, calendar: &WorkCalendar, caller: &Caller, now: DateTime<Utc>) -> CaseView {
+    let st = case.status.state;
+    let en = caller.locale == zhili_core::model::Locale::En;
+    let unmasked = authorize(&caller.principal, Action::ReadPersonalData, None).is_ok();
+    CaseView {
+        id: case.id,
+        version: case.version,
+        state: st.as_str(),
+        state_label: if en { st.label_en() } else { st.label_zh() },
+        kind: case.kind.as_str(),
+        class_code: case.class_code.to_string(),
+        class_name: catalogue.get(&case.class_code).map(|c| c.name.clone()).unwrap_or_default(),
+        urgency: case.urgency.as_str(),
+        source: case.source.as_str(),
+        source_label: if en { case.source.as_str() } else { case.source.label_zh() },
+        description: case.description.clone(),
+        address: case.address.clone(),
+        lon: case.lon,
+        lat: case.lat,
+        grid: case.grid.clone(),
+        division: case.division.to_string(),
+        department: case.status.department.clone(),
+        reporter_id: case.reporter_id,
+        contact: case
+            .contact
+            .as_deref()
+            .map(|c| if unmasked { c.to_string() } else { zhili_core::mask::mask_phone(c) }),
+        photos: case.photos.iter().map(|p| photo_url(p)).collect(),
+        counters: serde_json::to_value(case.status.counters).unwrap_or(Value::Null),
+        pending_extension: case.status.pending_extension.as_ref().and_then(|p| serde_json::to_value(p).ok()),
+        duplicate_of: case.status.duplicate_of,
+        clock: ClockView {
+            step: case.clock.step.map(|s| s.as_str()),
+            deadline: case.clock.deadline,
+            remaining_working_minutes: case.clock.deadline.map(|d| calendar.remaining(d, now)),
+            overdue: case.overdue(now),
+            paused_remaining: case.clock.paused_remaining,
+        },
+        handled_on_time: case.handled_on_time,
+        score: case.score,
+        reported_at: case.reported_at,
+        filed_at: case.filed_at,
+        dispatched_at: case.dispatched_at,
+        closed_at: case.closed_at,
+        updated_at: case.updated_at,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Intake
+
+/// Body of `POST /api/cases`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportBody {
+    /// Minor class code, e.g. `SJ0102` (暴露垃圾).
+    pub class_code: String,
+    /// Longitude.
+    pub lon: f64,
+    /// Latitude.
+    pub lat: f64,
+    /// `wgs84` (default) or `gcj02` (a phone's commercial map).
+    #[serde(default)]
+    pub crs: Option<String>,
+    /// What was found (1–2,000 characters).
+    pub description: String,
+    /// Address; derived from the position when absent.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// Photo ids from `POST /api/attachments` (at most 9).
+    #[serde(default)]
+    pub photos: Vec<String>,
+    /// Channel: operators may say `hotline` (default), `superior`, `machine` or `public`;
+    /// grid workers' reports are always `grid_worker`.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Reporter's contact (a citizen's phone on the hotline).
+    #[serde(default)]
+    pub contact: Option<String>,
+    /// A key that makes the report idempotent (retries of machines and apps).
+    #[serde(default)]
+    pub external_id: Option<String>,
+}
+
+/// A nearby open case of the same class (疑似重复).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DuplicateView {
+    /// Case number.
+    pub id: i64,
+    /// Distance in metres.
+    pub distance_m: f64,
+    /// State.
+    pub state: &'static str,
+}
+
+/// Answer of `POST /api/cases`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ReportAnswer {
+    /// The stored case.
+    pub case: CaseView,
+    /// Open cases of the same class within the duplicate radius.
+    pub duplicates: Vec<DuplicateView>,
+    /// The department the catalogue's rule points to (a suggestion for dispatch).
+    pub suggested_department: Option<String>,
+    /// The grid chain at the position, finest first.
+    pub chain: Vec<crate::spatial::ChainItem>,
+}
+
+/// What intake needs, checked: the class and the position's place.
+pub(crate) struct Placed {
+    pub class: CaseClass,
+    pub lon: f64,
+    pub lat: f64,
+    pub grid: Option<String>,
+    pub division: DivisionCode,
+    pub chain: Vec<crate::spatial::ChainItem>,
+}
+
+/// Check a class and a position: the class exists and is active; the position lies in the
+/// district (and, for a logged-in user, inside their jurisdiction).
+pub(crate) fn place(
+    state: &AppState,
+    catalogue: &Catalogue,
+    caller: Option<&Caller>,
+    class_code: &str,
+    lon: f64,
+    lat: f64,
+    crs: Option<&str>,
+) -> AppResult<Placed> {
+    let class = catalogue
+        .get(class_code.trim())
+        .filter(|c| c.active)
+        .cloned()
+        .ok_or_else(|| field("class_code", format!("unknown or inactive case class {class_code:?}")))?;
+    if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
+        return Err(field("lon", "lon must be a number within -180..180"));
+    }
+    if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
+        return Err(field("lat", "lat must be a number within -90..90"));
+    }
+    let crs = match crs {
+        None => zhili_geo::gcj02::MapCrs::Wgs84,
+        Some(c) => zhili_geo::gcj02::MapCrs::parse(c).ok_or_else(|| field("crs", "crs must be wgs84 or gcj02"))?,
+    };
+    let (lon, lat) = crs.to_wgs84(lon, lat);
+    let chain = state.spatial.chain(lon, lat);
+    let grid = chain.iter().find(|c| c.kind == "grid").map(|c| c.code.clone());
+    // The finest division with a boundary there; else the village of the finest grid (a
+    // deployment may have grid polygons before it has village boundaries).
+    let division = chain
+        .iter()
+        .find(|c| c.kind == "division")
+        .and_then(|c| DivisionCode::parse(&c.code).ok())
+        .or_else(|| grid.as_deref().and_then(|g| zhili_grid::GridCode::parse_any(g).ok()).map(|g| g.village()))
+        .ok_or_else(|| field("lon", format!("the position {lon:.6}, {lat:.6} is outside the district")))?;
+    if let Some(c) = caller {
+        if c.principal.role != Role::Public && !c.principal.sees(&division) {
+            return Err(field("lon", format!("the position is in {division}, outside your jurisdiction")));
+        }
+    }
+    Ok(Placed { class, lon, lat, grid, division, chain })
+}
+
+fn check_text(name: &str, v: &str, min: usize, max: usize) -> AppResult<String> {
+    let t = v.trim();
+    let n = t.chars().count();
+    if n < min || n > max {
+        return Err(field(name, format!("{name} must have {min}–{max} characters, has {n}")));
+    }
+    if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(field(name, format!("{name} contains control characters")));
+    }
+    Ok(t.to_string())
+}
+
+async fn check_photos(state: &AppState, name: &str, photos: &[String]) -> AppResult<()> {
+    if photos.len() > MAX_PHOTOS {
+        return Err(field(name, format!("at most {MAX_PHOTOS} photos")));
+    }
+    for (i, p) in photos.iter().enumerate() {
+        match state.store.attachment(p).await {
+            Ok(_) => {}
+            Err(StoreError::NotFound) => {
+                return Err(field(&format!("{name}[{i}]"), format!("no uploaded photo {p:?}")));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// The department the class's rule points to for a case in `division`.
+async fn suggest_department(state: &AppState, class: &CaseClass, division: &DivisionCode) -> AppResult<Option<String>> {
+    Ok(match &class.department {
+        DepartmentRule::Department(code) => Some(code.clone()),
+        DepartmentRule::Territorial => {
+            let township = division.as_str().get(..9).unwrap_or(division.as_str()).to_string();
+            let deps = state.cases.departments(state.store.as_ref()).await?;
+            deps.iter().find(|d| d.division.as_str() == township && !d.is_command_centre).map(|d| d.code.clone())
+        }
+    })
+}
+
+async fn duplicates(state: &AppState, case: &Case) -> AppResult<Vec<DuplicateView>> {
+    let r = state.config.case_duplicate_radius_m;
+    let dlat = r / 111_320.0;
+    let dlon = dlat / case.lat.to_radians().cos().max(0.01);
+    let bbox = [case.lon - dlon, case.lat - dlat, case.lon + dlon, case.lat + dlat];
+    let near = state.store.open_cases_in_box(case.class_code.as_str(), bbox, 20).await?;
+    Ok(near
+        .into_iter()
+        .filter(|c| c.id != case.id)
+        .map(|c| DuplicateView {
+            id: c.id,
+            distance_m: (distance_m((case.lon, case.lat), (c.lon, c.lat)) * 10.0).round() / 10.0,
+            state: c.status.state.as_str(),
+        })
+        .filter(|d| d.distance_m <= r)
+        .collect())
+}
+
+/// A checked report from any channel.
+pub(crate) struct NewReport {
+    pub actor: Actor,
+    pub reporter: Option<i64>,
+    pub source: Source,
+    pub placed: Placed,
+    pub description: String,
+    pub address: Option<String>,
+    pub photos: Vec<String>,
+    pub contact: Option<String>,
+    pub external_id: Option<String>,
+}
+
+/// What intake answers: the stored case, nearby open cases of its class, the suggested
+/// department and the position's chain.
+pub(crate) struct Intook {
+    pub case: Case,
+    pub duplicates: Vec<DuplicateView>,
+    pub suggested_department: Option<String>,
+    pub chain: Vec<crate::spatial::ChainItem>,
+}
+
+/// Store a new case (group commit) and answer with its duplicates and suggested department.
+pub(crate) async fn intake(state: &AppState, r: NewReport) -> AppResult<Intook> {
+    let NewReport { actor, reporter, source, placed, description, address, photos, contact, external_id } = r;
+    let calendar = state.cases.calendar(state.store.as_ref()).await?;
+    let now = Utc::now();
+    let mut clock = CaseClock::default();
+    apply_clock(&mut clock, &workflow::report_clock(), &placed.class, &calendar, now);
+    let address = address.filter(|a| !a.trim().is_empty()).unwrap_or_else(|| {
+        let mut names: Vec<&str> = placed.chain.iter().rev().map(|c| c.name.as_str()).collect();
+        names.dedup();
+        names.join(" ")
+    });
+    let case = Case {
+        id: 0,
+        version: 1,
+        status: CaseStatus::reported(0),
+        kind: placed.class.kind,
+        class_code: placed.class.code.clone(),
+        urgency: placed.class.urgency,
+        source,
+        description: description.clone(),
+        address,
+        lon: placed.lon,
+        lat: placed.lat,
+        grid: placed.grid,
+        division: placed.division.clone(),
+        reporter_id: reporter,
+        contact,
+        external_id,
+        photos: photos.clone(),
+        clock,
+        handled_on_time: None,
+        score: None,
+        reported_at: now,
+        filed_at: None,
+        dispatched_at: None,
+        closed_at: None,
+        updated_at: now,
+    };
+    let entry = TimelineEntry {
+        seq: 1,
+        at: now,
+        actor_id: actor.user_id,
+        actor: actor.name.clone(),
+        command: "report".into(),
+        from_state: None,
+        to_state: CaseState::Reported,
+        data: json!({"command": "report", "source": source.as_str(), "description": description, "photos": photos}),
+    };
+    let stored = state.cases.submit(state.store.clone(), actor, case, entry).await?;
+    state.metrics.cases_reported.inc();
+    let duplicates = duplicates(state, &stored).await?;
+    let suggested_department = suggest_department(state, &placed.class, &placed.division).await?;
+    Ok(Intook { case: stored, duplicates, suggested_department, chain: placed.chain })
+}
+
+/// Report a case (上报): a grid worker from the street, an operator taking a call, or a machine
+/// with an operator's token. Location → grid chain, division and address; duplicates within
+/// the configured radius; the department the catalogue suggests. Answers once the case is on disk.
+#[utoipa::path(post, path = "/api/cases", tag = "cases", request_body = ReportBody,
+    responses((status = 201, body = ReportAnswer), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn report(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<ReportBody>,
+) -> AppResult<Response> {
+    authorize(&caller.principal, Action::ReportCase, None)?;
+    let source = match (caller.principal.role, b.source.as_deref()) {
+        (Role::GridWorker, None | Some("grid_worker")) => Source::GridWorker,
+        (Role::GridWorker, Some(s)) => return Err(field("source", format!("a grid worker's report cannot be {s:?}"))),
+        (_, None) => Source::Hotline,
+        (_, Some(s)) => match Source::from_name(s) {
+            Some(x @ (Source::Hotline | Source::Superior | Source::Machine | Source::Public)) => x,
+            _ => return Err(field("source", "source must be hotline, superior, machine or public")),
+        },
+    };
+    let description = check_text("description", &b.description, 1, 2000)?;
+    let address = b.address.as_deref().map(|a| check_text("address", a, 0, 200)).transpose()?;
+    let contact = b.contact.as_deref().map(|c| check_text("contact", c, 1, 50)).transpose()?;
+    let external_id = b.external_id.as_deref().map(|c| check_text("external_id", c, 1, 100)).transpose()?;
+    let catalogue = state.cases.catalogue(state.store.as_ref()).await?;
+    let placed = place(&state, &catalogue, Some(&caller), &b.class_code, b.lon, b.lat, b.crs.as_deref())?;
+    check_photos(&state, "photos", &b.photos).await?;
+    let calendar = state.cases.calendar(state.store.as_ref()).await?;
+    let done = intake(
+        &state,
+        NewReport {
+            actor: caller.actor(),
+            reporter: caller.principal.user_id,
+            source,
+            placed,
+            description,
+            address,
+            photos: b.photos,
+            contact,
+            external_id,
+        },
+    )
+    .await?;
+    let answer = ReportAnswer {
+        case: view(&done.case, &catalogue, &calendar, &caller, Utc::now()),
+        duplicates: done.duplicates,
+        suggested_department: done.suggested_department,
+        chain: done.chain,
+    };
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading and worklists
+
+/// Query of `GET /api/cases` (工作台/案件查询).
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CaseQuery {
+    /// States, comma-separated (e.g. `reported,filed`).
+    pub state: Option<String>,
+    /// Class code or major code prefix (e.g. `SJ01`).
+    pub class: Option<String>,
+    /// Division subtree.
+    pub within: Option<String>,
+    /// Grid code.
+    pub grid: Option<String>,
+    /// Department code.
+    pub department: Option<String>,
+    /// Channel.
+    pub source: Option<String>,
+    /// Reported on or after this date (YYYY-MM-DD, local) or instant (RFC 3339).
+    pub from: Option<String>,
+    /// Reported before this date or instant.
+    pub to: Option<String>,
+    /// Only cases whose current clock has run out.
+    pub overdue: Option<bool>,
+    /// Only cases the caller reported.
+    pub mine: Option<bool>,
+    /// Items to skip.
+    pub offset: Option<i64>,
+    /// Items to return, 1–1000.
+    pub limit: Option<i64>,
+}
+
+fn parse_time(name: &str, v: &str, calendar: &WorkCalendar) -> AppResult<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(v) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let d = NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
+        AppError::msg(ErrorCode::InvalidQuery, format!("{name} must be YYYY-MM-DD or RFC 3339")).at(name)
+    })?;
+    let local = d.and_hms_opt(0, 0, 0).expect("midnight exists");
+    Ok(local.and_local_timezone(calendar.offset()).single().expect("fixed offsets are unambiguous").with_timezone(&Utc))
+}
+
+/// The filter the caller's role allows, narrowed by the query.
+pub(crate) async fn scoped_filter(state: &AppState, caller: &Caller, q: &CaseQuery) -> AppResult<Option<CaseFilter>> {
+    authorize(&caller.principal, Action::ReadCases, None)?;
+    let calendar = state.cases.calendar(state.store.as_ref()).await?;
+    let bad = |name: &str, m: String| AppError::msg(ErrorCode::InvalidQuery, m).at(name);
+    let mut f = CaseFilter::default();
+    if let Some(s) = &q.state {
+        for part in s.split(',').filter(|p| !p.is_empty()) {
+            f.states.push(CaseState::from_name(part).ok_or_else(|| bad("state", format!("unknown state {part:?}")))?);
+        }
+    }
+    if let Some(c) = &q.class {
+        if c.is_empty() || c.len() > 6 || !c.chars().all(|x| x.is_ascii_alphanumeric()) {
+            return Err(bad("class", format!("class must be a class or major code, got {c:?}")));
+        }
+        f.class_prefix = Some(c.to_ascii_uppercase());
+    }
+    if let Some(s) = &q.source {
+        f.source = Some(Source::from_name(s).ok_or_else(|| bad("source", format!("unknown source {s:?}")))?);
+    }
+    f.from = q.from.as_deref().map(|v| parse_time("from", v, &calendar)).transpose()?;
+    f.to = q.to.as_deref().map(|v| parse_time("to", v, &calendar)).transpose()?;
+    if q.overdue == Some(true) {
+        f.overdue_at = Some(Utc::now());
+    }
+    if q.mine == Some(true) {
+        f.reporter_id = Some(caller.require_user()?.id);
+    }
+    let within =
+        q.within.as_deref().map(|w| DivisionCode::parse(w).map_err(|e| bad("within", e.to_string()))).transpose()?;
+    f.department = q.department.clone();
+    f.grids = q.grid.iter().cloned().collect();
+    match caller.principal.role {
+        Role::Admin | Role::Leader | Role::Operator => {
+            let j = caller.principal.jurisdiction.clone().ok_or_else(|| AppError::new(ErrorCode::Unauthenticated))?;
+            f.within = match within {
+                None => Some(j),
+                Some(w) => match j.intersect(&w) {
+                    Some(x) => Some(x),
+                    None => return Ok(None),
+                },
+            };
+        }
+        Role::DepartmentStaff => {
+            let Some(mine) = caller_department(state, caller).await? else { return Ok(None) };
+            if f.department.as_ref().is_some_and(|d| d != &mine) {
+                return Ok(None);
+            }
+            f.department = Some(mine);
+            f.within = within;
+        }
+        Role::GridWorker => {
+            let mine = worker_grid_codes(state, caller).await?;
+            if f.reporter_id.is_none() {
+                f.grids = match &q.grid {
+                    Some(g) if mine.contains(g) => vec![g.clone()],
+                    Some(_) => return Ok(None),
+                    None if mine.is_empty() => return Ok(None),
+                    None => mine,
+                };
+            }
+            f.within = within;
+        }
+        Role::Public => return Ok(None),
+    }
+    Ok(Some(f))
+}
+
+/// A page of cases: the caller's worklist (a department: its cases; a grid worker: cases in
+/// their grids; the centre: its jurisdiction), running deadlines first so overdue ones lead.
+#[utoipa::path(get, path = "/api/cases", tag = "cases", params(CaseQuery),
+    responses((status = 200, body = crate::views::Paged<CaseView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<CaseQuery>,
+) -> AppResult<Json<crate::views::Paged<CaseView>>> {
+    let page = crate::api::PageQuery { offset: q.offset, limit: q.limit }.page()?;
+    let Some(filter) = scoped_filter(&state, &caller, &q).await? else {
+        return Ok(Json(crate::views::Paged { items: vec![], total: 0, offset: page.offset, limit: page.limit }));
+    };
+    let (cases, total) = tokio::try_join!(state.store.cases(&filter, page), state.store.count_cases(&filter))?;
+    let catalogue = state.cases.catalogue(state.store.as_ref()).await?;
+    let calendar = state.cases.calendar(state.store.as_ref()).await?;
+    let now = Utc::now();
+    Ok(Json(crate::views::Paged {
+        items: cases.iter().map(|c| view(c, &catalogue, &calendar, &caller, now)).collect(),
+        total,
+        offset: page.offset,
+        limit: page.limit,
+    }))
+}
+
+async fn visible_case(state: &AppState, caller: &Caller, id: &str) -> AppResult<Case> {
+    let id: i64 =
+        id.parse().ok().filter(|n| *n > 0).ok_or_else(|| field("id", format!("case id {id:?} is not a number")))?;
+    let case = state.store.case(id).await?;
+    if !may_see(state, caller, &case).await? {
+        return Err(AppError::new(ErrorCode::NotFound));
+    }
+    Ok(case)
+}
+
+/// One case with its timeline and what the caller may do next.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CaseDetail {
+    /// The case.
+    pub case: CaseView,
+    /// Its timeline, oldest first.
+    #[schema(value_type = Vec<Object>)]
+    pub timeline: Vec<TimelineEntry>,
+    /// Commands the caller may give now (stable names).
+    pub allowed: Vec<&'static str>,
+}
+
+/// One case (案件详情).
+#[utoipa::path(get, path = "/api/cases/{id}", tag = "cases", params(("id" = i64, Path, description = "Case number")),
+    responses((status = 200, body = CaseDetail), (status = 404, body = ErrorBody)))]
+pub async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> AppResult<Json<CaseDetail>> {
+    let case = visible_case(&state, &caller, &id).await?;
+    let timeline = state.store.timeline(case.id).await?;
+    let catalogue = state.cases.catalogue(state.store.as_ref()).await?;
+    let calendar = state.cases.calendar(state.store.as_ref()).await?;
+    let mine = caller_department(&state, &caller).await?;
+    let allowed = workflow::allowed(&case.status, caller.principal.role)
+        .into_iter()
+        .filter(|k| !k.requires_assigned_department() || (mine.is_some() && mine == case.status.department))
+        .map(CommandKind::as_str)
+        .collect();
+    Ok(Json(CaseDetail { case: view(&case, &catalogue, &calendar, &caller, Utc::now()), timeline, allowed }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transitions
+
+/// Body of `POST /api/cases/{id}/transitions`: the version read, and the command with its fields
+/// (e.g. `{"version": 2, "command": "dispatch", "department": "cgj"}`).
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct TransitionBody {
+    /// The case's version as read; a stale one is refused (409 `stale_version`).
+    pub version: i64,
+    /// The command and its fields.
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub command: Command,
+}
+
+/// Move a case through the loop (立案, 派遣, 签收, 回退, 延期, 反馈, 核查, 结案, 评价, 挂账, 缓办,
+/// 作废, 重新打开…). The transition table decides who may, from which states, with which fields;
+/// a refusal names the current state and what is allowed now.
+#[utoipa::path(post, path = "/api/cases/{id}/transitions", tag = "cases", params(("id" = i64, Path, description = "Case number")),
+    request_body = TransitionBody,
+    responses((status = 200, body = CaseDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn transition(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<TransitionBody>,
+) -> AppResult<Json<CaseDetail>> {
+    let case = visible_case(&state, &caller, &id).await?;
+    if b.version != case.version {
+        return Err(StoreError::Stale { current: case.version }.into());
+    }
+    let role = caller.principal.role;
+    let kind = b.command.kind();
+    // The state machine first: wrong role or wrong state are named before anything else.
+    let outcome = workflow::apply(&case.status, role, &b.command).map_err(transition_error)?;
+    if kind.requires_assigned_department() {
+        let mine = caller_department(&state, &caller).await?;
+        if mine.is_none() || mine != case.status.department {
+            return Err(AppError::msg(
+                ErrorCode::Forbidden,
+                format!(
+                    "only staff of the assigned department ({}) may {}",
+                    case.status.department.as_deref().unwrap_or("-"),
+                    kind.as_str()
+                ),
+            )
+            .at("command"));
+        }
+    }
+    let catalogue = state.cases.catalogue(state.store.as_ref()).await?;
+    let mut class_code = case.class_code.to_string();
+    match &b.command {
+        Command::Dispatch { department, .. } => {
+            let deps = state.cases.departments(state.store.as_ref()).await?;
+            if !deps.iter().any(|d| d.code == department.trim()) {
+                return Err(field("department", format!("no department {department:?}")));
+            }
+        }
+        Command::Respond { photos, .. } | Command::Verify { photos, .. } => {
+            check_photos(&state, "photos", photos).await?;
+        }
+        Command::Void { duplicate_of: Some(other), .. } => {
+            let o = state.store.case(*other).await.map_err(|e| match e {
+                StoreError::NotFound => field("duplicate_of", format!("no case {other}")),
+                e => e.into(),
+            })?;
+            if !may_see(&state, &caller, &o).await? {
+                return Err(field("duplicate_of", format!("no case {other}")));
+            }
+        }
+        Command::File { class_code: Some(c), .. } if !c.trim().is_empty() => {
+            let c = catalogue
+                .get(c.trim())
+                .filter(|x| x.active)
+                .ok_or_else(|| field("class_code", format!("unknown or inactive case class {c:?}")))?;
+            class_code = c.code.to_string();
+        }
+        _ => {}
+    }
+    let class = catalogue
+        .get(&class_code)
+        .cloned()
+        .ok_or_else(|| field("class_code", format!("the case's class {class_code} is no longer in the catalogue")))?;
+    let calendar = state.cases.calendar(state.store.as_ref()).await?;
+    let now = Utc::now();
+    let (next, entry) =
+        advance(&case, &outcome, &class, &calendar, now, (caller.principal.user_id, &caller.principal.username), 0);
+    state.store.update_case(&caller.actor(), &next, &entry).await?;
+    state.metrics.case_transitions.inc();
+    let timeline = state.store.timeline(next.id).await?;
+    let mine = caller_department(&state, &caller).await?;
+    let allowed = workflow::allowed(&next.status, role)
+        .into_iter()
+        .filter(|k| !k.requires_assigned_department() || (mine.is_some() && mine == next.status.department))
+        .map(CommandKind::as_str)
+        .collect();
+    Ok(Json(CaseDetail { case: view(&next, &catalogue, &calendar, &caller, now), timeline, allowed }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Photos
+
+/// Media types accepted for photos, with the bytes each must start with.
+const IMAGE_TYPES: &[(&str, &[u8])] =
+    &[("image/jpeg", &[0xFF, 0xD8, 0xFF]), ("image/png", b"\x89PNG\r\n\x1a\n"), ("image/webp", b"RIFF")];
+
+/// Answer of `POST /api/attachments`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AttachmentAnswer {
+    /// Id to put in `photos`.
+    pub id: String,
+    /// Where to read it.
+    pub url: String,
+    /// Size in bytes.
+    pub size: i64,
+}
+
+/// Check an upload is the image it says it is, within the size limit.
+pub(crate) fn check_image(content_type: &str, bytes: &[u8], max: usize) -> AppResult<&'static str> {
+    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let Some((ty, magic)) = IMAGE_TYPES.iter().find(|(t, _)| *t == mime) else {
+        return Err(AppError::msg(
+            ErrorCode::UnsupportedMediaType,
+            format!("photos must be image/jpeg, image/png or image/webp, not {mime:?}"),
+        )
+        .at("content-type"));
+    };
+    if bytes.len() > max {
+        return Err(AppError::msg(ErrorCode::PayloadTooLarge, format!("photos are limited to {max} bytes")).at("file"));
+    }
+    let webp_ok = *ty != "image/webp" || bytes.get(8..12) == Some(b"WEBP");
+    if bytes.len() < 12 || !bytes.starts_with(magic) || !webp_ok {
+        return Err(field("file", format!("the bytes are not a {ty} image (checked the file's first bytes)")));
+    }
+    Ok(ty)
+}
+
+/// Upload a photo (JPEG, PNG or WebP; the body is the file). Answers its id for `photos`.
+#[utoipa::path(post, path = "/api/attachments", tag = "cases", request_body(content = String, content_type = "image/jpeg"),
+    responses((status = 201, body = AttachmentAnswer), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
+) -> AppResult<Response> {
+    authorize(&caller.principal, Action::ReadCases, None)?;
+    let ct = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let ty = check_image(ct, &body, state.config.photo_max_bytes)?;
+    let meta = Attachment {
+        id: zhili_core::password::random_token()[..32].to_string(),
+        content_type: ty.into(),
+        size: body.len() as i64,
+        sha256: hex::encode(Sha256::digest(&body)),
+        uploaded_by: caller.principal.user_id,
+        created_at: Utc::now(),
+    };
+    state.store.put_attachment(&caller.actor(), &meta, &body).await?;
+    let answer = AttachmentAnswer { url: photo_url(&meta.id), id: meta.id, size: meta.size };
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+/// Read an uploaded photo (logged-in users).
+#[utoipa::path(get, path = "/api/attachments/{id}", tag = "cases", params(("id" = String, Path, description = "Attachment id")),
+    responses((status = 200, description = "The file", content_type = "image/jpeg"), (status = 404, body = ErrorBody)))]
+pub async fn download(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> AppResult<Response> {
+    authorize(&caller.principal, Action::ReadCases, None)?;
+    if id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(AppError::new(ErrorCode::NotFound));
+    }
+    let (meta, bytes) = state.store.attachment(&id).await?;
+    let mut r = bytes.into_response();
+    let h = r.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_str(&meta.content_type).map_err(|_| AppError::new(ErrorCode::Internal))?);
+    h.insert(axum::http::header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=86400, immutable"));
+    Ok(r)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Catalogue and calendar
+
+/// The case classes (案件分类), all of them.
+#[utoipa::path(get, path = "/api/case-classes", tag = "cases",
+    responses((status = 200, description = "Every class", body = Vec<Object>), (status = 401, body = ErrorBody)))]
+pub async fn classes(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Value>> {
+    authorize(&caller.principal, Action::ReadCases, None)?;
+    let c = state.cases.catalogue(state.store.as_ref()).await?;
+    Ok(Json(serde_json::to_value(&c.classes).map_err(|_| AppError::new(ErrorCode::Internal))?))
+}
+
+/// Query of the catalogue export.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ExportFormat {
+    /// `xlsx` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+/// The catalogue as a spreadsheet (XLSX or CSV), the form cities hand it over in.
+#[utoipa::path(get, path = "/api/case-classes/export", tag = "cases", params(ExportFormat),
+    responses((status = 200, description = "Spreadsheet"), (status = 400, body = ErrorBody)))]
+pub async fn export_classes(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<ExportFormat>,
+) -> AppResult<Response> {
+    authorize(&caller.principal, Action::ReadCases, None)?;
+    let c = state.cases.catalogue(state.store.as_ref()).await?;
+    let (bytes, ty, name) = match q.format.as_deref().unwrap_or("xlsx") {
+        "xlsx" => (
+            c.to_xlsx().map_err(|e| AppError::msg(ErrorCode::Internal, e.to_string()))?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "case-classes.xlsx",
+        ),
+        "csv" => (c.to_csv(), "text/csv; charset=utf-8", "case-classes.csv"),
+        other => {
+            return Err(AppError::msg(ErrorCode::InvalidQuery, format!("format must be xlsx or csv, not {other:?}"))
+                .at("format"))
+        }
+    };
+    let mut r = bytes.into_response();
+    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(ty));
+    r.headers_mut().insert(
+        axum::http::header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")).expect("ASCII"),
+    );
+    Ok(r)
+}
+
+/// Replace the catalogue from a spreadsheet (XLSX or CSV body, by Content-Type). All or nothing:
+/// any bad row and nothing changes; the answer lists every problem with its row and column.
+#[utoipa::path(put, path = "/api/case-classes", tag = "cases",
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, description = "How many classes", body = Object), (status = 403, body = ErrorBody),
+              (status = 415, body = ErrorBody), (status = 422, description = "`error` and `problems`", body = Object)))]
+pub async fn import_classes(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
+) -> AppResult<Response> {
+    authorize(&caller.principal, Action::ManageCaseSettings, None)?;
+    let ct = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let parsed = match mime.as_str() {
+        "text/csv" => Catalogue::from_csv(&body),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => Catalogue::from_xlsx(&body),
+        _ => {
+            return Err(AppError::msg(
+                ErrorCode::UnsupportedMediaType,
+                "send text/csv or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ))
+        }
+    };
+    let catalogue = match parsed {
+        Ok(c) => c,
+        Err(e) => {
+            let body = json!({
+                "error": {"code": ErrorCode::InvalidField.as_str(), "message": e.to_string(), "field": "file"},
+                "problems": match &e {
+                    zhili_case::catalogue::ImportError::Invalid(p) => serde_json::to_value(p).unwrap_or(Value::Null),
+                    _ => json!([]),
+                },
+            });
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
+        }
+    };
+    let text = serde_json::to_string(&catalogue).map_err(|_| AppError::new(ErrorCode::Internal))?;
+    state.store.put_setting(&caller.actor(), CATALOGUE_KEY, &text).await?;
+    let n = catalogue.classes.len();
+    keep(&state.cases.catalogue, catalogue);
+    Ok(Json(json!({"classes": n})).into_response())
+}
+
+/// The working-time calendar (工作日历).
+#[utoipa::path(get, path = "/api/work-calendar", tag = "cases",
+    responses((status = 200, description = "Working periods, weekend, holidays and make-up days", body = Object)))]
+pub async fn get_calendar(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Value>> {
+    authorize(&caller.principal, Action::ReadCases, None)?;
+    let c = state.cases.calendar(state.store.as_ref()).await?;
+    Ok(Json(serde_json::to_value(&*c).map_err(|_| AppError::new(ErrorCode::Internal))?))
+}
+
+/// Replace the working-time calendar (administrators). Checked whole before it is stored.
+#[utoipa::path(put, path = "/api/work-calendar", tag = "cases", request_body(content = Object),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_calendar(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(c): ApiJson<WorkCalendar>,
+) -> AppResult<Json<Value>> {
+    authorize(&caller.principal, Action::ManageCaseSettings, None)?;
+    c.validate().map_err(|e| field("calendar", e.to_string()))?;
+    let text = serde_json::to_string(&c).map_err(|_| AppError::new(ErrorCode::Internal))?;
+    state.store.put_setting(&caller.actor(), CALENDAR_KEY, &text).await?;
+    let v = serde_json::to_value(&c).map_err(|_| AppError::new(ErrorCode::Internal))?;
+    keep(&state.cases.calendar, c);
+    Ok(Json(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_are_checked_by_their_bytes() {
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+        assert_eq!(check_image("image/png", png, 100).unwrap(), "image/png");
+        assert_eq!(check_image("image/jpeg", png, 100).unwrap_err().field.as_deref(), Some("file"));
+        assert_eq!(check_image("text/plain", png, 100).unwrap_err().code, ErrorCode::UnsupportedMediaType);
+        assert_eq!(check_image("image/png", png, 10).unwrap_err().code, ErrorCode::PayloadTooLarge);
+        assert!(check_image("image/webp", b"RIFF\0\0\0\0WEBPVP8 ", 100).is_ok());
+        assert!(check_image("image/webp", b"RIFF\0\0\0\0WAVEfmt ", 100).is_err());
+    }
+
+    #[test]
+    fn distances() {
+        let d = distance_m((117.85, 36.45), (117.85, 36.4505));
+        assert!((d - 55.6).abs() < 0.5, "{d}");
+    }
+}

@@ -1,0 +1,597 @@
+//! Cases on SQLite (案件存储).
+//!
+//! `cases.body` holds the whole [`Case`] as JSON and is what is read back; the other columns are
+//! projections written from the case on every insert and update, for filtering, sorting and
+//! metrics. Times in columns are INTEGER microseconds since the epoch (UTC), the resolution of
+//! [`zhili_core::audit::audit_time`] and of PostgreSQL. Longitude and latitude are read from
+//! their REAL columns (exact binary64), not from the JSON text.
+
+use std::collections::{HashMap, HashSet};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::query_builder::Separated;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use zhili_case::model::{Attachment, Case, CaseFilter, TimelineEntry};
+use zhili_case::store::CaseStore;
+use zhili_case::workflow::CaseState;
+use zhili_core::audit::{audit_time, Actor, AuditEvent, AuditRecord, GENESIS};
+use zhili_core::store::{Page, StoreError, StoreResult};
+
+use crate::{append_audit, err, exists, from_micros, micros, text_time, SqliteStore};
+
+/// What a case read needs: the JSON body, plus the columns that are exact where JSON is not.
+const CASE_READ: &str = "id, lon, lat, body";
+
+/// The projection columns after `id`, in the order [`push_case`] binds them.
+const CASE_COLUMNS: &str = "version, state, kind, class_code, source, department, division, grid, reporter_id, \
+    external_id, lon, lat, reported_at, filed_at, dispatched_at, closed_at, updated_at, deadline, handle_deadline, \
+    handled_on_time, dispatches, returns, reworks, extensions, reopens, deferrals, score, body";
+
+/// Rows per multi-row INSERT. A batch is written in chunks of 64, 32, 16… rows, so the writer
+/// connection's statement cache holds at most seven shapes per table and every one is reused.
+/// (Each statement costs a round trip to sqlx's SQLite worker thread, about 40 µs: far more
+/// than SQLite's own work for a row. One statement per table per chunk, not per row, is what
+/// makes group commit fast.)
+const CHUNK: usize = 64;
+
+/// Split `n` rows into chunks of at most [`CHUNK`] rows, each a power of two.
+fn chunks(mut n: usize) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        let k = if n >= CHUNK { CHUNK } else { 1 << n.checked_ilog2()? };
+        n -= k;
+        Some(k)
+    })
+}
+
+type Values<'qb, 'args> = Separated<'qb, 'args, Sqlite, &'static str>;
+
+/// Bind the projection columns of `c` (everything after `id`) and its JSON `body`.
+fn push_case<'args>(b: &mut Values<'_, 'args>, c: &'args Case, body: &'args str) {
+    let n = &c.status.counters;
+    b.push_bind(c.version)
+        .push_bind(c.status.state.as_str())
+        .push_bind(c.kind.as_str())
+        .push_bind(c.class_code.as_str())
+        .push_bind(c.source.as_str())
+        .push_bind(c.status.department.as_deref())
+        .push_bind(c.division.as_str())
+        .push_bind(c.grid.as_deref())
+        .push_bind(c.reporter_id)
+        .push_bind(c.external_id.as_deref())
+        .push_bind(c.lon)
+        .push_bind(c.lat)
+        .push_bind(micros(c.reported_at))
+        .push_bind(c.filed_at.map(micros))
+        .push_bind(c.dispatched_at.map(micros))
+        .push_bind(c.closed_at.map(micros))
+        .push_bind(micros(c.updated_at))
+        .push_bind(c.clock.deadline.map(micros))
+        .push_bind(c.clock.handle_deadline.map(micros))
+        .push_bind(c.handled_on_time.map(i64::from))
+        .push_bind(i64::from(n.dispatches))
+        .push_bind(i64::from(n.returns))
+        .push_bind(i64::from(n.reworks))
+        .push_bind(i64::from(n.extensions))
+        .push_bind(i64::from(n.reopens))
+        .push_bind(i64::from(n.deferrals))
+        .push_bind(c.score.map(i64::from))
+        .push_bind(body);
+}
+
+const EVENT_COLUMNS: &str = "case_id, seq, at, actor_id, actor, command, from_state, to_state, data";
+
+/// Bind a timeline entry's columns after `case_id` and `seq`.
+fn push_event<'args>(b: &mut Values<'_, 'args>, e: &'args TimelineEntry, data: String) {
+    b.push_bind(micros(e.at))
+        .push_bind(e.actor_id)
+        .push_bind(e.actor.as_str())
+        .push_bind(e.command.as_str())
+        .push_bind(e.from_state.map(CaseState::as_str))
+        .push_bind(e.to_state.as_str())
+        .push_bind(data);
+}
+
+fn body(c: &Case) -> StoreResult<String> {
+    serde_json::to_string(c).map_err(|e| StoreError::Other(format!("cannot encode case {}: {e}", c.id)))
+}
+
+fn case_row(r: &SqliteRow) -> StoreResult<Case> {
+    let body: &str = r.try_get("body").map_err(err)?;
+    let mut c: Case =
+        serde_json::from_str(body).map_err(|e| StoreError::Other(format!("bad stored case body: {e}")))?;
+    c.id = r.try_get("id").map_err(err)?;
+    c.status.case_id = c.id;
+    c.lon = r.try_get("lon").map_err(err)?;
+    c.lat = r.try_get("lat").map_err(err)?;
+    Ok(c)
+}
+
+fn state(s: &str) -> StoreResult<CaseState> {
+    CaseState::from_name(s).ok_or_else(|| StoreError::Other(format!("bad stored case state {s:?}")))
+}
+
+fn event_row(r: &SqliteRow) -> StoreResult<TimelineEntry> {
+    let data: &str = r.try_get("data").map_err(err)?;
+    Ok(TimelineEntry {
+        seq: r.try_get("seq").map_err(err)?,
+        at: from_micros(r.try_get("at").map_err(err)?)?,
+        actor_id: r.try_get("actor_id").map_err(err)?,
+        actor: r.try_get("actor").map_err(err)?,
+        command: r.try_get("command").map_err(err)?,
+        from_state: r.try_get::<Option<&str>, _>("from_state").map_err(err)?.map(state).transpose()?,
+        to_state: state(r.try_get("to_state").map_err(err)?)?,
+        data: serde_json::from_str(data).map_err(|e| StoreError::Other(format!("bad stored event data: {e}")))?,
+    })
+}
+
+/// Append audit rows for `events` in order inside the caller's transaction, and move the head
+/// once: [`crate::append_audit`] for a whole batch (same rows, same chain), in chunked
+/// multi-row INSERTs.
+async fn append_audits(tx: &mut SqliteConnection, events: &[AuditEvent]) -> StoreResult<()> {
+    let head: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_optional(&mut *tx).await.map_err(err)?;
+    let (mut seq, mut prev) = head.map(|(s, h)| (s + 1, h)).unwrap_or((1, GENESIS.to_string()));
+    let at = audit_time(Utc::now());
+    let mut records = Vec::with_capacity(events.len());
+    for ev in events {
+        let rec = AuditRecord::seal(ev, seq, at, &prev);
+        seq += 1;
+        prev.clone_from(&rec.hash);
+        records.push(rec);
+    }
+    let mut rest = records.as_slice();
+    for n in chunks(records.len()) {
+        let (part, more) = rest.split_at(n);
+        rest = more;
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO audit_log (seq, at, actor_id, actor, role, action, target, ip, outcome, detail, prev_hash, hash) ",
+        );
+        q.push_values(part, |mut b, rec| {
+            b.push_bind(rec.seq)
+                .push_bind(text_time(rec.at))
+                .push_bind(rec.actor_id)
+                .push_bind(rec.actor.as_str())
+                .push_bind(rec.role.as_str())
+                .push_bind(rec.action.as_str())
+                .push_bind(rec.target.as_str())
+                .push_bind(rec.ip.as_deref())
+                .push_bind(rec.outcome.as_str())
+                .push_bind(rec.detail.as_str())
+                .push_bind(rec.prev_hash.as_str())
+                .push_bind(rec.hash.as_str());
+        });
+        q.build().execute(&mut *tx).await.map_err(err)?;
+    }
+    if let Some(last) = records.last() {
+        sqlx::query(
+            "INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+        )
+        .bind(last.seq)
+        .bind(&last.hash)
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// A unique violation on `cases` can only be the idempotency key.
+fn case_write_err(e: sqlx::Error) -> StoreError {
+    match err(e) {
+        StoreError::Conflict { .. } => StoreError::Conflict { field: "external_id" },
+        e => e,
+    }
+}
+
+/// `column` starts with `prefix`. For ASCII prefixes (division and class codes) as a range the
+/// column's index serves (`>= p AND < p'`, p' = p with its last character incremented; exact under
+/// the BINARY collation); otherwise by `substr`. Unlike LIKE, neither treats `%` or `_` specially.
+fn push_prefix(q: &mut QueryBuilder<'_, Sqlite>, column: &str, prefix: &str) {
+    let Some(&last) = prefix.as_bytes().last() else { return };
+    if prefix.is_ascii() && last < 0x7f {
+        let upper = format!("{}{}", &prefix[..prefix.len() - 1], char::from(last + 1));
+        q.push(format!(" AND {column} >= ")).push_bind(prefix.to_string());
+        q.push(format!(" AND {column} < ")).push_bind(upper);
+    } else {
+        q.push(format!(" AND substr({column}, 1, ")).push_bind(prefix.chars().count() as i64);
+        q.push(") = ").push_bind(prefix.to_string());
+    }
+}
+
+/// The WHERE clause of a [`CaseFilter`] (every field; absent or empty means "any").
+pub(crate) fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &CaseFilter) {
+    q.push(" WHERE 1 = 1");
+    if let Some(w) = &f.within {
+        push_prefix(q, "division", w.as_str());
+    }
+    if !f.states.is_empty() {
+        q.push(" AND state IN (");
+        let mut list = q.separated(", ");
+        for s in &f.states {
+            list.push_bind(s.as_str());
+        }
+        q.push(")");
+    }
+    if let Some(p) = &f.class_prefix {
+        push_prefix(q, "class_code", p);
+    }
+    if let Some(d) = &f.department {
+        q.push(" AND department = ").push_bind(d.clone());
+    }
+    if !f.grids.is_empty() {
+        q.push(" AND grid IN (");
+        let mut list = q.separated(", ");
+        for g in &f.grids {
+            list.push_bind(g.clone());
+        }
+        q.push(")");
+    }
+    if let Some(r) = f.reporter_id {
+        q.push(" AND reporter_id = ").push_bind(r);
+    }
+    if let Some(s) = f.source {
+        q.push(" AND source = ").push_bind(s.as_str());
+    }
+    if let Some(t) = f.from {
+        q.push(" AND reported_at >= ").push_bind(micros(t));
+    }
+    if let Some(t) = f.to {
+        q.push(" AND reported_at < ").push_bind(micros(t));
+    }
+    if let Some(t) = f.overdue_at {
+        q.push(" AND deadline IS NOT NULL AND deadline < ").push_bind(micros(t));
+    }
+}
+
+/// The worklist order: running deadlines earliest first, then cases without a running clock,
+/// newest first. Written with NULLS LAST (not `deadline IS NULL, …`) so that the indexes
+/// `(…, state, deadline, id DESC)` deliver it without sorting when one state is asked for.
+const WORKLIST_ORDER: &str = "deadline ASC NULLS LAST, id DESC";
+
+#[async_trait]
+impl CaseStore for SqliteStore {
+    async fn create_cases(&self, reports: &[(Actor, Case, TimelineEntry)]) -> StoreResult<Vec<Case>> {
+        if reports.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.begin().await?;
+        // Keys stored before: one lookup for the whole batch.
+        let keys: Vec<&str> = reports.iter().filter_map(|(_, c, _)| c.external_id.as_deref()).collect();
+        let mut by_key: HashMap<String, Case> = HashMap::new();
+        if !keys.is_empty() {
+            let rows = sqlx::query(
+                "SELECT c.id, c.lon, c.lat, c.body FROM json_each(?) AS k CROSS JOIN cases AS c ON c.external_id = k.value",
+            )
+            .bind(serde_json::Value::from(keys).to_string())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(err)?;
+            for r in &rows {
+                let c = case_row(r)?;
+                if let Some(k) = c.external_id.clone() {
+                    by_key.insert(k, c);
+                }
+            }
+        }
+        // Under BEGIN IMMEDIATE nobody else inserts, so ids are assigned here and written into the
+        // body with the row (cases are never deleted, so ids are not reused).
+        let mut next_id: i64 =
+            sqlx::query_scalar("SELECT coalesce(max(id), 0) + 1 FROM cases").fetch_one(&mut *tx).await.map_err(err)?;
+        // The answer in order; `fresh` pairs each report stored now with its place in `out` (a key
+        // seen earlier in the batch or stored before takes the stored case's place, writing nothing).
+        let mut out: Vec<Case> = Vec::with_capacity(reports.len());
+        let mut fresh: Vec<(usize, usize)> = Vec::with_capacity(reports.len());
+        for (i, (_, case, _)) in reports.iter().enumerate() {
+            if let Some(stored) = case.external_id.as_deref().and_then(|k| by_key.get(k)) {
+                out.push(stored.clone());
+                continue;
+            }
+            let mut c = case.clone();
+            c.id = next_id;
+            c.status.case_id = next_id;
+            next_id += 1;
+            if let Some(k) = &c.external_id {
+                by_key.insert(k.clone(), c.clone());
+            }
+            fresh.push((i, out.len()));
+            out.push(c);
+        }
+        // References, checked for the batch in two lookups (SQLite's foreign key errors do not
+        // name the column); the first bad report, in order, names its field.
+        let divisions: HashSet<&str> = fresh.iter().map(|&(i, _)| reports[i].1.division.as_str()).collect();
+        let known: HashSet<String> =
+            sqlx::query_scalar("SELECT d.code FROM json_each(?) AS k CROSS JOIN divisions AS d ON d.code = k.value")
+                .bind(serde_json::Value::from(divisions.into_iter().collect::<Vec<_>>()).to_string())
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(err)?
+                .into_iter()
+                .collect();
+        let reporters: HashSet<i64> = fresh.iter().filter_map(|&(i, _)| reports[i].1.reporter_id).collect();
+        let users: HashSet<i64> = if reporters.is_empty() {
+            HashSet::new()
+        } else {
+            sqlx::query_scalar("SELECT u.id FROM json_each(?) AS k CROSS JOIN users AS u ON u.id = k.value")
+                .bind(serde_json::Value::from(reporters.into_iter().collect::<Vec<_>>()).to_string())
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(err)?
+                .into_iter()
+                .collect()
+        };
+        for &(i, _) in &fresh {
+            let c = &reports[i].1;
+            if !known.contains(c.division.as_str()) {
+                return Err(StoreError::MissingReference { field: "division" });
+            }
+            if c.reporter_id.is_some_and(|u| !users.contains(&u)) {
+                return Err(StoreError::MissingReference { field: "reporter_id" });
+            }
+        }
+        // The new rows: (stored case, its body, its report entry), in order.
+        let mut rows: Vec<(&Case, String, &TimelineEntry)> = Vec::with_capacity(fresh.len());
+        let mut audits: Vec<AuditEvent> = Vec::with_capacity(fresh.len());
+        for &(i, at) in &fresh {
+            let (actor, _, entry) = &reports[i];
+            let c = &out[at];
+            audits.push(AuditEvent::success(actor, "case.report", format!("case:{}", c.id)).with_detail(
+                serde_json::json!({
+                    "class_code": c.class_code.as_str(), "division": c.division.as_str(),
+                    "source": c.source.as_str(), "external_id": c.external_id,
+                }),
+            ));
+            rows.push((c, body(c)?, entry));
+        }
+        let mut rest = rows.as_slice();
+        for n in chunks(rows.len()) {
+            let (part, more) = rest.split_at(n);
+            rest = more;
+            let mut q = QueryBuilder::<Sqlite>::new(format!("INSERT INTO cases (id, {CASE_COLUMNS}) "));
+            q.push_values(part, |mut b, (c, body, _)| {
+                b.push_bind(c.id);
+                push_case(&mut b, c, body);
+            });
+            q.build().execute(&mut *tx).await.map_err(case_write_err)?;
+            let mut q = QueryBuilder::<Sqlite>::new(format!("INSERT INTO case_events ({EVENT_COLUMNS}) "));
+            q.push_values(part, |mut b, (c, _, entry)| {
+                b.push_bind(c.id).push_bind(1i64);
+                push_event(&mut b, entry, entry.data.to_string());
+            });
+            q.build().execute(&mut *tx).await.map_err(err)?;
+        }
+        append_audits(&mut tx, &audits).await?;
+        tx.commit().await.map_err(err)?;
+        Ok(out)
+    }
+
+    async fn case(&self, id: i64) -> StoreResult<Case> {
+        let r = sqlx::query(&format!("SELECT {CASE_READ} FROM cases WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(err)?
+            .ok_or(StoreError::NotFound)?;
+        case_row(&r)
+    }
+
+    async fn update_case(&self, actor: &Actor, case: &Case, entry: &TimelineEntry) -> StoreResult<()> {
+        let body = body(case)?;
+        let mut q = QueryBuilder::<Sqlite>::new(format!("UPDATE cases SET ({CASE_COLUMNS}) = ("));
+        push_case(&mut q.separated(", "), case, &body);
+        q.push(") WHERE id = ").push_bind(case.id).push(" AND version = ").push_bind(case.version - 1);
+        let mut tx = self.begin().await?;
+        let n = q.build().execute(&mut *tx).await.map_err(case_write_err)?.rows_affected();
+        if n == 0 {
+            let current: Option<i64> = sqlx::query_scalar("SELECT version FROM cases WHERE id = ?")
+                .bind(case.id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(err)?;
+            return Err(match current {
+                Some(current) => StoreError::Stale { current },
+                None => StoreError::NotFound,
+            });
+        }
+        // The entry's own `seq` is ignored: it is the case's next number.
+        let mut q = QueryBuilder::<Sqlite>::new(format!("INSERT INTO case_events ({EVENT_COLUMNS}) VALUES ("));
+        {
+            let mut b = q.separated(", ");
+            b.push_bind(case.id);
+            b.push("(SELECT coalesce(max(seq), 0) + 1 FROM case_events WHERE case_id = ")
+                .push_bind_unseparated(case.id)
+                .push_unseparated(")");
+            push_event(&mut b, entry, entry.data.to_string());
+        }
+        q.push(") RETURNING seq");
+        let seq: i64 = q.build_query_scalar().fetch_one(&mut *tx).await.map_err(err)?;
+        append_audit(
+            &mut tx,
+            &AuditEvent::success(actor, &format!("case.{}", entry.command), format!("case:{}", case.id)).with_detail(
+                serde_json::json!({
+                    "version": case.version, "seq": seq,
+                    "from": entry.from_state.map(CaseState::as_str), "to": entry.to_state.as_str(),
+                }),
+            ),
+        )
+        .await?;
+        tx.commit().await.map_err(err)
+    }
+
+    async fn timeline(&self, id: i64) -> StoreResult<Vec<TimelineEntry>> {
+        let rows = sqlx::query(
+            "SELECT seq, at, actor_id, actor, command, from_state, to_state, data FROM case_events
+             WHERE case_id = ? ORDER BY seq",
+        )
+        .bind(id)
+        .fetch_all(&self.read)
+        .await
+        .map_err(err)?;
+        // Every case has its report entry: no entries means no case.
+        if rows.is_empty() {
+            return Err(StoreError::NotFound);
+        }
+        rows.iter().map(event_row).collect()
+    }
+
+    async fn cases(&self, filter: &CaseFilter, page: Page) -> StoreResult<Vec<Case>> {
+        // Choose the page on the indexes alone (ids), then read the bodies of that page only.
+        let mut q = QueryBuilder::<Sqlite>::new("SELECT c.id, c.lon, c.lat, c.body FROM (SELECT id FROM cases");
+        push_filter(&mut q, filter);
+        q.push(format!(" ORDER BY {WORKLIST_ORDER} LIMIT "))
+            .push_bind(page.limit)
+            .push(" OFFSET ")
+            .push_bind(page.offset)
+            .push(") AS p CROSS JOIN cases AS c ON c.id = p.id ORDER BY c.deadline ASC NULLS LAST, c.id DESC");
+        let rows = q.build().fetch_all(&self.read).await.map_err(err)?;
+        rows.iter().map(case_row).collect()
+    }
+
+    async fn count_cases(&self, filter: &CaseFilter) -> StoreResult<i64> {
+        let mut q = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM cases");
+        push_filter(&mut q, filter);
+        q.build_query_scalar().fetch_one(&self.read).await.map_err(err)
+    }
+
+    async fn open_cases_in_box(&self, class_code: &str, bbox: [f64; 4], limit: i64) -> StoreResult<Vec<Case>> {
+        let [min_lon, min_lat, max_lon, max_lat] = bbox;
+        let rows = sqlx::query(&format!(
+            "SELECT {CASE_READ} FROM cases
+             WHERE class_code = ? AND lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?
+               AND state NOT IN ('closed', 'evaluated', 'voided')
+             ORDER BY id LIMIT ?"
+        ))
+        .bind(class_code)
+        .bind(min_lon)
+        .bind(max_lon)
+        .bind(min_lat)
+        .bind(max_lat)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await
+        .map_err(err)?;
+        rows.iter().map(case_row).collect()
+    }
+
+    async fn put_attachment(&self, actor: &Actor, meta: &Attachment, bytes: &[u8]) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        if exists(&mut tx, "SELECT 1 FROM attachments WHERE id = ?", &meta.id).await? {
+            return Err(StoreError::Conflict { field: "id" });
+        }
+        if let Some(user) = meta.uploaded_by {
+            let found = sqlx::query("SELECT 1 FROM users WHERE id = ?")
+                .bind(user)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(err)?;
+            if found.is_none() {
+                return Err(StoreError::MissingReference { field: "uploaded_by" });
+            }
+        }
+        sqlx::query(
+            "INSERT INTO attachments (id, content_type, size, sha256, uploaded_by, created_at, bytes)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&meta.id)
+        .bind(&meta.content_type)
+        .bind(meta.size)
+        .bind(&meta.sha256)
+        .bind(meta.uploaded_by)
+        .bind(micros(meta.created_at))
+        .bind(bytes)
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
+        append_audit(
+            &mut tx,
+            &AuditEvent::success(actor, "attachment.put", format!("attachment:{}", meta.id)).with_detail(
+                serde_json::json!({"content_type": meta.content_type, "size": meta.size, "sha256": meta.sha256}),
+            ),
+        )
+        .await?;
+        tx.commit().await.map_err(err)
+    }
+
+    async fn attachment(&self, id: &str) -> StoreResult<(Attachment, Vec<u8>)> {
+        let r = sqlx::query(
+            "SELECT id, content_type, size, sha256, uploaded_by, created_at, bytes FROM attachments WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(err)?
+        .ok_or(StoreError::NotFound)?;
+        let meta = Attachment {
+            id: r.try_get("id").map_err(err)?,
+            content_type: r.try_get("content_type").map_err(err)?,
+            size: r.try_get("size").map_err(err)?,
+            sha256: r.try_get("sha256").map_err(err)?,
+            uploaded_by: r.try_get("uploaded_by").map_err(err)?,
+            created_at: from_micros(r.try_get("created_at").map_err(err)?)?,
+        };
+        Ok((meta, r.try_get("bytes").map_err(err)?))
+    }
+
+    async fn setting(&self, key: &str) -> StoreResult<Option<String>> {
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(err)
+    }
+
+    async fn put_setting(&self, actor: &Actor, key: &str, value: &str) -> StoreResult<()> {
+        let now: DateTime<Utc> = Utc::now();
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        )
+        .bind(key)
+        .bind(value)
+        .bind(micros(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
+        append_audit(
+            &mut tx,
+            &AuditEvent::success(actor, "setting.put", format!("setting:{key}"))
+                .with_detail(serde_json::json!({"key": key, "bytes": value.len()})),
+        )
+        .await?;
+        tx.commit().await.map_err(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_are_powers_of_two_up_to_the_chunk_size_and_cover_every_row() {
+        assert_eq!(chunks(0).count(), 0);
+        assert_eq!(chunks(1).collect::<Vec<_>>(), vec![1]);
+        assert_eq!(chunks(64).collect::<Vec<_>>(), vec![64]);
+        assert_eq!(chunks(100).collect::<Vec<_>>(), vec![64, 32, 4]);
+        assert_eq!(chunks(63).collect::<Vec<_>>(), vec![32, 16, 8, 4, 2, 1]);
+        for n in 0..300 {
+            let parts: Vec<usize> = chunks(n).collect();
+            assert_eq!(parts.iter().sum::<usize>(), n);
+            assert!(parts.iter().all(|k| k.is_power_of_two() && *k <= CHUNK));
+        }
+    }
+
+    #[test]
+    fn prefixes_are_ranges_for_codes_and_exact_otherwise() {
+        let sql = |p: &str| {
+            let mut q = QueryBuilder::<Sqlite>::new("SELECT 1 FROM cases WHERE 1 = 1");
+            push_prefix(&mut q, "division", p);
+            q.into_sql()
+        };
+        assert_eq!(sql(""), "SELECT 1 FROM cases WHERE 1 = 1");
+        assert!(sql("370304").ends_with("AND division >= ? AND division < ?"));
+        assert!(sql("城").contains("substr(division, 1, ?) = ?"));
+    }
+}

@@ -1,0 +1,338 @@
+//! Suite cases for the case store (案件存储).
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use zhili_case::catalogue::{CaseKind, Urgency};
+use zhili_case::model::{Attachment, Case, CaseClock, CaseFilter, Source, TimelineEntry};
+use zhili_case::workflow::{CaseState, CaseStatus, Step};
+use zhili_core::audit::Actor;
+use zhili_core::policy::Role;
+use zhili_core::store::{verify_audit_chain, Page, StoreError};
+
+use crate::{actor, audit_count, c, new_user, seed, Backend};
+
+fn t(minutes: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 1, 0, 0).unwrap() + Duration::minutes(minutes)
+}
+
+/// A reported case at `division`, `minutes` after a fixed instant.
+pub(crate) fn case(class: &str, division: &str, minutes: i64) -> Case {
+    let at = t(minutes);
+    Case {
+        id: 0,
+        version: 1,
+        status: CaseStatus::reported(0),
+        kind: if class.starts_with("SJ") { CaseKind::Event } else { CaseKind::Component },
+        class_code: class.parse().unwrap(),
+        urgency: Urgency::Normal,
+        source: Source::GridWorker,
+        description: format!("案件 {class} {minutes}"),
+        address: "博山区某路1号".into(),
+        lon: 117.85,
+        lat: 36.45,
+        grid: None,
+        division: c(division),
+        reporter_id: None,
+        contact: Some("13812345678".into()),
+        external_id: None,
+        photos: vec![],
+        clock: CaseClock {
+            step: Some(Step::Dispatch),
+            started_at: Some(at),
+            deadline: Some(at + Duration::minutes(60)),
+            ..CaseClock::default()
+        },
+        handled_on_time: None,
+        score: None,
+        reported_at: at,
+        filed_at: None,
+        dispatched_at: None,
+        closed_at: None,
+        updated_at: at,
+    }
+}
+
+pub(crate) fn report(case: &Case) -> TimelineEntry {
+    TimelineEntry {
+        seq: 1,
+        at: case.reported_at,
+        actor_id: case.reporter_id,
+        actor: "suite".into(),
+        command: "report".into(),
+        from_state: None,
+        to_state: CaseState::Reported,
+        data: serde_json::json!({"description": case.description}),
+    }
+}
+
+async fn create(s: &dyn Backend, cases: Vec<Case>) -> Vec<Case> {
+    let rows: Vec<(Actor, Case, TimelineEntry)> = cases
+        .into_iter()
+        .map(|c| {
+            let r = report(&c);
+            (actor(), c, r)
+        })
+        .collect();
+    s.create_cases(&rows).await.unwrap()
+}
+
+fn ids(v: &[Case]) -> Vec<i64> {
+    v.iter().map(|c| c.id).collect()
+}
+
+/// Create in one batch, read back exactly, advance with optimistic versioning, keep a timeline.
+pub async fn cases_are_stored_and_versioned(s: &dyn Backend) {
+    seed(s).await;
+    let before = audit_count(s).await;
+    let made = create(
+        s,
+        vec![
+            case("SJ0102", "370304100201", 0),
+            case("BJ0101", "370304001001", 1),
+            Case { grid: Some("37030410020111".into()), photos: vec!["p1".into()], ..case("SJ0102", "370304100", 2) },
+        ],
+    )
+    .await;
+    assert_eq!(made.len(), 3);
+    assert!(made[0].id > 0 && made[0].id < made[1].id && made[1].id < made[2].id);
+    for m in &made {
+        assert_eq!(m.status.case_id, m.id);
+        assert_eq!(&s.case(m.id).await.unwrap(), m, "read back exactly");
+        assert_eq!(s.timeline(m.id).await.unwrap(), vec![report(m)]);
+    }
+    assert_eq!(audit_count(s).await, before + 3, "one audit row per case");
+    // Reports from different users share one commit, each audited as its own actor.
+    let (x, y) = (case("SJ0102", "370304100201", 3), case("SJ0102", "370304100201", 4));
+    let ann = Actor { user_id: None, name: "anonymous".into(), role: "public".into(), ip: Some("10.0.0.9".into()) };
+    let two = s.create_cases(&[(actor(), x.clone(), report(&x)), (ann, y.clone(), report(&y))]).await.unwrap();
+    let log = s.recent_audit(Page { offset: 0, limit: 2 }).await.unwrap();
+    let last: Vec<&str> = log.iter().map(|r| r.actor.as_str()).collect();
+    assert!(last.contains(&"anonymous") && last.contains(&"suite"), "{last:?}");
+    assert_eq!(two.len(), 2);
+    assert!(matches!(s.case(987_654).await, Err(StoreError::NotFound)));
+
+    // A transition: version 1 → 2, with its timeline entry.
+    let mut next = made[0].clone();
+    next.version = 2;
+    next.status.state = CaseState::Filed;
+    next.filed_at = Some(t(5));
+    next.updated_at = t(5);
+    let entry = TimelineEntry {
+        seq: 0,
+        at: t(5),
+        actor_id: None,
+        actor: "operator".into(),
+        command: "file".into(),
+        from_state: Some(CaseState::Reported),
+        to_state: CaseState::Filed,
+        data: serde_json::json!({"command": "file", "note": "属实"}),
+    };
+    s.update_case(&actor(), &next, &entry).await.unwrap();
+    assert_eq!(s.case(next.id).await.unwrap(), next);
+    let tl = s.timeline(next.id).await.unwrap();
+    assert_eq!(tl.len(), 2);
+    assert_eq!((tl[1].seq, tl[1].command.as_str(), tl[1].to_state), (2, "file", CaseState::Filed));
+    assert_eq!(tl[1].data["note"], "属实");
+
+    // A concurrent edit made against version 1 loses, and writes nothing.
+    let audits = audit_count(s).await;
+    let mut stale = made[0].clone();
+    stale.version = 2;
+    stale.status.state = CaseState::Voided;
+    let e = s.update_case(&actor(), &stale, &entry).await.unwrap_err();
+    assert!(matches!(e, StoreError::Stale { current: 2 }), "{e:?}");
+    assert_eq!(s.case(next.id).await.unwrap().status.state, CaseState::Filed);
+    assert_eq!(s.timeline(next.id).await.unwrap().len(), 2);
+    assert_eq!(audit_count(s).await, audits);
+    // Updating a case that does not exist.
+    let ghost = Case { id: 987_654, version: 2, ..next.clone() };
+    assert!(matches!(s.update_case(&actor(), &ghost, &entry).await, Err(StoreError::NotFound)));
+    assert_eq!(verify_audit_chain(s, |_| {}).await.unwrap(), audit_count(s).await);
+}
+
+/// A report with a key stored already is not stored twice (retries of machines and apps).
+pub async fn case_reports_are_idempotent(s: &dyn Backend) {
+    seed(s).await;
+    let keyed = Case { external_id: Some("sensor-7:2026-03-02T01:00".into()), ..case("BJ0101", "370304100201", 0) };
+    let first = create(s, vec![keyed.clone()]).await;
+    let again = create(s, vec![case("SJ0102", "370304100201", 1), keyed.clone(), keyed.clone()]).await;
+    assert_eq!(again.len(), 3);
+    assert_eq!(again[1].id, first[0].id);
+    assert_eq!(again[2].id, first[0].id);
+    assert_eq!(s.count_cases(&CaseFilter::default()).await.unwrap(), 2);
+}
+
+/// Filters and the worklist order: earliest running deadline first, then no clock, newest first.
+pub async fn case_filters_and_order(s: &dyn Backend) {
+    seed(s).await;
+    let u = s.create_user(&actor(), &new_user("gw", Role::GridWorker, "370304100201", None)).await.unwrap();
+    let mut a = case("SJ0102", "370304100201", 0); // deadline t(60)
+    a.reporter_id = Some(u.id);
+    let mut b = case("SJ0103", "370304100201", 10);
+    b.clock.deadline = Some(t(30)); // earliest deadline
+    b.status.state = CaseState::Dispatched;
+    b.status.department = Some("cgj".into());
+    b.grid = Some("37030410020111".into());
+    let mut d = case("BJ0101", "370304001001", 20);
+    d.clock = CaseClock::default(); // no clock: closed
+    d.status.state = CaseState::Closed;
+    d.source = Source::Hotline;
+    let mut e = case("BJ0102", "370304001001", 30);
+    e.clock = CaseClock::default();
+    e.status.state = CaseState::Closed;
+    let made = create(s, vec![a, b, d, e]).await;
+    let (a, b, d, e) = (made[0].id, made[1].id, made[2].id, made[3].id);
+    let list = |f: CaseFilter| async move { ids(&s.cases(&f, Page { offset: 0, limit: 100 }).await.unwrap()) };
+    assert_eq!(list(CaseFilter::default()).await, vec![b, a, e, d]);
+    assert_eq!(list(CaseFilter { within: Some(c("370304100")), ..Default::default() }).await, vec![b, a]);
+    assert_eq!(list(CaseFilter { within: Some(c("370304")), ..Default::default() }).await.len(), 4);
+    assert_eq!(list(CaseFilter { states: vec![CaseState::Closed], ..Default::default() }).await, vec![e, d]);
+    assert_eq!(
+        list(CaseFilter { states: vec![CaseState::Reported, CaseState::Dispatched], ..Default::default() }).await,
+        vec![b, a]
+    );
+    assert_eq!(list(CaseFilter { class_prefix: Some("BJ01".into()), ..Default::default() }).await, vec![e, d]);
+    assert_eq!(list(CaseFilter { class_prefix: Some("SJ0103".into()), ..Default::default() }).await, vec![b]);
+    assert_eq!(list(CaseFilter { department: Some("cgj".into()), ..Default::default() }).await, vec![b]);
+    assert_eq!(list(CaseFilter { grids: vec!["37030410020111".into()], ..Default::default() }).await, vec![b]);
+    assert_eq!(list(CaseFilter { reporter_id: Some(u.id), ..Default::default() }).await, vec![a]);
+    assert_eq!(list(CaseFilter { source: Some(Source::Hotline), ..Default::default() }).await, vec![d]);
+    assert_eq!(list(CaseFilter { from: Some(t(10)), to: Some(t(30)), ..Default::default() }).await, vec![b, d]);
+    assert_eq!(list(CaseFilter { overdue_at: Some(t(45)), ..Default::default() }).await, vec![b]);
+    assert_eq!(list(CaseFilter { overdue_at: Some(t(90)), ..Default::default() }).await, vec![b, a]);
+    let f = CaseFilter { within: Some(c("370304001")), ..Default::default() };
+    assert_eq!(s.count_cases(&f).await.unwrap(), 2);
+    assert_eq!(ids(&s.cases(&CaseFilter::default(), Page { offset: 1, limit: 2 }).await.unwrap()), vec![a, e]);
+}
+
+/// Open cases of a class near a point, for duplicate suggestions.
+pub async fn open_cases_near_a_point(s: &dyn Backend) {
+    seed(s).await;
+    let mut closed = case("SJ0102", "370304100201", 1);
+    closed.status.state = CaseState::Closed;
+    let far = Case { lon: 117.95, ..case("SJ0102", "370304100201", 2) };
+    let made = create(s, vec![case("SJ0102", "370304100201", 0), closed, far, case("SJ0103", "370304100201", 3)]).await;
+    let near = s.open_cases_in_box("SJ0102", [117.849, 36.449, 117.851, 36.451], 10).await.unwrap();
+    assert_eq!(ids(&near), vec![made[0].id]);
+    assert!(s.open_cases_in_box("BJ0101", [117.0, 36.0, 118.0, 37.0], 10).await.unwrap().is_empty());
+}
+
+/// Attachments keep their bytes; settings are replaced whole; both are audited.
+pub async fn attachments_and_settings(s: &dyn Backend) {
+    seed(s).await;
+    let before = audit_count(s).await;
+    let meta = Attachment {
+        id: "a1b2c3".into(),
+        content_type: "image/png".into(),
+        size: 4,
+        sha256: "00".repeat(32),
+        uploaded_by: None,
+        created_at: t(0),
+    };
+    s.put_attachment(&actor(), &meta, &[0x89, b'P', b'N', b'G']).await.unwrap();
+    let (m, bytes) = s.attachment("a1b2c3").await.unwrap();
+    assert_eq!((m, bytes), (meta.clone(), vec![0x89, b'P', b'N', b'G']));
+    assert!(matches!(s.attachment("nope").await, Err(StoreError::NotFound)));
+    assert!(matches!(s.put_attachment(&actor(), &meta, b"x").await, Err(StoreError::Conflict { .. })));
+    assert_eq!(s.setting("case.calendar").await.unwrap(), None);
+    s.put_setting(&actor(), "case.calendar", "{\"a\":1}").await.unwrap();
+    s.put_setting(&actor(), "case.calendar", "{\"a\":2}").await.unwrap();
+    assert_eq!(s.setting("case.calendar").await.unwrap().as_deref(), Some("{\"a\":2}"));
+    assert_eq!(audit_count(s).await, before + 3);
+}
+
+/// A batch with one bad case stores none of them.
+pub async fn case_batches_are_all_or_nothing(s: &dyn Backend) {
+    seed(s).await;
+    let before = audit_count(s).await;
+    let bad = Case { reporter_id: Some(4242), ..case("SJ0102", "370304100201", 1) };
+    let rows: Vec<(Actor, Case, TimelineEntry)> =
+        [case("SJ0102", "370304100201", 0), bad].into_iter().map(|c| (actor(), c.clone(), report(&c))).collect();
+    let e = s.create_cases(&rows).await.unwrap_err();
+    assert!(matches!(e, StoreError::MissingReference { field: "reporter_id" }), "{e:?}");
+    assert_eq!(s.count_cases(&CaseFilter::default()).await.unwrap(), 0);
+    assert_eq!(audit_count(s).await, before);
+    let unknown_division = case("SJ0102", "370304100299", 0);
+    let e = s.create_cases(&[(actor(), unknown_division.clone(), report(&unknown_division))]).await.unwrap_err();
+    assert!(matches!(e, StoreError::MissingReference { field: "division" }), "{e:?}");
+}
+
+/// The evaluation figures: counts by group, 应结案数 at the evaluation instant, local months.
+pub async fn case_tallies_by_group(s: &dyn Backend) {
+    use zhili_case::metrics::{GroupBy, Tally};
+    seed(s).await;
+    // a: closed on time after a rework, dispatched to cgj; b: dispatched to slj, its deadline
+    // passed at t(200); c: reported only; d: closed late after an extension, deferred once.
+    let mut a = case("SJ0102", "370304100201", 0);
+    a.status.state = CaseState::Closed;
+    a.status.department = Some("cgj".into());
+    a.status.counters.dispatches = 1;
+    a.status.counters.reworks = 1;
+    a.filed_at = Some(t(5));
+    a.dispatched_at = Some(t(10));
+    a.closed_at = Some(t(70));
+    a.handled_on_time = Some(true);
+    a.clock = CaseClock { handle_deadline: Some(t(100)), ..CaseClock::default() };
+    let mut b = case("SJ0103", "370304100201", 20);
+    b.status.state = CaseState::Handling;
+    b.status.department = Some("slj".into());
+    b.status.counters.dispatches = 2;
+    b.status.counters.returns = 1;
+    b.filed_at = Some(t(21));
+    b.dispatched_at = Some(t(22));
+    b.clock.deadline = Some(t(150));
+    b.clock.handle_deadline = Some(t(150));
+    let reported_only = case("BJ0101", "370304001001", 30);
+    let mut d = case("BJ0101", "370304001001", 24 * 60 * 40); // forty days later: next month
+    d.status.state = CaseState::Evaluated;
+    d.status.department = Some("cgj".into());
+    d.status.counters.dispatches = 1;
+    d.status.counters.extensions = 1;
+    d.status.counters.deferrals = 1;
+    d.filed_at = Some(t(24 * 60 * 40 + 1));
+    d.dispatched_at = Some(t(24 * 60 * 40 + 2));
+    d.closed_at = Some(t(24 * 60 * 40 + 3602));
+    d.handled_on_time = Some(false);
+    d.clock = CaseClock { handle_deadline: Some(t(24 * 60 * 40 + 60)), ..CaseClock::default() };
+    create(s, vec![a, b, reported_only, d]).await;
+
+    let all = CaseFilter::default();
+    let total = s.case_tallies(&all, GroupBy::None, t(200), 480).await.unwrap();
+    let want = Tally {
+        reported: 4,
+        filed: 3,
+        dispatched: 3,
+        due: 3,
+        closed: 2,
+        closed_on_time: 1,
+        reworked: 1,
+        extended: 1,
+        deferred: 1,
+        dispatched_right: 2,
+        handling_seconds: 60.0 * 60.0 + 3600.0 * 60.0, // an hour and sixty hours
+    };
+    assert_eq!(total, vec![(String::new(), want)]);
+    // Before b's deadline, b is not yet due.
+    let early = s.case_tallies(&all, GroupBy::None, t(100), 480).await.unwrap();
+    assert_eq!(early[0].1.due, 2);
+    let by_dept = s.case_tallies(&all, GroupBy::Department, t(200), 480).await.unwrap();
+    let keys: Vec<(&str, i64)> = by_dept.iter().map(|(k, t)| (k.as_str(), t.reported)).collect();
+    assert_eq!(keys, vec![("", 1), ("cgj", 2), ("slj", 1)]);
+    let by_town = s.case_tallies(&all, GroupBy::Township, t(200), 480).await.unwrap();
+    let keys: Vec<(&str, i64)> = by_town.iter().map(|(k, t)| (k.as_str(), t.reported)).collect();
+    assert_eq!(keys, vec![("370304001", 2), ("370304100", 2)]);
+    let by_major = s.case_tallies(&all, GroupBy::Major, t(200), 480).await.unwrap();
+    let keys: Vec<&str> = by_major.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(keys, vec!["BJ01", "SJ01"]);
+    // Months in local time (UTC+8): t(0) is 2026-03-02 09:00 local; forty days on is April.
+    let by_month = s.case_tallies(&all, GroupBy::Month, t(200), 480).await.unwrap();
+    let keys: Vec<(&str, i64)> = by_month.iter().map(|(k, t)| (k.as_str(), t.reported)).collect();
+    assert_eq!(keys, vec![("2026-03", 3), ("2026-04", 1)]);
+    let by_day = s.case_tallies(&all, GroupBy::Day, t(200), -600).await.unwrap();
+    assert_eq!(by_day[0].0, "2026-03-01", "01:00 UTC is the day before at UTC−10");
+    // Filters apply.
+    let f = CaseFilter { within: Some(c("370304100")), ..CaseFilter::default() };
+    let town = s.case_tallies(&f, GroupBy::None, t(200), 480).await.unwrap();
+    assert_eq!((town[0].1.reported, town[0].1.closed), (2, 1));
+    let none = CaseFilter { department: Some("nobody".into()), ..CaseFilter::default() };
+    assert!(s.case_tallies(&none, GroupBy::None, t(200), 480).await.unwrap().is_empty());
+}

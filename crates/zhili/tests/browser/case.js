@@ -1,0 +1,98 @@
+// The case loop in a real headless Chromium on a phone-sized screen: a grid worker reports a
+// problem with a photo and a GPS position (first while offline: the report waits in the queue
+// and goes out when the connection is back); the operator files and dispatches it; the
+// department accepts and responds with a photo; the grid worker verifies; the operator closes.
+// usage: node case.js BASE_URL DEMO_PASSWORD SCREENSHOT_DIR
+const { chromium } = require("playwright-core");
+
+const [base, password, outDir] = process.argv.slice(2);
+const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==", "base64");
+const phone = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: "zh-CN" };
+
+async function as(browser, user, extra) {
+  const ctx = await browser.newContext(Object.assign({}, phone, extra || {}));
+  const page = await ctx.newPage();
+  page.on("pageerror", (e) => { throw e; });
+  await page.goto(`${base}/login`);
+  await page.fill("input[name=username]", user);
+  await page.fill("input[name=password]", password);
+  await page.click("button[type=submit].primary");
+  await page.waitForURL(`${base}/`);
+  return { ctx, page };
+}
+
+async function act(page, id, command, fill, expectState) {
+  await page.goto(`${base}/cases/${id}`);
+  const form = `form[data-command=${command}]`;
+  await page.waitForSelector(form, { timeout: 15000 });
+  if (fill) await fill(page, form);
+  await page.click(`${form} button[type=submit]`);
+  await page.waitForFunction((s) => {
+    const el = document.querySelector("#case-state");
+    return el && el.dataset.state === s;
+  }, expectState, { timeout: 15000 }).catch(async (e) => {
+    throw new Error(`${command}: state did not become ${expectState}: ${await page.locator("#case-msg").innerText()} ${e}`);
+  });
+}
+
+async function main() {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  const worker = "gw370304001001041";
+  // Where the grid worker's first grid is: the middle of its bounding box.
+  const gw = await as(browser, worker, { permissions: ["geolocation"], geolocation: { longitude: 0, latitude: 0 } });
+  const spot = await gw.page.evaluate(async () => {
+    const list = await (await fetch("/api/grids?limit=1", { credentials: "same-origin" })).json();
+    const g = await (await fetch("/api/grids/" + list.items[0].code, { credentials: "same-origin" })).json();
+    const ring = g.boundary.type === "Polygon" ? g.boundary.coordinates[0] : g.boundary.coordinates[0][0];
+    const xs = ring.map((p) => p[0]), ys = ring.map((p) => p[1]);
+    return { longitude: (Math.min(...xs) + Math.max(...xs)) / 2, latitude: (Math.min(...ys) + Math.max(...ys)) / 2 };
+  });
+  await gw.ctx.setGeolocation(spot);
+  await gw.page.goto(`${base}/report`);
+  await gw.page.waitForFunction(() => document.querySelectorAll("#minor option").length > 0, null, { timeout: 15000 });
+  await gw.page.click("#locate");
+  await gw.page.waitForFunction(() => document.getElementById("lon").value !== "", null, { timeout: 15000 });
+  await gw.page.selectOption("#major", "SJ01");
+  await gw.page.selectOption("#minor", "SJ0102");
+  await gw.page.setInputFiles("#photos", { name: "rubbish.png", mimeType: "image/png", buffer: PNG });
+  await gw.page.fill("#description", "小区门口暴露垃圾，约两立方");
+  // Offline: the report waits in the queue.
+  await gw.ctx.setOffline(true);
+  await gw.page.click("#submit");
+  await gw.page.waitForFunction(() => /待发送|Waiting/.test(document.getElementById("queue-msg").textContent), null, { timeout: 15000 });
+  // Back online: it goes out by itself.
+  await gw.ctx.setOffline(false);
+  await gw.page.waitForFunction(() => document.getElementById("report-msg").dataset.caseId, null, { timeout: 30000 });
+  const id = await gw.page.evaluate(() => document.getElementById("report-msg").dataset.caseId);
+  await gw.page.screenshot({ path: `${outDir}/case-report-phone.png` });
+  console.log(`reported case ${id}: ${await gw.page.locator("#report-msg").innerText()}`);
+
+  const op = await as(browser, "operator1");
+  await act(op.page, id, "file", null, "filed");
+  await act(op.page, id, "dispatch", (p, f) => p.selectOption(`${f} select[name=department]`, "cgj"), "dispatched");
+  const dept = await as(browser, "cgj01");
+  await act(dept.page, id, "accept", null, "handling");
+  await act(dept.page, id, "respond", async (p, f) => {
+    await p.fill(`${f} textarea[name=note]`, "已清运完毕");
+    await p.setInputFiles(`${f} input[type=file]`, { name: "done.png", mimeType: "image/png", buffer: PNG });
+  }, "responded");
+  await act(gw.page, id, "verify", null, "verified");
+  await act(op.page, id, "close", null, "closed");
+  const timeline = await op.page.locator("#case-timeline").innerText();
+  for (const step of ["上报", "立案", "派遣", "签收", "反馈", "核查", "结案"]) {
+    if (!timeline.includes(step)) throw new Error(`timeline lacks ${step}: ${timeline}`);
+  }
+  const photos = await op.page.locator("#case-photos img").count();
+  if (photos < 2) throw new Error(`expected the report's and the response's photos, saw ${photos}`);
+  await op.page.screenshot({ path: `${outDir}/case-closed-phone.png`, fullPage: true });
+  console.log(`case ${id} closed; ${photos} photos; timeline: ${timeline.replace(/\s+/g, " ").slice(0, 300)}`);
+  await browser.close();
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
