@@ -35,6 +35,8 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}", get(case_page))
         .route("/report", get(report_page))
         .route("/assets/vendor/maplibre-gl/{file}", get(vendor_asset))
+        .route("/assets/vendor/echarts/{file}", get(echarts_asset))
+        .route("/dashboard", get(dashboard_page))
         .route("/departments", get(departments_page))
         .route("/users", get(users_page))
         .route("/audit", get(audit_page))
@@ -73,6 +75,7 @@ impl Layout {
         add("/map", "nav.map", may(Action::ReadGrids));
         add("/report", "nav.report", may(Action::ReportCase));
         add("/cases", "nav.cases", may(Action::ReadCases));
+        add("/dashboard", "nav.dashboard", may(Action::ReadCases));
         add("/grids", "nav.grids", may(Action::ReadGrids));
         add("/divisions", "nav.divisions", may(Action::ReadDivisions));
         add("/departments", "nav.departments", may(Action::ReadDepartments));
@@ -727,8 +730,42 @@ const VENDOR: &[(&str, &str, &[u8])] = &[
     ("LICENSE.txt", "text/plain; charset=utf-8", include_bytes!("../assets/vendor/maplibre-gl/LICENSE.txt")),
 ];
 
-async fn vendor_asset(Path(file): Path<String>) -> Response {
-    match VENDOR.iter().find(|a| a.0 == file) {
+/// Apache ECharts, vendored with its licence (see assets/vendor/echarts/README.md).
+const ECHARTS: &[(&str, &str, &[u8])] = &[
+    (
+        "echarts.common.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/vendor/echarts/echarts.common.min.js"),
+    ),
+    ("LICENSE", "text/plain; charset=utf-8", include_bytes!("../assets/vendor/echarts/LICENSE")),
+    ("NOTICE", "text/plain; charset=utf-8", include_bytes!("../assets/vendor/echarts/NOTICE")),
+];
+
+async fn echarts_asset(Path(file): Path<String>) -> Response {
+    serve_vendored(ECHARTS, &file)
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    l: Layout,
+}
+
+async fn dashboard_page(caller: Caller) -> AppResult<Response> {
+    if let Some(r) = denied(&caller, Action::ReadCases, "/dashboard") {
+        return Ok(r);
+    }
+    let mut r = html(DashboardPage { l: Layout::new(&caller, "dashboard.title", "/dashboard") })?;
+    // ECharts sets inline styles (tooltips).
+    r.headers_mut().insert(
+        "content-security-policy",
+        HeaderValue::from_static("default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+    );
+    Ok(r)
+}
+
+fn serve_vendored(table: &[(&str, &'static str, &'static [u8])], file: &str) -> Response {
+    match table.iter().find(|a| a.0 == file) {
         Some((_, ty, body)) => {
             let mut r = (*body).into_response();
             r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(ty));
@@ -739,6 +776,10 @@ async fn vendor_asset(Path(file): Path<String>) -> Response {
     }
 }
 
+async fn vendor_asset(Path(file): Path<String>) -> Response {
+    serve_vendored(VENDOR, &file)
+}
+
 /// Files embedded in the binary: no CDN, nothing fetched at run time.
 const ASSETS: &[(&str, &str, &str)] = &[
     ("app.css", "text/css; charset=utf-8", include_str!("../assets/app.css")),
@@ -747,6 +788,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("grids.js", "text/javascript; charset=utf-8", include_str!("../assets/grids.js")),
     ("case.js", "text/javascript; charset=utf-8", include_str!("../assets/case.js")),
     ("report.js", "text/javascript; charset=utf-8", include_str!("../assets/report.js")),
+    ("dashboard.js", "text/javascript; charset=utf-8", include_str!("../assets/dashboard.js")),
 ];
 
 async fn asset(Path(file): Path<String>) -> Response {

@@ -89,6 +89,23 @@ async function main() {
   if (photos < 2) throw new Error(`expected the report's and the response's photos, saw ${photos}`);
   await op.page.screenshot({ path: `${outDir}/case-closed-phone.png`, fullPage: true });
   console.log(`case ${id} closed; ${photos} photos; timeline: ${timeline.replace(/\s+/g, " ").slice(0, 300)}`);
+
+  // The leader's dashboard shows the figures this case produced, with charts.
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "zh-CN" });
+  const lp = await ctx.newPage();
+  lp.on("pageerror", (e) => { throw e; });
+  await lp.goto(`${base}/login?next=/dashboard`);
+  await lp.fill("input[name=username]", "leader");
+  await lp.fill("input[name=password]", password);
+  await lp.click("button[type=submit].primary");
+  await lp.waitForURL(`${base}/dashboard`);
+  await lp.waitForFunction(() => {
+    const k = document.querySelector(".kpi[data-k=closed] .v");
+    return k && Number(k.textContent) >= 1 && document.querySelectorAll("#chart-trend canvas").length > 0;
+  }, null, { timeout: 20000 });
+  const kpis = (await lp.locator("#kpis").innerText()).replace(/\s+/g, " ");
+  await lp.screenshot({ path: `${outDir}/dashboard.png` });
+  console.log(`dashboard: ${kpis}`);
   await browser.close();
 }
 

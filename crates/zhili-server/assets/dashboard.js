@@ -1,0 +1,120 @@
+// The performance dashboard (考核统计): the national figures of the closed loop for a period,
+// with month-on-month (环比) and year-on-year (同比) changes, a monthly trend, a breakdown by the
+// chosen grouping and by major class, and the table behind them (CSV/XLSX from the same API).
+(function () {
+  "use strict";
+  var root = document.getElementById("dashboard");
+  if (!root || !window.echarts) return;
+  var zh = root.dataset.lang !== "en";
+  var T = zh ? {
+    reported: "上报数", filed: "立案数", dispatched: "派遣数", due: "应结案数", closed: "结案数", closed_on_time: "按期结案数",
+    reworked: "返工数", extended: "延期数", deferred: "缓办数", dispatched_right: "准确派遣数",
+    closure_rate: "结案率", on_time_rate: "按期结案率", rework_rate: "返工率", extension_rate: "延期率",
+    accurate_dispatch_rate: "准确派遣率", avg_handling_hours: "平均处置时长(小时)", mom: "环比", yoy: "同比",
+    trend: "月度趋势", byGroup: "分组结案率", byMajor: "大类构成", key: "分组", name: "名称", none: "（无）"
+  } : {
+    reported: "Reported", filed: "Filed", dispatched: "Dispatched", due: "Due", closed: "Closed", closed_on_time: "Closed on time",
+    reworked: "Reworked", extended: "Extended", deferred: "Deferred", dispatched_right: "Dispatched right",
+    closure_rate: "Closure rate", on_time_rate: "On-time rate", rework_rate: "Rework rate", extension_rate: "Extension rate",
+    accurate_dispatch_rate: "Accurate dispatch", avg_handling_hours: "Avg handling (h)", mom: "MoM", yoy: "YoY",
+    trend: "Monthly trend", byGroup: "Closure rate by group", byMajor: "By major class", key: "Key", name: "Name", none: "(none)"
+  };
+  var $ = function (id) { return document.getElementById(id); };
+  var charts = {
+    trend: echarts.init($("chart-trend")), group: echarts.init($("chart-group")), major: echarts.init($("chart-major"))
+  };
+  window.addEventListener("resize", function () { Object.keys(charts).forEach(function (k) { charts[k].resize(); }); });
+  window.zhiliCharts = charts;
+  Object.keys(charts).forEach(function (k) { charts[k].setOption({ animation: false }); });
+
+  function iso(d) { return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0"); }
+  var now = new Date();
+  $("dash-from").value = iso(new Date(now.getFullYear(), now.getMonth() - 11, 1));
+  $("dash-to").value = iso(new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1));
+
+  function pct(x) { return x == null ? "—" : (x * 100).toFixed(2) + "%"; }
+  function num(x) { return x == null ? "—" : String(x); }
+  function esc(s) { return String(s == null ? "" : s).replace(/[&<>"']/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; }); }
+  function params(extra) {
+    var g = $("dash-group").value;
+    var q = { from: $("dash-from").value, to: $("dash-to").value };
+    if (g === "grid1") { q.group = "grid"; q.grid_level = 1; } else { q.group = g; }
+    Object.keys(extra || {}).forEach(function (k) { q[k] = extra[k]; });
+    return Object.keys(q).map(function (k) { return k + "=" + encodeURIComponent(q[k]); }).join("&");
+  }
+  function get(q) {
+    return fetch("/api/case-metrics?" + q, { credentials: "same-origin" }).then(function (r) {
+      return r.json().then(function (b) { if (!r.ok) throw b; return b; });
+    });
+  }
+  function delta(cur, old, rate) {
+    if (cur == null || old == null) return "—";
+    if (rate) return ((cur - old) * 100 >= 0 ? "+" : "") + ((cur - old) * 100).toFixed(2) + "pt";
+    if (!old) return "—";
+    var d = (cur - old) / old * 100;
+    return (d >= 0 ? "+" : "") + d.toFixed(1) + "%";
+  }
+  function kpis(m) {
+    var cards = [["filed", false], ["dispatched", false], ["due", false], ["closed", false], ["closure_rate", true],
+      ["on_time_rate", true], ["rework_rate", true], ["extension_rate", true], ["accurate_dispatch_rate", true], ["avg_handling_hours", true]];
+    $("kpis").innerHTML = cards.map(function (c) {
+      var k = c[0], rate = c[1], hours = k === "avg_handling_hours";
+      var pick = function (p) { return rate ? p.rates[k] : p.tally[k]; };
+      var v = pick(m.total);
+      var shown = hours ? (v == null ? "—" : v.toFixed(1)) : rate ? pct(v) : num(v);
+      return "<div class=kpi data-k=" + k + "><div class=n>" + T[k] + "</div><div class=v>" + shown + "</div><div class=d>" +
+        T.mom + " " + (hours ? "—" : delta(v, pick(m.previous), rate)) + " · " + T.yoy + " " + (hours ? "—" : delta(v, pick(m.last_year), rate)) + "</div></div>";
+    }).join("");
+  }
+  function table(m) {
+    var cols = ["reported", "filed", "dispatched", "due", "closed", "closed_on_time", "reworked", "extended", "deferred", "dispatched_right"];
+    var rates = ["closure_rate", "on_time_rate", "rework_rate", "extension_rate", "accurate_dispatch_rate"];
+    $("dash-table").innerHTML = "<thead><tr><th>" + T.key + "</th><th>" + T.name + "</th>" +
+      cols.concat(rates).map(function (c) { return "<th>" + T[c] + "</th>"; }).join("") + "</tr></thead><tbody>" +
+      m.rows.map(function (r) {
+        return "<tr><td class=mono>" + esc(r.key) + "</td><td>" + esc(r.label || T.none) + "</td>" +
+          cols.map(function (c) { return "<td>" + r.tally[c] + "</td>"; }).join("") +
+          rates.map(function (c) { return "<td>" + pct(r.rates[c]) + "</td>"; }).join("") + "</tr>";
+      }).join("") + "</tbody>";
+  }
+  function show() {
+    $("dash-msg").textContent = "…";
+    $("dash-csv").href = "/api/case-metrics?" + params({ format: "csv" });
+    $("dash-xlsx").href = "/api/case-metrics?" + params({ format: "xlsx" });
+    var base = "from=" + $("dash-from").value + "&to=" + $("dash-to").value;
+    Promise.all([get(params()), get(base + "&group=month"), get(base + "&group=major")]).then(function (res) {
+      var m = res[0], trend = res[1], major = res[2];
+      $("dash-msg").textContent = m.total.from + " – " + m.total.to;
+      kpis(m);
+      table(m);
+      charts.trend.setOption({
+        title: { text: T.trend, left: 8, top: 6, textStyle: { fontSize: 14 } }, tooltip: { trigger: "axis" },
+        legend: { top: 6, right: 8 }, grid: { left: 48, right: 48, top: 44, bottom: 28 },
+        xAxis: { type: "category", data: trend.rows.map(function (r) { return r.key; }) },
+        yAxis: [{ type: "value" }, { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } }],
+        series: [
+          { name: T.filed, type: "bar", data: trend.rows.map(function (r) { return r.tally.filed; }) },
+          { name: T.closed, type: "bar", data: trend.rows.map(function (r) { return r.tally.closed; }) },
+          { name: T.closure_rate, type: "line", yAxisIndex: 1, data: trend.rows.map(function (r) { return r.rates.closure_rate == null ? null : +(r.rates.closure_rate * 100).toFixed(2); }) }
+        ]
+      }, true);
+      var top = m.rows.slice().sort(function (a, b) { return b.tally.reported - a.tally.reported; }).slice(0, 15);
+      charts.group.setOption({
+        title: { text: T.byGroup, left: 8, top: 6, textStyle: { fontSize: 14 } }, tooltip: { trigger: "axis" },
+        grid: { left: 110, right: 24, top: 40, bottom: 24 },
+        xAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } },
+        yAxis: { type: "category", data: top.map(function (r) { return r.label || r.key || T.none; }), axisLabel: { width: 100, overflow: "truncate" } },
+        series: [{ name: T.closure_rate, type: "bar", data: top.map(function (r) { return r.rates.closure_rate == null ? 0 : +(r.rates.closure_rate * 100).toFixed(2); }) }]
+      }, true);
+      charts.major.setOption({
+        title: { text: T.byMajor, left: 8, top: 6, textStyle: { fontSize: 14 } }, tooltip: { trigger: "item" },
+        series: [{ type: "pie", radius: ["35%", "65%"], top: 24, data: major.rows.map(function (r) { return { name: r.label || r.key, value: r.tally.reported }; }) }]
+      }, true);
+    }, function (err) {
+      var e = (err && err.error) || {};
+      $("dash-msg").textContent = (e.message || String(err)) + (e.field ? " [" + e.field + "]" : "");
+    });
+  }
+  $("dash-form").addEventListener("submit", function (e) { e.preventDefault(); show(); });
+  show();
+})();
