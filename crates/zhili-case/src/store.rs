@@ -16,6 +16,15 @@ pub trait CaseStore: Send + Sync {
     /// stored again: the stored case takes its place. With any failure nothing is stored.
     async fn create_cases(&self, reports: &[(Actor, Case, TimelineEntry)]) -> StoreResult<Vec<Case>>;
 
+    /// Store finished histories as they are (bulk load: demo data, migration from another system),
+    /// in one transaction with one audit row for the whole call (`case.bulk_load`, detail
+    /// `{count, first, last}`); returns how many cases were stored. Ids are assigned in order as
+    /// in [`CaseStore::create_cases`] (`id` and `status.case_id` of the given cases are ignored),
+    /// and each timeline is stored whole with its entries numbered 1..n in the order given (their
+    /// `seq` is ignored). Every timeline must hold at least its report entry. With any failure
+    /// (a missing division or reporter, an `external_id` stored already) nothing is stored.
+    async fn load_cases(&self, actor: &Actor, cases: &[(Case, Vec<TimelineEntry>)]) -> StoreResult<u64>;
+
     /// One case.
     async fn case(&self, id: i64) -> StoreResult<Case>;
 

@@ -15,6 +15,7 @@ use zhili_core::policy::Role;
 use zhili_core::store::CoreBatch;
 use zhili_grid::{Grid, GridCode, GridCodeScheme, GridDuty};
 
+pub mod cases;
 pub mod map;
 use map::Cell;
 
@@ -209,6 +210,14 @@ pub fn district(password_hash: &str) -> District {
             village.clone(),
             None,
         );
+    }
+    // Staff of each township government (属地 cases are dispatched there), after the grid
+    // workers so that everyone created before keeps their phone number.
+    for (num, name, _) in TOWNSHIPS {
+        let unit = format!("{name}{}", if num < 100 { "办事处" } else { "人民政府" });
+        let j = county.child(num).expect("valid township");
+        let dept = format!("t{num:03}");
+        user(format!("{dept}01"), format!("{unit}工作人员"), Role::DepartmentStaff, j, Some(&dept));
     }
     logins.push(DemoLogin {
         username: workers[0].0.clone(),

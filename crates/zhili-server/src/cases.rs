@@ -107,7 +107,8 @@ impl Runtime {
         Ok(keep(&self.calendar, c))
     }
 
-    async fn departments(&self, store: &dyn Backend) -> AppResult<Arc<Vec<Department>>> {
+    /// Every department (cached).
+    pub(crate) async fn departments(&self, store: &dyn Backend) -> AppResult<Arc<Vec<Department>>> {
         if let Some(d) = fresh(&self.departments) {
             return Ok(d);
         }

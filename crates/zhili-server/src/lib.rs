@@ -14,6 +14,7 @@ pub mod i18n;
 pub mod layers;
 pub mod metrics;
 pub mod metrics_api;
+pub mod open311;
 pub mod openapi;
 pub mod pages;
 pub mod spatial;
@@ -234,6 +235,12 @@ pub fn app(state: AppState) -> Router {
         .route("/ogc/collections/{id}/items/{fid}", get(layers::item))
         .route("/tiles/{file}", get(layers::tilejson))
         .route("/tiles/{layer}/{z}/{x}/{y}", get(layers::tile))
+        .route("/open311/discovery.{format}", get(open311::discovery))
+        .route("/open311/v2/discovery.{format}", get(open311::discovery))
+        .route("/open311/v2/services.{format}", get(open311::services))
+        .route("/open311/v2/services/{file}", get(open311::service_definition))
+        .route("/open311/v2/requests.{format}", get(open311::list_requests).post(open311::create_request))
+        .route("/open311/v2/requests/{file}", get(open311::get_request))
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(api::metrics));
     api.merge(pages::routes())

@@ -522,6 +522,51 @@ impl CaseStore for PgStore {
             .collect())
     }
 
+    async fn load_cases(&self, actor: &Actor, cases: &[(Case, Vec<TimelineEntry>)]) -> StoreResult<u64> {
+        if cases.is_empty() {
+            return Ok(0);
+        }
+        if cases.iter().any(|(_, timeline)| timeline.is_empty()) {
+            return Err(StoreError::Other("every loaded case needs its timeline, from the report on".into()));
+        }
+        let mut tx = self.begin().await?;
+        // Ids in one round trip, in order, as in create_cases.
+        let mut ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT nextval(pg_get_serial_sequence('cases', 'id')) FROM generate_series(1, $1::int)",
+        )
+        .bind(i32::try_from(cases.len()).map_err(|_| StoreError::Other("batch too large".into()))?)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(err)?;
+        ids.sort_unstable();
+        let mut cols = CaseColumns::default();
+        let mut events = EventColumns::default();
+        for ((case, timeline), &id) in cases.iter().zip(&ids) {
+            let mut c = case.clone();
+            c.id = id;
+            c.status.case_id = id;
+            cols.push(&c)?;
+            for (k, e) in timeline.iter().enumerate() {
+                events.push(id, i32::try_from(k + 1).unwrap_or(i32::MAX), e);
+            }
+        }
+        // A stored external_id is not skipped here (ON CONFLICT in the insert) but refused.
+        let inserted = cols.insert(&mut tx).await?.len();
+        if inserted != cases.len() {
+            return Err(StoreError::Conflict { field: "external_id" });
+        }
+        events.insert(&mut tx).await?;
+        let (first, last) = (ids[0], ids[ids.len() - 1]);
+        append_audits(
+            &mut tx,
+            &[AuditEvent::success(actor, "case.bulk_load", format!("case:{first}..{last}"))
+                .with_detail(serde_json::json!({"count": cases.len(), "first": first, "last": last}))],
+        )
+        .await?;
+        tx.commit().await.map_err(err)?;
+        Ok(cases.len() as u64)
+    }
+
     async fn case(&self, id: i64) -> StoreResult<Case> {
         let r = sqlx::query(&format!("{CASE_LIST} WHERE id = $1"))
             .bind(id)

@@ -45,6 +45,26 @@ fn chunks(mut n: usize) -> impl Iterator<Item = usize> {
     })
 }
 
+/// Rows per multi-row INSERT of cases and of timeline entries in a bulk load
+/// ([`CaseStore::load_cases`]): a load is thousands of rows, so statements are larger than
+/// [`CHUNK`] (fewer round trips), still powers of two (few shapes to cache) and far below
+/// SQLite's limit of 32,766 bound values (29 × 256, 9 × 1024).
+const BULK_CASES: usize = 256;
+const BULK_EVENTS: usize = 1024;
+// Every bulk statement stays below SQLite's limit of bound values.
+const _: () = assert!(BULK_CASES * 29 < 32_766 && BULK_EVENTS * 9 < 32_766);
+/// The writer's page cache during a bulk load (`PRAGMA cache_size`; negative: KiB): 256 MiB.
+const BULK_CACHE: i64 = -262_144;
+
+/// Split `n` rows into chunks of at most `max` rows (a power of two), each a power of two.
+fn chunks_of(mut n: usize, max: usize) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        let k = if n >= max { max } else { 1 << n.checked_ilog2()? };
+        n -= k;
+        Some(k)
+    })
+}
+
 type Values<'qb, 'args> = Separated<'qb, 'args, Sqlite, &'static str>;
 
 /// Bind the projection columns of `c` (everything after `id`) and its JSON `body`.
@@ -367,6 +387,24 @@ impl CaseStore for SqliteStore {
         Ok(out)
     }
 
+    async fn load_cases(&self, actor: &Actor, cases: &[(Case, Vec<TimelineEntry>)]) -> StoreResult<u64> {
+        if cases.is_empty() {
+            return Ok(0);
+        }
+        if cases.iter().any(|(_, timeline)| timeline.is_empty()) {
+            return Err(StoreError::Other("every loaded case needs its timeline, from the report on".into()));
+        }
+        // A load touches leaf pages all over every index of `cases`; with SQLite's default page
+        // cache (2 MiB) the transaction would spill dirty pages to the WAL again and again. The
+        // writer gets a larger cache for this call only (memory is taken as pages are used).
+        let previous: i64 = sqlx::query_scalar("PRAGMA cache_size").fetch_one(&self.write).await.map_err(err)?;
+        sqlx::query(&format!("PRAGMA cache_size = {BULK_CACHE}")).execute(&self.write).await.map_err(err)?;
+        let loaded = self.load_cases_tx(actor, cases).await;
+        // Whatever happened, back to the usual cache (a failure here only leaves it larger).
+        let _ = sqlx::query(&format!("PRAGMA cache_size = {previous}")).execute(&self.write).await;
+        loaded
+    }
+
     async fn case(&self, id: i64) -> StoreResult<Case> {
         let r = sqlx::query(&format!("SELECT {CASE_READ} FROM cases WHERE id = ?"))
             .bind(id)
@@ -565,6 +603,86 @@ impl CaseStore for SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// [`CaseStore::load_cases`] in its transaction.
+    async fn load_cases_tx(&self, actor: &Actor, cases: &[(Case, Vec<TimelineEntry>)]) -> StoreResult<u64> {
+        let mut tx = self.begin().await?;
+        // References, checked for the whole call in two lookups, as in create_cases.
+        let divisions: HashSet<&str> = cases.iter().map(|(c, _)| c.division.as_str()).collect();
+        let known: HashSet<String> =
+            sqlx::query_scalar("SELECT d.code FROM json_each(?) AS k CROSS JOIN divisions AS d ON d.code = k.value")
+                .bind(serde_json::Value::from(divisions.iter().copied().collect::<Vec<_>>()).to_string())
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(err)?
+                .into_iter()
+                .collect();
+        if divisions.len() != known.len() {
+            return Err(StoreError::MissingReference { field: "division" });
+        }
+        let reporters: HashSet<i64> = cases.iter().filter_map(|(c, _)| c.reporter_id).collect();
+        if !reporters.is_empty() {
+            let found: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM json_each(?) AS k CROSS JOIN users AS u ON u.id = k.value")
+                    .bind(serde_json::Value::from(reporters.iter().copied().collect::<Vec<_>>()).to_string())
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(err)?;
+            if found != reporters.len() as i64 {
+                return Err(StoreError::MissingReference { field: "reporter_id" });
+            }
+        }
+        // Ids under the write lock, as in create_cases.
+        let first: i64 =
+            sqlx::query_scalar("SELECT coalesce(max(id), 0) + 1 FROM cases").fetch_one(&mut *tx).await.map_err(err)?;
+        let mut rows: Vec<(Case, String)> = Vec::with_capacity(cases.len());
+        for (i, (case, _)) in cases.iter().enumerate() {
+            let mut c = case.clone();
+            c.id = first + i as i64;
+            c.status.case_id = c.id;
+            let b = body(&c)?;
+            rows.push((c, b));
+        }
+        let mut rest = rows.as_slice();
+        for n in chunks_of(rows.len(), BULK_CASES) {
+            let (part, more) = rest.split_at(n);
+            rest = more;
+            let mut q = QueryBuilder::<Sqlite>::new(format!("INSERT INTO cases (id, {CASE_COLUMNS}) "));
+            q.push_values(part, |mut b, (c, body)| {
+                b.push_bind(c.id);
+                push_case(&mut b, c, body);
+            });
+            q.build().execute(&mut *tx).await.map_err(case_write_err)?;
+        }
+        // Every entry of every timeline, numbered from 1 per case.
+        let events: Vec<(i64, i64, &TimelineEntry)> = rows
+            .iter()
+            .zip(cases)
+            .flat_map(|((c, _), (_, timeline))| timeline.iter().enumerate().map(|(k, e)| (c.id, k as i64 + 1, e)))
+            .collect();
+        let mut rest = events.as_slice();
+        for n in chunks_of(events.len(), BULK_EVENTS) {
+            let (part, more) = rest.split_at(n);
+            rest = more;
+            let mut q = QueryBuilder::<Sqlite>::new(format!("INSERT INTO case_events ({EVENT_COLUMNS}) "));
+            q.push_values(part, |mut b, (id, seq, e)| {
+                b.push_bind(*id).push_bind(*seq);
+                push_event(&mut b, e, e.data.to_string());
+            });
+            q.build().execute(&mut *tx).await.map_err(err)?;
+        }
+        let last = first + rows.len() as i64 - 1;
+        append_audits(
+            &mut tx,
+            &[AuditEvent::success(actor, "case.bulk_load", format!("case:{first}..{last}"))
+                .with_detail(serde_json::json!({"count": rows.len(), "first": first, "last": last}))],
+        )
+        .await?;
+        tx.commit().await.map_err(err)?;
+        Ok(rows.len() as u64)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -580,6 +698,17 @@ mod tests {
             let parts: Vec<usize> = chunks(n).collect();
             assert_eq!(parts.iter().sum::<usize>(), n);
             assert!(parts.iter().all(|k| k.is_power_of_two() && *k <= CHUNK));
+        }
+    }
+
+    #[test]
+    fn bulk_chunks_are_powers_of_two_up_to_their_size() {
+        assert_eq!(chunks_of(5_000, BULK_CASES).filter(|&k| k == BULK_CASES).count(), 19);
+        assert_eq!(chunks_of(5_000, BULK_CASES).skip(19).collect::<Vec<_>>(), vec![128, 8]);
+        for n in [0, 1, 1023, 1024, 1025, 40_000] {
+            let parts: Vec<usize> = chunks_of(n, BULK_EVENTS).collect();
+            assert_eq!(parts.iter().sum::<usize>(), n);
+            assert!(parts.iter().all(|k| k.is_power_of_two() && *k <= BULK_EVENTS));
         }
     }
 

@@ -336,3 +336,122 @@ pub async fn case_tallies_by_group(s: &dyn Backend) {
     let none = CaseFilter { department: Some("nobody".into()), ..CaseFilter::default() };
     assert!(s.case_tallies(&none, GroupBy::None, t(200), 480).await.unwrap().is_empty());
 }
+
+/// A timeline entry of a loaded history.
+fn step(seq: i64, minutes: i64, command: &str, from: CaseState, to: CaseState) -> TimelineEntry {
+    TimelineEntry {
+        seq,
+        at: t(minutes),
+        actor_id: None,
+        actor: "operator1".into(),
+        command: command.into(),
+        from_state: Some(from),
+        to_state: to,
+        data: serde_json::json!({"command": command, "note": format!("第{minutes}分钟")}),
+    }
+}
+
+/// Finished histories are stored as they are, with their whole timelines, ids after the cases
+/// there already, and one audit row for the whole call; a bad history stores nothing.
+pub async fn cases_are_bulk_loaded(s: &dyn Backend) {
+    seed(s).await;
+    let u = s.create_user(&actor(), &new_user("gw", Role::GridWorker, "370304100201", None)).await.unwrap();
+    let before_ids = ids(&create(s, vec![case("SJ0102", "370304100201", 0)]).await);
+    assert_eq!(s.load_cases(&actor(), &[]).await.unwrap(), 0);
+    let audits = audit_count(s).await;
+
+    // A closed case with its full history, one still being handled, one just reported.
+    let mut closed =
+        Case { reporter_id: Some(u.id), grid: Some("37030410020111".into()), ..case("SJ0102", "370304100201", 10) };
+    closed.version = 4;
+    closed.status.state = CaseState::Closed;
+    closed.status.department = Some("cgj".into());
+    closed.status.counters.dispatches = 1;
+    closed.filed_at = Some(t(12));
+    closed.dispatched_at = Some(t(14));
+    closed.closed_at = Some(t(90));
+    closed.handled_on_time = Some(true);
+    closed.clock = CaseClock { handle_deadline: Some(t(254)), ..CaseClock::default() };
+    closed.updated_at = t(90);
+    let closed_tl = vec![
+        report(&closed),
+        step(0, 12, "file", CaseState::Reported, CaseState::Filed),
+        step(0, 14, "dispatch", CaseState::Filed, CaseState::Dispatched),
+        step(7, 90, "close", CaseState::Verified, CaseState::Closed), // given seqs are ignored
+    ];
+    let mut handling = case("BJ0101", "370304001001", 20);
+    handling.version = 3;
+    handling.status.state = CaseState::Handling;
+    handling.status.department = Some("slj".into());
+    handling.clock.deadline = Some(t(140));
+    let handling_tl = vec![report(&handling), step(2, 25, "file", CaseState::Reported, CaseState::Filed)];
+    let fresh =
+        Case { source: Source::Hotline, external_id: Some("hotline-1".into()), ..case("SJ0104", "370304100", 30) };
+    let fresh_tl = vec![report(&fresh)];
+    let histories = vec![
+        (closed.clone(), closed_tl.clone()),
+        (handling.clone(), handling_tl.clone()),
+        (fresh.clone(), fresh_tl.clone()),
+    ];
+    assert_eq!(s.load_cases(&actor(), &histories).await.unwrap(), 3);
+
+    assert_eq!(audit_count(s).await, audits + 1, "one audit row for the whole call");
+    let log = s.recent_audit(Page { offset: 0, limit: 1 }).await.unwrap();
+    assert_eq!(log[0].action, "case.bulk_load");
+    let detail: serde_json::Value = serde_json::from_str(&log[0].detail).unwrap();
+    assert_eq!(detail["count"], 3);
+    assert_eq!(verify_audit_chain(s, |_| {}).await.unwrap(), audit_count(s).await);
+
+    let all = s.cases(&CaseFilter::default(), Page { offset: 0, limit: 100 }).await.unwrap();
+    assert_eq!(all.len(), 4);
+    for (given, timeline) in &histories {
+        let stored = all.iter().find(|c| c.description == given.description).expect("loaded");
+        assert!(stored.id > before_ids[0], "ids follow the cases stored before");
+        let want =
+            Case { id: stored.id, status: CaseStatus { case_id: stored.id, ..given.status.clone() }, ..given.clone() };
+        assert_eq!(&s.case(stored.id).await.unwrap(), &want, "read back exactly");
+        let numbered: Vec<TimelineEntry> =
+            timeline.iter().enumerate().map(|(k, e)| TimelineEntry { seq: k as i64 + 1, ..e.clone() }).collect();
+        assert_eq!(s.timeline(stored.id).await.unwrap(), numbered, "the whole timeline, numbered 1..n");
+    }
+    let mut loaded: Vec<i64> = ids(&all).into_iter().filter(|id| !before_ids.contains(id)).collect();
+    loaded.sort_unstable();
+    let by_id = |id: i64| all.iter().find(|c| c.id == id).unwrap().description.clone();
+    let order: Vec<String> = loaded.iter().map(|&id| by_id(id)).collect();
+    let given: Vec<String> = histories.iter().map(|(c, _)| c.description.clone()).collect();
+    assert_eq!(order, given, "ids in the order given");
+    // The projections serve filters as for any case.
+    let f = CaseFilter { states: vec![CaseState::Closed], ..Default::default() };
+    assert_eq!(s.count_cases(&f).await.unwrap(), 1);
+    let f = CaseFilter { reporter_id: Some(u.id), ..Default::default() };
+    assert_eq!(s.count_cases(&f).await.unwrap(), 1);
+
+    // All or nothing: an unknown reporter, an unknown division, a stored key, an empty timeline.
+    let audits = audit_count(s).await;
+    let bad_reporter = Case { reporter_id: Some(4242), ..case("SJ0102", "370304100201", 40) };
+    let e = s
+        .load_cases(
+            &actor(),
+            &[(case("SJ0102", "370304100201", 41), vec![]), (bad_reporter.clone(), vec![report(&bad_reporter)])],
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Other(_)), "an empty timeline is refused: {e:?}");
+    let ok = case("SJ0102", "370304100201", 41);
+    let e = s
+        .load_cases(&actor(), &[(ok.clone(), vec![report(&ok)]), (bad_reporter.clone(), vec![report(&bad_reporter)])])
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::MissingReference { field: "reporter_id" }), "{e:?}");
+    let nowhere = case("SJ0102", "370304100299", 42);
+    let e = s.load_cases(&actor(), &[(nowhere.clone(), vec![report(&nowhere)])]).await.unwrap_err();
+    assert!(matches!(e, StoreError::MissingReference { field: "division" }), "{e:?}");
+    let again = Case { external_id: Some("hotline-1".into()), ..case("SJ0104", "370304100", 43) };
+    let e = s
+        .load_cases(&actor(), &[(ok.clone(), vec![report(&ok)]), (again.clone(), vec![report(&again)])])
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Conflict { field: "external_id" }), "{e:?}");
+    assert_eq!(s.count_cases(&CaseFilter::default()).await.unwrap(), 4);
+    assert_eq!(audit_count(s).await, audits);
+}
