@@ -612,8 +612,16 @@ pub(crate) async fn intake(state: &AppState, r: NewReport) -> AppResult<Intook> 
     };
     let stored = state.cases.submit(state.store.clone(), actor, case, entry).await?;
     state.metrics.cases_reported.inc();
-    let duplicates = duplicates(state, &stored).await?;
-    let suggested_department = suggest_department(state, &placed.class, &placed.division).await?;
+    // The case is stored: what follows only advises, and must not turn a stored report into an
+    // error (the client would retry and file it twice).
+    let duplicates = duplicates(state, &stored).await.unwrap_or_else(|e| {
+        tracing::warn!(case = stored.id, error = ?e.message, "duplicate suggestion failed");
+        Vec::new()
+    });
+    let suggested_department = suggest_department(state, &placed.class, &placed.division).await.unwrap_or_else(|e| {
+        tracing::warn!(case = stored.id, error = ?e.message, "department suggestion failed");
+        None
+    });
     Ok(Intook { case: stored, duplicates, suggested_department, chain: placed.chain })
 }
 
