@@ -13,10 +13,10 @@ use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 use zhili_case::model::{Attachment, Case, CaseFilter, TimelineEntry};
 use zhili_case::store::CaseStore;
 use zhili_case::workflow::CaseState;
-use zhili_core::audit::{audit_time, Actor, AuditEvent, AuditRecord, GENESIS};
+use zhili_core::audit::{audit_time, Actor, AuditEvent};
 use zhili_core::store::{Page, StoreError, StoreResult};
 
-use crate::{err, PgStore, AUDIT_COLUMNS, AUDIT_LOCK};
+use crate::{append_audits, err, PgStore};
 
 /// [`err`], naming the field of the constraints of the case tables.
 fn case_err(e: sqlx::Error) -> StoreError {
@@ -333,66 +333,6 @@ impl EventColumns {
         .map_err(case_err)?;
         Ok(())
     }
-}
-
-/// Append several audit rows inside the caller's transaction, in order, and move the head once:
-/// [`crate::append_audit`] for a batch, with one lock, one head read and one insert. The rows
-/// share the database clock's time.
-async fn append_audits(tx: &mut PgConnection, evs: &[AuditEvent]) -> StoreResult<()> {
-    if evs.is_empty() {
-        return Ok(());
-    }
-    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(AUDIT_LOCK).execute(&mut *tx).await.map_err(err)?;
-    let (now, seq, hash): (DateTime<Utc>, Option<i64>, Option<String>) = sqlx::query_as(
-        "SELECT clock_timestamp(), seq, hash FROM (VALUES (1::smallint)) AS one (id) LEFT JOIN audit_head USING (id)",
-    )
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(err)?;
-    let (mut seq, mut prev) = match (seq, hash) {
-        (Some(s), Some(h)) => (s, h),
-        _ => (0, GENESIS.to_string()),
-    };
-    let at = audit_time(now);
-    let mut rows: Vec<AuditRecord> = Vec::with_capacity(evs.len());
-    for ev in evs {
-        seq += 1;
-        let rec = AuditRecord::seal(ev, seq, at, &prev);
-        prev.clone_from(&rec.hash);
-        rows.push(rec);
-    }
-    let col = |f: fn(&AuditRecord) -> String| rows.iter().map(f).collect::<Vec<_>>();
-    let opt = |f: fn(&AuditRecord) -> Option<String>| rows.iter().map(f).collect::<Vec<_>>();
-    sqlx::query(&format!(
-        "INSERT INTO audit_log ({AUDIT_COLUMNS})
-         SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::bigint[], $4::text[], $5::text[], $6::text[],
-             $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])"
-    ))
-    .bind(rows.iter().map(|r| r.seq).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.at).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.actor_id).collect::<Vec<_>>())
-    .bind(col(|r| r.actor.clone()))
-    .bind(col(|r| r.role.clone()))
-    .bind(col(|r| r.action.clone()))
-    .bind(col(|r| r.target.clone()))
-    .bind(opt(|r| r.ip.clone()))
-    .bind(col(|r| r.outcome.clone()))
-    .bind(col(|r| r.detail.clone()))
-    .bind(col(|r| r.prev_hash.clone()))
-    .bind(col(|r| r.hash.clone()))
-    .execute(&mut *tx)
-    .await
-    .map_err(err)?;
-    sqlx::query(
-        "INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2)
-         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-    )
-    .bind(seq)
-    .bind(&prev)
-    .execute(&mut *tx)
-    .await
-    .map_err(err)?;
-    Ok(())
 }
 
 /// Stored cases by external id.

@@ -144,12 +144,21 @@ fn audit_row(r: &PgRow) -> StoreResult<AuditRecord> {
     })
 }
 
-/// Append an audit row inside the caller's transaction and move the head.
+/// Append an audit row inside the caller's transaction and move the head (see [`append_audits`]).
+async fn append_audit(tx: &mut PgConnection, ev: &AuditEvent) -> StoreResult<AuditRecord> {
+    Ok(append_audits(tx, std::slice::from_ref(ev)).await?.remove(0))
+}
+
+/// Append audit rows inside the caller's transaction, in order, and move the head once: one
+/// lock, one head read and one insert. The rows share the database clock's time.
 ///
 /// The advisory lock is held until the transaction ends, so no other process reads the head
 /// between this read and this commit. The time comes from the database clock, one clock for
 /// all processes, so `at` follows `seq`.
-async fn append_audit(tx: &mut PgConnection, ev: &AuditEvent) -> StoreResult<AuditRecord> {
+async fn append_audits(tx: &mut PgConnection, evs: &[AuditEvent]) -> StoreResult<Vec<AuditRecord>> {
+    if evs.is_empty() {
+        return Ok(Vec::new());
+    }
     sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(AUDIT_LOCK).execute(&mut *tx).await.map_err(err)?;
     let (now, seq, hash): (DateTime<Utc>, Option<i64>, Option<String>) = sqlx::query_as(
         "SELECT clock_timestamp(), seq, hash FROM (VALUES (1::smallint)) AS one (id) LEFT JOIN audit_head USING (id)",
@@ -157,26 +166,37 @@ async fn append_audit(tx: &mut PgConnection, ev: &AuditEvent) -> StoreResult<Aud
     .fetch_one(&mut *tx)
     .await
     .map_err(err)?;
-    let (seq, prev) = match (seq, hash) {
-        (Some(s), Some(h)) => (s + 1, h),
-        _ => (1, GENESIS.to_string()),
+    let (mut seq, mut prev) = match (seq, hash) {
+        (Some(s), Some(h)) => (s, h),
+        _ => (0, GENESIS.to_string()),
     };
-    let rec = AuditRecord::seal(ev, seq, audit_time(now), &prev);
+    let at = audit_time(now);
+    let mut rows: Vec<AuditRecord> = Vec::with_capacity(evs.len());
+    for ev in evs {
+        seq += 1;
+        let rec = AuditRecord::seal(ev, seq, at, &prev);
+        prev.clone_from(&rec.hash);
+        rows.push(rec);
+    }
+    let col = |f: fn(&AuditRecord) -> String| rows.iter().map(f).collect::<Vec<_>>();
+    let opt = |f: fn(&AuditRecord) -> Option<String>| rows.iter().map(f).collect::<Vec<_>>();
     sqlx::query(&format!(
-        "INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        "INSERT INTO audit_log ({AUDIT_COLUMNS})
+         SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::bigint[], $4::text[], $5::text[], $6::text[],
+             $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])"
     ))
-    .bind(rec.seq)
-    .bind(rec.at)
-    .bind(rec.actor_id)
-    .bind(&rec.actor)
-    .bind(&rec.role)
-    .bind(&rec.action)
-    .bind(&rec.target)
-    .bind(&rec.ip)
-    .bind(&rec.outcome)
-    .bind(&rec.detail)
-    .bind(&rec.prev_hash)
-    .bind(&rec.hash)
+    .bind(rows.iter().map(|r| r.seq).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.at).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.actor_id).collect::<Vec<_>>())
+    .bind(col(|r| r.actor.clone()))
+    .bind(col(|r| r.role.clone()))
+    .bind(col(|r| r.action.clone()))
+    .bind(col(|r| r.target.clone()))
+    .bind(opt(|r| r.ip.clone()))
+    .bind(col(|r| r.outcome.clone()))
+    .bind(col(|r| r.detail.clone()))
+    .bind(col(|r| r.prev_hash.clone()))
+    .bind(col(|r| r.hash.clone()))
     .execute(&mut *tx)
     .await
     .map_err(err)?;
@@ -184,12 +204,12 @@ async fn append_audit(tx: &mut PgConnection, ev: &AuditEvent) -> StoreResult<Aud
         "INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2)
          ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
     )
-    .bind(rec.seq)
-    .bind(&rec.hash)
+    .bind(seq)
+    .bind(&prev)
     .execute(&mut *tx)
     .await
     .map_err(err)?;
-    Ok(rec)
+    Ok(rows)
 }
 
 async fn exists(tx: &mut PgConnection, sql: &str, key: &str) -> StoreResult<bool> {

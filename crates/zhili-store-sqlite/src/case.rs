@@ -12,14 +12,14 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::query_builder::Separated;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{QueryBuilder, Row, Sqlite};
 use zhili_case::model::{Attachment, Case, CaseFilter, TimelineEntry};
 use zhili_case::store::CaseStore;
 use zhili_case::workflow::CaseState;
-use zhili_core::audit::{audit_time, Actor, AuditEvent, AuditRecord, GENESIS};
+use zhili_core::audit::{Actor, AuditEvent};
 use zhili_core::store::{Page, StoreError, StoreResult};
 
-use crate::{append_audit, err, exists, from_micros, micros, text_time, SqliteStore};
+use crate::{append_audit, append_audits, err, exists, from_micros, micros, SqliteStore};
 
 /// What a case read needs: the JSON body, plus the columns that are exact where JSON is not.
 const CASE_READ: &str = "id, lon, lat, body";
@@ -37,12 +37,8 @@ const CASE_COLUMNS: &str = "version, state, kind, class_code, source, department
 const CHUNK: usize = 64;
 
 /// Split `n` rows into chunks of at most [`CHUNK`] rows, each a power of two.
-fn chunks(mut n: usize) -> impl Iterator<Item = usize> {
-    std::iter::from_fn(move || {
-        let k = if n >= CHUNK { CHUNK } else { 1 << n.checked_ilog2()? };
-        n -= k;
-        Some(k)
-    })
+pub(crate) fn chunks(n: usize) -> impl Iterator<Item = usize> {
+    chunks_of(n, CHUNK)
 }
 
 /// Rows per multi-row INSERT of cases and of timeline entries in a bulk load
@@ -144,58 +140,6 @@ fn event_row(r: &SqliteRow) -> StoreResult<TimelineEntry> {
         to_state: state(r.try_get("to_state").map_err(err)?)?,
         data: serde_json::from_str(data).map_err(|e| StoreError::Other(format!("bad stored event data: {e}")))?,
     })
-}
-
-/// Append audit rows for `events` in order inside the caller's transaction, and move the head
-/// once: [`crate::append_audit`] for a whole batch (same rows, same chain), in chunked
-/// multi-row INSERTs.
-async fn append_audits(tx: &mut SqliteConnection, events: &[AuditEvent]) -> StoreResult<()> {
-    let head: Option<(i64, String)> =
-        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_optional(&mut *tx).await.map_err(err)?;
-    let (mut seq, mut prev) = head.map(|(s, h)| (s + 1, h)).unwrap_or((1, GENESIS.to_string()));
-    let at = audit_time(Utc::now());
-    let mut records = Vec::with_capacity(events.len());
-    for ev in events {
-        let rec = AuditRecord::seal(ev, seq, at, &prev);
-        seq += 1;
-        prev.clone_from(&rec.hash);
-        records.push(rec);
-    }
-    let mut rest = records.as_slice();
-    for n in chunks(records.len()) {
-        let (part, more) = rest.split_at(n);
-        rest = more;
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO audit_log (seq, at, actor_id, actor, role, action, target, ip, outcome, detail, prev_hash, hash) ",
-        );
-        q.push_values(part, |mut b, rec| {
-            b.push_bind(rec.seq)
-                .push_bind(text_time(rec.at))
-                .push_bind(rec.actor_id)
-                .push_bind(rec.actor.as_str())
-                .push_bind(rec.role.as_str())
-                .push_bind(rec.action.as_str())
-                .push_bind(rec.target.as_str())
-                .push_bind(rec.ip.as_deref())
-                .push_bind(rec.outcome.as_str())
-                .push_bind(rec.detail.as_str())
-                .push_bind(rec.prev_hash.as_str())
-                .push_bind(rec.hash.as_str());
-        });
-        q.build().execute(&mut *tx).await.map_err(err)?;
-    }
-    if let Some(last) = records.last() {
-        sqlx::query(
-            "INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?)
-             ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-        )
-        .bind(last.seq)
-        .bind(&last.hash)
-        .execute(&mut *tx)
-        .await
-        .map_err(err)?;
-    }
-    Ok(())
 }
 
 /// A unique violation on `cases` can only be the idempotency key.

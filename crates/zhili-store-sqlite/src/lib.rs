@@ -13,7 +13,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 
 use zhili_core::audit::{audit_time, Actor, AuditEvent, AuditRecord, GENESIS};
 use zhili_core::codes::DivisionCode;
@@ -143,39 +143,58 @@ fn audit_row(r: &SqliteRow) -> StoreResult<AuditRecord> {
 
 /// Append an audit row inside the caller's transaction and move the head.
 async fn append_audit(tx: &mut SqliteConnection, ev: &AuditEvent) -> StoreResult<AuditRecord> {
+    Ok(append_audits(tx, std::slice::from_ref(ev)).await?.remove(0))
+}
+
+/// Append audit rows for `events` in order inside the caller's transaction, and move the head
+/// once, in chunked multi-row INSERTs.
+async fn append_audits(tx: &mut SqliteConnection, events: &[AuditEvent]) -> StoreResult<Vec<AuditRecord>> {
     let head: Option<(i64, String)> =
         sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_optional(&mut *tx).await.map_err(err)?;
-    let (seq, prev) = head.map(|(s, h)| (s + 1, h)).unwrap_or((1, GENESIS.to_string()));
-    let rec = AuditRecord::seal(ev, seq, audit_time(Utc::now()), &prev);
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor_id, actor, role, action, target, ip, outcome, detail, prev_hash, hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(rec.seq)
-    .bind(text_time(rec.at))
-    .bind(rec.actor_id)
-    .bind(&rec.actor)
-    .bind(&rec.role)
-    .bind(&rec.action)
-    .bind(&rec.target)
-    .bind(&rec.ip)
-    .bind(&rec.outcome)
-    .bind(&rec.detail)
-    .bind(&rec.prev_hash)
-    .bind(&rec.hash)
-    .execute(&mut *tx)
-    .await
-    .map_err(err)?;
-    sqlx::query(
-        "INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-    )
-    .bind(rec.seq)
-    .bind(&rec.hash)
-    .execute(&mut *tx)
-    .await
-    .map_err(err)?;
-    Ok(rec)
+    let (mut seq, mut prev) = head.map(|(s, h)| (s + 1, h)).unwrap_or((1, GENESIS.to_string()));
+    let at = audit_time(Utc::now());
+    let mut records = Vec::with_capacity(events.len());
+    for ev in events {
+        let rec = AuditRecord::seal(ev, seq, at, &prev);
+        seq += 1;
+        prev.clone_from(&rec.hash);
+        records.push(rec);
+    }
+    let mut rest = records.as_slice();
+    for n in case::chunks(records.len()) {
+        let (part, more) = rest.split_at(n);
+        rest = more;
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO audit_log (seq, at, actor_id, actor, role, action, target, ip, outcome, detail, prev_hash, hash) ",
+        );
+        q.push_values(part, |mut b, rec| {
+            b.push_bind(rec.seq)
+                .push_bind(text_time(rec.at))
+                .push_bind(rec.actor_id)
+                .push_bind(rec.actor.as_str())
+                .push_bind(rec.role.as_str())
+                .push_bind(rec.action.as_str())
+                .push_bind(rec.target.as_str())
+                .push_bind(rec.ip.as_deref())
+                .push_bind(rec.outcome.as_str())
+                .push_bind(rec.detail.as_str())
+                .push_bind(rec.prev_hash.as_str())
+                .push_bind(rec.hash.as_str());
+        });
+        q.build().execute(&mut *tx).await.map_err(err)?;
+    }
+    if let Some(last) = records.last() {
+        sqlx::query(
+            "INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+        )
+        .bind(last.seq)
+        .bind(&last.hash)
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
+    }
+    Ok(records)
 }
 
 async fn exists(tx: &mut SqliteConnection, sql: &str, key: impl AsRef<str>) -> StoreResult<bool> {
