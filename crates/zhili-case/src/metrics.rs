@@ -17,7 +17,11 @@
 //!   返工率 = 返工数 / 派遣数; 延期率 = 延期数 / 派遣数; 准确派遣率 = 准确派遣数 / 派遣数.
 //! - Average handling time: from the first dispatch to closing, in hours of natural time.
 
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use crate::model::{Case, CaseFilter};
+use crate::workflow::CaseState;
 
 /// Counts over a set of cases; every field adds up across sets.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -64,6 +68,34 @@ impl std::ops::AddAssign for Tally {
 
 fn ratio(n: i64, d: i64) -> Option<f64> {
     (d > 0).then(|| n as f64 / d as f64)
+}
+
+impl Tally {
+    /// One case's contribution, evaluated at `due_at` (the definition every store's SQL
+    /// follows).
+    pub fn of(case: &Case, due_at: DateTime<Utc>) -> Tally {
+        let n = &case.status.counters;
+        let closed = matches!(case.status.state, CaseState::Closed | CaseState::Evaluated);
+        let dispatched = case.dispatched_at.is_some();
+        let past_deadline = case.clock.handle_deadline.is_some_and(|d| d <= due_at);
+        let handling = match (closed, case.dispatched_at, case.closed_at) {
+            (true, Some(d), Some(c)) => (c - d).num_microseconds().unwrap_or(0) as f64 / 1e6,
+            _ => 0.0,
+        };
+        Tally {
+            reported: 1,
+            filed: i64::from(case.filed_at.is_some()),
+            dispatched: i64::from(dispatched),
+            due: i64::from(dispatched && (case.closed_at.is_some() || past_deadline)),
+            closed: i64::from(closed),
+            closed_on_time: i64::from(closed && case.handled_on_time == Some(true)),
+            reworked: i64::from(n.reworks > 0),
+            extended: i64::from(n.extensions > 0),
+            deferred: i64::from(n.deferrals > 0),
+            dispatched_right: i64::from(dispatched && n.returns == 0),
+            handling_seconds: handling,
+        }
+    }
 }
 
 /// The rates derived from a tally (`None` where the denominator is zero).
@@ -161,6 +193,39 @@ impl GroupBy {
     }
 }
 
+/// The span of local days a daily rollup (tallies per local day, township, department and
+/// class) must sum to answer `filter` grouped by `group`, at `utc_offset_minutes` for a rollup
+/// kept at `rollup_offset`: `Some((first day, day after the last))` (`None` ends: unbounded), or
+/// `None` if the rollup cannot answer (a filter or group on a finer dimension than it keeps, a
+/// bound that is not a local midnight, another offset) and the cases must be scanned.
+pub fn rollup_span(
+    filter: &CaseFilter,
+    group: GroupBy,
+    utc_offset_minutes: i32,
+    rollup_offset: i32,
+) -> Option<(Option<NaiveDate>, Option<NaiveDate>)> {
+    let plain = filter.states.is_empty()
+        && filter.grids.is_empty()
+        && filter.reporter_id.is_none()
+        && filter.source.is_none()
+        && filter.overdue_at.is_none()
+        && filter.within.as_ref().is_none_or(|w| w.as_str().len() <= 9)
+        && !matches!(group, GroupBy::Village | GroupBy::Grid | GroupBy::Reporter)
+        && utc_offset_minutes == rollup_offset;
+    if !plain {
+        return None;
+    }
+    let offset = FixedOffset::east_opt(utc_offset_minutes.checked_mul(60)?)?;
+    let day = |t: Option<DateTime<Utc>>| match t {
+        None => Some(None),
+        Some(t) => {
+            let local = t.with_timezone(&offset);
+            (local.time() == NaiveTime::MIN).then(|| Some(local.date_naive()))
+        }
+    };
+    Some((day(filter.from)?, day(filter.to)?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,6 +245,23 @@ mod tests {
         let mut sum = t;
         sum += t;
         assert_eq!((sum.filed, sum.rates().closure_rate), (1992, r.closure_rate));
+    }
+
+    #[test]
+    fn rollup_span_only_for_whole_local_days_and_kept_dimensions() {
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let march = NaiveDate::from_ymd_opt(2026, 3, 1);
+        let f = CaseFilter { from: Some(at("2026-03-01T00:00:00+08:00")), ..CaseFilter::default() };
+        assert_eq!(rollup_span(&f, GroupBy::Month, 480, 480), Some((march, None)));
+        assert_eq!(rollup_span(&f, GroupBy::Month, 0, 480), None, "another offset");
+        assert_eq!(rollup_span(&f, GroupBy::Grid, 480, 480), None, "no grid dimension");
+        let f = CaseFilter { to: Some(at("2026-03-01T12:00:00+08:00")), ..CaseFilter::default() };
+        assert_eq!(rollup_span(&f, GroupBy::None, 480, 480), None, "not a local midnight");
+        let f = CaseFilter { reporter_id: Some(1), ..CaseFilter::default() };
+        assert_eq!(rollup_span(&f, GroupBy::None, 480, 480), None);
+        let village = zhili_core::codes::DivisionCode::parse("370304001001").ok();
+        let f = CaseFilter { within: village, ..CaseFilter::default() };
+        assert_eq!(rollup_span(&f, GroupBy::None, 480, 480), None, "finer than a township");
     }
 
     #[test]

@@ -73,4 +73,14 @@ pub trait CaseMetricsStore: Send + Sync {
         due_at: chrono::DateTime<chrono::Utc>,
         utc_offset_minutes: i32,
     ) -> StoreResult<Vec<(String, Tally)>>;
+
+    /// The offset (minutes east of UTC) of the local days of the daily rollup that answers
+    /// [`CaseMetricsStore::case_tallies`] quickly; queries at another offset are answered by a
+    /// scan (the same figures, slower).
+    async fn case_rollup_offset(&self) -> StoreResult<i32>;
+
+    /// Rebuild the daily rollup from the stored cases, with local days at `utc_offset_minutes`
+    /// (when the calendar's offset changes), in one transaction with an audit row
+    /// (`case.rollup_rebuild`).
+    async fn rebuild_case_rollup(&self, actor: &Actor, utc_offset_minutes: i32) -> StoreResult<()>;
 }

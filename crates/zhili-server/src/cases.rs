@@ -1150,6 +1150,11 @@ pub async fn put_calendar(
     c.validate().map_err(|e| field("calendar", e.to_string()))?;
     let text = serde_json::to_string(&c).map_err(|_| AppError::new(ErrorCode::Internal))?;
     state.store.put_setting(&caller.actor(), CALENDAR_KEY, &text).await?;
+    // The figures' daily rollup keeps local days: a new UTC offset rebuilds it (until then the
+    // figures are scanned, the same but slower).
+    if state.store.case_rollup_offset().await? != c.utc_offset_minutes {
+        state.store.rebuild_case_rollup(&caller.actor(), c.utc_offset_minutes).await?;
+    }
     let v = serde_json::to_value(&c).map_err(|_| AppError::new(ErrorCode::Internal))?;
     keep(&state.cases.calendar, c);
     Ok(Json(v))

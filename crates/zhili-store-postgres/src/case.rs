@@ -87,7 +87,7 @@ fn like_prefix(prefix: &str) -> String {
 }
 
 /// `AND column starts with prefix`.
-fn push_prefix(q: &mut QueryBuilder<'_, Postgres>, column: &str, prefix: &str) {
+pub(crate) fn push_prefix(q: &mut QueryBuilder<'_, Postgres>, column: &str, prefix: &str) {
     if prefix.is_empty() {
         return;
     }

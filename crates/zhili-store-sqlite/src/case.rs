@@ -153,7 +153,7 @@ fn case_write_err(e: sqlx::Error) -> StoreError {
 /// `column` starts with `prefix`. For ASCII prefixes (division and class codes) as a range the
 /// column's index serves (`>= p AND < p'`, p' = p with its last character incremented; exact under
 /// the BINARY collation); otherwise by `substr`. Unlike LIKE, neither treats `%` or `_` specially.
-fn push_prefix(q: &mut QueryBuilder<'_, Sqlite>, column: &str, prefix: &str) {
+pub(crate) fn push_prefix(q: &mut QueryBuilder<'_, Sqlite>, column: &str, prefix: &str) {
     let Some(&last) = prefix.as_bytes().last() else { return };
     if prefix.is_ascii() && last < 0x7f {
         let upper = format!("{}{}", &prefix[..prefix.len() - 1], char::from(last + 1));

@@ -337,6 +337,157 @@ pub async fn case_tallies_by_group(s: &dyn Backend) {
     assert!(s.case_tallies(&none, GroupBy::None, t(200), 480).await.unwrap().is_empty());
 }
 
+/// The daily rollup behind the figures always equals the cases' own tallies
+/// ([`zhili_case::metrics::Tally::of`]): after inserts, after transitions that move a case to
+/// another department, state and class, for every group and filter, at any evaluation instant,
+/// and after a rebuild at another UTC offset.
+pub async fn case_rollup_matches_the_cases(s: &dyn Backend) {
+    use std::collections::BTreeMap;
+    use zhili_case::metrics::{GroupBy, Tally};
+    seed(s).await;
+    let mut made = Vec::new();
+    for i in 0..24i64 {
+        let class = ["SJ0102", "SJ0103", "BJ0101"][i as usize % 3];
+        let division = ["370304100201", "370304001001", "370304001"][i as usize % 3];
+        // Spread over three local days and across local midnight (t(0) is 09:00 at UTC+8).
+        made.push(case(class, division, i * 70));
+    }
+    let stored = create(s, made).await;
+    // Move some along: filed, dispatched (to two departments), handled, closed, reworked,
+    // returned, reclassified.
+    for (n, c0) in stored.iter().enumerate() {
+        if n % 4 == 3 {
+            continue;
+        }
+        let mut c1 = c0.clone();
+        c1.version += 1;
+        c1.filed_at = Some(c0.reported_at + Duration::minutes(5));
+        c1.dispatched_at = Some(c0.reported_at + Duration::minutes(9));
+        c1.status.state = CaseState::Handling;
+        c1.status.department = Some(if n % 2 == 0 { "cgj" } else { "slj" }.into());
+        c1.status.counters.dispatches = 1;
+        c1.clock.handle_deadline = Some(c0.reported_at + Duration::minutes(30 * (n as i64 % 5)));
+        if n % 5 == 1 {
+            c1.class_code = "SJ0103".parse().unwrap();
+        }
+        let e = TimelineEntry { from_state: Some(CaseState::Reported), to_state: c1.status.state, ..report(&c1) };
+        s.update_case(&actor(), &c1, &e).await.unwrap();
+        if n % 3 == 0 {
+            let mut c2 = c1.clone();
+            c2.version += 1;
+            c2.status.state = CaseState::Closed;
+            c2.closed_at = Some(c0.reported_at + Duration::minutes(61 + n as i64));
+            c2.handled_on_time = Some(n % 2 == 0);
+            c2.status.counters.reworks = u32::from(n % 4 == 0);
+            c2.status.counters.returns = u32::from(n % 7 == 0);
+            c2.status.counters.extensions = u32::from(n % 5 == 0);
+            c2.status.counters.deferrals = u32::from(n % 6 == 0);
+            let e = TimelineEntry { from_state: Some(CaseState::Handling), to_state: CaseState::Closed, ..report(&c2) };
+            s.update_case(&actor(), &c2, &e).await.unwrap();
+            if n % 2 == 0 {
+                // Reopened to another department and class: every count of the closed case
+                // leaves its old row (its closing time stays, so it is due but not closed).
+                let mut c3 = c2.clone();
+                c3.version += 1;
+                c3.status.state = CaseState::Handling;
+                c3.status.department = Some("zjj".into());
+                c3.class_code = "BJ0101".parse().unwrap();
+                c3.status.counters.reworks += 1;
+                c3.status.counters.reopens = 1;
+                let e =
+                    TimelineEntry { from_state: Some(CaseState::Closed), to_state: CaseState::Handling, ..report(&c3) };
+                s.update_case(&actor(), &c3, &e).await.unwrap();
+            }
+        }
+    }
+    let cases = s.cases(&CaseFilter::default(), Page { offset: 0, limit: 1000 }).await.unwrap();
+    assert_eq!(cases.len(), 24);
+    let key = |c: &Case, g: GroupBy, offset: i32| -> String {
+        let local = c.reported_at.with_timezone(&chrono::FixedOffset::east_opt(offset * 60).unwrap());
+        match g {
+            GroupBy::None => String::new(),
+            GroupBy::Department => c.status.department.clone().unwrap_or_default(),
+            GroupBy::Township => c.division.as_str().chars().take(9).collect(),
+            GroupBy::Class => c.class_code.to_string(),
+            GroupBy::Major => c.class_code.to_string()[..4].to_string(),
+            GroupBy::Month => local.format("%Y-%m").to_string(),
+            GroupBy::Day => local.format("%Y-%m-%d").to_string(),
+            _ => unreachable!(),
+        }
+    };
+    let rounded = |v: Vec<(String, Tally)>| -> Vec<(String, Tally)> {
+        v.into_iter()
+            .map(|(k, mut t)| {
+                t.handling_seconds = (t.handling_seconds * 1000.0).round() / 1000.0;
+                (k, t)
+            })
+            .collect()
+    };
+    let groups = [
+        GroupBy::None,
+        GroupBy::Department,
+        GroupBy::Township,
+        GroupBy::Class,
+        GroupBy::Major,
+        GroupBy::Month,
+        GroupBy::Day,
+    ];
+    let local_midnight = |offset: i32, day: u32| {
+        chrono::FixedOffset::east_opt(offset * 60)
+            .unwrap()
+            .with_ymd_and_hms(2026, 3, day, 0, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    for offset in [480, -600] {
+        if offset != 480 {
+            // A rebuild is audited, on the chain.
+            let before = audit_count(s).await;
+            s.rebuild_case_rollup(&actor(), offset).await.unwrap();
+            assert_eq!(audit_count(s).await, before + 1);
+            assert_eq!(verify_audit_chain(s, |_| {}).await.unwrap(), before + 1);
+        }
+        assert_eq!(s.case_rollup_offset().await.unwrap(), offset);
+        let filters = [
+            CaseFilter::default(),
+            CaseFilter { within: Some(c("370304001")), ..CaseFilter::default() },
+            CaseFilter { department: Some("cgj".into()), ..CaseFilter::default() },
+            CaseFilter { class_prefix: Some("SJ01".into()), ..CaseFilter::default() },
+            CaseFilter {
+                from: Some(local_midnight(offset, 2)),
+                to: Some(local_midnight(offset, 3)),
+                ..CaseFilter::default()
+            },
+        ];
+        for f in &filters {
+            let matching: Vec<&Case> = cases
+                .iter()
+                .filter(|c| {
+                    f.within.as_ref().is_none_or(|w| c.division.as_str().starts_with(w.as_str()))
+                        && f.department.as_ref().is_none_or(|d| c.status.department.as_ref() == Some(d))
+                        && f.class_prefix.as_ref().is_none_or(|p| c.class_code.to_string().starts_with(p.as_str()))
+                        && f.from.is_none_or(|t| c.reported_at >= t)
+                        && f.to.is_none_or(|t| c.reported_at < t)
+                })
+                .collect();
+            for due_at in [t(0), t(100), t(2000)] {
+                for g in groups {
+                    let mut want: BTreeMap<String, Tally> = BTreeMap::new();
+                    for c in &matching {
+                        *want.entry(key(c, g, offset)).or_default() += Tally::of(c, due_at);
+                    }
+                    let got = s.case_tallies(f, g, due_at, offset).await.unwrap();
+                    assert_eq!(
+                        rounded(got),
+                        rounded(want.into_iter().collect()),
+                        "offset {offset}, filter {f:?}, group {g:?}, due at {due_at}"
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// A timeline entry of a loaded history.
 fn step(seq: i64, minutes: i64, command: &str, from: CaseState, to: CaseState) -> TimelineEntry {
     TimelineEntry {

@@ -36,7 +36,7 @@ macro_rules! store_suite {
             concurrent_writes_keep_the_chain, changes_are_announced, grids_and_workers,
             cases_are_stored_and_versioned, case_reports_are_idempotent, case_filters_and_order,
             open_cases_near_a_point, attachments_and_settings, case_batches_are_all_or_nothing,
-            case_tallies_by_group, cases_are_bulk_loaded);
+            case_tallies_by_group, case_rollup_matches_the_cases, cases_are_bulk_loaded);
     };
     (@cases $run:path; $($case:ident),*) => {
         $(
