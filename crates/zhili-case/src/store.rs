@@ -84,3 +84,44 @@ pub trait CaseMetricsStore: Send + Sync {
     /// (`case.rollup_rebuild`).
     async fn rebuild_case_rollup(&self, actor: &Actor, utc_offset_minutes: i32) -> StoreResult<()>;
 }
+
+/// A case as a point on the map (案件点位): only what the map draws, never the case body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CasePoint {
+    /// Case number.
+    pub id: i64,
+    /// Longitude (WGS 84).
+    pub lon: f64,
+    /// Latitude (WGS 84).
+    pub lat: f64,
+    /// State.
+    pub state: crate::workflow::CaseState,
+    /// Minor class code.
+    pub class_code: String,
+    /// When the running clock runs out (none while paused or idle).
+    pub deadline: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// One cell of the case density (热力格): how many cases, and their mean position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DensityCell {
+    /// Mean longitude of the cell's cases (WGS 84).
+    pub lon: f64,
+    /// Mean latitude of the cell's cases (WGS 84).
+    pub lat: f64,
+    /// Cases in the cell.
+    pub count: i64,
+}
+
+/// Cases on the One Map (案件图层): slim reads by position for points and heat.
+#[async_trait]
+pub trait CaseMapStore: Send + Sync {
+    /// Cases matching `filter` whose position lies in the lon/lat box `[min_lon, min_lat,
+    /// max_lon, max_lat]` (edges included), newest report first, at most `limit`.
+    async fn case_points(&self, filter: &CaseFilter, bbox: [f64; 4], limit: i64) -> StoreResult<Vec<CasePoint>>;
+
+    /// The same cases counted per cell of `cell_deg` degrees, computed by the database (one
+    /// GROUP BY). Cells are anchored at (-180, -90), so they stay put as the box moves; each is
+    /// answered with its cases' mean position. In cell order (by longitude, then latitude).
+    async fn case_density(&self, filter: &CaseFilter, bbox: [f64; 4], cell_deg: f64) -> StoreResult<Vec<DensityCell>>;
+}

@@ -56,8 +56,18 @@
     }, Promise.resolve([]));
   }
 
+  // The mini-map (小地图): the case's position on the grid outlines.
+  var mini = null;
+  function showMap(c) {
+    var el = $("case-map");
+    if (!el || !window.zhiliMiniMap) return;
+    if (!mini) { mini = window.zhiliMiniMap(el, { center: [c.lon, c.lat], zoom: 16 }); window.zhiliCaseMap = mini.map; }
+    mini.pin(c.lon, c.lat, "wgs84");
+  }
+
   function render(d) {
     var c = d.case;
+    showMap(c);
     var k = c.counters;
     $("case-summary").innerHTML = "<dl>" +
       "<dt>" + L.state + "</dt><dd id=case-state data-state=" + esc(c.state) + "><strong>" + esc(c.state_label) + "</strong> <span class=muted>" + L.version + " " + c.version + "</span></dd>" +

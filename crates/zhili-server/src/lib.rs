@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod case_map;
 pub mod cases;
 pub mod error;
 pub mod extract;
@@ -109,8 +110,19 @@ impl Default for ServerConfig {
 }
 
 /// A storage backend: the core store and every domain's storage port.
-pub trait Backend: Store + GridStore + zhili_case::store::CaseStore + zhili_case::store::CaseMetricsStore {}
-impl<T: Store + GridStore + zhili_case::store::CaseStore + zhili_case::store::CaseMetricsStore> Backend for T {}
+pub trait Backend:
+    Store + GridStore + zhili_case::store::CaseStore + zhili_case::store::CaseMetricsStore + zhili_case::store::CaseMapStore
+{
+}
+impl<
+        T: Store
+            + GridStore
+            + zhili_case::store::CaseStore
+            + zhili_case::store::CaseMetricsStore
+            + zhili_case::store::CaseMapStore,
+    > Backend for T
+{
+}
 
 /// Shared state of the handlers.
 #[derive(Clone)]
@@ -225,6 +237,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/case-classes/export", get(cases::export_classes))
         .route("/api/work-calendar", get(cases::get_calendar).put(cases::put_calendar))
         .route("/api/case-metrics", get(metrics_api::case_metrics))
+        .route("/api/case-points", get(case_map::points))
+        .route("/api/case-density", get(case_map::density))
         .route("/api/grids/{code}", get(grids::get_grid))
         .route("/api/grids/{code}/workers/{user_id}", put(grids::assign_worker).delete(grids::unassign_worker))
         .route("/ogc", get(layers::landing))

@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{api, auth, cases, error, grids, layers, metrics_api, spatial, views};
+use crate::{api, auth, case_map, cases, error, grids, layers, metrics_api, spatial, views};
 
 struct Security;
 
@@ -38,7 +38,7 @@ impl Modify for Security {
         layers::tile, layers::tilejson, grids::import_grids, grids::assign_worker, grids::unassign_worker,
         cases::report, cases::list, cases::get, cases::transition, cases::upload, cases::download,
         cases::classes, cases::export_classes, cases::import_classes, cases::get_calendar, cases::put_calendar,
-        metrics_api::case_metrics,
+        metrics_api::case_metrics, case_map::points, case_map::density,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail, views::Paged<views::UserView>, views::Paged<grids::GridView>,
         views::Paged<cases::CaseView>)),

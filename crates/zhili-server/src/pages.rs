@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/map", get(map_page))
         .route("/grids", get(grids_page))
         .route("/cases", get(cases_page))
+        .route("/cases/new", get(intake_page))
         .route("/cases/{id}", get(case_page))
         .route("/report", get(report_page))
         .route("/assets/vendor/maplibre-gl/{file}", get(vendor_asset))
@@ -549,6 +550,7 @@ struct CasesPage {
     next: Option<String>,
     states: Vec<(&'static str, &'static str, bool)>,
     overdue: bool,
+    may_intake: bool,
 }
 
 /// Query of the worklist page.
@@ -617,6 +619,7 @@ async fn cases_page(
         next: next.map(|n| format!("/cases?offset={n}{keep}")),
         states,
         overdue,
+        may_intake: may_intake(&caller),
     })
 }
 
@@ -625,20 +628,86 @@ async fn cases_page(
 struct CasePage {
     l: Layout,
     id: i64,
+    basemap_url: String,
+    basemap_crs: &'static str,
+    basemap_attribution: String,
 }
 
-async fn case_page(caller: Caller, Path(id): Path<String>) -> AppResult<Response> {
+async fn case_page(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> AppResult<Response> {
     if let Some(r) = denied(&caller, Action::ReadCases, "/cases") {
         return Ok(r);
     }
     let Some(id) = id.parse::<i64>().ok().filter(|n| *n > 0) else {
         return Ok(error_page(&caller, StatusCode::NOT_FOUND, Tr(caller.locale).get("error.not_found").into()));
     };
-    let mut r = html(CasePage { l: Layout::new(&caller, "case.title", "/cases"), id })?;
-    // Photos are shown as images from our own API; the map uses MapLibre's worker.
+    let (basemap_url, basemap_crs, basemap_attribution) = basemap_fields(&state);
+    let page =
+        CasePage { l: Layout::new(&caller, "case.title", "/cases"), id, basemap_url, basemap_crs, basemap_attribution };
+    // Photos are shown as images from our own API; the mini-map uses MapLibre's worker.
+    with_map_csp(html(page)?, &state)
+}
+
+/// Operators taking calls (12345 热线) enter cases here; grid workers use the phone page.
+fn may_intake(caller: &Caller) -> bool {
+    authorize(&caller.principal, Action::ReportCase, None).is_ok() && caller.principal.role != Role::GridWorker
+}
+
+#[derive(Template)]
+#[template(path = "intake.html")]
+struct IntakePage {
+    l: Layout,
+    sources: Vec<(&'static str, &'static str)>,
+    basemap_url: String,
+    basemap_crs: &'static str,
+    basemap_attribution: String,
+}
+
+/// The hotline operator's intake (热线录入): the case's fields and a map to click its position.
+async fn intake_page(State(state): State<AppState>, caller: Caller) -> AppResult<Response> {
+    if let Some(r) = denied(&caller, Action::ReportCase, "/cases/new") {
+        return Ok(r);
+    }
+    if !may_intake(&caller) {
+        return Ok(redirect("/report"));
+    }
+    use zhili_case::model::Source;
+    let en = caller.locale == Locale::En;
+    let sources = [Source::Hotline, Source::Superior, Source::Machine, Source::Public]
+        .into_iter()
+        .map(|s| (s.as_str(), if en { s.as_str() } else { s.label_zh() }))
+        .collect();
+    let (basemap_url, basemap_crs, basemap_attribution) = basemap_fields(&state);
+    let page = IntakePage {
+        l: Layout::new(&caller, "intake.title", "/cases"),
+        sources,
+        basemap_url,
+        basemap_crs,
+        basemap_attribution,
+    };
+    with_map_csp(html(page)?, &state)
+}
+
+/// The configured basemap as a page passes it to its map: URL, CRS and attribution.
+fn basemap_fields(state: &AppState) -> (String, &'static str, String) {
+    let basemap = state.config.basemap.as_ref();
+    (
+        basemap.map(|b| b.url.clone()).unwrap_or_default(),
+        basemap.map(|b| b.crs.as_str()).unwrap_or("wgs84"),
+        basemap.map(|b| b.attribution.clone()).unwrap_or_default(),
+    )
+}
+
+/// The Content-Security-Policy of a page with a map: MapLibre's CSP build (its worker is our own
+/// file, its styles are inline); a configured basemap's origin is the one other place the page
+/// may fetch from.
+fn with_map_csp(mut r: Response, state: &AppState) -> AppResult<Response> {
+    let extra = state.config.basemap.as_ref().map(|b| format!(" {}", b.origin())).unwrap_or_default();
+    let csp = format!(
+        "default-src 'self'; img-src 'self' data: blob:{extra}; connect-src 'self'{extra}; style-src 'self' 'unsafe-inline'; worker-src 'self' blob:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    );
     r.headers_mut().insert(
         "content-security-policy",
-        HeaderValue::from_static("default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; worker-src 'self' blob:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+        HeaderValue::from_str(&csp).map_err(|_| AppError::new(ErrorCode::Internal))?,
     );
     Ok(r)
 }
@@ -688,30 +757,23 @@ struct MapPage {
     basemap_url: String,
     basemap_crs: &'static str,
     basemap_attribution: String,
+    /// Whether the cases layer (案件图层) is offered: to those who may read cases.
+    show_cases: bool,
 }
 
 async fn map_page(State(state): State<AppState>, caller: Caller) -> AppResult<Response> {
     if let Some(r) = denied(&caller, Action::ReadGrids, "/map") {
         return Ok(r);
     }
-    let basemap = state.config.basemap.as_ref();
-    let mut r = html(MapPage {
+    let (basemap_url, basemap_crs, basemap_attribution) = basemap_fields(&state);
+    let page = MapPage {
         l: Layout::new(&caller, "map.title", "/map"),
-        basemap_url: basemap.map(|b| b.url.clone()).unwrap_or_default(),
-        basemap_crs: basemap.map(|b| b.crs.as_str()).unwrap_or("wgs84"),
-        basemap_attribution: basemap.map(|b| b.attribution.clone()).unwrap_or_default(),
-    })?;
-    // MapLibre's CSP build: its worker is our own file, its styles are inline. A configured
-    // basemap's origin is the one other place the page may fetch from.
-    let extra = basemap.map(|b| format!(" {}", b.origin())).unwrap_or_default();
-    let csp = format!(
-        "default-src 'self'; img-src 'self' data: blob:{extra}; connect-src 'self'{extra}; style-src 'self' 'unsafe-inline'; worker-src 'self' blob:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    );
-    r.headers_mut().insert(
-        "content-security-policy",
-        HeaderValue::from_str(&csp).map_err(|_| AppError::new(ErrorCode::Internal))?,
-    );
-    Ok(r)
+        basemap_url,
+        basemap_crs,
+        basemap_attribution,
+        show_cases: authorize(&caller.principal, Action::ReadCases, None).is_ok(),
+    };
+    with_map_csp(html(page)?, &state)
 }
 
 /// MapLibre GL JS, vendored with its licence (see assets/vendor/maplibre-gl/README.md).
@@ -785,6 +847,9 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("app.css", "text/css; charset=utf-8", include_str!("../assets/app.css")),
     ("app.js", "text/javascript; charset=utf-8", include_str!("../assets/app.js")),
     ("map.js", "text/javascript; charset=utf-8", include_str!("../assets/map.js")),
+    ("map-cases.js", "text/javascript; charset=utf-8", include_str!("../assets/map-cases.js")),
+    ("minimap.js", "text/javascript; charset=utf-8", include_str!("../assets/minimap.js")),
+    ("intake.js", "text/javascript; charset=utf-8", include_str!("../assets/intake.js")),
     ("grids.js", "text/javascript; charset=utf-8", include_str!("../assets/grids.js")),
     ("case.js", "text/javascript; charset=utf-8", include_str!("../assets/case.js")),
     ("report.js", "text/javascript; charset=utf-8", include_str!("../assets/report.js")),

@@ -349,6 +349,8 @@ fn cases() -> Vec<Case> {
         c("GET", "/api/case-classes/export", "/api/case-classes/export", None, [200, 200, 200, 200, 200, 401]),
         c("GET", "/api/work-calendar", "/api/work-calendar", None, [200, 200, 200, 200, 200, 401]),
         c("GET", "/api/case-metrics?group=department", "/api/case-metrics", None, [200, 200, 200, 200, 200, 401]),
+        c("GET", "/api/case-points?bbox=117,36,118,37", "/api/case-points", None, [200, 200, 200, 200, 200, 401]),
+        c("GET", "/api/case-density?bbox=117,36,118,37", "/api/case-density", None, [200, 200, 200, 200, 200, 401]),
         c(
             "PUT",
             "/api/work-calendar",

@@ -29,6 +29,7 @@ use zhili_core::store::{
 };
 
 mod case;
+mod case_map;
 mod grid;
 mod metrics;
 

@@ -6,7 +6,7 @@
 
 use chrono::{Duration, Utc};
 use futures::future::BoxFuture;
-use zhili_case::store::{CaseMetricsStore, CaseStore};
+use zhili_case::store::{CaseMapStore, CaseMetricsStore, CaseStore};
 use zhili_core::audit::{Actor, AuditEvent};
 use zhili_core::codes::DivisionCode;
 use zhili_core::model::{Division, Locale, NewDepartment, NewUser, Session};
@@ -14,12 +14,14 @@ use zhili_core::policy::Role;
 use zhili_core::store::{verify_audit_chain, Change, CoreBatch, Page, Store, StoreError, UserFilter, UserUpdate};
 use zhili_grid::{Grid, GridCode, GridDuty, GridStore};
 
+mod case_map;
 mod cases;
+pub use case_map::*;
 pub use cases::*;
 
 /// Everything a backend implements: the core store and every domain's storage port.
-pub trait Backend: Store + GridStore + CaseStore + CaseMetricsStore {}
-impl<T: Store + GridStore + CaseStore + CaseMetricsStore> Backend for T {}
+pub trait Backend: Store + GridStore + CaseStore + CaseMetricsStore + CaseMapStore {}
+impl<T: Store + GridStore + CaseStore + CaseMetricsStore + CaseMapStore> Backend for T {}
 
 /// One suite case: an async check over a freshly migrated, empty store.
 pub type Case = for<'a> fn(&'a dyn Backend) -> BoxFuture<'a, ()>;
@@ -36,7 +38,8 @@ macro_rules! store_suite {
             concurrent_writes_keep_the_chain, changes_are_announced, grids_and_workers,
             cases_are_stored_and_versioned, case_reports_are_idempotent, case_filters_and_order,
             open_cases_near_a_point, attachments_and_settings, case_batches_are_all_or_nothing,
-            case_tallies_by_group, case_rollup_matches_the_cases, cases_are_bulk_loaded);
+            case_tallies_by_group, case_rollup_matches_the_cases, cases_are_bulk_loaded, case_points_in_a_box,
+            case_density_sums_to_the_count);
     };
     (@cases $run:path; $($case:ident),*) => {
         $(

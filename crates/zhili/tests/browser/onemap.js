@@ -23,6 +23,12 @@ async function main() {
     const mvt = [];
     page.on("request", (r) => { if (r.url().includes(".mvt")) mvt.push(r.url()); });
     page.on("response", (r) => { if (r.status() >= 400) errors.push(`${name}: ${r.status()} for ${r.url()}`); });
+    const caseAnswers = [];
+    page.on("response", async (r) => {
+      const m = r.url().match(/\/api\/case-(points|density)/);
+      if (!m || !r.ok()) return;
+      try { caseAnswers.push({ kind: m[1], url: r.url(), body: await r.json() }); } catch (e) { /* aborted */ }
+    });
     await page.goto(`${base}/login?next=/map`);
     await page.fill("input[name=username]", "admin");
     await page.fill("input[name=password]", password);
@@ -65,11 +71,54 @@ async function main() {
     if (!card.includes("小网格")) throw new Error(`card lacks the level name: ${card}`);
     await page.screenshot({ path: `${outDir}/onemap-${name}.png` });
     console.log(`${name}: card ${card.replace(/\s+/g, " ")}`);
+    if (name.endsWith("desktop")) await casesLayer(page, name, caseAnswers);
     await page.close();
   }
   if (!gcj) await gridImport(browser, errors);
   await browser.close();
   if (errors.length) throw new Error("page errors: " + errors.join("; "));
+}
+
+// The cases layer: turn it on at the district's zoom (heat from the density the database
+// counted), check both layers are in the style, zoom into the densest cell (points), click one
+// and follow its popup's link target.
+async function casesLayer(page, name, answers) {
+  const gcj = name.startsWith("gcj02");
+  await page.evaluate(() => window.zhiliMap.jumpTo({ center: [117.9, 36.425], zoom: 10.5 }));
+  await page.click("#toggle-cases");
+  await page.waitForFunction(() => document.querySelector("#cases-msg").dataset.loaded === "density", null, { timeout: 20000 });
+  const types = await page.evaluate(() => ["cases-heat", "cases-points"].map((id) => {
+    const l = window.zhiliMap.getLayer(id);
+    return l && l.type + ":" + window.zhiliMap.getLayoutProperty(id, "visibility");
+  }));
+  if (types[0] !== "heatmap:visible" || types[1] !== "circle:visible") throw new Error(`${name}: cases layers ${types}`);
+  const density = answers.filter((a) => a.kind === "density" && a.body.features.length > 0);
+  if (density.length === 0) throw new Error(`${name}: no density answer with features: ${JSON.stringify(answers.map((a) => a.url))}`);
+  if (density.some((a) => a.url.includes("crs=gcj02") !== gcj)) throw new Error(`${name}: density CRS does not match the basemap`);
+  const d = density[density.length - 1].body;
+  const sum = d.features.reduce((n, f) => n + f.properties.count, 0);
+  if (sum !== d.total) throw new Error(`${name}: density cells sum to ${sum}, total ${d.total}`);
+  await page.waitForFunction(() => !window.zhiliMap.isMoving() && window.zhiliMap.areTilesLoaded(), null, { timeout: 30000 });
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: `${outDir}/${gcj ? "onemap-cases-gcj02" : "onemap-cases"}.png` });
+  // Into the densest cell: points.
+  const densest = d.features.reduce((a, b) => (b.properties.count > a.properties.count ? b : a));
+  await page.evaluate((c) => window.zhiliMap.jumpTo({ center: c, zoom: 14.5 }), densest.geometry.coordinates);
+  await page.waitForFunction(() => document.querySelector("#cases-msg").dataset.loaded === "points", null, { timeout: 20000 });
+  const pts = answers.filter((a) => a.kind === "points" && a.body.features.length > 0);
+  if (pts.length === 0) throw new Error(`${name}: no case-points answer with features near ${densest.geometry.coordinates}`);
+  await page.waitForFunction(() => window.zhiliMap.loaded() && window.zhiliMap.queryRenderedFeatures({ layers: ["cases-points"] }).length > 0, null, { timeout: 20000 });
+  const at = await page.evaluate(() => {
+    const f = window.zhiliMap.queryRenderedFeatures({ layers: ["cases-points"] })[0];
+    const p = window.zhiliMap.project(f.geometry.coordinates);
+    return { x: p.x, y: p.y, id: f.properties.id };
+  });
+  const box = await page.locator("#map").boundingBox();
+  await page.mouse.click(box.x + at.x, box.y + at.y);
+  await page.waitForSelector(".maplibregl-popup a[href^='/cases/']", { timeout: 10000 });
+  const popup = (await page.locator(".maplibregl-popup").innerText()).replace(/\s+/g, " ");
+  await page.screenshot({ path: `${outDir}/${gcj ? "onemap-cases-points-gcj02" : "onemap-cases-points"}.png` });
+  console.log(`${name}: cases layer: ${d.total} cases in heat; ${pts[pts.length - 1].body.features.length} points; popup: ${popup}`);
 }
 
 // The grids page: export one village's grids, upload a broken file (the report names the bad

@@ -1,0 +1,114 @@
+// The cases layer of the One Map (案件图层): heat at low zooms from the density the database
+// counts per cell (/api/case-density), points at high zooms (/api/case-points): open cases
+// orange (overdue dark red), closed green with a grey ring. A period (近7天/近30天/今年) and
+// open/closed/all; clicking a point shows its class and state with a link to the case.
+(function () {
+  "use strict";
+  var map = window.zhiliMap, el = document.getElementById("map"), box = document.getElementById("toggle-cases");
+  if (!map || !el || !box) return;
+  var zh = el.dataset.lang !== "en";
+  var T = zh
+    ? { cls: "类别", state: "状态", open: "查看案件", overdue: "已超时", points: "案件点位 ", heat: "热力：案件 ", truncated: "（仅显示最新 {n} 件，请放大或缩短时段）", failed: "案件加载失败：" }
+    : { cls: "Class", state: "State", open: "Open the case", overdue: "Overdue", points: "Case points: ", heat: "Heat: cases ", truncated: " (newest {n} only: zoom in or shorten the period)", failed: "Cases failed to load: " };
+  var POINTS_ZOOM = 13;
+  var gcj = el.dataset.basemap && el.dataset.basemapCrs === "gcj02";
+  var controls = document.getElementById("cases-controls");
+  var period = document.getElementById("cases-period"), stateSel = document.getElementById("cases-state");
+  var msg = document.getElementById("cases-msg");
+  var empty = { type: "FeatureCollection", features: [] };
+  function esc(s) { return String(s == null ? "" : s).replace(/[&<>"']/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; }); }
+
+  function setup() {
+    if (map.getSource("cases")) return;
+    map.addSource("case-density", { type: "geojson", data: empty });
+    map.addSource("cases", { type: "geojson", data: empty });
+    var before = map.getLayer("selected") ? "selected" : undefined;
+    map.addLayer({ id: "cases-heat", type: "heatmap", source: "case-density", maxzoom: POINTS_ZOOM,
+      layout: { visibility: "none" },
+      paint: {
+        "heatmap-weight": ["get", "w"],
+        "heatmap-intensity": ["interpolate", ["linear"], ["zoom"], 8, 0.8, POINTS_ZOOM, 1.6],
+        "heatmap-radius": ["interpolate", ["linear"], ["zoom"], 8, 14, POINTS_ZOOM, 40],
+        "heatmap-opacity": 0.8,
+        "heatmap-color": ["interpolate", ["linear"], ["heatmap-density"],
+          0, "rgba(255,255,178,0)", 0.2, "#fed976", 0.4, "#feb24c", 0.6, "#fd8d3c", 0.8, "#f03b20", 1, "#bd0026"]
+      } }, before);
+    map.addLayer({ id: "cases-points", type: "circle", source: "cases", minzoom: POINTS_ZOOM,
+      layout: { visibility: "none" },
+      paint: {
+        "circle-radius": ["interpolate", ["linear"], ["zoom"], POINTS_ZOOM, 4, 18, 8],
+        "circle-color": ["case", ["!", ["get", "open"]], "#16a34a", ["get", "overdue"], "#991b1b", "#f97316"],
+        "circle-stroke-color": ["case", ["get", "open"], "#ffffff", "#64748b"],
+        "circle-stroke-width": 1.5
+      } }, before);
+    map.on("click", "cases-points", function (e) {
+      var f = e.features && e.features[0];
+      if (!f) return;
+      var p = f.properties;
+      new maplibregl.Popup({ closeButton: true, maxWidth: "260px" })
+        .setLngLat(f.geometry.coordinates)
+        .setHTML("<div class=case-popup><strong>#" + esc(p.id) + " " + esc(p.class_name || p.class) + "</strong><br>" +
+          T.state + ": " + esc(p.state_label) + (String(p.overdue) === "true" ? " <span class='badge bad'>" + T.overdue + "</span>" : "") +
+          "<br><a href=\"/cases/" + encodeURIComponent(p.id) + "\">" + T.open + " →</a></div>")
+        .addTo(map);
+    });
+    map.on("mouseenter", "cases-points", function () { map.getCanvas().style.cursor = "pointer"; });
+    map.on("mouseleave", "cases-points", function () { map.getCanvas().style.cursor = ""; });
+    map.on("moveend", schedule);
+  }
+
+  function fromParam() {
+    var v = period.value;
+    if (v === "year") return new Date().getFullYear() + "-01-01";
+    return new Date(Date.now() - Number(v) * 864e5).toISOString();
+  }
+  function bboxParam() {
+    var b = map.getBounds(), c = function (v, lim) { return Math.max(-lim, Math.min(lim, v)).toFixed(6); };
+    return [c(b.getWest(), 180), c(b.getSouth(), 90), c(b.getEast(), 180), c(b.getNorth(), 90)].join(",");
+  }
+
+  var timer = null, inflight = null;
+  function schedule() {
+    if (!box.checked) return;
+    clearTimeout(timer);
+    timer = setTimeout(load, 200);
+  }
+  function load() {
+    if (inflight) inflight.abort();
+    inflight = new AbortController();
+    var z = map.getZoom(), points = z >= POINTS_ZOOM;
+    var q = "bbox=" + bboxParam() + "&from=" + encodeURIComponent(fromParam()) + "&state=" + stateSel.value + (gcj ? "&crs=gcj02" : "");
+    // Cells of about 16 pixels at the whole zoom level below (stable while panning).
+    var cell = Math.min(10, 360 / 512 / Math.pow(2, Math.floor(z)) * 16);
+    var url = points ? "/api/case-points?limit=5000&" + q : "/api/case-density?cell=" + cell.toPrecision(6) + "&" + q;
+    fetch(url, { credentials: "same-origin", signal: inflight.signal })
+      .then(function (r) { return r.json().then(function (b) { if (!r.ok) throw b; return b; }); })
+      .then(function (fc) {
+        if (points) {
+          map.getSource("cases").setData(fc);
+          msg.textContent = T.points + fc.features.length + (fc.truncated ? T.truncated.replace("{n}", fc.limit) : "");
+        } else {
+          var max = fc.max || 1;
+          fc.features.forEach(function (f) { f.properties.w = Math.sqrt(f.properties.count / max); });
+          map.getSource("case-density").setData(fc);
+          msg.textContent = T.heat + fc.total;
+        }
+        msg.dataset.loaded = points ? "points" : "density";
+      })
+      .catch(function (e) {
+        if (e && e.name === "AbortError") return;
+        msg.textContent = T.failed + ((e && e.error && e.error.message) || String(e));
+      });
+  }
+
+  function show(on) {
+    controls.hidden = !on;
+    ["cases-heat", "cases-points"].forEach(function (l) { if (map.getLayer(l)) map.setLayoutProperty(l, "visibility", on ? "visible" : "none"); });
+    if (on) load();
+  }
+  box.addEventListener("change", function () { show(box.checked); });
+  period.addEventListener("change", schedule);
+  stateSel.addEventListener("change", schedule);
+  if (map.loaded()) setup(); else map.once("load", setup);
+  if (box.checked) map.once("idle", function () { show(true); });
+})();

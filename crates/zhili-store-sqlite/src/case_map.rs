@@ -1,0 +1,66 @@
+//! Cases on the One Map on SQLite (案件图层): slim point reads and a grouped density, both
+//! answered from the covering index `cases_map` (0006) without reading a case body.
+
+use async_trait::async_trait;
+use sqlx::{QueryBuilder, Row, Sqlite};
+use zhili_case::model::CaseFilter;
+use zhili_case::store::{CaseMapStore, CasePoint, DensityCell};
+use zhili_case::workflow::CaseState;
+use zhili_core::store::{StoreError, StoreResult};
+
+use crate::case::push_filter;
+use crate::{err, from_micros, SqliteStore};
+
+/// The filter and the box (edges included).
+fn push_where(q: &mut QueryBuilder<'_, Sqlite>, filter: &CaseFilter, bbox: [f64; 4]) {
+    let [min_lon, min_lat, max_lon, max_lat] = bbox;
+    push_filter(q, filter);
+    q.push(" AND lon BETWEEN ").push_bind(min_lon).push(" AND ").push_bind(max_lon);
+    q.push(" AND lat BETWEEN ").push_bind(min_lat).push(" AND ").push_bind(max_lat);
+}
+
+#[async_trait]
+impl CaseMapStore for SqliteStore {
+    async fn case_points(&self, filter: &CaseFilter, bbox: [f64; 4], limit: i64) -> StoreResult<Vec<CasePoint>> {
+        let mut q = QueryBuilder::<Sqlite>::new("SELECT id, lon, lat, state, class_code, deadline FROM cases");
+        push_where(&mut q, filter, bbox);
+        q.push(" ORDER BY reported_at DESC, id DESC LIMIT ").push_bind(limit.max(0));
+        let rows = q.build().fetch_all(&self.read).await.map_err(err)?;
+        rows.iter()
+            .map(|r| {
+                let state: &str = r.try_get("state").map_err(err)?;
+                Ok(CasePoint {
+                    id: r.try_get("id").map_err(err)?,
+                    lon: r.try_get("lon").map_err(err)?,
+                    lat: r.try_get("lat").map_err(err)?,
+                    state: CaseState::from_name(state)
+                        .ok_or_else(|| StoreError::Other(format!("bad stored case state {state:?}")))?,
+                    class_code: r.try_get("class_code").map_err(err)?,
+                    deadline: r.try_get::<Option<i64>, _>("deadline").map_err(err)?.map(from_micros).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    async fn case_density(&self, filter: &CaseFilter, bbox: [f64; 4], cell_deg: f64) -> StoreResult<Vec<DensityCell>> {
+        if !(cell_deg.is_finite() && cell_deg > 0.0) {
+            return Err(StoreError::Other(format!("cell size must be positive, got {cell_deg}")));
+        }
+        // lon + 180 and lat + 90 are never negative, so CAST (truncation) is floor.
+        let mut q = QueryBuilder::<Sqlite>::new("SELECT CAST((lon + 180.0) / ");
+        q.push_bind(cell_deg).push(" AS INTEGER) AS cx, CAST((lat + 90.0) / ").push_bind(cell_deg);
+        q.push(" AS INTEGER) AS cy, avg(lon) AS lon, avg(lat) AS lat, count(*) AS n FROM cases");
+        push_where(&mut q, filter, bbox);
+        q.push(" GROUP BY cx, cy ORDER BY cx, cy");
+        let rows = q.build().fetch_all(&self.read).await.map_err(err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(DensityCell {
+                    lon: r.try_get("lon").map_err(err)?,
+                    lat: r.try_get("lat").map_err(err)?,
+                    count: r.try_get("n").map_err(err)?,
+                })
+            })
+            .collect()
+    }
+}
