@@ -60,7 +60,7 @@ pub fn year_of_cases(
     n: usize,
     seed: u64,
 ) -> impl Iterator<Item = History> {
-    let g = CaseGenerator::new(district, users, end, n, seed);
+    let g = CaseGenerator::new(district, users, end, n, 1, seed);
     (0..n).map(move |i| g.case(i))
 }
 
@@ -397,8 +397,17 @@ fn minutes(m: f64) -> Duration {
 }
 
 impl CaseGenerator {
-    /// Prepare `n` cases over the 365 days before `end` (their report instants are planned here).
-    pub fn new(district: &District, users: UserIds, end: DateTime<Utc>, n: usize, seed: u64) -> CaseGenerator {
+    /// Prepare `n` cases over the `years` × 365 days before `end` (their report instants are
+    /// planned here; `years` ≥ 1: more than one for a store at scale, e.g. ten million cases
+    /// over ten years).
+    pub fn new(
+        district: &District,
+        users: UserIds,
+        end: DateTime<Utc>,
+        n: usize,
+        years: u32,
+        seed: u64,
+    ) -> CaseGenerator {
         let calendar = WorkCalendar::china();
         let catalogue = Catalogue::national();
         let end = Utc.timestamp_opt(end.timestamp(), 0).single().expect("whole seconds are valid");
@@ -462,9 +471,10 @@ impl CaseGenerator {
         // Report instants: a day by weight (season, weekend, holiday), a channel, an hour by the
         // channel's profile, then sorted so that case numbers grow with time.
         let offset = calendar.offset();
-        let start = end - Duration::days(365);
+        let span = 365 * i64::from(years.max(1));
+        let start = end - Duration::days(span);
         let first = start.with_timezone(&offset).date_naive();
-        let days: Vec<NaiveDate> = first.iter_days().take(367).collect();
+        let days: Vec<NaiveDate> = first.iter_days().take(span as usize + 2).collect();
         let day_weights = cumulate(days.iter().map(|d| {
             let kind = if calendar.holidays.contains(d) {
                 0.45
@@ -1251,10 +1261,10 @@ mod tests {
         eprintln!("{n} cases in {:?}", started.elapsed());
         assert_eq!(all.len(), n);
         // Deterministic, case by case and in any order.
-        let g = CaseGenerator::new(&district, users.clone(), end(), n, 7);
+        let g = CaseGenerator::new(&district, users.clone(), end(), n, 1, 7);
         assert_eq!(g.case(12_345), all[12_345]);
         assert_eq!(g.chunk(100..103), all[100..103].to_vec());
-        let other = CaseGenerator::new(&district, users, end(), n, 8);
+        let other = CaseGenerator::new(&district, users, end(), n, 1, 8);
         assert_ne!(other.case(0), all[0]);
 
         // Spread over the year before `end`, in report order.

@@ -63,6 +63,10 @@ enum Command {
         /// Synthetic cases to load, a year of them (only into a database without cases; 0: none).
         #[arg(long, default_value_t = zhili_demo::cases::DEFAULT_CASES)]
         cases: usize,
+        /// Spread the synthetic cases over this many years before today (a store at scale, e.g.
+        /// `--cases 10000000 --case-years 10` for the benchmarks).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=20))]
+        case_years: u32,
     },
     /// Apply pending database migrations.
     Migrate,
@@ -209,13 +213,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let store = open_store(&cfg).await?;
                 serve(store, &cfg).await
             }
-            Command::Demo { data_dir, admin_password, no_serve, database_url, cases, .. } => {
+            Command::Demo { data_dir, admin_password, no_serve, database_url, cases, case_years, .. } => {
                 if database_url.is_none() {
                     std::fs::create_dir_all(&data_dir)
                         .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
                 }
                 let store = open_store(&cfg).await?;
-                let admin = seed_demo(store.as_ref(), admin_password, cases).await?;
+                let admin = seed_demo(store.as_ref(), admin_password, (cases, case_years)).await?;
                 if no_serve {
                     return Ok(());
                 }
@@ -345,7 +349,11 @@ fn spinner(msg: &str) -> ProgressBar {
     pb
 }
 
-async fn seed_demo(store: &dyn Backend, admin_password: Option<String>, cases: usize) -> anyhow::Result<AdminPassword> {
+async fn seed_demo(
+    store: &dyn Backend,
+    admin_password: Option<String>,
+    (cases, years): (usize, u32),
+) -> anyhow::Result<AdminPassword> {
     if let Some(p) = &admin_password {
         password::validate(p).context("admin password")?;
     }
@@ -399,7 +407,7 @@ async fn seed_demo(store: &dyn Backend, admin_password: Option<String>, cases: u
         }
         Err(e) => return Err(e.into()),
     };
-    seed_demo_cases(store, &district, cases).await?;
+    seed_demo_cases(store, &district, cases, years).await?;
     Ok(result)
 }
 
@@ -414,7 +422,12 @@ const DEMO_CASE_CHUNK: usize = 5_000;
 /// are made on a blocking thread, a chunk ahead of the store, so generating and writing overlap.
 /// An interrupted load keeps the chunks written so far (the next start sees cases and loads no
 /// more; remove the data directory to start afresh).
-async fn seed_demo_cases(store: &dyn Backend, district: &zhili_demo::District, n: usize) -> anyhow::Result<()> {
+async fn seed_demo_cases(
+    store: &dyn Backend,
+    district: &zhili_demo::District,
+    n: usize,
+    years: u32,
+) -> anyhow::Result<()> {
     if n == 0 || store.count_cases(&CaseFilter::default()).await? > 0 {
         return Ok(());
     }
@@ -439,7 +452,8 @@ async fn seed_demo_cases(store: &dyn Backend, district: &zhili_demo::District, n
         ProgressStyle::with_template("生成并写入案件 loading cases {bar:40} {pos}/{len} [{elapsed}]")
             .expect("valid template"),
     );
-    let generator = zhili_demo::cases::CaseGenerator::new(district, users, chrono::Utc::now(), n, zhili_demo::SEED);
+    let generator =
+        zhili_demo::cases::CaseGenerator::new(district, users, chrono::Utc::now(), n, years, zhili_demo::SEED);
     let end = generator.end();
     let (tx, mut rx) = tokio::sync::mpsc::channel(1);
     let producer = tokio::task::spawn_blocking(move || {
@@ -471,7 +485,7 @@ async fn seed_demo_cases(store: &dyn Backend, district: &zhili_demo::District, n
         .unwrap_or_default();
     let pct = |r: Option<f64>| r.map_or("-".to_string(), |r| format!("{:.1}%", r * 100.0));
     println!(
-        "演示案件 demo cases: {loaded} over the past year in {:.1} s (made in {:.1} s alongside); 结案率 closed {}, \
+        "演示案件 demo cases: {loaded} over the past {years} year(s) in {:.1} s (made in {:.1} s alongside); 结案率 closed {}, \
          按期 on time {}, 返工 rework {}, 延期 extended {}",
         took.as_secs_f64(),
         generating.as_secs_f64(),
