@@ -29,7 +29,7 @@ use zhili_core::store::{Page, StoreError, StoreResult};
 use zhili_core::ErrorCode;
 
 use crate::auth::Caller;
-use crate::error::{AppError, AppResult, ErrorBody};
+use crate::error::{AppError, AppResult, ErrorBody, ErrorDetail};
 use crate::extract::{ApiJson, ApiQuery, RawBody};
 use crate::{AppState, Backend};
 
@@ -882,16 +882,39 @@ pub async fn transition(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<TransitionBody>,
 ) -> AppResult<Json<CaseDetail>> {
-    let case = visible_case(&state, &caller, &id).await?;
-    if b.version != case.version {
+    let next = transition_one(&state, &caller, &id, b.version, &b.command).await?;
+    let (catalogue, calendar) =
+        tokio::try_join!(state.cases.catalogue(state.store.as_ref()), state.cases.calendar(state.store.as_ref()))?;
+    let timeline = state.store.timeline(next.id).await?;
+    let mine = caller_department(&state, &caller).await?;
+    let allowed = workflow::allowed(&next.status, caller.principal.role)
+        .into_iter()
+        .filter(|k| !k.requires_assigned_department() || (mine.is_some() && mine == next.status.department))
+        .map(CommandKind::as_str)
+        .collect();
+    Ok(Json(CaseDetail { case: view(&next, &catalogue, &calendar, &caller, Utc::now()), timeline, allowed }))
+}
+
+/// One transition of case `id` (as the caller may see it) at `version`: checked by the state
+/// machine, the assigned department and the command's references, then stored. Returns the case
+/// as stored.
+async fn transition_one(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    version: i64,
+    command: &Command,
+) -> AppResult<Case> {
+    let case = visible_case(state, caller, id).await?;
+    if version != case.version {
         return Err(StoreError::Stale { current: case.version }.into());
     }
     let role = caller.principal.role;
-    let kind = b.command.kind();
+    let kind = command.kind();
     // The state machine first: wrong role or wrong state are named before anything else.
-    let outcome = workflow::apply(&case.status, role, &b.command).map_err(transition_error)?;
+    let outcome = workflow::apply(&case.status, role, command).map_err(transition_error)?;
     if kind.requires_assigned_department() {
-        let mine = caller_department(&state, &caller).await?;
+        let mine = caller_department(state, caller).await?;
         if mine.is_none() || mine != case.status.department {
             return Err(AppError::msg(
                 ErrorCode::Forbidden,
@@ -906,7 +929,7 @@ pub async fn transition(
     }
     let catalogue = state.cases.catalogue(state.store.as_ref()).await?;
     let mut class_code = case.class_code.to_string();
-    match &b.command {
+    match command {
         Command::Dispatch { department, .. } => {
             let deps = state.cases.departments(state.store.as_ref()).await?;
             if !deps.iter().any(|d| d.code == department.trim()) {
@@ -914,14 +937,14 @@ pub async fn transition(
             }
         }
         Command::Respond { photos, .. } | Command::Verify { photos, .. } => {
-            check_photos(&state, "photos", photos).await?;
+            check_photos(state, "photos", photos).await?;
         }
         Command::Void { duplicate_of: Some(other), .. } => {
             let o = state.store.case(*other).await.map_err(|e| match e {
                 StoreError::NotFound => field("duplicate_of", format!("no case {other}")),
                 e => e.into(),
             })?;
-            if !may_see(&state, &caller, &o).await? {
+            if !may_see(state, caller, &o).await? {
                 return Err(field("duplicate_of", format!("no case {other}")));
             }
         }
@@ -939,19 +962,125 @@ pub async fn transition(
         .cloned()
         .ok_or_else(|| field("class_code", format!("the case's class {class_code} is no longer in the catalogue")))?;
     let calendar = state.cases.calendar(state.store.as_ref()).await?;
-    let now = Utc::now();
-    let (next, entry) =
-        advance(&case, &outcome, &class, &calendar, now, (caller.principal.user_id, &caller.principal.username), 0);
+    let (next, entry) = advance(
+        &case,
+        &outcome,
+        &class,
+        &calendar,
+        Utc::now(),
+        (caller.principal.user_id, &caller.principal.username),
+        0,
+    );
     state.store.update_case(&caller.actor(), &next, &entry).await?;
     state.metrics.case_transitions.inc();
-    let timeline = state.store.timeline(next.id).await?;
-    let mine = caller_department(&state, &caller).await?;
-    let allowed = workflow::allowed(&next.status, role)
-        .into_iter()
-        .filter(|k| !k.requires_assigned_department() || (mine.is_some() && mine == next.status.department))
-        .map(CommandKind::as_str)
-        .collect();
-    Ok(Json(CaseDetail { case: view(&next, &catalogue, &calendar, &caller, now), timeline, allowed }))
+    Ok(next)
+}
+
+/// Commands a worklist may apply to many cases at once (批量立案, 批量派遣, 批量签收).
+const BULK_COMMANDS: [CommandKind; 3] = [CommandKind::File, CommandKind::Dispatch, CommandKind::Accept];
+/// Most cases in one bulk request.
+const MAX_BULK: usize = 200;
+
+/// One case of a bulk transition: its number and the version read.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkItem {
+    /// Case number.
+    pub id: i64,
+    /// The case's version as read.
+    pub version: i64,
+}
+
+/// Body of `POST /api/cases/bulk-transitions`: the cases, and one command for all of them
+/// (e.g. `{"cases": [{"id": 7, "version": 2}], "command": "dispatch", "department": "cgj"}`).
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct BulkBody {
+    /// The cases (1–200, each once).
+    pub cases: Vec<BulkItem>,
+    /// The command and its fields: `file`, `dispatch` or `accept`.
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub command: Command,
+}
+
+/// The outcome for one case of a bulk transition.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BulkOutcome {
+    /// Case number.
+    pub id: i64,
+    /// Whether the transition was stored.
+    pub ok: bool,
+    /// The case's version after the transition.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+    /// The case's state now, if stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<&'static str>,
+    /// Why not, as a single transition would answer it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorDetail>,
+}
+
+/// Answer of `POST /api/cases/bulk-transitions`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BulkAnswer {
+    /// How many were stored.
+    pub done: usize,
+    /// How many were refused.
+    pub refused: usize,
+    /// One outcome per case, in the order given.
+    pub results: Vec<BulkOutcome>,
+}
+
+/// A bulk request's shape: a bulk command, 1–[`MAX_BULK`] cases, each once.
+fn check_bulk(b: &BulkBody) -> AppResult<()> {
+    let kind = b.command.kind();
+    if !BULK_COMMANDS.contains(&kind) {
+        return Err(field("command", format!("{} is not a bulk command; use file, dispatch or accept", kind.as_str())));
+    }
+    if b.cases.is_empty() || b.cases.len() > MAX_BULK {
+        return Err(field("cases", format!("give 1–{MAX_BULK} cases, got {}", b.cases.len())));
+    }
+    let mut seen = std::collections::HashSet::new();
+    match b.cases.iter().find(|c| !seen.insert(c.id)) {
+        Some(dup) => Err(field("cases", format!("case {} is given twice", dup.id))),
+        None => Ok(()),
+    }
+}
+
+/// File, dispatch or accept many cases at once from a worklist (批量立案/派遣/签收). Each case
+/// is its own transition with every check of a single one (role, state, version, department)
+/// and its own commit: a refused case is reported in `results` and leaves the others and itself
+/// unchanged. A malformed request (no cases, too many, a repeated case, another command) is
+/// refused whole.
+#[utoipa::path(post, path = "/api/cases/bulk-transitions", tag = "cases", request_body = BulkBody,
+    responses((status = 200, body = BulkAnswer), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn bulk_transition(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<BulkBody>,
+) -> AppResult<Json<BulkAnswer>> {
+    authorize(&caller.principal, Action::ReadCases, None)?;
+    check_bulk(&b)?;
+    let mut results = Vec::with_capacity(b.cases.len());
+    for item in &b.cases {
+        results.push(match transition_one(&state, &caller, &item.id.to_string(), item.version, &b.command).await {
+            Ok(next) => BulkOutcome {
+                id: item.id,
+                ok: true,
+                version: Some(next.version),
+                state: Some(next.status.state.as_str()),
+                error: None,
+            },
+            // A failing database fails the request; the cases before it are stored and say so
+            // in their timelines.
+            Err(e) if e.status().is_server_error() => return Err(e),
+            Err(e) => BulkOutcome { id: item.id, ok: false, version: None, state: None, error: Some(e.detail()) },
+        });
+    }
+    let done = results.iter().filter(|r| r.ok).count();
+    Ok(Json(BulkAnswer { done, refused: results.len() - done, results }))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1163,6 +1292,24 @@ pub async fn put_calendar(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bulk_requests_are_bounded() {
+        let body = |n: i64, command: Command| BulkBody {
+            cases: (1..=n).map(|id| BulkItem { id, version: 1 }).collect(),
+            command,
+        };
+        let file = || Command::File { class_code: None, note: String::new() };
+        assert!(check_bulk(&body(MAX_BULK as i64, file())).is_ok());
+        for b in [body(0, file()), body(MAX_BULK as i64 + 1, file())] {
+            assert_eq!(check_bulk(&b).unwrap_err().field.as_deref(), Some("cases"));
+        }
+        let mut twice = body(2, file());
+        twice.cases[1].id = 1;
+        assert!(check_bulk(&twice).unwrap_err().message.unwrap().contains("case 1 is given twice"));
+        let close = body(1, Command::Close { note: String::new() });
+        assert_eq!(check_bulk(&close).unwrap_err().field.as_deref(), Some("command"));
+    }
 
     #[test]
     fn images_are_checked_by_their_bytes() {

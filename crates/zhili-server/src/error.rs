@@ -42,6 +42,18 @@ impl AppError {
         self.field = Some(field.into());
         self
     }
+    /// The HTTP status it is answered with.
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+    /// What is answered (the body's `error`).
+    pub fn detail(&self) -> ErrorDetail {
+        ErrorDetail {
+            code: self.code.as_str(),
+            message: self.message.clone().unwrap_or_else(|| self.code.message_zh().to_string()),
+            field: self.field.clone(),
+        }
+    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -64,15 +76,8 @@ pub struct ErrorDetail {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code: self.code.as_str(),
-                message: self.message.unwrap_or_else(|| self.code.message_zh().to_string()),
-                field: self.field,
-            },
-        };
-        let mut r = (status, axum::Json(body)).into_response();
+        let body = ErrorBody { error: self.detail() };
+        let mut r = (self.status(), axum::Json(body)).into_response();
         if let Some(s) = self.retry_after {
             r.headers_mut().insert("retry-after", HeaderValue::from(s));
         }

@@ -227,6 +227,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/grids/export", get(grids::export_grids))
         .route("/api/cases", get(cases::list).post(cases::report))
         .route("/api/cases/{id}", get(cases::get))
+        .route("/api/cases/bulk-transitions", post(cases::bulk_transition))
         .route("/api/cases/{id}/transitions", post(cases::transition))
         .route("/api/attachments", post(cases::upload).layer(DefaultBodyLimit::max(state.config.photo_max_bytes)))
         .route("/api/attachments/{id}", get(cases::download))

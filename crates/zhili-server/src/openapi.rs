@@ -36,7 +36,7 @@ impl Modify for Security {
         grids::list_grids, grids::get_grid, grids::export_grids, spatial::locate,
         layers::landing, layers::conformance, layers::collections, layers::collection, layers::items, layers::item,
         layers::tile, layers::tilejson, grids::import_grids, grids::assign_worker, grids::unassign_worker,
-        cases::report, cases::list, cases::get, cases::transition, cases::upload, cases::download,
+        cases::report, cases::list, cases::get, cases::transition, cases::bulk_transition, cases::upload, cases::download,
         cases::classes, cases::export_classes, cases::import_classes, cases::get_calendar, cases::put_calendar,
         metrics_api::case_metrics, case_map::points, case_map::density,
     ),

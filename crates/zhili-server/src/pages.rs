@@ -531,6 +531,7 @@ async fn grids_page(
 
 struct CaseRow {
     id: i64,
+    version: i64,
     class: String,
     state: &'static str,
     address: String,
@@ -551,14 +552,29 @@ struct CasesPage {
     states: Vec<(&'static str, &'static str, bool)>,
     overdue: bool,
     may_intake: bool,
+    /// The filters as given (class, department, grid, from, to), for the form and the pager.
+    q: CasesPageQuery,
+    /// Major classes with their minor classes: (code, name, [(code, name)]).
+    classes: Vec<(String, String, Vec<(String, String)>)>,
+    /// Departments: (code, name).
+    departments: Vec<(String, String)>,
+    /// The bulk commands the caller may give from here (批量立案/派遣/签收).
+    bulk: Vec<(&'static str, &'static str)>,
+    /// A bad filter, named.
+    error: Option<String>,
 }
 
 /// Query of the worklist page.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default, Clone)]
 #[serde(deny_unknown_fields)]
 struct CasesPageQuery {
     state: Option<String>,
     overdue: Option<String>,
+    class: Option<String>,
+    department: Option<String>,
+    grid: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
     offset: Option<i64>,
 }
 
@@ -572,15 +588,33 @@ async fn cases_page(
     }
     let offset = q.offset.unwrap_or(0).max(0);
     let overdue = q.overdue.as_deref() == Some("1");
-    let st = q.state.clone().filter(|s| !s.is_empty());
-    let query =
-        crate::cases::CaseQuery { state: st.clone(), overdue: Some(overdue), ..crate::cases::CaseQuery::default() };
-    let (cases, total) = match crate::cases::scoped_filter(&state, &caller, &query).await? {
-        Some(f) => {
+    let given = |v: &Option<String>| v.clone().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let st = given(&q.state);
+    let query = crate::cases::CaseQuery {
+        state: st.clone(),
+        overdue: Some(overdue),
+        class: given(&q.class),
+        department: given(&q.department),
+        grid: given(&q.grid),
+        from: given(&q.from),
+        to: given(&q.to),
+        ..crate::cases::CaseQuery::default()
+    };
+    let tr = Tr(caller.locale);
+    let mut error = None;
+    let (cases, total) = match crate::cases::scoped_filter(&state, &caller, &query).await {
+        Ok(Some(f)) => {
             let page = Page { offset, limit: PAGE_SIZE };
             tokio::try_join!(state.store.cases(&f, page), state.store.count_cases(&f))?
         }
-        None => (vec![], 0),
+        Ok(None) => (vec![], 0),
+        // A bad filter is shown on the page, naming the field; the list is empty.
+        Err(e) if e.code == ErrorCode::InvalidQuery || e.code == ErrorCode::InvalidField => {
+            let d = e.detail();
+            error = Some(format!("{}: {}", d.field.unwrap_or_default(), d.message));
+            (vec![], 0)
+        }
+        Err(e) => return Err(e),
     };
     let catalogue = state.cases.catalogue(state.store.as_ref()).await?;
     let calendar = state.cases.calendar(state.store.as_ref()).await?;
@@ -592,6 +626,7 @@ async fn cases_page(
         .iter()
         .map(|c| CaseRow {
             id: c.id,
+            version: c.version,
             class: catalogue.get(&c.class_code).map(|k| k.name.clone()).unwrap_or_else(|| c.class_code.to_string()),
             state: if en { c.status.state.label_en() } else { c.status.state.label_zh() },
             address: c.address.clone(),
@@ -602,14 +637,47 @@ async fn cases_page(
         })
         .collect();
     let (prev, next) = pager(offset, total);
-    let keep = format!(
-        "{}{}",
-        st.as_deref().map(|s| format!("&state={}", urlencode(s))).unwrap_or_default(),
-        if overdue { "&overdue=1" } else { "" }
-    );
+    let mut keep = String::new();
+    for (name, v) in [
+        ("state", &st),
+        ("class", &query.class),
+        ("department", &query.department),
+        ("grid", &query.grid),
+        ("from", &query.from),
+        ("to", &query.to),
+    ] {
+        if let Some(v) = v {
+            keep.push_str(&format!("&{name}={}", urlencode(v)));
+        }
+    }
+    if overdue {
+        keep.push_str("&overdue=1");
+    }
     let states = zhili_case::workflow::CaseState::ALL
         .iter()
         .map(|s| (s.as_str(), if en { s.label_en() } else { s.label_zh() }, st.as_deref() == Some(s.as_str())))
+        .collect();
+    let mut classes: Vec<(String, String, Vec<(String, String)>)> = Vec::new();
+    for c in catalogue.classes.iter().filter(|c| c.active) {
+        let major = c.major_code.to_string();
+        match classes.iter_mut().find(|m| m.0 == major) {
+            Some(m) => m.2.push((c.code.to_string(), c.name.clone())),
+            None => classes.push((major, c.major_name.clone(), vec![(c.code.to_string(), c.name.clone())])),
+        }
+    }
+    let departments =
+        state.cases.departments(state.store.as_ref()).await?.iter().map(|d| (d.code.clone(), d.name.clone())).collect();
+    let role = caller.principal.role;
+    let bulk = [("file", "cases.bulk_file"), ("dispatch", "cases.bulk_dispatch"), ("accept", "cases.bulk_accept")]
+        .into_iter()
+        .filter(|(kind, _)| {
+            zhili_case::workflow::CaseState::ALL.iter().any(|s| {
+                let status =
+                    zhili_case::workflow::CaseStatus { state: *s, ..zhili_case::workflow::CaseStatus::reported(0) };
+                zhili_case::workflow::allowed(&status, role).iter().any(|k| k.as_str() == *kind)
+            })
+        })
+        .map(|(kind, key)| (kind, tr.get(key)))
         .collect();
     html(CasesPage {
         l: Layout::new(&caller, "cases.title", "/cases"),
@@ -620,6 +688,20 @@ async fn cases_page(
         states,
         overdue,
         may_intake: may_intake(&caller),
+        q: CasesPageQuery {
+            state: st,
+            overdue: q.overdue.clone(),
+            class: query.class,
+            department: query.department,
+            grid: query.grid,
+            from: query.from,
+            to: query.to,
+            offset: None,
+        },
+        classes,
+        departments,
+        bulk,
+        error,
     })
 }
 
@@ -851,6 +933,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("minimap.js", "text/javascript; charset=utf-8", include_str!("../assets/minimap.js")),
     ("intake.js", "text/javascript; charset=utf-8", include_str!("../assets/intake.js")),
     ("grids.js", "text/javascript; charset=utf-8", include_str!("../assets/grids.js")),
+    ("worklist.js", "text/javascript; charset=utf-8", include_str!("../assets/worklist.js")),
     ("case.js", "text/javascript; charset=utf-8", include_str!("../assets/case.js")),
     ("report.js", "text/javascript; charset=utf-8", include_str!("../assets/report.js")),
     ("dashboard.js", "text/javascript; charset=utf-8", include_str!("../assets/dashboard.js")),

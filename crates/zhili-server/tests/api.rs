@@ -342,6 +342,14 @@ fn cases() -> Vec<Case> {
             Some(|n| json!({"version": if (n - 1) % 6 == 0 { 1 } else { 2 }, "command": "file"})),
             [200, 403, 409, 404, 403, 401],
         ),
+        // Not a bulk command: refused whole, after authentication.
+        c(
+            "POST",
+            "/api/cases/bulk-transitions",
+            "/api/cases/bulk-transitions",
+            Some(|_| json!({"cases": [{"id": 1, "version": 1}], "command": "close"})),
+            [422, 422, 422, 422, 422, 401],
+        ),
         c("POST", "/api/attachments", "/api/attachments", Some(report_body), [415, 415, 415, 415, 415, 401]),
         c("GET", "/api/attachments/{photo}", "/api/attachments/{id}", None, [200, 200, 200, 200, 200, 401]),
         c("GET", "/api/case-classes", "/api/case-classes", None, [200, 200, 200, 200, 200, 401]),
@@ -998,6 +1006,91 @@ async fn ogc_features_and_vector_tiles() {
     }
     let (s, b) = w.call("GET", "/tiles/grids/14/13556/6405.mvt?zoom=3", t, None).await;
     assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("zoom")));
+}
+
+/// A worklist files, dispatches and accepts many cases at once: each case is its own checked
+/// transition, refusals are reported per case and change nothing, a malformed request is refused
+/// whole.
+#[tokio::test]
+async fn bulk_transitions_from_a_worklist() {
+    let w = world().await;
+    let (op, staff, leader) = (w.token("operator"), w.token("staff"), w.token("leader"));
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        let (s, r) = w.call("POST", "/api/cases", op, Some(report_body(i + 1))).await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        ids.push(r["case"]["id"].as_i64().unwrap());
+    }
+    let bulk = |items: Vec<(i64, i64)>, cmd: Value| {
+        let mut body = cmd;
+        body["cases"] = json!(items.iter().map(|(id, v)| json!({"id": id, "version": v})).collect::<Vec<_>>());
+        body
+    };
+    // 批量立案: the last at a stale version is refused alone.
+    let items = vec![(ids[0], 1), (ids[1], 1), (ids[2], 1), (ids[3], 7)];
+    let (s, b) = w.call("POST", "/api/cases/bulk-transitions", op, Some(bulk(items, json!({"command": "file"})))).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!((b["done"].as_u64(), b["refused"].as_u64()), (Some(3), Some(1)), "{b}");
+    assert_eq!(b["results"][0]["state"], "filed");
+    assert_eq!(b["results"][0]["version"], 2);
+    assert_eq!(b["results"][3]["ok"], false);
+    assert_eq!(b["results"][3]["error"]["code"], "stale_version");
+    assert_eq!(b["results"][3]["error"]["field"], "version");
+    let (_, c3) = w.call("GET", &format!("/api/cases/{}", ids[3]), op, None).await;
+    assert_eq!((c3["case"]["state"].as_str(), c3["case"]["version"].as_i64()), (Some("reported"), Some(1)));
+
+    // 批量派遣 by someone who may not (a leader): refused per case, nothing written.
+    let items = vec![(ids[0], 2), (ids[1], 2)];
+    let cmd = json!({"command": "dispatch", "department": "cgj"});
+    let (s, b) = w.call("POST", "/api/cases/bulk-transitions", leader, Some(bulk(items.clone(), cmd.clone()))).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["done"], 0);
+    assert_eq!(b["results"][0]["error"]["code"], "forbidden", "{b}");
+    // The operator dispatches them, with the wrong-state one (still reported) refused, naming
+    // the state.
+    let mut with_unfiled = items.clone();
+    with_unfiled.push((ids[3], 1));
+    let (s, b) = w.call("POST", "/api/cases/bulk-transitions", op, Some(bulk(with_unfiled, cmd.clone()))).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!((b["done"].as_u64(), b["refused"].as_u64()), (Some(2), Some(1)), "{b}");
+    assert!(b["results"][2]["error"]["message"].as_str().unwrap().contains("reported"), "{b}");
+    // An unknown department is refused per case with the field named.
+    let (_, b) = w
+        .call(
+            "POST",
+            "/api/cases/bulk-transitions",
+            op,
+            Some(bulk(vec![(ids[2], 2)], json!({"command": "dispatch", "department": "nobody"}))),
+        )
+        .await;
+    assert_eq!(b["results"][0]["error"]["field"], "department", "{b}");
+    // 批量签收 by the department.
+    let (s, b) = w
+        .call(
+            "POST",
+            "/api/cases/bulk-transitions",
+            staff,
+            Some(bulk(vec![(ids[0], 3), (ids[1], 3)], json!({"command": "accept"}))),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["done"], 2, "{b}");
+    let (_, c0) = w.call("GET", &format!("/api/cases/{}", ids[0]), op, None).await;
+    let commands: Vec<&str> =
+        c0["timeline"].as_array().unwrap().iter().map(|e| e["command"].as_str().unwrap()).collect();
+    assert_eq!(commands, ["report", "file", "dispatch", "accept"]);
+
+    // Malformed requests are refused whole, naming the field.
+    for (body, field) in [
+        (bulk(vec![], json!({"command": "file"})), "cases"),
+        (bulk(vec![(ids[2], 2), (ids[2], 2)], json!({"command": "file"})), "cases"),
+        (bulk(vec![(ids[2], 2)], json!({"command": "void", "reason": "x"})), "command"),
+    ] {
+        let (s, b) = w.call("POST", "/api/cases/bulk-transitions", op, Some(body)).await;
+        assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{b}");
+    }
+    let (_, c2) = w.call("GET", &format!("/api/cases/{}", ids[2]), op, None).await;
+    assert_eq!(c2["case"]["version"], 2, "nothing written by refused requests");
 }
 
 /// One case through every path of the closed loop, over HTTP: the normal loop, 回退, 返工

@@ -154,6 +154,36 @@ async function intake(browser) {
   if (!summary.includes("热线") || !summary.includes("1234")) throw new Error(`intake case ${id}: ${summary}`);
   await page.waitForSelector("#case-map canvas.maplibregl-canvas", { timeout: 15000 });
   console.log(`operator entered case ${id} at ${place.replace(/\s+/g, " ")}`);
+
+  // The worklist filtered by state and class; three cases picked and filed at once (批量立案),
+  // then dispatched at once (批量派遣): each row says it went through.
+  await page.goto(`${base}/cases?state=reported&class=SJ01`);
+  const picked = await page.$$eval("#worklist tbody tr", (rows) => rows.slice(0, 3).map((r) => r.dataset.id));
+  if (picked.length < 3) throw new Error(`worklist: too few reported SJ01 cases: ${picked}`);
+  for (const cid of picked) await page.check(`#worklist tr[data-id="${cid}"] input.pick`);
+  await page.waitForFunction(() => !document.getElementById("bulk").hidden, null, { timeout: 5000 });
+  await page.selectOption("#bulk select[name=command]", "file");
+  await page.click("#bulk button[type=submit]");
+  await page.waitForFunction(() => document.querySelectorAll("#worklist tr.done").length === 3, null, { timeout: 15000 }).catch(async (e) => {
+    throw new Error(`bulk file: ${await page.locator("#bulk-msg").innerText()} ${e}`);
+  });
+  await page.goto(`${base}/cases?state=filed&class=SJ01`);
+  for (const cid of picked) await page.check(`#worklist tr[data-id="${cid}"] input.pick`);
+  await page.selectOption("#bulk select[name=command]", "dispatch");
+  await page.selectOption("#bulk select[name=department]", "cgj");
+  await page.click("#bulk button[type=submit]");
+  await page.waitForFunction(() => document.querySelectorAll("#worklist tr.done").length === 3, null, { timeout: 15000 }).catch(async (e) => {
+    throw new Error(`bulk dispatch: ${await page.locator("#bulk-msg").innerText()} ${e}`);
+  });
+  await page.screenshot({ path: `${outDir}/worklist-bulk.png` });
+  const dispatched = await page.evaluate(async (ids) => Promise.all(ids.map(async (i) =>
+    (await (await fetch("/api/cases/" + i, { credentials: "same-origin" })).json()).case.state)), picked);
+  if (dispatched.some((st) => st !== "dispatched")) throw new Error(`bulk dispatch left ${dispatched}`);
+  // A bad filter is named on the page.
+  await page.goto(`${base}/cases?from=2026-13-01`);
+  const err = await page.locator("#filter-error").innerText();
+  if (!err.includes("from")) throw new Error(`bad filter not named: ${err}`);
+  console.log(`worklist: filed and dispatched cases ${picked.join(", ")} at once`);
   await op.ctx.close();
 }
 
