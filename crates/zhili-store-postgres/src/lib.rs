@@ -31,6 +31,7 @@ use zhili_core::store::{
 mod case;
 mod grid;
 mod metrics;
+mod notify;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

@@ -6,7 +6,7 @@
 
 use chrono::{Duration, Utc};
 use futures::future::BoxFuture;
-use zhili_case::store::{CaseMetricsStore, CaseStore};
+use zhili_case::store::{CaseMetricsStore, CaseStore, NotificationStore};
 use zhili_core::audit::{Actor, AuditEvent};
 use zhili_core::codes::DivisionCode;
 use zhili_core::model::{Division, Locale, NewDepartment, NewUser, Session};
@@ -15,11 +15,13 @@ use zhili_core::store::{verify_audit_chain, Change, CoreBatch, Page, Store, Stor
 use zhili_grid::{Grid, GridCode, GridDuty, GridStore};
 
 mod cases;
+mod notify;
 pub use cases::*;
+pub use notify::*;
 
 /// Everything a backend implements: the core store and every domain's storage port.
-pub trait Backend: Store + GridStore + CaseStore + CaseMetricsStore {}
-impl<T: Store + GridStore + CaseStore + CaseMetricsStore> Backend for T {}
+pub trait Backend: Store + GridStore + CaseStore + CaseMetricsStore + NotificationStore {}
+impl<T: Store + GridStore + CaseStore + CaseMetricsStore + NotificationStore> Backend for T {}
 
 /// One suite case: an async check over a freshly migrated, empty store.
 pub type Case = for<'a> fn(&'a dyn Backend) -> BoxFuture<'a, ()>;
@@ -36,7 +38,8 @@ macro_rules! store_suite {
             concurrent_writes_keep_the_chain, changes_are_announced, grids_and_workers,
             cases_are_stored_and_versioned, case_reports_are_idempotent, case_filters_and_order,
             open_cases_near_a_point, attachments_and_settings, case_batches_are_all_or_nothing,
-            case_tallies_by_group, cases_are_bulk_loaded);
+            case_tallies_by_group, cases_are_bulk_loaded, escalation_levels_fire_once,
+            notifications_are_per_recipient, webhook_outbox_claims_and_retries);
     };
     (@cases $run:path; $($case:ident),*) => {
         $(
