@@ -944,6 +944,7 @@ pub async fn transition(
         advance(&case, &outcome, &class, &calendar, now, (caller.principal.user_id, &caller.principal.username), 0);
     state.store.update_case(&caller.actor(), &next, &entry).await?;
     state.metrics.case_transitions.inc();
+    crate::notify::after_transition(&state, &case, &next).await;
     let timeline = state.store.timeline(next.id).await?;
     let mine = caller_department(&state, &caller).await?;
     let allowed = workflow::allowed(&next.status, role)

@@ -14,6 +14,7 @@ pub mod i18n;
 pub mod layers;
 pub mod metrics;
 pub mod metrics_api;
+pub mod notify;
 pub mod open311;
 pub mod openapi;
 pub mod pages;
@@ -66,6 +67,12 @@ pub struct ServerConfig {
     pub case_duplicate_radius_m: f64,
     /// Largest photo upload, in bytes.
     pub photo_max_bytes: usize,
+    /// Overdue escalation levels (超期督办).
+    pub escalation: zhili_case::notify::EscalationPolicy,
+    /// Seconds between escalation passes.
+    pub escalation_check_seconds: u64,
+    /// Outgoing webhooks.
+    pub webhooks: Vec<notify::Webhook>,
 }
 
 /// A raster XYZ basemap (底图) for the One Map.
@@ -104,13 +111,31 @@ impl Default for ServerConfig {
             basemap: None,
             case_duplicate_radius_m: 50.0,
             photo_max_bytes: 10 * 1024 * 1024,
+            escalation: zhili_case::notify::EscalationPolicy::default(),
+            escalation_check_seconds: 60,
+            webhooks: Vec::new(),
         }
     }
 }
 
 /// A storage backend: the core store and every domain's storage port.
-pub trait Backend: Store + GridStore + zhili_case::store::CaseStore + zhili_case::store::CaseMetricsStore {}
-impl<T: Store + GridStore + zhili_case::store::CaseStore + zhili_case::store::CaseMetricsStore> Backend for T {}
+pub trait Backend:
+    Store
+    + GridStore
+    + zhili_case::store::CaseStore
+    + zhili_case::store::CaseMetricsStore
+    + zhili_case::store::NotificationStore
+{
+}
+impl<
+        T: Store
+            + GridStore
+            + zhili_case::store::CaseStore
+            + zhili_case::store::CaseMetricsStore
+            + zhili_case::store::NotificationStore,
+    > Backend for T
+{
+}
 
 /// Shared state of the handlers.
 #[derive(Clone)]
@@ -225,6 +250,11 @@ pub fn app(state: AppState) -> Router {
         .route("/api/case-classes/export", get(cases::export_classes))
         .route("/api/work-calendar", get(cases::get_calendar).put(cases::put_calendar))
         .route("/api/case-metrics", get(metrics_api::case_metrics))
+        .route("/api/notifications", get(notify::list))
+        .route("/api/notifications/count", get(notify::count))
+        .route("/api/notifications/read", post(notify::mark_read))
+        .route("/api/webhooks/deliveries", get(notify::deliveries))
+        .route("/notifications", get(notify::page))
         .route("/api/grids/{code}", get(grids::get_grid))
         .route("/api/grids/{code}/workers/{user_id}", put(grids::assign_worker).delete(grids::unassign_worker))
         .route("/ogc", get(layers::landing))
@@ -267,6 +297,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let grace = Duration::from_secs(state.config.shutdown_grace_secs);
+    notify::start(&state);
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
