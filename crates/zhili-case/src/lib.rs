@@ -8,6 +8,7 @@
 //!   their spreadsheet import/export;
 //! - [`metrics`]: the evaluation figures (结案率, 按期结案率, …) as additive tallies;
 //! - [`model`]: the stored case, its clock and timeline, and how a transition advances them;
+//! - [`notify`]: notifications, overdue escalation levels and webhook events;
 //! - [`store`]: the storage port;
 //! - [`workflow`]: the state machine of the loop, its roles, required fields and counters.
 
@@ -15,5 +16,6 @@ pub mod calendar;
 pub mod catalogue;
 pub mod metrics;
 pub mod model;
+pub mod notify;
 pub mod store;
 pub mod workflow;

@@ -6,6 +6,7 @@ use zhili_core::store::{Page, StoreResult};
 
 use crate::metrics::{GroupBy, Tally};
 use crate::model::{Attachment, Case, CaseFilter, TimelineEntry};
+use crate::notify::{Delivery, NewDelivery, NewNotification, Notification};
 
 /// Case storage. Every write appends its audit row in the same transaction.
 #[async_trait]
@@ -124,4 +125,91 @@ pub trait CaseMapStore: Send + Sync {
     /// GROUP BY). Cells are anchored at (-180, -90), so they stay put as the box moves; each is
     /// answered with its cases' mean position. In cell order (by longitude, then latitude).
     async fn case_density(&self, filter: &CaseFilter, bbox: [f64; 4], cell_deg: f64) -> StoreResult<Vec<DensityCell>>;
+}
+
+/// One escalation level of one case to record (超期督办记录), with what it tells.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Escalation {
+    /// The case.
+    pub case_id: i64,
+    /// The level, from 1.
+    pub level: i32,
+    /// The deadline of the clock that ran out: a level fires once per case and deadline.
+    pub deadline: chrono::DateTime<chrono::Utc>,
+    /// When it fired.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// The notifications to store if (and only if) this claim is new.
+    pub notifications: Vec<NewNotification>,
+    /// The webhook deliveries to queue if (and only if) this claim is new.
+    pub deliveries: Vec<NewDelivery>,
+}
+
+/// How a delivery attempt ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeliveryOutcome {
+    /// The receiver accepted it at this instant.
+    Delivered(chrono::DateTime<chrono::Utc>),
+    /// It failed; retry at `retry_at`, or never when `None`.
+    Failed {
+        /// Why (status or transport error), for troubleshooting.
+        error: String,
+        /// When to try again.
+        retry_at: Option<chrono::DateTime<chrono::Utc>>,
+    },
+}
+
+/// Notifications, escalation claims and the webhook outbox (通知存储).
+#[async_trait]
+pub trait NotificationStore: Send + Sync {
+    /// Store notifications and queue webhook deliveries in one transaction, with one audit row
+    /// (`notification.create`, detail `{case, notifications, deliveries}`).
+    async fn notify(
+        &self,
+        actor: &Actor,
+        case_id: Option<i64>,
+        notifications: &[NewNotification],
+        deliveries: &[NewDelivery],
+    ) -> StoreResult<()>;
+
+    /// The escalation levels recorded for these cases: `(case_id, level, deadline)`.
+    async fn escalations(&self, case_ids: &[i64]) -> StoreResult<Vec<(i64, i32, chrono::DateTime<chrono::Utc>)>>;
+
+    /// Claim escalations in one transaction: a `(case, level)` is claimed unless it is recorded
+    /// already for the same deadline (several processes may race: exactly one wins). For each
+    /// claim won, its notifications and deliveries are stored and an audit row
+    /// (`case.escalate`) appended. Returns, in order, whether each was claimed now.
+    async fn record_escalations(&self, actor: &Actor, items: &[Escalation]) -> StoreResult<Vec<bool>>;
+
+    /// A user's notifications, newest first (only unread ones if `unread_only`).
+    async fn notifications(&self, recipient_id: i64, unread_only: bool, page: Page) -> StoreResult<Vec<Notification>>;
+
+    /// How many notifications a user has (only unread ones if `unread_only`).
+    async fn count_notifications(&self, recipient_id: i64, unread_only: bool) -> StoreResult<i64>;
+
+    /// Mark the user's own unread notifications read at `at`: those of `ids`, or all when
+    /// `ids` is `None`. Others' notifications are never touched. Appends an audit row
+    /// (`notification.read`); returns how many changed.
+    async fn mark_read(
+        &self,
+        actor: &Actor,
+        recipient_id: i64,
+        ids: Option<&[i64]>,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<u64>;
+
+    /// Take up to `limit` deliveries due at `now` for an attempt: each one's attempt count is
+    /// raised and its next attempt moved to `lease_until`, so no other process takes it
+    /// meanwhile. Oldest due first.
+    async fn claim_deliveries(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        lease_until: chrono::DateTime<chrono::Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<Delivery>>;
+
+    /// Record how an attempt ended.
+    async fn finish_delivery(&self, id: &str, outcome: &DeliveryOutcome) -> StoreResult<()>;
+
+    /// Deliveries, newest first (troubleshooting).
+    async fn deliveries(&self, page: Page) -> StoreResult<Vec<Delivery>>;
 }

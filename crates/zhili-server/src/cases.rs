@@ -973,6 +973,7 @@ async fn transition_one(
     );
     state.store.update_case(&caller.actor(), &next, &entry).await?;
     state.metrics.case_transitions.inc();
+    crate::notify::after_transition(state, &case, &next).await;
     Ok(next)
 }
 

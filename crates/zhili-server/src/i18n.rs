@@ -147,6 +147,13 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("common.prev", "上一页", "Previous"),
     ("common.next", "下一页", "Next"),
     ("common.total", "共", "Total"),
+    ("nav.notifications", "通知", "Notifications"),
+    ("notifications.title", "消息通知", "Notifications"),
+    ("notifications.unread", "未读", "Unread"),
+    ("notifications.none", "暂无通知", "No notifications"),
+    ("notifications.mark_all", "全部标为已读", "Mark all read"),
+    ("notifications.kind", "类型", "Kind"),
+    ("notifications.at", "时间", "Time"),
     ("error.forbidden", "无权访问此页面", "You may not open this page"),
     ("error.not_found", "页面不存在", "No such page"),
 ];

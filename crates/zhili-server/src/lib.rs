@@ -15,6 +15,7 @@ pub mod i18n;
 pub mod layers;
 pub mod metrics;
 pub mod metrics_api;
+pub mod notify;
 pub mod open311;
 pub mod openapi;
 pub mod pages;
@@ -67,6 +68,12 @@ pub struct ServerConfig {
     pub case_duplicate_radius_m: f64,
     /// Largest photo upload, in bytes.
     pub photo_max_bytes: usize,
+    /// Overdue escalation levels (超期督办).
+    pub escalation: zhili_case::notify::EscalationPolicy,
+    /// Seconds between escalation passes.
+    pub escalation_check_seconds: u64,
+    /// Outgoing webhooks.
+    pub webhooks: Vec<notify::Webhook>,
 }
 
 /// A raster XYZ basemap (底图) for the One Map.
@@ -105,13 +112,21 @@ impl Default for ServerConfig {
             basemap: None,
             case_duplicate_radius_m: 50.0,
             photo_max_bytes: 10 * 1024 * 1024,
+            escalation: zhili_case::notify::EscalationPolicy::default(),
+            escalation_check_seconds: 60,
+            webhooks: Vec::new(),
         }
     }
 }
 
 /// A storage backend: the core store and every domain's storage port.
 pub trait Backend:
-    Store + GridStore + zhili_case::store::CaseStore + zhili_case::store::CaseMetricsStore + zhili_case::store::CaseMapStore
+    Store
+    + GridStore
+    + zhili_case::store::CaseStore
+    + zhili_case::store::CaseMetricsStore
+    + zhili_case::store::CaseMapStore
+    + zhili_case::store::NotificationStore
 {
 }
 impl<
@@ -119,7 +134,8 @@ impl<
             + GridStore
             + zhili_case::store::CaseStore
             + zhili_case::store::CaseMetricsStore
-            + zhili_case::store::CaseMapStore,
+            + zhili_case::store::CaseMapStore
+            + zhili_case::store::NotificationStore,
     > Backend for T
 {
 }
@@ -240,6 +256,11 @@ pub fn app(state: AppState) -> Router {
         .route("/api/case-metrics", get(metrics_api::case_metrics))
         .route("/api/case-points", get(case_map::points))
         .route("/api/case-density", get(case_map::density))
+        .route("/api/notifications", get(notify::list))
+        .route("/api/notifications/count", get(notify::count))
+        .route("/api/notifications/read", post(notify::mark_read))
+        .route("/api/webhooks/deliveries", get(notify::deliveries))
+        .route("/notifications", get(notify::page))
         .route("/api/grids/{code}", get(grids::get_grid))
         .route("/api/grids/{code}/workers/{user_id}", put(grids::assign_worker).delete(grids::unassign_worker))
         .route("/ogc", get(layers::landing))
@@ -282,6 +303,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let grace = Duration::from_secs(state.config.shutdown_grace_secs);
+    notify::start(&state);
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {

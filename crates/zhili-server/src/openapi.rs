@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{api, auth, case_map, cases, error, grids, layers, metrics_api, spatial, views};
+use crate::{api, auth, case_map, cases, error, grids, layers, metrics_api, notify, spatial, views};
 
 struct Security;
 
@@ -39,9 +39,10 @@ impl Modify for Security {
         cases::report, cases::list, cases::get, cases::transition, cases::bulk_transition, cases::upload, cases::download,
         cases::classes, cases::export_classes, cases::import_classes, cases::get_calendar, cases::put_calendar,
         metrics_api::case_metrics, case_map::points, case_map::density,
+        notify::list, notify::count, notify::mark_read, notify::deliveries,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail, views::Paged<views::UserView>, views::Paged<grids::GridView>,
-        views::Paged<cases::CaseView>)),
+        views::Paged<cases::CaseView>, views::Paged<notify::NotificationView>)),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
 )]

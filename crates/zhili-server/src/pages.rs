@@ -46,23 +46,23 @@ pub fn routes() -> Router<AppState> {
 
 /// One entry of the navigation.
 pub struct NavItem {
-    href: &'static str,
-    label: &'static str,
-    active: bool,
+    pub(crate) href: &'static str,
+    pub(crate) label: &'static str,
+    pub(crate) active: bool,
 }
 
 /// What every page's frame needs.
 pub struct Layout {
-    t: Tr,
-    title: &'static str,
-    user: Option<(String, &'static str)>,
-    csrf: String,
-    nav: Vec<NavItem>,
-    path: String,
+    pub(crate) t: Tr,
+    pub(crate) title: &'static str,
+    pub(crate) user: Option<(String, &'static str)>,
+    pub(crate) csrf: String,
+    pub(crate) nav: Vec<NavItem>,
+    pub(crate) path: String,
 }
 
 impl Layout {
-    fn new(caller: &Caller, title_key: &str, path: &str) -> Layout {
+    pub(crate) fn new(caller: &Caller, title_key: &str, path: &str) -> Layout {
         let t = Tr(caller.locale);
         let p = &caller.principal;
         let mut nav = Vec::new();
@@ -100,7 +100,7 @@ fn role_label(r: Role, l: Locale) -> &'static str {
     }
 }
 
-fn html(t: impl Template) -> AppResult<Response> {
+pub(crate) fn html(t: impl Template) -> AppResult<Response> {
     html_status(StatusCode::OK, t)
 }
 
@@ -136,7 +136,7 @@ struct ErrorPage {
 }
 
 /// `None` if the caller may open the page; else the answer: log in first, or why not.
-fn denied(caller: &Caller, action: Action, path: &str) -> Option<Response> {
+pub(crate) fn denied(caller: &Caller, action: Action, path: &str) -> Option<Response> {
     match authorize(&caller.principal, action, None) {
         Ok(()) => None,
         Err(_) if caller.user.is_none() => Some(redirect(&format!("/login?next={}", urlencode(path)))),
@@ -937,6 +937,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("case.js", "text/javascript; charset=utf-8", include_str!("../assets/case.js")),
     ("report.js", "text/javascript; charset=utf-8", include_str!("../assets/report.js")),
     ("dashboard.js", "text/javascript; charset=utf-8", include_str!("../assets/dashboard.js")),
+    ("notify.js", "text/javascript; charset=utf-8", include_str!("../assets/notify.js")),
 ];
 
 async fn asset(Path(file): Path<String>) -> Response {

@@ -359,6 +359,16 @@ fn cases() -> Vec<Case> {
         c("GET", "/api/case-metrics?group=department", "/api/case-metrics", None, [200, 200, 200, 200, 200, 401]),
         c("GET", "/api/case-points?bbox=117,36,118,37", "/api/case-points", None, [200, 200, 200, 200, 200, 401]),
         c("GET", "/api/case-density?bbox=117,36,118,37", "/api/case-density", None, [200, 200, 200, 200, 200, 401]),
+        c("GET", "/api/notifications", "/api/notifications", None, [200, 200, 200, 200, 200, 401]),
+        c("GET", "/api/notifications/count", "/api/notifications/count", None, [200, 200, 200, 200, 200, 401]),
+        c(
+            "POST",
+            "/api/notifications/read",
+            "/api/notifications/read",
+            Some(|_| json!({"all": true})),
+            [200, 200, 200, 200, 200, 401],
+        ),
+        c("GET", "/api/webhooks/deliveries", "/api/webhooks/deliveries", None, [200, 403, 403, 403, 403, 401]),
         c(
             "PUT",
             "/api/work-calendar",

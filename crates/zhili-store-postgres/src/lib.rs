@@ -32,6 +32,7 @@ mod case;
 mod case_map;
 mod grid;
 mod metrics;
+mod notify;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

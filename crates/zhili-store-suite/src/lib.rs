@@ -6,7 +6,7 @@
 
 use chrono::{Duration, Utc};
 use futures::future::BoxFuture;
-use zhili_case::store::{CaseMapStore, CaseMetricsStore, CaseStore};
+use zhili_case::store::{CaseMapStore, CaseMetricsStore, CaseStore, NotificationStore};
 use zhili_core::audit::{Actor, AuditEvent};
 use zhili_core::codes::DivisionCode;
 use zhili_core::model::{Division, Locale, NewDepartment, NewUser, Session};
@@ -16,12 +16,14 @@ use zhili_grid::{Grid, GridCode, GridDuty, GridStore};
 
 mod case_map;
 mod cases;
+mod notify;
 pub use case_map::*;
 pub use cases::*;
+pub use notify::*;
 
 /// Everything a backend implements: the core store and every domain's storage port.
-pub trait Backend: Store + GridStore + CaseStore + CaseMetricsStore + CaseMapStore {}
-impl<T: Store + GridStore + CaseStore + CaseMetricsStore + CaseMapStore> Backend for T {}
+pub trait Backend: Store + GridStore + CaseStore + CaseMetricsStore + CaseMapStore + NotificationStore {}
+impl<T: Store + GridStore + CaseStore + CaseMetricsStore + CaseMapStore + NotificationStore> Backend for T {}
 
 /// One suite case: an async check over a freshly migrated, empty store.
 pub type Case = for<'a> fn(&'a dyn Backend) -> BoxFuture<'a, ()>;
@@ -39,7 +41,8 @@ macro_rules! store_suite {
             cases_are_stored_and_versioned, case_reports_are_idempotent, case_filters_and_order,
             open_cases_near_a_point, attachments_and_settings, case_batches_are_all_or_nothing,
             case_tallies_by_group, case_rollup_matches_the_cases, cases_are_bulk_loaded, case_points_in_a_box,
-            case_density_sums_to_the_count);
+            case_density_sums_to_the_count, escalation_levels_fire_once, notifications_are_per_recipient,
+            webhook_outbox_claims_and_retries);
     };
     (@cases $run:path; $($case:ident),*) => {
         $(

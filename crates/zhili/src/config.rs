@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use serde::Deserialize;
+use zhili_case::notify::{Audience, EscalationLevel, EscalationPolicy, WebhookEvent};
 use zhili_server::ServerConfig;
 
 /// (section, key, default as TOML, documentation)
@@ -30,6 +31,14 @@ pub const OPTIONS: &[(&str, &str, &str, &str)] = &[
     ("grid", "tolerance_m2", "1.0", "Overlaps, gaps and overhangs smaller than this (m²) are digitising noise, not errors."),
     ("case", "duplicate_radius_m", "50.0", "Open cases of the same class within this many metres of a new report are suggested as duplicates."),
     ("case", "photo_max_bytes", "10485760", "Largest photo upload, in bytes (larger gets 413)."),
+    ("case", "escalation",
+     "[{ after_working_minutes = 0, notify = [\"department\", \"township\"] }, { after_working_minutes = 240, notify = [\"district\", \"leaders\"] }]",
+     "Overdue escalation (超期督办), level 1 first: each level is due `after_working_minutes` of working time past\n\
+      the deadline and notifies (in-app, and webhooks get case.overdue / case.escalated) some of:\n\
+      `department` (staff of the assigned department), `township` (operators of the case's township),\n\
+      `district` (operators of the county: the command centre), `leaders` (leaders over the case).\n\
+      Each level fires once per case and deadline. `[]` turns escalation off."),
+    ("case", "escalation_check_seconds", "60", "Seconds between checks for overdue cases to escalate."),
     ("map", "basemap_url", "\"\"",
      "Raster XYZ basemap tile URL with {z}, {x}, {y} (e.g. a tile server on your network). Empty: no basemap\n(the One Map works offline). The browser fetches these tiles itself."),
     ("map", "basemap_crs", "\"wgs84\"",
@@ -95,6 +104,34 @@ pub struct CaseSection {
     pub duplicate_radius_m: f64,
     /// See [`OPTIONS`].
     pub photo_max_bytes: usize,
+    /// See [`OPTIONS`].
+    pub escalation: Vec<EscalationLevelSection>,
+    /// See [`OPTIONS`].
+    pub escalation_check_seconds: u64,
+}
+
+/// One level of `case.escalation`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationLevelSection {
+    /// Working minutes past the deadline.
+    pub after_working_minutes: u32,
+    /// Who is told: `department`, `township`, `district`, `leaders`.
+    pub notify: Vec<String>,
+}
+
+/// One `[[webhooks]]` table: an outgoing webhook.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSection {
+    /// Unique name (letters, digits, `-`, `_`, `.`).
+    pub name: String,
+    /// Where to POST: an `http://` or `https://` URL.
+    pub url: String,
+    /// Key of the HMAC-SHA256 signature (`X-Zhili-Signature: sha256=<hex>`), at least 16 characters.
+    pub secret: String,
+    /// Events to send: `case.dispatched`, `case.overdue`, `case.escalated`.
+    pub events: Vec<String>,
 }
 
 /// `[map]`
@@ -145,6 +182,9 @@ pub struct Config {
     pub map: MapSection,
     /// `[log]`
     pub log: LogSection,
+    /// `[[webhooks]]`
+    #[serde(default)]
+    pub webhooks: Vec<WebhookSection>,
 }
 
 impl Config {
@@ -169,6 +209,13 @@ impl Config {
         if let Some(text) = file {
             let user: toml::Table = toml::from_str(text).context("config file is not valid TOML")?;
             for (section, values) in user {
+                if section == "webhooks" {
+                    if !values.as_array().is_some_and(|a| a.iter().all(toml::Value::is_table)) {
+                        bail!("config: `webhooks` must be [[webhooks]] tables");
+                    }
+                    doc.insert(section, values);
+                    continue;
+                }
                 let Some(values) = values.as_table() else { bail!("config: `{section}` must be a [section]") };
                 let Some(target) = doc.get_mut(&section).and_then(|t| t.as_table_mut()) else {
                     bail!("config: unknown section [{section}]")
@@ -217,6 +264,11 @@ impl Config {
         if cfg.server.session_ttl_hours == 0 {
             bail!("server.session_ttl_hours must be at least 1");
         }
+        cfg.escalation()?;
+        if !(1..=86_400).contains(&cfg.case.escalation_check_seconds) {
+            bail!("case.escalation_check_seconds must be 1–86400");
+        }
+        cfg.webhooks()?;
         Ok(cfg)
     }
 
@@ -237,7 +289,66 @@ impl Config {
             basemap: self.basemap().expect("checked when loaded"),
             case_duplicate_radius_m: self.case.duplicate_radius_m,
             photo_max_bytes: self.case.photo_max_bytes,
+            escalation: self.escalation().expect("checked when loaded"),
+            escalation_check_seconds: self.case.escalation_check_seconds,
+            webhooks: self.webhooks().expect("checked when loaded"),
         }
+    }
+
+    /// The escalation policy of `case.escalation`, checked.
+    pub fn escalation(&self) -> anyhow::Result<EscalationPolicy> {
+        let mut levels = Vec::new();
+        for (i, l) in self.case.escalation.iter().enumerate() {
+            let mut notify = Vec::new();
+            for who in &l.notify {
+                let a = Audience::from_name(who).with_context(|| {
+                    format!(
+                        "case.escalation[{i}].notify: unknown audience {who:?} (use department, township, district, leaders)"
+                    )
+                })?;
+                if !notify.contains(&a) {
+                    notify.push(a);
+                }
+            }
+            levels.push(EscalationLevel { after_working_minutes: l.after_working_minutes, notify });
+        }
+        EscalationPolicy::new(levels).map_err(|e| anyhow::anyhow!("case.escalation: {e}"))
+    }
+
+    /// The outgoing webhooks of `[[webhooks]]`, checked: unique names, http(s) URLs, secrets of
+    /// at least 16 characters, known events.
+    pub fn webhooks(&self) -> anyhow::Result<Vec<zhili_server::notify::Webhook>> {
+        let mut out: Vec<zhili_server::notify::Webhook> = Vec::new();
+        for (i, w) in self.webhooks.iter().enumerate() {
+            let at = format!("webhooks[{i}]");
+            if w.name.is_empty()
+                || w.name.len() > 64
+                || !w.name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            {
+                bail!("{at}.name must be 1–64 letters, digits, `-`, `_` or `.`, got {:?}", w.name);
+            }
+            if out.iter().any(|o| o.name == w.name) {
+                bail!("{at}.name {:?} is used by another webhook", w.name);
+            }
+            let url = zhili_server::notify::Webhook::parse_url(&w.url).map_err(|e| anyhow::anyhow!("{at}.url {e}"))?;
+            if w.secret.chars().count() < 16 {
+                bail!("{at}.secret must be at least 16 characters");
+            }
+            if w.events.is_empty() {
+                bail!("{at}.events must name at least one event (case.dispatched, case.overdue, case.escalated)");
+            }
+            let mut events = Vec::new();
+            for e in &w.events {
+                let ev = WebhookEvent::from_name(e).with_context(|| {
+                    format!("{at}.events: unknown event {e:?} (use case.dispatched, case.overdue, case.escalated)")
+                })?;
+                if !events.contains(&ev) {
+                    events.push(ev);
+                }
+            }
+            out.push(zhili_server::notify::Webhook { name: w.name.clone(), url, secret: w.secret.clone(), events });
+        }
+        Ok(out)
     }
 
     /// The One Map's basemap, checked: an http(s) URL with `{z}`, `{x}` and `{y}`, and a known CRS.
@@ -305,6 +416,18 @@ pub fn example() -> String {
         }
         out.push_str(&format!("# env: {}\n{k} = {default}\n", env_name(s, k)));
     }
+    out.push_str(
+        "\n# Outgoing webhooks (外发): none by default. Repeat the table for each receiver. Each event is\n\
+         # POSTed as JSON {event, id, at, case: {...}} with the headers X-Zhili-Event, X-Zhili-Delivery\n\
+         # (unique per delivery; retries repeat it) and X-Zhili-Signature: sha256=<HMAC-SHA256 of the body\n\
+         # under `secret`, hex>. A receiver that fails (not 2xx within 10 s) is retried after 30 s, 2 min,\n\
+         # 10 min, 1 h, 2 h, 6 h and 12 h (8 attempts). Admins see the outbox at /api/webhooks/deliveries.\n\
+         # [[webhooks]]\n\
+         # name = \"command-centre\"\n\
+         # url = \"https://hooks.example.cn/zhili\"\n\
+         # secret = \"at least 16 random characters\"\n\
+         # events = [\"case.dispatched\", \"case.overdue\", \"case.escalated\"]\n",
+    );
     out
 }
 
@@ -347,6 +470,36 @@ mod tests {
         let e = Config::from_parts(Some("[server]\nlisten = \"nowhere\"\n"), &[]).unwrap_err();
         assert!(format!("{e:#}").contains("listen"), "{e:#}");
         assert!(Config::from_parts(Some("[nope]\n"), &[]).is_err());
+    }
+
+    #[test]
+    fn escalation_and_webhooks_are_checked() {
+        let cfg = Config::from_parts(None, &[]).unwrap();
+        assert_eq!(cfg.server_config().escalation, EscalationPolicy::default());
+        assert!(cfg.server_config().webhooks.is_empty());
+        let file = "[case]\nescalation = [{ after_working_minutes = 0, notify = [\"department\"] }]\n\
+            [[webhooks]]\nname = \"ops\"\nurl = \"http://127.0.0.1:9/hook\"\nsecret = \"0123456789abcdef\"\n\
+            events = [\"case.dispatched\", \"case.overdue\"]\n";
+        let s = Config::from_parts(Some(file), &[]).unwrap().server_config();
+        assert_eq!(s.escalation.levels().len(), 1);
+        assert_eq!(s.webhooks[0].events, [WebhookEvent::CaseDispatched, WebhookEvent::CaseOverdue]);
+        let off = Config::from_parts(None, &env(&[("ZHILI_CASE_ESCALATION", "[]")])).unwrap();
+        assert!(off.server_config().escalation.levels().is_empty());
+        for (text, says) in [
+            ("[case]\nescalation = [{ after_working_minutes = 0, notify = [\"mayor\"] }]\n", "case.escalation[0].notify"),
+            ("[case]\nescalation = [{ after_working_minutes = 0, notify = [] }]\n", "case.escalation: escalation level 1"),
+            ("[case]\nescalation = [{ after = 0, notify = [\"department\"] }]\n", "after"),
+            ("[[webhooks]]\nname = \"a\"\nurl = \"ftp://x/\"\nsecret = \"0123456789abcdef\"\nevents = [\"case.overdue\"]\n", "webhooks[0].url"),
+            ("[[webhooks]]\nname = \"a\"\nurl = \"not a url\"\nsecret = \"0123456789abcdef\"\nevents = [\"case.overdue\"]\n", "webhooks[0].url"),
+            ("[[webhooks]]\nname = \"a\"\nurl = \"https://x/\"\nsecret = \"short\"\nevents = [\"case.overdue\"]\n", "webhooks[0].secret"),
+            ("[[webhooks]]\nname = \"a\"\nurl = \"https://x/\"\nsecret = \"0123456789abcdef\"\nevents = [\"case.closed\"]\n", "webhooks[0].events"),
+            ("[[webhooks]]\nname = \"a\"\nurl = \"https://x/\"\nsecret = \"0123456789abcdef\"\nevents = [\"case.overdue\"]\n\
+              [[webhooks]]\nname = \"a\"\nurl = \"https://y/\"\nsecret = \"0123456789abcdef\"\nevents = [\"case.overdue\"]\n", "webhooks[1].name"),
+            ("[[webhooks]]\nname = \"a\"\nurl = \"https://x/\"\nsecret = \"0123456789abcdef\"\nevents = [\"case.overdue\"]\nretries = 3\n", "retries"),
+        ] {
+            let e = Config::from_parts(Some(text), &[]).unwrap_err();
+            assert!(format!("{e:#}").contains(says), "{text}: {e:#}");
+        }
     }
 
     #[test]

@@ -1,0 +1,319 @@
+//! Notifications, escalation and webhooks end to end: the router over SQLite, and a real HTTP
+//! receiver on a local socket for the webhooks. The passes are called with explicit instants,
+//! so nothing here waits for a timer.
+
+use std::sync::{Arc, Mutex};
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, Request, StatusCode};
+use axum::Router;
+use chrono::{DateTime, Duration, Utc};
+use hmac::{Hmac, Mac};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use sha2::Sha256;
+use tower::ServiceExt;
+use zhili_case::notify::{EscalationPolicy, WebhookEvent};
+use zhili_core::audit::Actor;
+use zhili_core::codes::DivisionCode;
+use zhili_core::model::{Division, NewDepartment, NewUser};
+use zhili_core::policy::Role;
+use zhili_core::store::Store;
+use zhili_grid::{Grid, GridCode};
+use zhili_server::notify::{delivery_pass, escalation_pass, http_client, Webhook};
+use zhili_server::{app, AppState, Backend, ServerConfig};
+use zhili_store_sqlite::SqliteStore;
+
+const PASSWORD: &str = "correct-horse-9";
+const SECRET: &str = "webhook-secret-0123456789";
+
+/// What the receiver saw: (event header, delivery header, signature header, body).
+type Seen = Arc<Mutex<Vec<(String, String, String, Bytes)>>>;
+
+#[derive(Clone)]
+struct Receiver {
+    seen: Seen,
+    /// Answer 500 to this many requests before answering 200.
+    fail: Arc<Mutex<u32>>,
+}
+
+async fn hook(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    r.seen.lock().unwrap().push((h("x-zhili-event"), h("x-zhili-delivery"), h("x-zhili-signature"), body));
+    let mut fail = r.fail.lock().unwrap();
+    if *fail > 0 {
+        *fail -= 1;
+        StatusCode::INTERNAL_SERVER_ERROR
+    } else {
+        StatusCode::NO_CONTENT
+    }
+}
+
+/// Start the webhook receiver on a free local port; returns its URL.
+async fn receiver(r: Receiver) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = Router::new().route("/hook", axum::routing::post(hook)).with_state(r);
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/hook")
+}
+
+fn c(s: &str) -> DivisionCode {
+    DivisionCode::parse(s).unwrap()
+}
+
+struct World {
+    state: AppState,
+    app: Router,
+    tokens: std::collections::HashMap<&'static str, String>,
+    _dir: tempfile::TempDir,
+}
+
+impl World {
+    async fn call(&self, method: &str, uri: &str, who: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = Request::builder().method(method).uri(uri);
+        if let Some(t) = who.map(|w| &self.tokens[w]) {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(b) => req.header("content-type", "application/json").body(Body::from(b.to_string())),
+            None => req.body(Body::empty()),
+        }
+        .unwrap();
+        let resp = self.app.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    async fn ok(&self, method: &str, uri: &str, who: &str, body: Option<Value>) -> Value {
+        let (s, b) = self.call(method, uri, Some(who), body).await;
+        assert!(s.is_success(), "{method} {uri} as {who}: {s} {b}");
+        b
+    }
+
+    /// The kinds of a user's notifications, newest first.
+    async fn kinds(&self, who: &str) -> Vec<String> {
+        let b = self.ok("GET", "/api/notifications", who, None).await;
+        b["items"].as_array().unwrap().iter().map(|n| n["kind"].as_str().unwrap().to_string()).collect()
+    }
+}
+
+/// County 370304, town 100 with village 201 (and one grid in it), department cgj; an operator
+/// and a leader of the county, an operator of the town, two staff of cgj, an admin.
+async fn world(hook_url: String) -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+    store.migrate().await.unwrap();
+    let store: Arc<dyn Backend> = Arc::new(store);
+    let a = Actor::system();
+    for (code, name) in [("370304", "博山区"), ("370304100", "域城镇"), ("370304100201", "甲村")] {
+        store.upsert_division(&a, &Division { code: c(code), name: name.into(), boundary: None }).await.unwrap();
+    }
+    let dept = store
+        .create_department(
+            &a,
+            &NewDepartment {
+                code: "cgj".into(),
+                name: "城管局".into(),
+                division: c("370304"),
+                is_command_centre: false,
+            },
+        )
+        .await
+        .unwrap();
+    let area = json!({"type": "Polygon", "coordinates": [[[117.80, 36.40], [117.81, 36.40], [117.81, 36.42], [117.80, 36.42], [117.80, 36.40]]]});
+    let grid = Grid {
+        code: GridCode::parse_any("37030410020101").unwrap(),
+        name: "网格一".into(),
+        level: 1,
+        parent: None,
+        boundary: zhili_geo::geometry::parse_area(&area).unwrap(),
+    };
+    store.import_grids(&a, &[grid]).await.unwrap();
+    let hash = zhili_core::password::hash(PASSWORD);
+    let users = [
+        ("admin", Role::Admin, "370304", None),
+        ("operator", Role::Operator, "370304", None),
+        ("leader", Role::Leader, "370304", None),
+        ("town_operator", Role::Operator, "370304100", None),
+        ("staff", Role::DepartmentStaff, "370304", Some(dept.id)),
+        ("staff2", Role::DepartmentStaff, "370304", Some(dept.id)),
+    ];
+    for (name, role, j, d) in users {
+        let u = NewUser {
+            username: name.into(),
+            display_name: name.into(),
+            role,
+            jurisdiction: c(j),
+            department_id: d,
+            phone: None,
+            password_hash: hash.clone(),
+        };
+        store.create_user(&a, &u).await.unwrap();
+    }
+    let cfg = ServerConfig {
+        escalation: EscalationPolicy::default(),
+        webhooks: vec![Webhook {
+            name: "ops".into(),
+            url: hook_url,
+            secret: SECRET.into(),
+            events: WebhookEvent::ALL.to_vec(),
+        }],
+        ..ServerConfig::default()
+    };
+    let spatial = zhili_server::spatial::Spatial::start(store.clone()).await.unwrap();
+    let state = AppState::new(store, cfg).with_spatial(spatial);
+    let mut w = World { app: app(state.clone()), state, tokens: Default::default(), _dir: dir };
+    for (name, ..) in users {
+        let (s, b) =
+            w.call("POST", "/api/auth/login", None, Some(json!({"username": name, "password": PASSWORD}))).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        w.tokens.insert(name, b["token"].as_str().unwrap().to_string());
+    }
+    w
+}
+
+fn sign(body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dispatch_escalation_and_webhooks() {
+    let rx = Receiver { seen: Arc::default(), fail: Arc::default() };
+    let w = world(receiver(rx.clone()).await).await;
+    let client = http_client();
+
+    // Report, file and dispatch to cgj.
+    let report = json!({"class_code": "SJ0102", "lon": 117.805, "lat": 36.405, "description": "路边暴露垃圾一堆"});
+    let (s, r) = w.call("POST", "/api/cases", Some("operator"), Some(report)).await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let id = r["case"]["id"].as_i64().unwrap();
+    let go = |v: i64, cmd: Value| {
+        let mut b = cmd;
+        b["version"] = json!(v);
+        b
+    };
+    let path = format!("/api/cases/{id}/transitions");
+    w.ok("POST", &path, "operator", Some(go(1, json!({"command": "file"})))).await;
+    let b = w.ok("POST", &path, "operator", Some(go(2, json!({"command": "dispatch", "department": "cgj"})))).await;
+    let deadline: DateTime<Utc> = b["case"]["clock"]["deadline"].as_str().unwrap().parse().unwrap();
+
+    // Both staff of cgj are told, and nobody else.
+    for who in ["staff", "staff2"] {
+        assert_eq!(w.kinds(who).await, ["dispatched"], "{who}");
+    }
+    assert!(w.kinds("operator").await.is_empty());
+    let n = w.ok("GET", "/api/notifications", "staff", None).await;
+    assert_eq!(n["items"][0]["case_id"], id);
+    assert_eq!(n["items"][0]["url"], format!("/cases/{id}"));
+    assert_eq!(n["items"][0]["kind_label"], "派遣");
+    assert_eq!(w.ok("GET", "/api/notifications/count", "staff", None).await["unread"], 1);
+
+    // The sender posts case.dispatched, signed.
+    assert_eq!(delivery_pass(&w.state, &client, Utc::now()).await.unwrap(), 1);
+    {
+        let seen = rx.seen.lock().unwrap();
+        assert_eq!(seen.len(), 1);
+        let (event, delivery, signature, body) = &seen[0];
+        assert_eq!(event, "case.dispatched");
+        assert_eq!(signature, &sign(body), "HMAC-SHA256 of the body");
+        let v: Value = serde_json::from_slice(body).unwrap();
+        assert_eq!((v["event"].as_str(), v["id"].as_str()), (Some("case.dispatched"), Some(delivery.as_str())));
+        assert_eq!(v["case"]["id"], id);
+        assert_eq!(v["case"]["department"], "cgj");
+        assert_eq!(v["case"]["state"], "dispatched");
+        assert_eq!(v["case"]["class_code"], "SJ0102");
+        assert!(v["case"].get("contact").is_none(), "no personal data");
+    }
+    assert_eq!(delivery_pass(&w.state, &client, Utc::now()).await.unwrap(), 0, "delivered once");
+
+    // At the deadline nothing is due; just after it, level 1: cgj's staff and the town's operator.
+    let r = escalation_pass(&w.state, deadline).await.unwrap();
+    assert_eq!(r.fired, 0);
+    let t1 = deadline + Duration::seconds(1);
+    let r = escalation_pass(&w.state, t1).await.unwrap();
+    assert_eq!((r.overdue, r.fired), (1, 1));
+    assert_eq!(w.kinds("staff").await, ["overdue", "dispatched"]);
+    assert_eq!(w.kinds("town_operator").await, ["overdue"]);
+    assert!(w.kinds("operator").await.is_empty(), "level 2 is not due yet");
+    // Again: nothing new.
+    assert_eq!(escalation_pass(&w.state, t1 + Duration::seconds(1)).await.unwrap().fired, 0);
+    assert_eq!(w.kinds("staff").await.len(), 2);
+    assert_eq!(w.kinds("town_operator").await.len(), 1);
+
+    // The receiver fails once: the overdue event is retried after the backoff, then delivered.
+    *rx.fail.lock().unwrap() = 1;
+    assert_eq!(delivery_pass(&w.state, &client, t1).await.unwrap(), 0);
+    let d = w.ok("GET", "/api/webhooks/deliveries", "admin", None).await;
+    assert_eq!(d[0]["event"], "case.overdue");
+    assert_eq!((d[0]["status"].as_str(), d[0]["attempts"].as_i64()), (Some("pending"), Some(1)));
+    assert_eq!(d[0]["last_error"], "HTTP 500");
+    assert_eq!(delivery_pass(&w.state, &client, t1 + Duration::seconds(20)).await.unwrap(), 0, "backing off");
+    assert_eq!(rx.seen.lock().unwrap().len(), 2);
+    assert_eq!(delivery_pass(&w.state, &client, t1 + Duration::seconds(31)).await.unwrap(), 1);
+    {
+        let seen = rx.seen.lock().unwrap();
+        assert_eq!(seen.len(), 3);
+        assert_eq!(seen[1].1, seen[2].1, "a retry repeats the delivery id");
+        assert_eq!(seen[2].0, "case.overdue");
+        assert_eq!(seen[2].2, sign(&seen[2].3));
+    }
+    let d = w.ok("GET", "/api/webhooks/deliveries", "admin", None).await;
+    assert_eq!((d[0]["status"].as_str(), d[0]["attempts"].as_i64()), (Some("delivered"), Some(2)));
+    assert_eq!(d[1]["status"], "delivered");
+
+    // Much later, level 2: the county's operators and leaders; again only once.
+    let t2 = deadline + Duration::days(30);
+    assert_eq!(escalation_pass(&w.state, t2).await.unwrap().fired, 1);
+    assert_eq!(escalation_pass(&w.state, t2).await.unwrap().fired, 0);
+    assert_eq!(w.kinds("operator").await, ["escalated"]);
+    assert_eq!(w.kinds("leader").await, ["escalated"]);
+    assert_eq!(w.kinds("staff").await.len(), 2, "level 2 does not notify the department again");
+    assert_eq!(delivery_pass(&w.state, &client, t2).await.unwrap(), 1);
+    assert_eq!(rx.seen.lock().unwrap().last().unwrap().0, "case.escalated");
+
+    // Reading: only one's own. town_operator cannot mark staff's notification read.
+    let mine = w.ok("GET", "/api/notifications?unread=true", "staff", None).await;
+    let first = mine["items"][0]["id"].as_i64().unwrap();
+    let b = w.ok("POST", "/api/notifications/read", "town_operator", Some(json!({"ids": [first]}))).await;
+    assert_eq!(b["marked"], 0);
+    assert_eq!(w.ok("GET", "/api/notifications/count", "staff", None).await["unread"], 2);
+    let b = w.ok("POST", "/api/notifications/read", "staff", Some(json!({"ids": [first]}))).await;
+    assert_eq!(b["marked"], 1);
+    let unread = w.ok("GET", "/api/notifications?unread=true", "staff", None).await;
+    assert_eq!(unread["total"], 1);
+    assert_eq!(w.ok("POST", "/api/notifications/read", "staff", Some(json!({"all": true}))).await["marked"], 1);
+    assert_eq!(w.ok("GET", "/api/notifications/count", "staff", None).await["unread"], 0);
+    assert_eq!(w.ok("GET", "/api/notifications/count", "staff2", None).await["unread"], 2, "staff2's stay unread");
+
+    // Bad bodies name the field; no login is 401; the outbox is for administrators.
+    let (s, b) = w.call("POST", "/api/notifications/read", Some("staff"), Some(json!({}))).await;
+    assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("ids")), "{b}");
+    let (s, _) = w.call("POST", "/api/notifications/read", Some("staff"), Some(json!({"ids": "1"}))).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    for (m, uri) in [
+        ("GET", "/api/notifications"),
+        ("GET", "/api/notifications/count"),
+        ("POST", "/api/notifications/read"),
+        ("GET", "/api/webhooks/deliveries"),
+    ] {
+        let (s, b) = w.call(m, uri, None, Some(json!({"all": true}))).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{m} {uri}: {b}");
+    }
+    let (s, _) = w.call("GET", "/api/webhooks/deliveries", Some("operator"), None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // The page lists them (zh-CN by default) and the bell's script is served.
+    let req = Request::get("/notifications").header("authorization", format!("Bearer {}", w.tokens["staff"]));
+    let resp = w.app.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let html = String::from_utf8(resp.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    assert!(html.contains("消息通知") && html.contains("超期") && html.contains(&format!("/cases/{id}")), "{html}");
+    assert!(html.contains("/assets/notify.js") && html.contains("id=\"bell\""));
+    let resp = w.app.clone().oneshot(Request::get("/assets/notify.js").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+}
