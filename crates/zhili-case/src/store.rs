@@ -44,8 +44,9 @@ pub trait CaseStore: Send + Sync {
     /// How many cases match the filter.
     async fn count_cases(&self, filter: &CaseFilter) -> StoreResult<i64>;
 
-    /// Open cases of a class whose position lies in the lon/lat box (duplicate suggestion).
-    async fn open_cases_in_box(&self, class_code: &str, bbox: [f64; 4], limit: i64) -> StoreResult<Vec<Case>>;
+    /// Open cases of a class whose position lies in the lon/lat box (duplicate suggestion), as
+    /// slim points (never the case body), oldest first.
+    async fn open_cases_in_box(&self, class_code: &str, bbox: [f64; 4], limit: i64) -> StoreResult<Vec<CasePoint>>;
 
     /// Store an uploaded file.
     async fn put_attachment(&self, actor: &Actor, meta: &Attachment, bytes: &[u8]) -> StoreResult<()>;

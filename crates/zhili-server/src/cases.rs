@@ -533,7 +533,7 @@ async fn duplicates(state: &AppState, case: &Case) -> AppResult<Vec<DuplicateVie
         .map(|c| DuplicateView {
             id: c.id,
             distance_m: (distance_m((case.lon, case.lat), (c.lon, c.lat)) * 10.0).round() / 10.0,
-            state: c.status.state.as_str(),
+            state: c.state.as_str(),
         })
         .filter(|d| d.distance_m <= r)
         .collect())

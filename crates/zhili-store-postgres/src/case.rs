@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 use zhili_case::model::{Attachment, Case, CaseFilter, TimelineEntry};
-use zhili_case::store::CaseStore;
+use zhili_case::store::{CasePoint, CaseStore};
 use zhili_case::workflow::CaseState;
 use zhili_core::audit::{audit_time, Actor, AuditEvent};
 use zhili_core::store::{Page, StoreError, StoreResult};
@@ -669,12 +669,13 @@ impl CaseStore for PgStore {
         q.build_query_scalar().fetch_one(&self.pool).await.map_err(err)
     }
 
-    async fn open_cases_in_box(&self, class_code: &str, bbox: [f64; 4], limit: i64) -> StoreResult<Vec<Case>> {
+    async fn open_cases_in_box(&self, class_code: &str, bbox: [f64; 4], limit: i64) -> StoreResult<Vec<CasePoint>> {
         let [min_lon, min_lat, max_lon, max_lat] = bbox;
-        let rows = sqlx::query(&format!(
-            "{CASE_LIST} WHERE class_code = $1 AND state NOT IN ('closed', 'evaluated', 'voided')
-             AND lon BETWEEN $2 AND $4 AND lat BETWEEN $3 AND $5 ORDER BY id LIMIT $6"
-        ))
+        let rows = sqlx::query(
+            "SELECT id, lon, lat, state, class_code, deadline FROM cases
+              WHERE class_code = $1 AND state NOT IN ('closed', 'evaluated', 'voided')
+                AND lon BETWEEN $2 AND $4 AND lat BETWEEN $3 AND $5 ORDER BY id LIMIT $6",
+        )
         .bind(class_code)
         .bind(min_lon)
         .bind(min_lat)
@@ -684,7 +685,7 @@ impl CaseStore for PgStore {
         .fetch_all(&self.pool)
         .await
         .map_err(err)?;
-        rows.iter().map(case_row).collect()
+        rows.iter().map(crate::case_map::point_row).collect()
     }
 
     async fn put_attachment(&self, actor: &Actor, meta: &Attachment, bytes: &[u8]) -> StoreResult<()> {

@@ -14,7 +14,7 @@ use sqlx::query_builder::Separated;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 use zhili_case::model::{Attachment, Case, CaseFilter, TimelineEntry};
-use zhili_case::store::CaseStore;
+use zhili_case::store::{CasePoint, CaseStore};
 use zhili_case::workflow::CaseState;
 use zhili_core::audit::{Actor, AuditEvent};
 use zhili_core::store::{Page, StoreError, StoreResult};
@@ -437,14 +437,14 @@ impl CaseStore for SqliteStore {
         q.build_query_scalar().fetch_one(&self.read).await.map_err(err)
     }
 
-    async fn open_cases_in_box(&self, class_code: &str, bbox: [f64; 4], limit: i64) -> StoreResult<Vec<Case>> {
+    async fn open_cases_in_box(&self, class_code: &str, bbox: [f64; 4], limit: i64) -> StoreResult<Vec<CasePoint>> {
         let [min_lon, min_lat, max_lon, max_lat] = bbox;
-        let rows = sqlx::query(&format!(
-            "SELECT {CASE_READ} FROM cases
+        let rows = sqlx::query(
+            "SELECT id, lon, lat, state, class_code, deadline FROM cases
              WHERE class_code = ? AND lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?
                AND state NOT IN ('closed', 'evaluated', 'voided')
-             ORDER BY id LIMIT ?"
-        ))
+             ORDER BY id LIMIT ?",
+        )
         .bind(class_code)
         .bind(min_lon)
         .bind(max_lon)
@@ -454,7 +454,7 @@ impl CaseStore for SqliteStore {
         .fetch_all(&self.read)
         .await
         .map_err(err)?;
-        rows.iter().map(case_row).collect()
+        rows.iter().map(crate::case_map::point_row).collect()
     }
 
     async fn put_attachment(&self, actor: &Actor, meta: &Attachment, bytes: &[u8]) -> StoreResult<()> {

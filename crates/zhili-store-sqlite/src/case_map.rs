@@ -19,6 +19,20 @@ fn push_where(q: &mut QueryBuilder<'_, Sqlite>, filter: &CaseFilter, bbox: [f64;
     q.push(" AND lat BETWEEN ").push_bind(min_lat).push(" AND ").push_bind(max_lat);
 }
 
+/// A case point from a row of `id, lon, lat, state, class_code, deadline`.
+pub(crate) fn point_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<CasePoint> {
+    let state: &str = r.try_get("state").map_err(err)?;
+    Ok(CasePoint {
+        id: r.try_get("id").map_err(err)?,
+        lon: r.try_get("lon").map_err(err)?,
+        lat: r.try_get("lat").map_err(err)?,
+        state: CaseState::from_name(state)
+            .ok_or_else(|| StoreError::Other(format!("bad stored case state {state:?}")))?,
+        class_code: r.try_get("class_code").map_err(err)?,
+        deadline: r.try_get::<Option<i64>, _>("deadline").map_err(err)?.map(from_micros).transpose()?,
+    })
+}
+
 #[async_trait]
 impl CaseMapStore for SqliteStore {
     async fn case_points(&self, filter: &CaseFilter, bbox: [f64; 4], limit: i64) -> StoreResult<Vec<CasePoint>> {
@@ -26,20 +40,7 @@ impl CaseMapStore for SqliteStore {
         push_where(&mut q, filter, bbox);
         q.push(" ORDER BY reported_at DESC, id DESC LIMIT ").push_bind(limit.max(0));
         let rows = q.build().fetch_all(&self.read).await.map_err(err)?;
-        rows.iter()
-            .map(|r| {
-                let state: &str = r.try_get("state").map_err(err)?;
-                Ok(CasePoint {
-                    id: r.try_get("id").map_err(err)?,
-                    lon: r.try_get("lon").map_err(err)?,
-                    lat: r.try_get("lat").map_err(err)?,
-                    state: CaseState::from_name(state)
-                        .ok_or_else(|| StoreError::Other(format!("bad stored case state {state:?}")))?,
-                    class_code: r.try_get("class_code").map_err(err)?,
-                    deadline: r.try_get::<Option<i64>, _>("deadline").map_err(err)?.map(from_micros).transpose()?,
-                })
-            })
-            .collect()
+        rows.iter().map(point_row).collect()
     }
 
     async fn case_density(&self, filter: &CaseFilter, bbox: [f64; 4], cell_deg: f64) -> StoreResult<Vec<DensityCell>> {

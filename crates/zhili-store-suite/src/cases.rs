@@ -212,7 +212,9 @@ pub async fn open_cases_near_a_point(s: &dyn Backend) {
     let far = Case { lon: 117.95, ..case("SJ0102", "370304100201", 2) };
     let made = create(s, vec![case("SJ0102", "370304100201", 0), closed, far, case("SJ0103", "370304100201", 3)]).await;
     let near = s.open_cases_in_box("SJ0102", [117.849, 36.449, 117.851, 36.451], 10).await.unwrap();
-    assert_eq!(ids(&near), vec![made[0].id]);
+    assert_eq!(near.iter().map(|p| p.id).collect::<Vec<_>>(), vec![made[0].id]);
+    assert_eq!((near[0].lon, near[0].lat, near[0].state), (117.85, 36.45, CaseState::Reported));
+    assert_eq!((near[0].class_code.as_str(), near[0].deadline), ("SJ0102", made[0].clock.deadline));
     assert!(s.open_cases_in_box("BJ0101", [117.0, 36.0, 118.0, 37.0], 10).await.unwrap().is_empty());
 }
 

@@ -157,9 +157,20 @@ async function intake(browser) {
 
   // The worklist filtered by state and class; three cases picked and filed at once (批量立案),
   // then dispatched at once (批量派遣): each row says it went through.
-  await page.goto(`${base}/cases?state=reported&class=SJ01`);
+  // Two more hotline calls about the same spot, so that three are waiting.
+  await page.evaluate(async (cid) => {
+    const c = (await (await fetch("/api/cases/" + cid, { credentials: "same-origin" })).json()).case;
+    for (const n of [1, 2]) {
+      const r = await fetch("/api/cases", {
+        method: "POST", credentials: "same-origin", headers: { "content-type": "application/json" },
+        body: JSON.stringify({ class_code: "SJ0102", lon: c.lon, lat: c.lat, description: `市民来电：垃圾未清运（第${n}通）`, source: "hotline" }),
+      });
+      if (!r.ok) throw new Error(`report: ${r.status} ${await r.text()}`);
+    }
+  }, id);
+  await page.goto(`${base}/cases?state=reported&class=SJ0102`);
   const picked = await page.$$eval("#worklist tbody tr", (rows) => rows.slice(0, 3).map((r) => r.dataset.id));
-  if (picked.length < 3) throw new Error(`worklist: too few reported SJ01 cases: ${picked}`);
+  if (picked.length < 3) throw new Error(`worklist: too few reported SJ0102 cases: ${picked}`);
   for (const cid of picked) await page.check(`#worklist tr[data-id="${cid}"] input.pick`);
   await page.waitForFunction(() => !document.getElementById("bulk").hidden, null, { timeout: 5000 });
   await page.selectOption("#bulk select[name=command]", "file");
@@ -167,7 +178,7 @@ async function intake(browser) {
   await page.waitForFunction(() => document.querySelectorAll("#worklist tr.done").length === 3, null, { timeout: 15000 }).catch(async (e) => {
     throw new Error(`bulk file: ${await page.locator("#bulk-msg").innerText()} ${e}`);
   });
-  await page.goto(`${base}/cases?state=filed&class=SJ01`);
+  await page.goto(`${base}/cases?state=filed&class=SJ0102`);
   for (const cid of picked) await page.check(`#worklist tr[data-id="${cid}"] input.pick`);
   await page.selectOption("#bulk select[name=command]", "dispatch");
   await page.selectOption("#bulk select[name=department]", "cgj");
