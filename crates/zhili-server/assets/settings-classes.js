@@ -87,7 +87,7 @@
     .then(function (r) { return r.ok ? r.json() : []; })
     .then(function (ds) { ds.forEach(function (d) { departments[d.code] = d.name; }); })
     .catch(function () {});
-  Promise.all([deptsLoaded, load()]).catch(function (e) { $("classes-count").textContent = T.failed + ": " + e; });
+  deptsLoaded.then(load).catch(function (e) { $("classes-count").textContent = T.failed + ": " + e; });
 
   if (!editable) return;
 
@@ -219,7 +219,14 @@
         var code2 = classes[editing].code;
         load().then(function () {
           var i = classes.map(function (x) { return x.code; }).indexOf(code2);
-          if (i >= 0) { editing = i; } else { form.hidden = true; editing = -1; }
+          if (i >= 0) {
+            open(i);
+            msg.className = "bad";
+            msg.textContent = T.stale;
+          } else {
+            form.hidden = true;
+            editing = -1;
+          }
         });
         return;
       }
