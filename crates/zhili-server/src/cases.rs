@@ -64,6 +64,8 @@ pub struct Runtime {
     catalogue: RwLock<Option<Cached<Catalogue>>>,
     calendar: RwLock<Option<Cached<WorkCalendar>>>,
     departments: RwLock<Option<Cached<Vec<Department>>>>,
+    /// Held while a setting's version is checked and the setting written.
+    settings_write: tokio::sync::Mutex<()>,
 }
 
 fn fresh<T>(slot: &RwLock<Option<Cached<T>>>) -> Option<Arc<T>> {
@@ -1166,13 +1168,74 @@ pub async fn download(State(state): State<AppState>, caller: Caller, Path(id): P
 // ---------------------------------------------------------------------------------------------
 // Catalogue and calendar
 
-/// The case classes (案件分类), all of them.
+/// The version (版本) of a stored setting for optimistic edits: the first 16 hex digits of the
+/// SHA-256 of its stored text (of the empty text while the built-in default is in force).
+fn setting_version(text: Option<&str>) -> String {
+    hex::encode(&Sha256::digest(text.unwrap_or("").as_bytes())[..8])
+}
+
+/// The setting's current text and version, read from the store (not the cache: other processes
+/// may have changed it).
+async fn stored_setting(state: &AppState, key: &str) -> AppResult<(Option<String>, String)> {
+    let text = state.store.setting(key).await?;
+    let version = setting_version(text.as_deref());
+    Ok((text, version))
+}
+
+/// An answer with the setting's version as its `ETag`.
+fn with_etag(mut r: Response, version: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
+        r.headers_mut().insert(axum::http::header::ETAG, v);
+    }
+    r
+}
+
+/// The version an edit was based on, from `If-Match` (quotes and a weak `W/` prefix ignored).
+fn if_match(headers: &HeaderMap) -> AppResult<Option<String>> {
+    let Some(v) = headers.get(axum::http::header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = v.to_str().map_err(|_| AppError::msg(ErrorCode::InvalidQuery, "If-Match is not text").at("If-Match"))?;
+    let t = text.trim();
+    if t == "*" {
+        return Ok(None);
+    }
+    Ok(Some(t.trim_start_matches("W/").trim_matches('"').to_string()))
+}
+
+/// Refuse an edit based on another version than the stored one (409 `stale_version`).
+fn check_version(expected: Option<&str>, current: &str) -> AppResult<()> {
+    match expected {
+        Some(v) if v != current => Err(AppError::msg(
+            ErrorCode::StaleVersion,
+            format!("the setting was changed by someone else (version {current}, this edit was based on {v}); reload and retry"),
+        )
+        .at("version")),
+        _ => Ok(()),
+    }
+}
+
+/// The case classes (案件分类), all of them. The `ETag` is the catalogue's version; send it back as
+/// `If-Match` with `PUT /api/case-classes` so that a concurrent edit is not overwritten.
 #[utoipa::path(get, path = "/api/case-classes", tag = "cases",
     responses((status = 200, description = "Every class", body = Vec<Object>), (status = 401, body = ErrorBody)))]
-pub async fn classes(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Value>> {
+pub async fn classes(State(state): State<AppState>, caller: Caller) -> AppResult<Response> {
     authorize(&caller.principal, Action::ReadCases, None)?;
-    let c = state.cases.catalogue(state.store.as_ref()).await?;
-    Ok(Json(serde_json::to_value(&c.classes).map_err(|_| AppError::new(ErrorCode::Internal))?))
+    // Body and version from the same read, so the ETag always describes the classes answered.
+    let (text, version) = stored_setting(&state, CATALOGUE_KEY).await?;
+    let c = match text {
+        Some(text) => keep(&state.cases.catalogue, parse_setting::<Catalogue>(&text, "case catalogue")?),
+        None => state.cases.catalogue(state.store.as_ref()).await?,
+    };
+    let body = serde_json::to_value(&c.classes).map_err(|_| AppError::new(ErrorCode::Internal))?;
+    Ok(with_etag(Json(body).into_response(), &version))
+}
+
+fn parse_setting<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> AppResult<T> {
+    serde_json::from_str(text).map_err(|e| {
+        tracing::error!(error = %e, "stored {what} does not parse");
+        AppError::new(ErrorCode::Internal)
+    })
 }
 
 /// Query of the catalogue export.
@@ -1214,71 +1277,135 @@ pub async fn export_classes(
     Ok(r)
 }
 
-/// Replace the catalogue from a spreadsheet (XLSX or CSV body, by Content-Type). All or nothing:
-/// any bad row and nothing changes; the answer lists every problem with its row and column.
-#[utoipa::path(put, path = "/api/case-classes", tag = "cases",
+/// Query of the catalogue import.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ImportQuery {
+    /// `true`: check the catalogue and report, but store nothing.
+    pub dry_run: Option<bool>,
+}
+
+/// Problems as JSON, each with its `message` (the text the domain writes for it).
+fn with_messages<P: Serialize + std::fmt::Display>(problems: &[P]) -> Value {
+    problems
+        .iter()
+        .map(|p| {
+            let mut v = serde_json::to_value(p).unwrap_or_else(|_| json!({}));
+            if let Value::Object(m) = &mut v {
+                m.insert("message".into(), Value::String(p.to_string()));
+            }
+            v
+        })
+        .collect()
+}
+
+/// A rejected catalogue: 422 `invalid_field` (field `file` for a spreadsheet, `classes` for JSON)
+/// and every problem found.
+fn rejected(field: &str, message: String, problems: Value) -> Response {
+    let body = json!({
+        "error": {"code": ErrorCode::InvalidField.as_str(), "message": message, "field": field},
+        "problems": problems,
+    });
+    (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+}
+
+/// Replace the whole catalogue (administrators): a spreadsheet (XLSX or CSV body, by Content-Type)
+/// or JSON `{"classes": [...]}` as `GET` answers them (the settings page sends the edited
+/// catalogue). All or nothing: with any problem nothing changes, and the answer lists every
+/// problem (spreadsheets: with row and column; JSON: with the class `code` and the column `field`).
+/// `If-Match` with the version (`ETag`) read: a catalogue changed since is refused with 409
+/// `stale_version`. `?dry_run=true` only checks.
+#[utoipa::path(put, path = "/api/case-classes", tag = "cases", params(ImportQuery),
     request_body(content = String, content_type = "text/csv"),
-    responses((status = 200, description = "How many classes", body = Object), (status = 403, body = ErrorBody),
-              (status = 415, body = ErrorBody), (status = 422, description = "`error` and `problems`", body = Object)))]
+    responses((status = 200, description = "How many classes, and the new version", body = Object), (status = 403, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 415, body = ErrorBody),
+              (status = 422, description = "`error` and `problems`", body = Object)))]
 pub async fn import_classes(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
+    ApiQuery(q): ApiQuery<ImportQuery>,
     RawBody(body): RawBody,
 ) -> AppResult<Response> {
     authorize(&caller.principal, Action::ManageCaseSettings, None)?;
+    let expected = if_match(&headers)?;
     let ct = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    let parsed = match mime.as_str() {
-        "text/csv" => Catalogue::from_csv(&body),
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => Catalogue::from_xlsx(&body),
-        _ => {
-            return Err(AppError::msg(
+    let parsed =
+        match mime.as_str() {
+            "text/csv" => Catalogue::from_csv(&body),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => Catalogue::from_xlsx(&body),
+            "application/json" => {
+                let catalogue: Catalogue = serde_json::from_slice(&body).map_err(|e| {
+                    AppError::msg(ErrorCode::MalformedBody, format!("the catalogue does not read: {e}")).at("classes")
+                })?;
+                if let Err(problems) = catalogue.validate() {
+                    let message = format!("the catalogue was not saved: {} problem(s)", problems.len());
+                    return Ok(rejected("classes", message, with_messages(&problems)));
+                }
+                Ok(catalogue)
+            }
+            _ => return Err(AppError::msg(
                 ErrorCode::UnsupportedMediaType,
-                "send text/csv or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            ))
-        }
-    };
+                "send text/csv, application/vnd.openxmlformats-officedocument.spreadsheetml.sheet or application/json",
+            )),
+        };
     let catalogue = match parsed {
         Ok(c) => c,
         Err(e) => {
-            let body = json!({
-                "error": {"code": ErrorCode::InvalidField.as_str(), "message": e.to_string(), "field": "file"},
-                "problems": match &e {
-                    zhili_case::catalogue::ImportError::Invalid(p) => serde_json::to_value(p).unwrap_or(Value::Null),
-                    _ => json!([]),
-                },
-            });
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
+            let problems = match &e {
+                zhili_case::catalogue::ImportError::Invalid(p) => with_messages(p),
+                _ => json!([]),
+            };
+            return Ok(rejected("file", e.to_string(), problems));
         }
     };
-    let text = serde_json::to_string(&catalogue).map_err(|_| AppError::new(ErrorCode::Internal))?;
-    state.store.put_setting(&caller.actor(), CATALOGUE_KEY, &text).await?;
     let n = catalogue.classes.len();
+    let text = serde_json::to_string(&catalogue).map_err(|_| AppError::new(ErrorCode::Internal))?;
+    // Check and write under one lock, so two edits in this process cannot both pass the check.
+    let _guard = state.cases.settings_write.lock().await;
+    let (_, current) = stored_setting(&state, CATALOGUE_KEY).await?;
+    check_version(expected.as_deref(), &current)?;
+    if q.dry_run.unwrap_or(false) {
+        return Ok(Json(json!({"classes": n, "dry_run": true, "version": current})).into_response());
+    }
+    state.store.put_setting(&caller.actor(), CATALOGUE_KEY, &text).await?;
     keep(&state.cases.catalogue, catalogue);
-    Ok(Json(json!({"classes": n})).into_response())
+    let version = setting_version(Some(&text));
+    Ok(with_etag(Json(json!({"classes": n, "version": version})).into_response(), &version))
 }
 
-/// The working-time calendar (工作日历).
+/// The working-time calendar (工作日历). The `ETag` is its version, for `If-Match` on `PUT`.
 #[utoipa::path(get, path = "/api/work-calendar", tag = "cases",
     responses((status = 200, description = "Working periods, weekend, holidays and make-up days", body = Object)))]
-pub async fn get_calendar(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Value>> {
+pub async fn get_calendar(State(state): State<AppState>, caller: Caller) -> AppResult<Response> {
     authorize(&caller.principal, Action::ReadCases, None)?;
-    let c = state.cases.calendar(state.store.as_ref()).await?;
-    Ok(Json(serde_json::to_value(&*c).map_err(|_| AppError::new(ErrorCode::Internal))?))
+    let (text, version) = stored_setting(&state, CALENDAR_KEY).await?;
+    let c = match text {
+        Some(text) => keep(&state.cases.calendar, parse_setting::<WorkCalendar>(&text, "work calendar")?),
+        None => state.cases.calendar(state.store.as_ref()).await?,
+    };
+    let body = serde_json::to_value(&*c).map_err(|_| AppError::new(ErrorCode::Internal))?;
+    Ok(with_etag(Json(body).into_response(), &version))
 }
 
-/// Replace the working-time calendar (administrators). Checked whole before it is stored.
+/// Replace the working-time calendar (administrators). Checked whole before it is stored;
+/// `If-Match` with the version read refuses a calendar changed since (409 `stale_version`).
 #[utoipa::path(put, path = "/api/work-calendar", tag = "cases", request_body(content = Object),
-    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn put_calendar(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     ApiJson(c): ApiJson<WorkCalendar>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Response> {
     authorize(&caller.principal, Action::ManageCaseSettings, None)?;
-    c.validate().map_err(|e| field("calendar", e.to_string()))?;
+    let expected = if_match(&headers)?;
+    c.validate().map_err(|e| field(calendar_field(&e), e.to_string()))?;
     let text = serde_json::to_string(&c).map_err(|_| AppError::new(ErrorCode::Internal))?;
+    let _guard = state.cases.settings_write.lock().await;
+    let (_, current) = stored_setting(&state, CALENDAR_KEY).await?;
+    check_version(expected.as_deref(), &current)?;
     state.store.put_setting(&caller.actor(), CALENDAR_KEY, &text).await?;
     // The figures' daily rollup keeps local days: a new UTC offset rebuilds it (until then the
     // figures are scanned, the same but slower).
@@ -1287,7 +1414,47 @@ pub async fn put_calendar(
     }
     let v = serde_json::to_value(&c).map_err(|_| AppError::new(ErrorCode::Internal))?;
     keep(&state.cases.calendar, c);
-    Ok(Json(v))
+    Ok(with_etag(Json(v).into_response(), &setting_version(Some(&text))))
+}
+
+/// The field of the calendar an error is about, for the page to show it there.
+fn calendar_field(e: &zhili_case::calendar::CalendarError) -> &'static str {
+    use zhili_case::calendar::CalendarError as E;
+    match e {
+        E::Offset { .. } => "utc_offset_minutes",
+        E::NoPeriods | E::NotWholeMinutes { .. } | E::EmptyPeriod { .. } | E::Overlap { .. } => "periods",
+        E::NoWorkingWeekday => "weekend",
+        E::HolidayAndWorkday { .. } | E::Line { .. } => "holidays",
+    }
+}
+
+/// Holidays and make-up days to convert between their sets and the calendar's text form.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HolidayText {
+    /// Public holidays (放假), `YYYY-MM-DD`.
+    #[serde(default)]
+    pub holidays: std::collections::BTreeSet<NaiveDate>,
+    /// Make-up working days (调休上班), `YYYY-MM-DD`.
+    #[serde(default)]
+    pub workdays: std::collections::BTreeSet<NaiveDate>,
+    /// Holiday text (`2026-10-01..2026-10-07 休`, `2026-10-10 班`, one a line); when given it
+    /// replaces both sets.
+    pub text: Option<String>,
+}
+
+/// Convert holidays and make-up days to the calendar's holiday text, or read such text back
+/// (its dates replace the sets given). Stores nothing: the page puts the calendar afterwards.
+/// A bad line is 422 with field `text` naming the line.
+#[utoipa::path(post, path = "/api/work-calendar/holiday-text", tag = "cases", request_body = HolidayText,
+    responses((status = 200, description = "`holidays`, `workdays` and `text`", body = Object), (status = 422, body = ErrorBody)))]
+pub async fn holiday_text(caller: Caller, ApiJson(q): ApiJson<HolidayText>) -> AppResult<Json<Value>> {
+    authorize(&caller.principal, Action::ReadCases, None)?;
+    let mut c = WorkCalendar { holidays: q.holidays, workdays: q.workdays, ..WorkCalendar::china() };
+    if let Some(text) = &q.text {
+        c.replace_holiday_lines(text).map_err(|e| field("text", e.to_string()))?;
+    }
+    Ok(Json(json!({"holidays": c.holidays, "workdays": c.workdays, "text": c.holiday_lines()})))
 }
 
 #[cfg(test)]

@@ -253,6 +253,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/api/case-classes/export", get(cases::export_classes))
         .route("/api/work-calendar", get(cases::get_calendar).put(cases::put_calendar))
+        .route("/api/work-calendar/holiday-text", post(cases::holiday_text))
         .route("/api/case-metrics", get(metrics_api::case_metrics))
         .route("/api/case-points", get(case_map::points))
         .route("/api/case-density", get(case_map::density))

@@ -38,6 +38,7 @@ impl Modify for Security {
         layers::tile, layers::tilejson, grids::import_grids, grids::assign_worker, grids::unassign_worker,
         cases::report, cases::list, cases::get, cases::transition, cases::bulk_transition, cases::upload, cases::download,
         cases::classes, cases::export_classes, cases::import_classes, cases::get_calendar, cases::put_calendar,
+        cases::holiday_text,
         metrics_api::case_metrics, case_map::points, case_map::density,
         notify::list, notify::count, notify::mark_read, notify::deliveries,
     ),

@@ -41,6 +41,8 @@ pub fn routes() -> Router<AppState> {
         .route("/departments", get(departments_page))
         .route("/users", get(users_page))
         .route("/audit", get(audit_page))
+        .route("/settings/case-classes", get(case_classes_page))
+        .route("/settings/calendar", get(calendar_page))
         .route("/assets/{file}", get(asset))
 }
 
@@ -77,6 +79,8 @@ impl Layout {
         add("/report", "nav.report", may(Action::ReportCase));
         add("/cases", "nav.cases", may(Action::ReadCases));
         add("/dashboard", "nav.dashboard", may(Action::ReadCases));
+        add("/settings/case-classes", "nav.case_classes", may(Action::ReadCases));
+        add("/settings/calendar", "nav.calendar", may(Action::ReadCases));
         add("/grids", "nav.grids", may(Action::ReadGrids));
         add("/divisions", "nav.divisions", may(Action::ReadDivisions));
         add("/departments", "nav.departments", may(Action::ReadDepartments));
@@ -908,6 +912,44 @@ async fn dashboard_page(caller: Caller) -> AppResult<Response> {
     Ok(r)
 }
 
+#[derive(Template)]
+#[template(path = "settings_classes.html")]
+struct CaseClassesPage {
+    l: Layout,
+    /// Administrators (`ManageCaseSettings`) edit; every other case role reads.
+    may_edit: bool,
+}
+
+/// The catalogue of case classes (案件分类): a searchable table, a form editing one class,
+/// spreadsheet export and import. Data and writes go through `/api/case-classes`.
+async fn case_classes_page(caller: Caller) -> AppResult<Response> {
+    if let Some(r) = denied(&caller, Action::ReadCases, "/settings/case-classes") {
+        return Ok(r);
+    }
+    let may_edit = authorize(&caller.principal, Action::ManageCaseSettings, None).is_ok();
+    let l = Layout::new(&caller, "classes.title", "/settings/case-classes");
+    html(CaseClassesPage { l, may_edit })
+}
+
+#[derive(Template)]
+#[template(path = "settings_calendar.html")]
+struct CalendarPage {
+    l: Layout,
+    /// Administrators (`ManageCaseSettings`) edit; every other case role reads.
+    may_edit: bool,
+}
+
+/// The working-time calendar (工作日历): periods, rest days, the UTC offset and a year of
+/// holidays and make-up days. Data and writes go through `/api/work-calendar`.
+async fn calendar_page(caller: Caller) -> AppResult<Response> {
+    if let Some(r) = denied(&caller, Action::ReadCases, "/settings/calendar") {
+        return Ok(r);
+    }
+    let may_edit = authorize(&caller.principal, Action::ManageCaseSettings, None).is_ok();
+    let l = Layout::new(&caller, "calendar.title", "/settings/calendar");
+    html(CalendarPage { l, may_edit })
+}
+
 fn serve_vendored(table: &[(&str, &'static str, &'static [u8])], file: &str) -> Response {
     match table.iter().find(|a| a.0 == file) {
         Some((_, ty, body)) => {
@@ -938,6 +980,8 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("report.js", "text/javascript; charset=utf-8", include_str!("../assets/report.js")),
     ("dashboard.js", "text/javascript; charset=utf-8", include_str!("../assets/dashboard.js")),
     ("notify.js", "text/javascript; charset=utf-8", include_str!("../assets/notify.js")),
+    ("settings-classes.js", "text/javascript; charset=utf-8", include_str!("../assets/settings-classes.js")),
+    ("settings-calendar.js", "text/javascript; charset=utf-8", include_str!("../assets/settings-calendar.js")),
 ];
 
 async fn asset(Path(file): Path<String>) -> Response {

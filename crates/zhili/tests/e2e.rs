@@ -652,6 +652,42 @@ async fn browser_opens_the_one_map_and_clicks_a_grid() {
     eprintln!("{}", String::from_utf8_lossy(&out.stdout));
 }
 
+#[tokio::test]
+async fn browser_edits_the_catalogue_and_the_calendar() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let modules = root.join("target/browser/node_modules");
+    let ready = modules.join("playwright-core").exists()
+        && Path::new(&std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())).exists();
+    if !ready {
+        assert!(std::env::var_os("CI").is_none(), "CI must install chromium and playwright-core (see .ci/run)");
+        eprintln!("skipped: apt-get install chromium; npm install --prefix target/browser playwright-core@1");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(
+        &["demo", "--cases", "200", "--data-dir", dir.path().join("d").to_str().unwrap()],
+        &[("ZHILI_ADMIN_PASSWORD", ADMIN_PW)],
+    )
+    .await;
+    let shots = root.join("target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/settings.js");
+    let out = Command::new("node")
+        .arg(&script)
+        .args([s.base.as_str(), ADMIN_PW, zhili_demo::DEMO_PASSWORD, shots.to_str().unwrap()])
+        .env("NODE_PATH", &modules)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "browser settings story failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(shots.join("settings-classes.png").exists() && shots.join("settings-calendar.png").exists());
+    eprintln!("{}", String::from_utf8_lossy(&out.stdout));
+}
+
 /// A raster tile server on a free port: every request gets a 1×1 PNG; counts requests.
 fn tile_server() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
     use std::io::{Read, Write};
