@@ -558,8 +558,8 @@ struct CasesPage {
     may_intake: bool,
     /// The filters as given (class, department, grid, from, to), for the form and the pager.
     q: CasesPageQuery,
-    /// Major classes with their minor classes: (code, name, [(code, name)]).
-    classes: Vec<(String, String, Vec<(String, String)>)>,
+    /// Major classes with their minor classes.
+    classes: Vec<MajorOption>,
     /// Departments: (code, name).
     departments: Vec<(String, String)>,
     /// The bulk commands the caller may give from here (批量立案/派遣/签收).
@@ -567,6 +567,9 @@ struct CasesPage {
     /// A bad filter, named.
     error: Option<String>,
 }
+
+/// A major class in the worklist's class filter: (code, name, its minor classes as (code, name)).
+type MajorOption = (String, String, Vec<(String, String)>);
 
 /// Query of the worklist page.
 #[derive(Deserialize, Default, Clone)]
@@ -661,7 +664,7 @@ async fn cases_page(
         .iter()
         .map(|s| (s.as_str(), if en { s.label_en() } else { s.label_zh() }, st.as_deref() == Some(s.as_str())))
         .collect();
-    let mut classes: Vec<(String, String, Vec<(String, String)>)> = Vec::new();
+    let mut classes: Vec<MajorOption> = Vec::new();
     for c in catalogue.classes.iter().filter(|c| c.active) {
         let major = c.major_code.to_string();
         match classes.iter_mut().find(|m| m.0 == major) {
