@@ -42,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/users", get(users_page))
         .route("/audit", get(audit_page))
         .route("/assets/{file}", get(asset))
+        .merge(crate::public::routes())
 }
 
 /// One entry of the navigation.
@@ -104,7 +105,7 @@ pub(crate) fn html(t: impl Template) -> AppResult<Response> {
     html_status(StatusCode::OK, t)
 }
 
-fn html_status(status: StatusCode, t: impl Template) -> AppResult<Response> {
+pub(crate) fn html_status(status: StatusCode, t: impl Template) -> AppResult<Response> {
     let mut r = (status, Html(t.render()?)).into_response();
     r.headers_mut().insert(
         "content-security-policy",
@@ -555,7 +556,7 @@ struct CasesPage {
     /// The filters as given (class, department, grid, from, to), for the form and the pager.
     q: CasesPageQuery,
     /// Major classes with their minor classes: (code, name, [(code, name)]).
-    classes: Vec<(String, String, Vec<(String, String)>)>,
+    classes: ClassGroups,
     /// Departments: (code, name).
     departments: Vec<(String, String)>,
     /// The bulk commands the caller may give from here (批量立案/派遣/签收).
@@ -577,6 +578,9 @@ struct CasesPageQuery {
     to: Option<String>,
     offset: Option<i64>,
 }
+
+/// Active classes by major class: (major code, major name, [(class code, class name)]).
+type ClassGroups = Vec<(String, String, Vec<(String, String)>)>;
 
 async fn cases_page(
     State(state): State<AppState>,
@@ -657,7 +661,7 @@ async fn cases_page(
         .iter()
         .map(|s| (s.as_str(), if en { s.label_en() } else { s.label_zh() }, st.as_deref() == Some(s.as_str())))
         .collect();
-    let mut classes: Vec<(String, String, Vec<(String, String)>)> = Vec::new();
+    let mut classes: ClassGroups = Vec::new();
     for c in catalogue.classes.iter().filter(|c| c.active) {
         let major = c.major_code.to_string();
         match classes.iter_mut().find(|m| m.0 == major) {
@@ -938,6 +942,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("report.js", "text/javascript; charset=utf-8", include_str!("../assets/report.js")),
     ("dashboard.js", "text/javascript; charset=utf-8", include_str!("../assets/dashboard.js")),
     ("notify.js", "text/javascript; charset=utf-8", include_str!("../assets/notify.js")),
+    ("public-report.js", "text/javascript; charset=utf-8", include_str!("../assets/public-report.js")),
 ];
 
 async fn asset(Path(file): Path<String>) -> Response {
