@@ -19,6 +19,7 @@ pub mod notify;
 pub mod open311;
 pub mod openapi;
 pub mod pages;
+pub mod public;
 pub mod spatial;
 pub mod views;
 

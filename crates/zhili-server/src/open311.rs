@@ -882,6 +882,21 @@ pub async fn list_requests(
     Ok(doc.answer(format, StatusCode::OK, "service_requests"))
 }
 
+/// One request as the public sees it (the JSON of [`get_request`]'s item), for the citizens'
+/// status page (群众查询); `None` if there is no such request.
+pub(crate) async fn public_request(state: &AppState, id: i64) -> Result<Option<Value>, AppError> {
+    let case = match state.store.case(id).await {
+        Ok(c) => c,
+        Err(StoreError::NotFound) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let store = state.store.as_ref();
+    let catalogue = state.cases.catalogue(store).await?;
+    let calendar = state.cases.calendar(store).await?;
+    let departments = state.cases.departments(store).await?;
+    Ok(Some(request_doc(&case, &catalogue, &departments, calendar.offset()).json()))
+}
+
 /// GET Service Request: one request (a list of one, as the specification answers it).
 pub async fn get_request(State(state): State<AppState>, Path(file): Path<String>) -> Answer {
     let (id, format) = Format::split(&file)?;

@@ -44,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/settings/case-classes", get(case_classes_page))
         .route("/settings/calendar", get(calendar_page))
         .route("/assets/{file}", get(asset))
+        .merge(crate::public::routes())
 }
 
 /// One entry of the navigation.
@@ -108,7 +109,7 @@ pub(crate) fn html(t: impl Template) -> AppResult<Response> {
     html_status(StatusCode::OK, t)
 }
 
-fn html_status(status: StatusCode, t: impl Template) -> AppResult<Response> {
+pub(crate) fn html_status(status: StatusCode, t: impl Template) -> AppResult<Response> {
     let mut r = (status, Html(t.render()?)).into_response();
     r.headers_mut().insert(
         "content-security-policy",
@@ -985,6 +986,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("notify.js", "text/javascript; charset=utf-8", include_str!("../assets/notify.js")),
     ("settings-classes.js", "text/javascript; charset=utf-8", include_str!("../assets/settings-classes.js")),
     ("settings-calendar.js", "text/javascript; charset=utf-8", include_str!("../assets/settings-calendar.js")),
+    ("public-report.js", "text/javascript; charset=utf-8", include_str!("../assets/public-report.js")),
 ];
 
 async fn asset(Path(file): Path<String>) -> Response {

@@ -688,6 +688,60 @@ async fn browser_edits_the_catalogue_and_the_calendar() {
     eprintln!("{}", String::from_utf8_lossy(&out.stdout));
 }
 
+#[tokio::test]
+async fn browser_reports_a_problem_on_the_public_page() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let modules = root.join("target/browser/node_modules");
+    let ready = modules.join("playwright-core").exists()
+        && Path::new(&std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())).exists();
+    if !ready {
+        assert!(std::env::var_os("CI").is_none(), "CI must install chromium and playwright-core (see .ci/run)");
+        eprintln!("skipped: apt-get install chromium; npm install --prefix target/browser playwright-core@1");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(
+        &["demo", "--cases", "2000", "--data-dir", dir.path().join("d").to_str().unwrap()],
+        &[("ZHILI_ADMIN_PASSWORD", ADMIN_PW)],
+    )
+    .await;
+    // Where the citizen stands: the middle of a grid's bounding box (inside the district).
+    let token = login(&s.base, "admin", ADMIN_PW).await;
+    let client = reqwest::Client::new();
+    let get = |path: String| client.get(format!("{}{path}", s.base)).bearer_auth(&token).send();
+    let list: Value = get("/api/grids?limit=1".into()).await.unwrap().json().await.unwrap();
+    let code = list["items"][0]["code"].as_str().unwrap().to_string();
+    let g: Value = get(format!("/api/grids/{code}")).await.unwrap().json().await.unwrap();
+    let ring = if g["boundary"]["type"] == "Polygon" {
+        &g["boundary"]["coordinates"][0]
+    } else {
+        &g["boundary"]["coordinates"][0][0]
+    };
+    let (xs, ys): (Vec<f64>, Vec<f64>) =
+        ring.as_array().unwrap().iter().map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap())).unzip();
+    let mid =
+        |v: &[f64]| (v.iter().cloned().fold(f64::MAX, f64::min) + v.iter().cloned().fold(f64::MIN, f64::max)) / 2.0;
+    let (lon, lat) = (mid(&xs), mid(&ys));
+
+    let shots = root.join("target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/public.js");
+    let out = Command::new("node")
+        .arg(&script)
+        .args([s.base.as_str(), &lon.to_string(), &lat.to_string(), shots.to_str().unwrap()])
+        .env("NODE_PATH", &modules)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "browser public report story failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(shots.join("public-report.png").exists());
+    eprintln!("{}", String::from_utf8_lossy(&out.stdout));
+}
+
 /// A raster tile server on a free port: every request gets a 1×1 PNG; counts requests.
 fn tile_server() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
     use std::io::{Read, Write};
