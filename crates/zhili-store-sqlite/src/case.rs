@@ -214,6 +214,10 @@ pub(crate) fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &CaseFilter) {
 /// newest first. Written with NULLS LAST (not `deadline IS NULL, …`) so that the indexes
 /// `(…, state, deadline, id DESC)` deliver it without sorting when one state is asked for.
 const WORKLIST_ORDER: &str = "deadline ASC NULLS LAST, id DESC";
+/// The same order for a list within a period: `+deadline` (an expression) keeps the planner from
+/// walking a whole order index (millions of rows at scale) checking each row's report time; it
+/// reads the period's range (`cases_map`, or `cases_state_reported` with a state) and sorts it.
+const PERIOD_ORDER: &str = "+deadline ASC NULLS LAST, id DESC";
 
 #[async_trait]
 impl CaseStore for SqliteStore {
@@ -422,7 +426,8 @@ impl CaseStore for SqliteStore {
         // Choose the page on the indexes alone (ids), then read the bodies of that page only.
         let mut q = QueryBuilder::<Sqlite>::new("SELECT c.id, c.lon, c.lat, c.body FROM (SELECT id FROM cases");
         push_filter(&mut q, filter);
-        q.push(format!(" ORDER BY {WORKLIST_ORDER} LIMIT "))
+        let order = if filter.from.is_some() || filter.to.is_some() { PERIOD_ORDER } else { WORKLIST_ORDER };
+        q.push(format!(" ORDER BY {order} LIMIT "))
             .push_bind(page.limit)
             .push(" OFFSET ")
             .push_bind(page.offset)
