@@ -568,8 +568,9 @@ async fn owslib_reads_the_demo_through_ogc_api_features() {
     eprintln!("{}", String::from_utf8_lossy(&out.stdout));
 }
 
-#[tokio::test]
-async fn browser_opens_the_one_map_and_clicks_a_grid() {
+/// The repository root and playwright-core's node_modules, if Chromium and playwright-core are
+/// installed; without them a browser test is skipped on a developer's machine and fails in CI.
+fn browser_ready() -> Option<(std::path::PathBuf, std::path::PathBuf)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let modules = root.join("target/browser/node_modules");
     let ready = modules.join("playwright-core").exists()
@@ -577,8 +578,14 @@ async fn browser_opens_the_one_map_and_clicks_a_grid() {
     if !ready {
         assert!(std::env::var_os("CI").is_none(), "CI must install chromium and playwright-core (see .ci/run)");
         eprintln!("skipped: apt-get install chromium; npm install --prefix target/browser playwright-core@1");
-        return;
+        return None;
     }
+    Some((root, modules))
+}
+
+#[tokio::test]
+async fn browser_opens_the_one_map_and_clicks_a_grid() {
+    let Some((root, modules)) = browser_ready() else { return };
     let dir = tempfile::tempdir().unwrap();
     let s = start(
         &["demo", "--cases", "2000", "--data-dir", dir.path().join("d").to_str().unwrap()],
@@ -654,15 +661,7 @@ async fn browser_opens_the_one_map_and_clicks_a_grid() {
 
 #[tokio::test]
 async fn browser_edits_the_catalogue_and_the_calendar() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let modules = root.join("target/browser/node_modules");
-    let ready = modules.join("playwright-core").exists()
-        && Path::new(&std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())).exists();
-    if !ready {
-        assert!(std::env::var_os("CI").is_none(), "CI must install chromium and playwright-core (see .ci/run)");
-        eprintln!("skipped: apt-get install chromium; npm install --prefix target/browser playwright-core@1");
-        return;
-    }
+    let Some((root, modules)) = browser_ready() else { return };
     let dir = tempfile::tempdir().unwrap();
     let s = start(
         &["demo", "--cases", "200", "--data-dir", dir.path().join("d").to_str().unwrap()],
@@ -690,15 +689,7 @@ async fn browser_edits_the_catalogue_and_the_calendar() {
 
 #[tokio::test]
 async fn browser_reports_a_problem_on_the_public_page() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let modules = root.join("target/browser/node_modules");
-    let ready = modules.join("playwright-core").exists()
-        && Path::new(&std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())).exists();
-    if !ready {
-        assert!(std::env::var_os("CI").is_none(), "CI must install chromium and playwright-core (see .ci/run)");
-        eprintln!("skipped: apt-get install chromium; npm install --prefix target/browser playwright-core@1");
-        return;
-    }
+    let Some((root, modules)) = browser_ready() else { return };
     let dir = tempfile::tempdir().unwrap();
     let s = start(
         &["demo", "--cases", "2000", "--data-dir", dir.path().join("d").to_str().unwrap()],
