@@ -1,7 +1,7 @@
 //! Case figures on PostgreSQL (考核统计).
 //!
 //! As on SQLite: a query the daily rollup can answer ([`rollup_span`]) sums `case_daily` (see
-//! `migrations/0004_case_rollup.sql`) and adds the open dispatched cases past their handling
+//! `migrations/0004_case_rollup.sql`, kept per statement since `0007_rollup_by_statement.sql`) and adds the open dispatched cases past their handling
 //! deadline; anything else is one grouped scan over the filtered cases. Both give the same tallies.
 
 use std::collections::BTreeMap;
@@ -159,16 +159,16 @@ impl CaseMetricsStore for PgStore {
             .await
             .map_err(err)?;
         sqlx::query("DELETE FROM case_daily").execute(&mut *tx).await.map_err(err)?;
-        // Each case through the trigger's own function: one definition of a contribution.
-        let rows = sqlx::query("SELECT case_daily_add(c, 1) FROM cases c")
-            .execute(&mut *tx)
+        // Every case through the triggers' own upsert: one definition of a contribution.
+        let merge: String = sqlx::query_scalar("SELECT case_daily_merge_sql('SELECT 1 AS sign, * FROM cases')")
+            .fetch_one(&mut *tx)
             .await
-            .map_err(err)?
-            .rows_affected();
+            .map_err(err)?;
+        let rows = sqlx::query(&merge).execute(&mut *tx).await.map_err(err)?.rows_affected();
         append_audit(
             &mut tx,
             &AuditEvent::success(actor, "case.rollup_rebuild", "case_daily")
-                .with_detail(serde_json::json!({"utc_offset_minutes": utc_offset_minutes, "cases": rows})),
+                .with_detail(serde_json::json!({"utc_offset_minutes": utc_offset_minutes, "rows": rows})),
         )
         .await?;
         tx.commit().await.map_err(err)

@@ -251,8 +251,9 @@ impl CaseStore for SqliteStore {
         }
         // Under BEGIN IMMEDIATE nobody else inserts, so ids are assigned here and written into the
         // body with the row (cases are never deleted, so ids are not reused).
-        let mut next_id: i64 =
+        let first_id: i64 =
             sqlx::query_scalar("SELECT coalesce(max(id), 0) + 1 FROM cases").fetch_one(&mut *tx).await.map_err(err)?;
+        let mut next_id = first_id;
         // The answer in order; `fresh` pairs each report stored now with its place in `out` (a key
         // seen earlier in the batch or stored before takes the stored case's place, writing nothing).
         let mut out: Vec<Case> = Vec::with_capacity(reports.len());
@@ -334,6 +335,9 @@ impl CaseStore for SqliteStore {
                 push_event(&mut b, entry, entry.data.to_string());
             });
             q.build().execute(&mut *tx).await.map_err(err)?;
+        }
+        if !rows.is_empty() {
+            crate::metrics::add_to_rollup(&mut tx, first_id - 1).await?;
         }
         append_audits(&mut tx, &audits).await?;
         tx.commit().await.map_err(err)?;
@@ -625,6 +629,7 @@ impl SqliteStore {
             });
             q.build().execute(&mut *tx).await.map_err(err)?;
         }
+        crate::metrics::add_to_rollup(&mut tx, first - 1).await?;
         let last = first + rows.len() as i64 - 1;
         append_audits(
             &mut tx,

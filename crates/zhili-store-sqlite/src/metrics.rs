@@ -2,7 +2,7 @@
 //!
 //! A query the daily rollup can answer (whole local days at the rollup's offset; filters on
 //! township or coarser, department, class; groups by none, department, township, class, major,
-//! month or day) sums `case_daily` (see `migrations/0004_case_rollup.sql`) and adds the open
+//! month or day) sums `case_daily` (see `migrations/0004_case_rollup.sql` and `0010_rollup_by_batch.sql`) and adds the open
 //! dispatched cases past their handling deadline from `cases`. Anything else (villages, grids,
 //! reporters, states, sources) is one grouped scan over the filtered cases. Both give the same
 //! tallies.
@@ -77,15 +77,37 @@ fn tally_row(r: &sqlx::sqlite::SqliteRow, due: &str) -> StoreResult<(String, Tal
     ))
 }
 
-/// The rollup's sums of one local day's contribution of a case (`sign` 1 or −1), as columns
-/// of `case_daily` after its key, for `SELECT … FROM cases` (the rebuild) and the triggers.
-const CONTRIBUTION: &str = "count(*), count(filed_at), count(dispatched_at),
-    sum(dispatched_at IS NOT NULL AND closed_at IS NOT NULL),
-    sum(state IN ('closed', 'evaluated')),
-    sum(state IN ('closed', 'evaluated') AND handled_on_time IS 1),
-    sum(reworks > 0), sum(extensions > 0), sum(deferrals > 0),
-    sum(dispatched_at IS NOT NULL AND returns = 0),
-    COALESCE(sum(CASE WHEN state IN ('closed', 'evaluated') THEN COALESCE(closed_at - dispatched_at, 0) END), 0)";
+/// The rollup rows of the cases `case_contribution` yields under `filter` (SQL after `WHERE`),
+/// summed by key: for the rebuild (every case) and intake (the batch just inserted).
+fn rollup_sums(filter: &str) -> String {
+    format!(
+        "SELECT day, township, department, class_code, sum(reported), sum(filed), sum(dispatched),
+                sum(due_closed), sum(closed), sum(on_time), sum(reworked), sum(extended), sum(deferred),
+                sum(right_first), sum(handling_us)
+           FROM case_contribution WHERE {filter} GROUP BY 1, 2, 3, 4"
+    )
+}
+
+/// Add the cases with an id above `after` (the rows a batch has just inserted, under the write
+/// lock) to the daily rollup, in one grouped upsert (see `migrations/0010_rollup_by_batch.sql`).
+pub(crate) async fn add_to_rollup(tx: &mut sqlx::SqliteConnection, after: i64) -> StoreResult<()> {
+    sqlx::query(&format!(
+        "INSERT INTO case_daily {}
+         ON CONFLICT DO UPDATE SET
+            reported = reported + excluded.reported, filed = filed + excluded.filed,
+            dispatched = dispatched + excluded.dispatched, due_closed = due_closed + excluded.due_closed,
+            closed = closed + excluded.closed, on_time = on_time + excluded.on_time,
+            reworked = reworked + excluded.reworked, extended = extended + excluded.extended,
+            deferred = deferred + excluded.deferred, right_first = right_first + excluded.right_first,
+            handling_us = handling_us + excluded.handling_us",
+        rollup_sums("id > ?")
+    ))
+    .bind(after)
+    .execute(tx)
+    .await
+    .map_err(err)?;
+    Ok(())
+}
 
 impl SqliteStore {
     /// The offset (minutes east of UTC) of the rollup's local days.
@@ -206,17 +228,12 @@ impl CaseMetricsStore for SqliteStore {
             .await
             .map_err(err)?;
         sqlx::query("DELETE FROM case_daily").execute(&mut *tx).await.map_err(err)?;
-        let rows = sqlx::query(&format!(
-            "INSERT INTO case_daily
-             SELECT strftime('%Y-%m-%d', reported_at / 1000000 + ?, 'unixepoch'), substr(division, 1, 9),
-                    COALESCE(department, ''), class_code, {CONTRIBUTION}
-               FROM cases GROUP BY 1, 2, 3, 4"
-        ))
-        .bind(i64::from(utc_offset_minutes) * 60)
-        .execute(&mut *tx)
-        .await
-        .map_err(err)?
-        .rows_affected();
+        // The view reads the new offset from `case_rollup_meta`.
+        let rows = sqlx::query(&format!("INSERT INTO case_daily {}", rollup_sums("true")))
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?
+            .rows_affected();
         append_audit(
             &mut tx,
             &AuditEvent::success(actor, "case.rollup_rebuild", "case_daily")
