@@ -44,9 +44,10 @@ pub trait CaseStore: Send + Sync {
     /// How many cases match the filter.
     async fn count_cases(&self, filter: &CaseFilter) -> StoreResult<i64>;
 
-    /// Open cases of a class whose position lies in the lon/lat box (duplicate suggestion), as
-    /// slim points (never the case body), oldest first.
-    async fn open_cases_in_box(&self, class_code: &str, bbox: [f64; 4], limit: i64) -> StoreResult<Vec<CasePoint>>;
+    /// For each probe (a class and a lon/lat box), the open cases of that class whose position
+    /// lies in the box, as slim points (never the case body), oldest first, at most `limit`
+    /// each: the duplicate suggestions of an intake batch, in one query.
+    async fn open_cases_near(&self, probes: &[(String, [f64; 4])], limit: i64) -> StoreResult<Vec<Vec<CasePoint>>>;
 
     /// Store an uploaded file.
     async fn put_attachment(&self, actor: &Actor, meta: &Attachment, bytes: &[u8]) -> StoreResult<()>;

@@ -44,11 +44,14 @@ const MAX_BATCH: usize = 256;
 /// Most photos on one report or response.
 const MAX_PHOTOS: usize = 9;
 
+/// Most duplicate suggestions answered per report.
+const MAX_DUPLICATES: i64 = 20;
+
 struct Job {
     actor: Actor,
     case: Case,
     entry: TimelineEntry,
-    reply: oneshot::Sender<StoreResult<Case>>,
+    reply: oneshot::Sender<StoreResult<(Case, Vec<DuplicateView>)>>,
 }
 
 struct Cached<T> {
@@ -125,13 +128,21 @@ impl Runtime {
         Ok(keep(&self.departments, all))
     }
 
-    /// Queue a report for the next group commit and wait until it is on disk.
-    async fn submit(&self, store: Arc<dyn Backend>, actor: Actor, case: Case, entry: TimelineEntry) -> AppResult<Case> {
+    /// Queue a report for the next group commit and wait until it is on disk; the answer
+    /// carries the open cases of its class within `radius_m` (duplicate suggestions).
+    async fn submit(
+        &self,
+        store: Arc<dyn Backend>,
+        radius_m: f64,
+        actor: Actor,
+        case: Case,
+        entry: TimelineEntry,
+    ) -> AppResult<(Case, Vec<DuplicateView>)> {
         let tx = self
             .intake
             .get_or_init(|| async move {
                 let (tx, rx) = mpsc::channel(4096);
-                tokio::spawn(writer(store, rx));
+                tokio::spawn(writer(store, radius_m, rx));
                 tx
             })
             .await;
@@ -142,8 +153,9 @@ impl Runtime {
 }
 
 /// The intake writer: store whatever reports have gathered in one transaction; if that fails,
-/// store them one by one so that one bad report cannot sink the others.
-async fn writer(store: Arc<dyn Backend>, mut rx: mpsc::Receiver<Job>) {
+/// store them one by one so that one bad report cannot sink the others. The stored batch's
+/// duplicate suggestions are looked up in one query while the next batch is written.
+async fn writer(store: Arc<dyn Backend>, radius_m: f64, mut rx: mpsc::Receiver<Job>) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -156,21 +168,59 @@ async fn writer(store: Arc<dyn Backend>, mut rx: mpsc::Receiver<Job>) {
             batch.iter().map(|j| (j.actor.clone(), j.case.clone(), j.entry.clone())).collect();
         match store.create_cases(&rows).await {
             Ok(stored) => {
-                for (j, c) in batch.into_iter().zip(stored) {
-                    let _ = j.reply.send(Ok(c));
-                }
+                tokio::spawn(answer(store.clone(), radius_m, batch, stored));
             }
             Err(e) if batch.len() == 1 => {
                 let _ = batch.pop().expect("one").reply.send(Err(e));
             }
             Err(_) => {
                 for (j, row) in batch.into_iter().zip(rows) {
-                    let r = store.create_cases(std::slice::from_ref(&row)).await.map(|mut v| v.remove(0));
-                    let _ = j.reply.send(r);
+                    match store.create_cases(std::slice::from_ref(&row)).await {
+                        Ok(stored) => answer(store.clone(), radius_m, vec![j], stored).await,
+                        Err(e) => {
+                            let _ = j.reply.send(Err(e));
+                        }
+                    }
                 }
             }
         }
     }
+}
+
+/// Answer stored reports with their duplicate suggestions. The reports are stored whatever
+/// happens here: a failed lookup only leaves the suggestions empty (an error would make the
+/// client retry and file the report twice).
+async fn answer(store: Arc<dyn Backend>, radius_m: f64, jobs: Vec<Job>, stored: Vec<Case>) {
+    let probes: Vec<(String, [f64; 4])> =
+        stored.iter().map(|c| (c.class_code.as_str().to_string(), near_box(c.lon, c.lat, radius_m))).collect();
+    let near = store.open_cases_near(&probes, MAX_DUPLICATES).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "duplicate suggestion failed");
+        vec![Vec::new(); stored.len()]
+    });
+    for ((j, case), near) in jobs.into_iter().zip(stored).zip(near) {
+        let duplicates = duplicate_views(&case, near, radius_m);
+        let _ = j.reply.send(Ok((case, duplicates)));
+    }
+}
+
+/// The lon/lat box around a point that holds the circle of `radius_m`.
+fn near_box(lon: f64, lat: f64, radius_m: f64) -> [f64; 4] {
+    let dlat = radius_m / 111_320.0;
+    let dlon = dlat / lat.to_radians().cos().max(0.01);
+    [lon - dlon, lat - dlat, lon + dlon, lat + dlat]
+}
+
+/// The open cases in a case's box that are within `radius_m` of it (itself excluded).
+fn duplicate_views(case: &Case, near: Vec<zhili_case::store::CasePoint>, radius_m: f64) -> Vec<DuplicateView> {
+    near.into_iter()
+        .filter(|c| c.id != case.id)
+        .map(|c| DuplicateView {
+            id: c.id,
+            distance_m: (distance_m((case.lon, case.lat), (c.lon, c.lat)) * 10.0).round() / 10.0,
+            state: c.state.as_str(),
+        })
+        .filter(|d| d.distance_m <= radius_m)
+        .collect()
 }
 
 fn field(name: &str, message: impl Into<String>) -> AppError {
@@ -523,24 +573,6 @@ async fn suggest_department(state: &AppState, class: &CaseClass, division: &Divi
     })
 }
 
-async fn duplicates(state: &AppState, case: &Case) -> AppResult<Vec<DuplicateView>> {
-    let r = state.config.case_duplicate_radius_m;
-    let dlat = r / 111_320.0;
-    let dlon = dlat / case.lat.to_radians().cos().max(0.01);
-    let bbox = [case.lon - dlon, case.lat - dlat, case.lon + dlon, case.lat + dlat];
-    let near = state.store.open_cases_in_box(case.class_code.as_str(), bbox, 20).await?;
-    Ok(near
-        .into_iter()
-        .filter(|c| c.id != case.id)
-        .map(|c| DuplicateView {
-            id: c.id,
-            distance_m: (distance_m((case.lon, case.lat), (c.lon, c.lat)) * 10.0).round() / 10.0,
-            state: c.state.as_str(),
-        })
-        .filter(|d| d.distance_m <= r)
-        .collect())
-}
-
 /// A checked report from any channel.
 pub(crate) struct NewReport {
     pub actor: Actor,
@@ -612,14 +644,11 @@ pub(crate) async fn intake(state: &AppState, r: NewReport) -> AppResult<Intook> 
         to_state: CaseState::Reported,
         data: json!({"command": "report", "source": source.as_str(), "description": description, "photos": photos}),
     };
-    let stored = state.cases.submit(state.store.clone(), actor, case, entry).await?;
+    let (stored, duplicates) =
+        state.cases.submit(state.store.clone(), state.config.case_duplicate_radius_m, actor, case, entry).await?;
     state.metrics.cases_reported.inc();
     // The case is stored: what follows only advises, and must not turn a stored report into an
     // error (the client would retry and file it twice).
-    let duplicates = duplicates(state, &stored).await.unwrap_or_else(|e| {
-        tracing::warn!(case = stored.id, error = ?e.message, "duplicate suggestion failed");
-        Vec::new()
-    });
     let suggested_department = suggest_department(state, &placed.class, &placed.division).await.unwrap_or_else(|e| {
         tracing::warn!(case = stored.id, error = ?e.message, "department suggestion failed");
         None

@@ -669,23 +669,37 @@ impl CaseStore for PgStore {
         q.build_query_scalar().fetch_one(&self.pool).await.map_err(err)
     }
 
-    async fn open_cases_in_box(&self, class_code: &str, bbox: [f64; 4], limit: i64) -> StoreResult<Vec<CasePoint>> {
-        let [min_lon, min_lat, max_lon, max_lat] = bbox;
+    async fn open_cases_near(&self, probes: &[(String, [f64; 4])], limit: i64) -> StoreResult<Vec<Vec<CasePoint>>> {
+        if probes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let column = |k: usize| probes.iter().map(|(_, b)| b[k]).collect::<Vec<f64>>();
         let rows = sqlx::query(
-            "SELECT id, lon, lat, state, class_code, deadline FROM cases
-              WHERE class_code = $1 AND state NOT IN ('closed', 'evaluated', 'voided')
-                AND lon BETWEEN $2 AND $4 AND lat BETWEEN $3 AND $5 ORDER BY id LIMIT $6",
+            "SELECT p.i, c.id, c.lon, c.lat, c.state, c.class_code, c.deadline
+               FROM unnest($1::text[], $2::float8[], $3::float8[], $4::float8[], $5::float8[])
+                    WITH ORDINALITY AS p(class, x0, y0, x1, y1, i)
+              CROSS JOIN LATERAL (
+                    SELECT id, lon, lat, state, class_code, deadline FROM cases
+                     WHERE class_code = p.class AND state NOT IN ('closed', 'evaluated', 'voided')
+                       AND lon BETWEEN p.x0 AND p.x1 AND lat BETWEEN p.y0 AND p.y1
+                     ORDER BY id LIMIT $6) c
+              ORDER BY p.i, c.id",
         )
-        .bind(class_code)
-        .bind(min_lon)
-        .bind(min_lat)
-        .bind(max_lon)
-        .bind(max_lat)
+        .bind(probes.iter().map(|(c, _)| c.clone()).collect::<Vec<String>>())
+        .bind(column(0))
+        .bind(column(1))
+        .bind(column(2))
+        .bind(column(3))
         .bind(limit)
         .fetch_all(&self.pool)
         .await
         .map_err(err)?;
-        rows.iter().map(crate::case_map::point_row).collect()
+        let mut out: Vec<Vec<CasePoint>> = vec![Vec::new(); probes.len()];
+        for r in &rows {
+            let i: i64 = r.try_get("i").map_err(err)?;
+            out[(i - 1) as usize].push(crate::case_map::point_row(r)?);
+        }
+        Ok(out)
     }
 
     async fn put_attachment(&self, actor: &Actor, meta: &Attachment, bytes: &[u8]) -> StoreResult<()> {

@@ -451,24 +451,58 @@ impl CaseStore for SqliteStore {
         q.build_query_scalar().fetch_one(&self.read).await.map_err(err)
     }
 
-    async fn open_cases_in_box(&self, class_code: &str, bbox: [f64; 4], limit: i64) -> StoreResult<Vec<CasePoint>> {
-        let [min_lon, min_lat, max_lon, max_lat] = bbox;
-        let rows = sqlx::query(
-            "SELECT id, lon, lat, state, class_code, deadline FROM cases
-             WHERE class_code = ? AND lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?
-               AND state NOT IN ('closed', 'evaluated', 'voided')
-             ORDER BY id LIMIT ?",
+    async fn open_cases_near(&self, probes: &[(String, [f64; 4])], limit: i64) -> StoreResult<Vec<Vec<CasePoint>>> {
+        if probes.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One statement for the batch, and one JSON row per probe: each row fetched is a round
+        // trip to the connection's thread, which cost more than the lookups themselves. The
+        // probes are parsed once (materialized), not at every comparison.
+        let probes_json = serde_json::Value::from(
+            probes
+                .iter()
+                .map(|(class, [x0, y0, x1, y1])| serde_json::json!([class, x0, y0, x1, y1]))
+                .collect::<Vec<_>>(),
+        );
+        let found: Vec<String> = sqlx::query_scalar(
+            "WITH p AS MATERIALIZED (
+                SELECT key AS i, value ->> 0 AS class, value ->> 1 AS x0, value ->> 2 AS y0,
+                       value ->> 3 AS x1, value ->> 4 AS y1
+                  FROM json_each(?2))
+             SELECT (SELECT json_group_array(json_array(id, lon, lat, state, class_code, deadline)) FROM (
+                        SELECT id, lon, lat, state, class_code, deadline FROM cases
+                         WHERE class_code = p.class AND lon BETWEEN p.x0 AND p.x1 AND lat BETWEEN p.y0 AND p.y1
+                           AND state NOT IN ('closed', 'evaluated', 'voided')
+                         ORDER BY id LIMIT ?1))
+               FROM p ORDER BY p.i",
         )
-        .bind(class_code)
-        .bind(min_lon)
-        .bind(max_lon)
-        .bind(min_lat)
-        .bind(max_lat)
         .bind(limit)
+        .bind(probes_json.to_string())
         .fetch_all(&self.read)
         .await
         .map_err(err)?;
-        rows.iter().map(crate::case_map::point_row).collect()
+        type Point = (i64, f64, f64, String, String, Option<i64>);
+        found
+            .iter()
+            .map(|text| {
+                let points: Vec<Point> = serde_json::from_str(text)
+                    .map_err(|e| StoreError::Other(format!("open cases near a point did not parse: {e}")))?;
+                points
+                    .into_iter()
+                    .map(|(id, lon, lat, state, class_code, deadline)| {
+                        Ok(CasePoint {
+                            id,
+                            lon,
+                            lat,
+                            state: CaseState::from_name(&state)
+                                .ok_or_else(|| StoreError::Other(format!("bad stored case state {state:?}")))?,
+                            class_code,
+                            deadline: deadline.map(from_micros).transpose()?,
+                        })
+                    })
+                    .collect()
+            })
+            .collect()
     }
 
     async fn put_attachment(&self, actor: &Actor, meta: &Attachment, bytes: &[u8]) -> StoreResult<()> {

@@ -211,11 +211,34 @@ pub async fn open_cases_near_a_point(s: &dyn Backend) {
     closed.status.state = CaseState::Closed;
     let far = Case { lon: 117.95, ..case("SJ0102", "370304100201", 2) };
     let made = create(s, vec![case("SJ0102", "370304100201", 0), closed, far, case("SJ0103", "370304100201", 3)]).await;
-    let near = s.open_cases_in_box("SJ0102", [117.849, 36.449, 117.851, 36.451], 10).await.unwrap();
-    assert_eq!(near.iter().map(|p| p.id).collect::<Vec<_>>(), vec![made[0].id]);
+    let probe = |class: &str, bbox: [f64; 4]| (class.to_string(), bbox);
+    let answers = s
+        .open_cases_near(
+            &[
+                probe("SJ0102", [117.849, 36.449, 117.851, 36.451]),
+                probe("BJ0101", [117.0, 36.0, 118.0, 37.0]),
+                probe("SJ0102", [117.0, 36.0, 118.0, 37.0]),
+                probe("SJ0103", [117.849, 36.449, 117.851, 36.451]),
+            ],
+            10,
+        )
+        .await
+        .unwrap();
+    let ids = |i: usize| answers[i].iter().map(|p| p.id).collect::<Vec<_>>();
+    // In the probes' order: the near open case only (not the closed one, nor the far one, nor
+    // another class); nothing of a class with no cases; oldest first; the other class's own.
+    assert_eq!(answers.len(), 4);
+    assert_eq!(ids(0), vec![made[0].id]);
+    let near = &answers[0];
     assert_eq!((near[0].lon, near[0].lat, near[0].state), (117.85, 36.45, CaseState::Reported));
     assert_eq!((near[0].class_code.as_str(), near[0].deadline), ("SJ0102", made[0].clock.deadline));
-    assert!(s.open_cases_in_box("BJ0101", [117.0, 36.0, 118.0, 37.0], 10).await.unwrap().is_empty());
+    assert!(answers[1].is_empty());
+    assert_eq!(ids(2), vec![made[0].id, made[2].id]);
+    assert_eq!(ids(3), vec![made[3].id]);
+    // The limit holds per probe.
+    let one = s.open_cases_near(&[probe("SJ0102", [117.0, 36.0, 118.0, 37.0])], 1).await.unwrap();
+    assert_eq!(one.iter().map(|a| a.len()).collect::<Vec<_>>(), vec![1]);
+    assert!(s.open_cases_near(&[], 10).await.unwrap().is_empty());
 }
 
 /// Attachments keep their bytes; settings are replaced whole; both are audited.
