@@ -173,6 +173,18 @@ pub trait NotificationStore: Send + Sync {
         deliveries: &[NewDelivery],
     ) -> StoreResult<()>;
 
+    /// Overdue running cases (deadline before `now`) with fewer than `levels` escalations
+    /// recorded for their current deadline (超期未督办完), in the order (deadline, id
+    /// descending), after the keyset cursor `after` (the last page's last deadline and id), at
+    /// most `limit`. Cases whose every level has fired are never read.
+    async fn cases_to_escalate(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        levels: i32,
+        after: Option<(chrono::DateTime<chrono::Utc>, i64)>,
+        limit: i64,
+    ) -> StoreResult<Vec<Case>>;
+
     /// The escalation levels recorded for these cases: `(case_id, level, deadline)`.
     async fn escalations(&self, case_ids: &[i64]) -> StoreResult<Vec<(i64, i32, chrono::DateTime<chrono::Utc>)>>;
 

@@ -22,7 +22,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::Sha256;
-use zhili_case::model::{Case, CaseFilter};
+use zhili_case::model::Case;
 use zhili_case::notify::{
     dispatch_notice, escalation_notice, retry_delay, Audience, Delivery, DeliveryStatus, EscalationPolicy, NewDelivery,
     NewNotification, Notification, NotificationKind, WebhookEvent,
@@ -261,7 +261,7 @@ async fn notify_dispatch(state: &AppState, case: &Case, now: DateTime<Utc>) -> A
 /// What one escalation pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct EscalationReport {
-    /// Overdue running cases looked at.
+    /// Overdue running cases looked at (those with a level still to fire).
     pub overdue: usize,
     /// Levels fired now (claimed by this pass).
     pub fired: usize,
@@ -277,14 +277,15 @@ pub async fn escalation_pass(state: &AppState, now: DateTime<Utc>) -> AppResult<
         return Ok(report);
     }
     let calendar = state.cases.calendar(state.store.as_ref()).await?;
-    let filter = CaseFilter { overdue_at: Some(now), ..CaseFilter::default() };
+    let levels = i32::try_from(policy.levels().len()).unwrap_or(i32::MAX);
     let mut memo = HashMap::new();
-    let mut offset = 0;
+    let mut after = None;
     loop {
-        // Offset paging over a list that others may change meanwhile can skip a case; the next
-        // pass finds it. A case is never fired twice: the store's claim decides.
-        let page = state.store.cases(&filter, Page { offset, limit: ESCALATION_PAGE }).await?;
-        offset += page.len() as i64;
+        // Only cases with a level still to fire for their deadline, paged by (deadline, id): a
+        // case whose clock changes meanwhile may be skipped and is found by the next pass. A
+        // case is never fired twice: the store's claim decides.
+        let page = state.store.cases_to_escalate(now, levels, after, ESCALATION_PAGE).await?;
+        let next = page.last().and_then(|c| Some((c.clock.deadline?, c.id)));
         report.overdue += page.len();
         let ids: Vec<i64> = page.iter().map(|c| c.id).collect();
         let recorded: HashSet<(i64, i32, DateTime<Utc>)> =
@@ -332,9 +333,10 @@ pub async fn escalation_pass(state: &AppState, now: DateTime<Utc>) -> AppResult<
             let claimed = state.store.record_escalations(&system(), &items).await?;
             report.fired += claimed.into_iter().filter(|c| *c).count();
         }
-        if (page.len() as i64) < ESCALATION_PAGE {
+        if (page.len() as i64) < ESCALATION_PAGE || next.is_none() {
             break;
         }
+        after = next;
     }
     Ok(report)
 }

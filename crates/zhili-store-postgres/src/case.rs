@@ -53,7 +53,7 @@ fn case_from_body(id: i64, body: &str) -> StoreResult<Case> {
     Ok(c)
 }
 
-fn case_row(r: &PgRow) -> StoreResult<Case> {
+pub(crate) fn case_row(r: &PgRow) -> StoreResult<Case> {
     case_from_body(r.try_get("id").map_err(err)?, &r.try_get::<String, _>("body").map_err(err)?)
 }
 

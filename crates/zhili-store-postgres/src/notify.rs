@@ -8,7 +8,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
+use zhili_case::model::Case;
 use zhili_case::notify::{Delivery, NewDelivery, NewNotification, Notification, NotificationKind};
 use zhili_case::store::{DeliveryOutcome, Escalation, NotificationStore};
 use zhili_core::audit::{Actor, AuditEvent};
@@ -126,6 +127,34 @@ impl NotificationStore for PgStore {
         )
         .await?;
         tx.commit().await.map_err(err)
+    }
+
+    async fn cases_to_escalate(
+        &self,
+        now: DateTime<Utc>,
+        levels: i32,
+        after: Option<(DateTime<Utc>, i64)>,
+        limit: i64,
+    ) -> StoreResult<Vec<Case>> {
+        let mut q = QueryBuilder::<Postgres>::new("SELECT id, body::text AS body FROM cases WHERE deadline < ");
+        q.push_bind(now);
+        if let Some((d, id)) = after {
+            q.push(" AND (deadline > ")
+                .push_bind(d)
+                .push(" OR (deadline = ")
+                .push_bind(d)
+                .push(" AND id < ")
+                .push_bind(id)
+                .push("))");
+        }
+        q.push(
+            " AND (SELECT count(*) FROM case_escalations AS e WHERE e.case_id = cases.id AND e.deadline = cases.deadline) < ",
+        )
+        .push_bind(i64::from(levels))
+        .push(" ORDER BY deadline, id DESC LIMIT ")
+        .push_bind(limit.max(0));
+        let rows = q.build().fetch_all(&self.pool).await.map_err(err)?;
+        rows.iter().map(crate::case::case_row).collect()
     }
 
     async fn escalations(&self, case_ids: &[i64]) -> StoreResult<Vec<(i64, i32, DateTime<Utc>)>> {

@@ -22,7 +22,7 @@ use zhili_core::store::{Page, StoreError, StoreResult};
 use crate::{append_audit, append_audits, err, exists, from_micros, micros, SqliteStore};
 
 /// What a case read needs: the JSON body, plus the columns that are exact where JSON is not.
-const CASE_READ: &str = "id, lon, lat, body";
+pub(crate) const CASE_READ: &str = "id, lon, lat, body";
 
 /// The projection columns after `id`, in the order [`push_case`] binds them.
 const CASE_COLUMNS: &str = "version, state, kind, class_code, source, department, division, grid, reporter_id, \
@@ -113,7 +113,7 @@ fn body(c: &Case) -> StoreResult<String> {
     serde_json::to_string(c).map_err(|e| StoreError::Other(format!("cannot encode case {}: {e}", c.id)))
 }
 
-fn case_row(r: &SqliteRow) -> StoreResult<Case> {
+pub(crate) fn case_row(r: &SqliteRow) -> StoreResult<Case> {
     let body: &str = r.try_get("body").map_err(err)?;
     let mut c: Case =
         serde_json::from_str(body).map_err(|e| StoreError::Other(format!("bad stored case body: {e}")))?;

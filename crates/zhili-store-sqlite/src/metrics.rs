@@ -151,7 +151,7 @@ impl SqliteStore {
         let rows = q.build().fetch_all(&self.read).await.map_err(err)?;
         let mut out = rows.iter().map(|r| tally_row(r, "due_closed")).collect::<StoreResult<BTreeMap<_, _>>>()?;
 
-        // 应结案数's moving part, from the (small) partial index of open dispatched cases.
+        // 应结案数's moving part, from the partial index of open dispatched cases (by period).
         let mut q: QueryBuilder<'_, Sqlite> = QueryBuilder::new("SELECT ");
         push_key(&mut q, group, offset_minutes);
         q.push(" AS k, count(*) AS n FROM cases INDEXED BY cases_open_dispatched");

@@ -8,11 +8,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use zhili_case::model::Case;
 use zhili_case::notify::{Delivery, NewDelivery, NewNotification, Notification, NotificationKind};
 use zhili_case::store::{DeliveryOutcome, Escalation, NotificationStore};
 use zhili_core::audit::{Actor, AuditEvent};
 use zhili_core::store::{Page, StoreError, StoreResult};
 
+use crate::case::{case_row, CASE_READ};
 use crate::{append_audit, append_audits, err, from_micros, micros, SqliteStore};
 
 const NOTIFICATION_COLUMNS: &str = "id, recipient_id, kind, case_id, level, title, body, created_at, read_at";
@@ -130,6 +132,38 @@ impl NotificationStore for SqliteStore {
         )
         .await?;
         tx.commit().await.map_err(err)
+    }
+
+    async fn cases_to_escalate(
+        &self,
+        now: DateTime<Utc>,
+        levels: i32,
+        after: Option<(DateTime<Utc>, i64)>,
+        limit: i64,
+    ) -> StoreResult<Vec<Case>> {
+        // The running deadlines in the order of `cases_running`; the escalation count is a
+        // primary-key lookup per overdue case, and only the cases returned are read whole.
+        let mut q = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {CASE_READ} FROM cases WHERE deadline IS NOT NULL AND deadline < "
+        ));
+        q.push_bind(micros(now));
+        if let Some((d, id)) = after {
+            q.push(" AND (deadline > ")
+                .push_bind(micros(d))
+                .push(" OR (deadline = ")
+                .push_bind(micros(d))
+                .push(" AND id < ")
+                .push_bind(id)
+                .push("))");
+        }
+        q.push(
+            " AND (SELECT count(*) FROM case_escalations AS e WHERE e.case_id = cases.id AND e.deadline = cases.deadline) < ",
+        )
+        .push_bind(levels)
+        .push(" ORDER BY deadline, id DESC LIMIT ")
+        .push_bind(limit.max(0));
+        let rows = q.build().fetch_all(&self.read).await.map_err(err)?;
+        rows.iter().map(case_row).collect()
     }
 
     async fn escalations(&self, case_ids: &[i64]) -> StoreResult<Vec<(i64, i32, DateTime<Utc>)>> {

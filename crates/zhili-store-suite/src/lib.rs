@@ -41,7 +41,8 @@ macro_rules! store_suite {
             cases_are_stored_and_versioned, case_reports_are_idempotent, case_filters_and_order,
             open_cases_near_a_point, attachments_and_settings, case_batches_are_all_or_nothing,
             case_tallies_by_group, case_rollup_matches_the_cases, cases_are_bulk_loaded, case_points_in_a_box,
-            case_density_sums_to_the_count, escalation_levels_fire_once, notifications_are_per_recipient,
+            case_density_sums_to_the_count, escalation_levels_fire_once, cases_to_escalate_skip_the_fully_escalated,
+            notifications_are_per_recipient,
             webhook_outbox_claims_and_retries);
     };
     (@cases $run:path; $($case:ident),*) => {

@@ -88,6 +88,59 @@ pub async fn escalation_levels_fire_once(s: &dyn Backend) {
     verify_audit_chain(s, |_| {}).await.unwrap();
 }
 
+/// The escalation pass reads only overdue cases with a level still to fire for their current
+/// deadline, in (deadline, id descending) order, page by page from a keyset cursor.
+pub async fn cases_to_escalate_skip_the_fully_escalated(s: &dyn Backend) {
+    seed(s).await;
+    let with_deadline = |i: i64, deadline: Option<DateTime<Utc>>| {
+        let mut c = case("SJ0102", "370304100201", i);
+        c.clock.deadline = deadline;
+        c
+    };
+    let cases = vec![
+        with_deadline(0, Some(t(10))),
+        with_deadline(1, Some(t(20))),
+        with_deadline(2, Some(t(20))),
+        with_deadline(3, Some(t(30))),
+        with_deadline(4, Some(t(1000))), // not overdue yet
+        with_deadline(5, None),          // no running clock
+    ];
+    let rows: Vec<_> = cases.iter().map(|c| (actor(), c.clone(), report(c))).collect();
+    let ids: Vec<i64> = s.create_cases(&rows).await.unwrap().iter().map(|c| c.id).collect();
+    let esc = |i: usize, level: i32, deadline: DateTime<Utc>| Escalation {
+        case_id: ids[i],
+        level,
+        deadline,
+        at: t(40),
+        notifications: vec![],
+        deliveries: vec![],
+    };
+    // Case 1 has both levels for its deadline; case 0 only the first; case 3 both, but for an
+    // earlier deadline (its clock was restarted since).
+    let claims = [esc(1, 1, t(20)), esc(1, 2, t(20)), esc(0, 1, t(10)), esc(3, 1, t(5)), esc(3, 2, t(5))];
+    assert_eq!(s.record_escalations(&actor(), &claims).await.unwrap(), [true; 5]);
+    let now = t(100);
+    let all = |levels: i32, after: Option<(DateTime<Utc>, i64)>, limit: i64| async move {
+        s.cases_to_escalate(now, levels, after, limit).await.unwrap().iter().map(|c| c.id).collect::<Vec<_>>()
+    };
+    assert_eq!(all(2, None, 10).await, vec![ids[0], ids[2], ids[3]]);
+    // With three levels nobody is done; equal deadlines come newest first, and a page of one
+    // at a time walks the same order from the cursor, ties included.
+    assert_eq!(all(3, None, 10).await, vec![ids[0], ids[2], ids[1], ids[3]]);
+    let mut walked = Vec::new();
+    let mut after = None;
+    loop {
+        let page = s.cases_to_escalate(now, 3, after, 1).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = Some((last.clock.deadline.unwrap(), last.id));
+        walked.push(last.id);
+        assert!(walked.len() <= 4, "the cursor must move on: {walked:?}");
+    }
+    assert_eq!(walked, vec![ids[0], ids[2], ids[1], ids[3]]);
+    assert!(all(2, None, 0).await.is_empty());
+    assert_eq!(all(1, None, 10).await, vec![ids[2], ids[3]]);
+}
+
 /// Notifications per recipient, newest first; unread counts; marking read touches only the
 /// caller's own, and is audited.
 pub async fn notifications_are_per_recipient(s: &dyn Backend) {
