@@ -97,7 +97,7 @@ pub async fn cases_to_escalate_skip_the_fully_escalated(s: &dyn Backend) {
         c.clock.deadline = deadline;
         c
     };
-    let cases = vec![
+    let cases = [
         with_deadline(0, Some(t(10))),
         with_deadline(1, Some(t(20))),
         with_deadline(2, Some(t(20))),
