@@ -75,6 +75,8 @@ pub struct ServerConfig {
     pub escalation_check_seconds: u64,
     /// Outgoing webhooks.
     pub webhooks: Vec<notify::Webhook>,
+    /// Certificate authorities (PEM) trusted for https:// webhooks besides the system's.
+    pub webhook_ca_pem: Option<Vec<u8>>,
 }
 
 /// A raster XYZ basemap (底图) for the One Map.
@@ -116,6 +118,7 @@ impl Default for ServerConfig {
             escalation: zhili_case::notify::EscalationPolicy::default(),
             escalation_check_seconds: 60,
             webhooks: Vec::new(),
+            webhook_ca_pem: None,
         }
     }
 }

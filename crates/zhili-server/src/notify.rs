@@ -344,14 +344,24 @@ pub async fn escalation_pass(state: &AppState, now: DateTime<Utc>) -> AppResult<
 // ---------------------------------------------------------------------------------------------
 // Webhook sender
 
-/// The HTTP client of the sender: 10 s timeout, no redirects.
-pub fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
+/// The HTTP client of the sender: 10 s timeout, no redirects; `https://` URLs are checked
+/// against the system's trust store and the certificate authorities in `extra_ca_pem` (one
+/// or more PEM certificates). Fails on a PEM that holds no certificate.
+pub fn http_client(extra_ca_pem: Option<&[u8]>) -> Result<reqwest::Client, String> {
+    let mut b = reqwest::Client::builder()
         .timeout(DELIVERY_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("zhili/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .unwrap_or_default()
+        .user_agent(concat!("zhili/", env!("CARGO_PKG_VERSION")));
+    if let Some(pem) = extra_ca_pem {
+        let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| format!("not PEM certificates: {e}"))?;
+        if certs.is_empty() {
+            return Err("no certificate in the PEM file".into());
+        }
+        for c in certs {
+            b = b.add_root_certificate(c);
+        }
+    }
+    b.build().map_err(|e| format!("cannot build the webhook client: {e}"))
 }
 
 /// POST one delivery; `Err` says why it failed.
@@ -424,7 +434,13 @@ pub fn start(state: &AppState) {
     });
     let s = state.clone();
     tokio::spawn(async move {
-        let client = http_client();
+        let client = match http_client(s.config.webhook_ca_pem.as_deref()) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %e, "webhook sender not started");
+                return;
+            }
+        };
         let mut tick = tokio::time::interval(DELIVERY_INTERVAL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {

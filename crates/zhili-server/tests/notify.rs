@@ -185,7 +185,7 @@ fn sign(body: &[u8]) -> String {
 async fn dispatch_escalation_and_webhooks() {
     let rx = Receiver { seen: Arc::default(), fail: Arc::default() };
     let w = world(receiver(rx.clone()).await).await;
-    let client = http_client();
+    let client = http_client(None).unwrap();
 
     // Report, file and dispatch to cgj.
     let report = json!({"class_code": "SJ0102", "lon": 117.805, "lat": 36.405, "description": "路边暴露垃圾一堆"});
@@ -316,4 +316,115 @@ async fn dispatch_escalation_and_webhooks() {
     assert!(html.contains("/assets/notify.js") && html.contains("id=\"bell\""));
     let resp = w.app.clone().oneshot(Request::get("/assets/notify.js").body(Body::empty()).unwrap()).await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
+}
+
+/// A receiver over TLS (rustls) with the certificate in `tests/fixtures/tls` (issued for
+/// 127.0.0.1 by a test CA): it records each request's signature header and body and answers 204.
+async fn tls_receiver(seen: Seen) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls");
+    let certs: Vec<rustls::pki_types::CertificateDer<'static>> =
+        rustls::pki_types::pem::PemObject::pem_file_iter(dir.join("server.pem")).unwrap().map(|c| c.unwrap()).collect();
+    let key =
+        <rustls::pki_types::PrivateKeyDer as rustls::pki_types::pem::PemObject>::from_pem_file(dir.join("server.key"))
+            .unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let (acceptor, seen) = (acceptor.clone(), seen.clone());
+            tokio::spawn(async move {
+                // A client that does not trust the certificate gives up during the handshake.
+                let Ok(mut tls) = acceptor.accept(tcp).await else { return };
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                let (head_end, length) = loop {
+                    let n = tls.read(&mut chunk).await.unwrap();
+                    assert!(n > 0, "connection closed mid-request");
+                    buf.extend_from_slice(&chunk[..n]);
+                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&buf[..i]).to_ascii_lowercase();
+                        let length = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .map(|v| v.trim().parse::<usize>().unwrap())
+                            .unwrap_or(0);
+                        break (i + 4, length);
+                    }
+                };
+                while buf.len() < head_end + length {
+                    let n = tls.read(&mut chunk).await.unwrap();
+                    assert!(n > 0, "connection closed mid-body");
+                    buf.extend_from_slice(&chunk[..n]);
+                }
+                let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+                let header = |name: &str| {
+                    head.lines()
+                        .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case(name)))
+                        .map(|(_, v)| v.trim().to_string())
+                        .unwrap_or_default()
+                };
+                let body = Bytes::copy_from_slice(&buf[head_end..head_end + length]);
+                seen.lock().unwrap().push((
+                    header("x-zhili-event"),
+                    header("x-zhili-delivery"),
+                    header("x-zhili-signature"),
+                    body,
+                ));
+                tls.write_all(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await
+                    .unwrap();
+                tls.shutdown().await.ok();
+            });
+        }
+    });
+    format!("https://127.0.0.1:{}/hook", addr.port())
+}
+
+/// https:// webhooks: refused (and retried later) while the receiver's certificate is not
+/// trusted; delivered, signed, once the configured CA file vouches for it. A CA file with no
+/// certificate is an error, not an empty trust list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_over_https() {
+    let seen: Seen = Arc::default();
+    let w = world(tls_receiver(seen.clone()).await).await;
+    let report = json!({"class_code": "SJ0102", "lon": 117.805, "lat": 36.405, "description": "路边暴露垃圾一堆"});
+    let (s, r) = w.call("POST", "/api/cases", Some("operator"), Some(report)).await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let path = format!("/api/cases/{}/transitions", r["case"]["id"]);
+    w.ok("POST", &path, "operator", Some(json!({"command": "file", "version": 1}))).await;
+    w.ok("POST", &path, "operator", Some(json!({"command": "dispatch", "department": "cgj", "version": 2}))).await;
+
+    // The system's roots alone do not know the test CA.
+    let now = Utc::now();
+    assert_eq!(delivery_pass(&w.state, &http_client(None).unwrap(), now).await.unwrap(), 0);
+    let d = w.ok("GET", "/api/webhooks/deliveries", "admin", None).await;
+    assert_eq!((d[0]["status"].as_str(), d[0]["attempts"].as_i64()), (Some("pending"), Some(1)), "{d}");
+    assert!(d[0]["last_error"].as_str().unwrap().starts_with("request failed"), "{d}");
+    assert!(seen.lock().unwrap().is_empty());
+
+    // With the CA configured, the retry goes through.
+    let ca = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls/ca.pem")).unwrap();
+    let client = http_client(Some(&ca)).unwrap();
+    assert_eq!(delivery_pass(&w.state, &client, now + Duration::seconds(31)).await.unwrap(), 1);
+    {
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 1);
+        let (event, _, signature, body) = &seen[0];
+        assert_eq!(event, "case.dispatched");
+        assert_eq!(signature, &sign(body));
+    }
+    let d = w.ok("GET", "/api/webhooks/deliveries", "admin", None).await;
+    assert_eq!((d[0]["status"].as_str(), d[0]["attempts"].as_i64()), (Some("delivered"), Some(2)), "{d}");
+
+    assert!(http_client(Some(b"not a certificate")).is_err());
+    assert!(http_client(Some(b"")).is_err());
 }

@@ -39,6 +39,9 @@ pub const OPTIONS: &[(&str, &str, &str, &str)] = &[
       `district` (operators of the county: the command centre), `leaders` (leaders over the case).\n\
       Each level fires once per case and deadline. `[]` turns escalation off."),
     ("case", "escalation_check_seconds", "60", "Seconds between checks for overdue cases to escalate."),
+    ("case", "webhook_ca_file", "\"\"",
+     "PEM file of certificate authorities trusted for https:// webhooks besides the system's (e.g. your\n\
+      organisation's internal CA). Empty: the system's trust store only."),
     ("map", "basemap_url", "\"\"",
      "Raster XYZ basemap tile URL with {z}, {x}, {y} (e.g. a tile server on your network). Empty: no basemap\n(the One Map works offline). The browser fetches these tiles itself."),
     ("map", "basemap_crs", "\"wgs84\"",
@@ -108,6 +111,8 @@ pub struct CaseSection {
     pub escalation: Vec<EscalationLevelSection>,
     /// See [`OPTIONS`].
     pub escalation_check_seconds: u64,
+    /// See [`OPTIONS`].
+    pub webhook_ca_file: String,
 }
 
 /// One level of `case.escalation`.
@@ -269,6 +274,7 @@ impl Config {
             bail!("case.escalation_check_seconds must be 1–86400");
         }
         cfg.webhooks()?;
+        cfg.webhook_ca_pem()?;
         Ok(cfg)
     }
 
@@ -292,7 +298,20 @@ impl Config {
             escalation: self.escalation().expect("checked when loaded"),
             escalation_check_seconds: self.case.escalation_check_seconds,
             webhooks: self.webhooks().expect("checked when loaded"),
+            webhook_ca_pem: self.webhook_ca_pem().expect("checked when loaded"),
         }
+    }
+
+    /// The certificate authorities of `case.webhook_ca_file`, read and checked.
+    pub fn webhook_ca_pem(&self) -> anyhow::Result<Option<Vec<u8>>> {
+        let path = self.case.webhook_ca_file.trim();
+        if path.is_empty() {
+            return Ok(None);
+        }
+        let pem = std::fs::read(path).with_context(|| format!("case.webhook_ca_file: cannot read {path}"))?;
+        zhili_server::notify::http_client(Some(&pem))
+            .map_err(|e| anyhow::anyhow!("case.webhook_ca_file {path}: {e}"))?;
+        Ok(Some(pem))
     }
 
     /// The escalation policy of `case.escalation`, checked.
