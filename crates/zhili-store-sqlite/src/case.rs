@@ -433,10 +433,28 @@ impl CaseStore for SqliteStore {
 
     async fn cases(&self, filter: &CaseFilter, page: Page) -> StoreResult<Vec<Case>> {
         // Choose the page on the indexes alone (ids), then read the bodies of that page only.
-        let mut q = QueryBuilder::<Sqlite>::new("SELECT c.id, c.lon, c.lat, c.body FROM (SELECT id FROM cases");
-        push_filter(&mut q, filter);
-        let order = if filter.from.is_some() || filter.to.is_some() { PERIOD_ORDER } else { WORKLIST_ORDER };
-        q.push(format!(" ORDER BY {order} LIMIT "))
+        let mut q = QueryBuilder::<Sqlite>::new("SELECT c.id, c.lon, c.lat, c.body FROM (");
+        let period = filter.from.is_some() || filter.to.is_some();
+        if filter.states.is_empty() && !period && filter.overdue_at.is_none() {
+            // Every state (a leader's or a county's whole list: millions at scale). Sorting
+            // them all for one page took seconds; the order is two walks that stop early: the
+            // running deadlines in order (`cases_running`), then the rest newest first (the
+            // table by id), each up to the page's end, merged.
+            let end = page.offset.max(0) + page.limit.max(0);
+            q.push("SELECT id, deadline FROM (SELECT id, deadline FROM cases");
+            push_filter(&mut q, filter);
+            q.push(" AND deadline IS NOT NULL ORDER BY deadline, id DESC LIMIT ").push_bind(end);
+            q.push(") UNION ALL SELECT id, NULL FROM (SELECT id FROM cases");
+            push_filter(&mut q, filter);
+            q.push(" AND deadline IS NULL ORDER BY id DESC LIMIT ").push_bind(end);
+            q.push(format!(") ORDER BY {WORKLIST_ORDER}"));
+        } else {
+            let order = if period { PERIOD_ORDER } else { WORKLIST_ORDER };
+            q.push("SELECT id FROM cases");
+            push_filter(&mut q, filter);
+            q.push(format!(" ORDER BY {order}"));
+        }
+        q.push(" LIMIT ")
             .push_bind(page.limit)
             .push(" OFFSET ")
             .push_bind(page.offset)

@@ -202,6 +202,41 @@ pub async fn case_filters_and_order(s: &dyn Backend) {
     let f = CaseFilter { within: Some(c("370304001")), ..Default::default() };
     assert_eq!(s.count_cases(&f).await.unwrap(), 2);
     assert_eq!(ids(&s.cases(&CaseFilter::default(), Page { offset: 1, limit: 2 }).await.unwrap()), vec![a, e]);
+
+    // More of both kinds, so that pages cut through the running and the stopped ones: a walk
+    // page by page gives the worklist order (running deadlines first, then newest first).
+    let more: Vec<Case> = (0..9)
+        .map(|i| {
+            let mut x = case("SJ0102", if i % 2 == 0 { "370304100201" } else { "370304001001" }, 40 + i);
+            if i % 3 == 0 {
+                x.clock.deadline = Some(t(200 - i * 7));
+            } else {
+                x.clock = CaseClock::default();
+                x.status.state = CaseState::Closed;
+            }
+            x
+        })
+        .collect();
+    create(s, more).await;
+    for within in [None, Some(c("370304100"))] {
+        let f = CaseFilter { within: within.clone(), ..Default::default() };
+        let all = s.cases(&f, Page { offset: 0, limit: 100 }).await.unwrap();
+        let mut expected: Vec<(Option<DateTime<Utc>>, i64)> = all.iter().map(|x| (x.clock.deadline, x.id)).collect();
+        expected.sort_by_key(|&(d, id)| (d.is_none(), d, std::cmp::Reverse(id)));
+        assert_eq!(ids(&all), expected.iter().map(|e| e.1).collect::<Vec<_>>(), "{within:?}");
+        assert_eq!(all.len() as i64, s.count_cases(&f).await.unwrap());
+        for size in [1, 2, 3, 5] {
+            let mut walked = Vec::new();
+            for k in 0.. {
+                let page = s.cases(&f, Page { offset: k * size, limit: size }).await.unwrap();
+                if page.is_empty() {
+                    break;
+                }
+                walked.extend(ids(&page));
+            }
+            assert_eq!(walked, ids(&all), "pages of {size} within {within:?}");
+        }
+    }
 }
 
 /// Open cases of a class near a point, for duplicate suggestions.
