@@ -44,6 +44,11 @@ pub trait CaseStore: Send + Sync {
     /// How many cases match the filter.
     async fn count_cases(&self, filter: &CaseFilter) -> StoreResult<i64>;
 
+    /// How many cases match the filter, counting no further than `cap`: `min(count, cap)`. A
+    /// worklist of hundreds of thousands needs to know only that it is large, and an exact
+    /// count reads every match.
+    async fn count_cases_upto(&self, filter: &CaseFilter, cap: i64) -> StoreResult<i64>;
+
     /// For each probe (a class and a lon/lat box), the open cases of that class whose position
     /// lies in the box, as slim points (never the case body), oldest first, at most `limit`
     /// each: the duplicate suggestions of an intake batch, in one query.

@@ -272,7 +272,15 @@ pub async fn list_users(
         Some(w) => match j.intersect(&query_code("within", w)?) {
             Some(w) => Some(w),
             // Disjoint from the jurisdiction: nothing to see.
-            None => return Ok(Json(Paged { items: vec![], total: 0, offset: page.offset, limit: page.limit })),
+            None => {
+                return Ok(Json(Paged {
+                    items: vec![],
+                    total: 0,
+                    total_exact: true,
+                    offset: page.offset,
+                    limit: page.limit,
+                }))
+            }
         },
     };
     let role = match &q.role {
@@ -295,6 +303,7 @@ pub async fn list_users(
     Ok(Json(Paged {
         items: users.iter().map(|u| UserView::of(u, false)).collect(),
         total,
+        total_exact: true,
         offset: page.offset,
         limit: page.limit,
     }))

@@ -832,18 +832,45 @@ pub async fn list(
 ) -> AppResult<Json<crate::views::Paged<CaseView>>> {
     let page = crate::api::PageQuery { offset: q.offset, limit: q.limit }.page()?;
     let Some(filter) = scoped_filter(&state, &caller, &q).await? else {
-        return Ok(Json(crate::views::Paged { items: vec![], total: 0, offset: page.offset, limit: page.limit }));
+        return Ok(Json(crate::views::Paged {
+            items: vec![],
+            total: 0,
+            total_exact: true,
+            offset: page.offset,
+            limit: page.limit,
+        }));
     };
-    let (cases, total) = tokio::try_join!(state.store.cases(&filter, page), state.store.count_cases(&filter))?;
+    let (cases, (total, total_exact)) =
+        tokio::try_join!(state.store.cases(&filter, page), count_upto(&state, &filter))?;
     let catalogue = state.cases.catalogue(state.store.as_ref()).await?;
     let calendar = state.cases.calendar(state.store.as_ref()).await?;
     let now = Utc::now();
     Ok(Json(crate::views::Paged {
         items: cases.iter().map(|c| view(c, &catalogue, &calendar, &caller, now)).collect(),
         total,
+        total_exact,
         offset: page.offset,
         limit: page.limit,
     }))
+}
+
+/// Worklists count their matches up to this many; past it they say "more than".
+pub(crate) const COUNT_CAP: i64 = 10_000;
+
+/// The count of a worklist: `(n, true)` when at most [`COUNT_CAP`] match, else
+/// `(COUNT_CAP, false)`. Counting stops there: an exact count of half a million overdue cases
+/// reads every one of them, for a figure nobody pages through (the dashboard has the totals).
+pub(crate) async fn count_upto(state: &AppState, filter: &CaseFilter) -> StoreResult<(i64, bool)> {
+    Ok(capped(state.store.count_cases_upto(filter, COUNT_CAP + 1).await?))
+}
+
+/// A count taken up to `COUNT_CAP + 1`, as `(total, exact)`.
+fn capped(n: i64) -> (i64, bool) {
+    if n > COUNT_CAP {
+        (COUNT_CAP, false)
+    } else {
+        (n, true)
+    }
 }
 
 async fn visible_case(state: &AppState, caller: &Caller, id: &str) -> AppResult<Case> {
@@ -1489,6 +1516,13 @@ pub async fn holiday_text(caller: Caller, ApiJson(q): ApiJson<HolidayText>) -> A
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn worklist_counts_stop_at_the_cap() {
+        assert_eq!(capped(0), (0, true));
+        assert_eq!(capped(COUNT_CAP), (COUNT_CAP, true));
+        assert_eq!(capped(COUNT_CAP + 1), (COUNT_CAP, false));
+    }
 
     #[test]
     fn bulk_requests_are_bounded() {

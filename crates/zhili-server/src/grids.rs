@@ -138,6 +138,7 @@ pub async fn list_grids(
     Ok(Json(crate::views::Paged {
         items: items.iter().map(|g| view(g, &state, false)).collect(),
         total,
+        total_exact: true,
         offset: page.offset,
         limit: page.limit,
     }))

@@ -536,6 +536,7 @@ pub async fn list(
     Ok(Json(crate::views::Paged {
         items: items.into_iter().map(|n| view(n, caller.locale)).collect(),
         total,
+        total_exact: true,
         offset: page.offset,
         limit: page.limit,
     }))

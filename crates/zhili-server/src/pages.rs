@@ -551,7 +551,8 @@ struct CaseRow {
 struct CasesPage {
     l: Layout,
     rows: Vec<CaseRow>,
-    total: i64,
+    /// The count, or "10000+" past the worklist's counting cap.
+    total: String,
     prev: Option<String>,
     next: Option<String>,
     states: Vec<(&'static str, &'static str, bool)>,
@@ -610,17 +611,17 @@ async fn cases_page(
     };
     let tr = Tr(caller.locale);
     let mut error = None;
-    let (cases, total) = match crate::cases::scoped_filter(&state, &caller, &query).await {
+    let (cases, (total, exact)) = match crate::cases::scoped_filter(&state, &caller, &query).await {
         Ok(Some(f)) => {
             let page = Page { offset, limit: PAGE_SIZE };
-            tokio::try_join!(state.store.cases(&f, page), state.store.count_cases(&f))?
+            tokio::try_join!(state.store.cases(&f, page), crate::cases::count_upto(&state, &f))?
         }
-        Ok(None) => (vec![], 0),
+        Ok(None) => (vec![], (0, true)),
         // A bad filter is shown on the page, naming the field; the list is empty.
         Err(e) if e.code == ErrorCode::InvalidQuery || e.code == ErrorCode::InvalidField => {
             let d = e.detail();
             error = Some(format!("{}: {}", d.field.unwrap_or_default(), d.message));
-            (vec![], 0)
+            (vec![], (0, true))
         }
         Err(e) => return Err(e),
     };
@@ -644,7 +645,8 @@ async fn cases_page(
             reported: local(c.reported_at),
         })
         .collect();
-    let (prev, next) = pager(offset, total);
+    // Past the counting cap there is always a next page (up to the cap).
+    let (prev, next) = pager(offset, if exact { total } else { total + 1 });
     let mut keep = String::new();
     for (name, v) in [
         ("state", &st),
@@ -690,7 +692,7 @@ async fn cases_page(
     html(CasesPage {
         l: Layout::new(&caller, "cases.title", "/cases"),
         rows,
-        total,
+        total: if exact { total.to_string() } else { format!("{total}+") },
         prev: prev.map(|p| format!("/cases?offset={p}{keep}")),
         next: next.map(|n| format!("/cases?offset={n}{keep}")),
         states,

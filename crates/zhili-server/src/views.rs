@@ -161,8 +161,11 @@ impl From<&AuditRecord> for AuditView {
 pub struct Paged<T> {
     /// The items.
     pub items: Vec<T>,
-    /// Total matching.
+    /// Total matching (when `total_exact` is false: at least this many).
     pub total: i64,
+    /// Whether `total` is exact. Case worklists count up to 10,000 matches; beyond that
+    /// `total` is 10,000 and this is false.
+    pub total_exact: bool,
     /// Offset of the first item.
     pub offset: i64,
     /// Page size.

@@ -663,6 +663,13 @@ impl CaseStore for PgStore {
         rows.iter().map(case_row).collect()
     }
 
+    async fn count_cases_upto(&self, filter: &CaseFilter, cap: i64) -> StoreResult<i64> {
+        let mut q = QueryBuilder::<Postgres>::new("SELECT count(*) FROM (SELECT 1 FROM cases");
+        push_filter(&mut q, filter, true);
+        q.push(" LIMIT ").push_bind(cap.max(0)).push(") AS m");
+        q.build_query_scalar().fetch_one(&self.pool).await.map_err(err)
+    }
+
     async fn count_cases(&self, filter: &CaseFilter) -> StoreResult<i64> {
         let mut q = QueryBuilder::<Postgres>::new("SELECT count(*) FROM cases");
         push_filter(&mut q, filter, true);

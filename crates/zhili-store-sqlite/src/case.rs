@@ -463,6 +463,13 @@ impl CaseStore for SqliteStore {
         rows.iter().map(case_row).collect()
     }
 
+    async fn count_cases_upto(&self, filter: &CaseFilter, cap: i64) -> StoreResult<i64> {
+        let mut q = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM (SELECT 1 FROM cases");
+        push_filter(&mut q, filter);
+        q.push(" LIMIT ").push_bind(cap.max(0)).push(")");
+        q.build_query_scalar().fetch_one(&self.read).await.map_err(err)
+    }
+
     async fn count_cases(&self, filter: &CaseFilter) -> StoreResult<i64> {
         // A count of a whole jurisdiction (every state, nothing else) is a range of the division
         // index; `push_filter`'s `+division` (right for lists, and for counts with a more

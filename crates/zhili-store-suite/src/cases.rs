@@ -225,6 +225,10 @@ pub async fn case_filters_and_order(s: &dyn Backend) {
         expected.sort_by_key(|&(d, id)| (d.is_none(), d, std::cmp::Reverse(id)));
         assert_eq!(ids(&all), expected.iter().map(|e| e.1).collect::<Vec<_>>(), "{within:?}");
         assert_eq!(all.len() as i64, s.count_cases(&f).await.unwrap());
+        let n = all.len() as i64;
+        for cap in [0, 1, n - 1, n, n + 1, 1000] {
+            assert_eq!(s.count_cases_upto(&f, cap).await.unwrap(), n.min(cap), "cap {cap} within {within:?}");
+        }
         for size in [1, 2, 3, 5] {
             let mut walked = Vec::new();
             for k in 0.. {
