@@ -215,6 +215,19 @@ pub(crate) fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &CaseFilter) {
     }
 }
 
+/// The WHERE clause of a count. A whole jurisdiction (every state, nothing else) is a range of
+/// the division index; [`push_filter`]'s `+division` (right for lists, and for counts with a more
+/// selective condition) would read every case row of a township instead (seconds at scale).
+fn push_count_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &CaseFilter) {
+    match &f.within {
+        Some(w) if *f == CaseFilter { within: f.within.clone(), ..CaseFilter::default() } => {
+            q.push(" WHERE 1 = 1");
+            push_prefix(q, "division", w.as_str());
+        }
+        _ => push_filter(q, f),
+    }
+}
+
 /// The worklist order: running deadlines earliest first, then cases without a running clock,
 /// newest first. Written with NULLS LAST (not `deadline IS NULL, …`) so that the indexes
 /// `(…, state, deadline, id DESC)` deliver it without sorting when one state is asked for.
@@ -465,26 +478,14 @@ impl CaseStore for SqliteStore {
 
     async fn count_cases_upto(&self, filter: &CaseFilter, cap: i64) -> StoreResult<i64> {
         let mut q = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM (SELECT 1 FROM cases");
-        push_filter(&mut q, filter);
+        push_count_filter(&mut q, filter);
         q.push(" LIMIT ").push_bind(cap.max(0)).push(")");
         q.build_query_scalar().fetch_one(&self.read).await.map_err(err)
     }
 
     async fn count_cases(&self, filter: &CaseFilter) -> StoreResult<i64> {
-        // A count of a whole jurisdiction (every state, nothing else) is a range of the division
-        // index; `push_filter`'s `+division` (right for lists, and for counts with a more
-        // selective condition) would read every case row of a township instead (seconds at scale).
-        if let Some(w) = filter
-            .within
-            .as_ref()
-            .filter(|_| *filter == CaseFilter { within: filter.within.clone(), ..CaseFilter::default() })
-        {
-            let mut q = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM cases WHERE 1 = 1");
-            push_prefix(&mut q, "division", w.as_str());
-            return q.build_query_scalar().fetch_one(&self.read).await.map_err(err);
-        }
         let mut q = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM cases");
-        push_filter(&mut q, filter);
+        push_count_filter(&mut q, filter);
         q.build_query_scalar().fetch_one(&self.read).await.map_err(err)
     }
 
