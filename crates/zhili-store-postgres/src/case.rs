@@ -638,14 +638,23 @@ impl CaseStore for PgStore {
         // Earliest running deadline first (so overdue first), then no clock; newest first within.
         // `deadline ASC NULLS LAST` is `(deadline IS NULL), deadline` in the form the indexes
         // (…, deadline, id DESC) are read in.
-        const ORDER: &str = " ORDER BY deadline ASC NULLS LAST, id DESC";
+        const WORKLIST_ORDER: &str = " ORDER BY deadline ASC NULLS LAST, id DESC";
+        // Within a period, the same order as an expression: otherwise PostgreSQL walks a whole
+        // deadline index checking each row's report time (240 ms for a week among a million
+        // cases); this reads the period's range (`cases_map`) and keeps the top rows (57 ms).
+        const PERIOD_ORDER: &str = " ORDER BY deadline + interval '0 s' ASC NULLS LAST, id DESC";
+        let period = filter.from.is_some() || filter.to.is_some();
+        let order = if period { PERIOD_ORDER } else { WORKLIST_ORDER };
         let states = distinct_states(filter);
         let (limit, offset) = (page.limit.max(0), page.offset.max(0));
         let mut q = QueryBuilder::<Postgres>::new("");
         if states.len() < 2 {
-            q.push(CASE_LIST);
+            // The page's ids first, then the bodies of that page only: sorting whole rows made
+            // PostgreSQL turn every match's body into text (200 ms for a week of 20,000 cases).
+            q.push("SELECT c.id, c.body::text AS body FROM (SELECT id, deadline FROM cases");
             push_filter(&mut q, filter, true);
-            q.push(ORDER).push(" LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+            q.push(order).push(" LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+            q.push(") p JOIN cases c ON c.id = p.id ORDER BY p.deadline ASC NULLS LAST, p.id DESC");
         } else {
             // Several states: each state's first `offset + limit` in index order, merged, so the
             // page is read from the (…, state, deadline, id DESC) indexes instead of sorting every
@@ -654,7 +663,7 @@ impl CaseStore for PgStore {
                 .push_bind(states)
                 .push("::text[]) AS s (state) CROSS JOIN LATERAL (SELECT id, deadline FROM cases");
             push_filter(&mut q, filter, false);
-            q.push(" AND state = s.state").push(ORDER).push(" LIMIT ").push_bind(limit.saturating_add(offset));
+            q.push(" AND state = s.state").push(order).push(" LIMIT ").push_bind(limit.saturating_add(offset));
             q.push(") w ORDER BY w.deadline ASC NULLS LAST, w.id DESC LIMIT ").push_bind(limit);
             q.push(" OFFSET ").push_bind(offset);
             q.push(") p JOIN cases c ON c.id = p.id ORDER BY p.deadline ASC NULLS LAST, p.id DESC");
