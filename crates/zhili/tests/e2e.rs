@@ -568,65 +568,67 @@ async fn owslib_reads_the_demo_through_ogc_api_features() {
     eprintln!("{}", String::from_utf8_lossy(&out.stdout));
 }
 
-/// The repository root and playwright-core's node_modules, if Chromium and playwright-core are
-/// installed; without them a browser test is skipped on a developer's machine and fails in CI.
-fn browser_ready() -> Option<(std::path::PathBuf, std::path::PathBuf)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let modules = root.join("target/browser/node_modules");
-    let ready = modules.join("playwright-core").exists()
-        && Path::new(&std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())).exists();
-    if !ready {
-        assert!(std::env::var_os("CI").is_none(), "CI must install chromium and playwright-core (see .ci/run)");
-        eprintln!("skipped: apt-get install chromium; npm install --prefix target/browser playwright-core@1");
-        return None;
+/// Browser stories (`tests/browser/*.js`) run by node with playwright-core, and where they leave
+/// their screenshots.
+struct Browser {
+    /// playwright-core's node_modules.
+    modules: std::path::PathBuf,
+    /// `target/screenshots`, created.
+    shots: std::path::PathBuf,
+}
+
+impl Browser {
+    /// Ready if Chromium and playwright-core are installed; without them a browser test is
+    /// skipped on a developer's machine and fails in CI.
+    fn ready() -> Option<Browser> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let modules = root.join("target/browser/node_modules");
+        let ready = modules.join("playwright-core").exists()
+            && Path::new(&std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())).exists();
+        if !ready {
+            assert!(std::env::var_os("CI").is_none(), "CI must install chromium and playwright-core (see .ci/run)");
+            eprintln!("skipped: apt-get install chromium; npm install --prefix target/browser playwright-core@1");
+            return None;
+        }
+        let shots = root.join("target/screenshots");
+        std::fs::create_dir_all(&shots).unwrap();
+        Some(Browser { modules, shots })
     }
-    Some((root, modules))
+
+    /// Run `tests/browser/{script}` with `args`; it must succeed. Its output is printed.
+    fn story(&self, script: &str, args: &[&str]) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser").join(script);
+        let out = Command::new("node").arg(&path).args(args).env("NODE_PATH", &self.modules).output().unwrap();
+        assert!(
+            out.status.success(),
+            "browser story {script} {args:?} failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        eprintln!("{}", String::from_utf8_lossy(&out.stdout));
+    }
+
+    fn shots(&self) -> &str {
+        self.shots.to_str().unwrap()
+    }
 }
 
 #[tokio::test]
 async fn browser_opens_the_one_map_and_clicks_a_grid() {
-    let Some((root, modules)) = browser_ready() else { return };
+    let Some(b) = Browser::ready() else { return };
     let dir = tempfile::tempdir().unwrap();
     let s = start(
         &["demo", "--cases", "2000", "--data-dir", dir.path().join("d").to_str().unwrap()],
         &[("ZHILI_ADMIN_PASSWORD", ADMIN_PW)],
     )
     .await;
-    let shots = root.join("target/screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/onemap.js");
-    let out = Command::new("node")
-        .arg(&script)
-        .args([s.base.as_str(), ADMIN_PW, shots.to_str().unwrap()])
-        .env("NODE_PATH", &modules)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "browser story failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(shots.join("onemap-desktop.png").exists() && shots.join("onemap-phone.png").exists());
-    eprintln!("{}", String::from_utf8_lossy(&out.stdout));
+    b.story("onemap.js", &[&s.base, ADMIN_PW, b.shots()]);
+    assert!(b.shots.join("onemap-desktop.png").exists() && b.shots.join("onemap-phone.png").exists());
 
     // The case loop on a phone: report with a photo (through the offline queue), then file,
     // dispatch, handle, verify and close as the other roles.
-    let case_script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/case.js");
-    let out = Command::new("node")
-        .arg(&case_script)
-        .args([s.base.as_str(), zhili_demo::DEMO_PASSWORD, shots.to_str().unwrap()])
-        .env("NODE_PATH", &modules)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "browser case story failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(shots.join("case-closed-phone.png").exists());
-    eprintln!("{}", String::from_utf8_lossy(&out.stdout));
+    b.story("case.js", &[&s.base, zhili_demo::DEMO_PASSWORD, b.shots()]);
+    assert!(b.shots.join("case-closed-phone.png").exists());
     drop(s);
 
     // Again with a raster basemap in GCJ-02 (served here, as a city's tile server would be): the
@@ -643,53 +645,26 @@ async fn browser_opens_the_one_map_and_clicks_a_grid() {
         ],
     )
     .await;
-    let out = Command::new("node")
-        .arg(&script)
-        .args([s.base.as_str(), ADMIN_PW, shots.to_str().unwrap(), "gcj02"])
-        .env("NODE_PATH", &modules)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "browser story on a GCJ-02 basemap failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    b.story("onemap.js", &[&s.base, ADMIN_PW, b.shots(), "gcj02"]);
     assert!(served.load(Ordering::SeqCst) > 0, "the browser fetched no basemap tile");
-    eprintln!("{}", String::from_utf8_lossy(&out.stdout));
 }
 
 #[tokio::test]
 async fn browser_edits_the_catalogue_and_the_calendar() {
-    let Some((root, modules)) = browser_ready() else { return };
+    let Some(b) = Browser::ready() else { return };
     let dir = tempfile::tempdir().unwrap();
     let s = start(
         &["demo", "--cases", "200", "--data-dir", dir.path().join("d").to_str().unwrap()],
         &[("ZHILI_ADMIN_PASSWORD", ADMIN_PW)],
     )
     .await;
-    let shots = root.join("target/screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/settings.js");
-    let out = Command::new("node")
-        .arg(&script)
-        .args([s.base.as_str(), ADMIN_PW, zhili_demo::DEMO_PASSWORD, shots.to_str().unwrap()])
-        .env("NODE_PATH", &modules)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "browser settings story failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(shots.join("settings-classes.png").exists() && shots.join("settings-calendar.png").exists());
-    eprintln!("{}", String::from_utf8_lossy(&out.stdout));
+    b.story("settings.js", &[&s.base, ADMIN_PW, zhili_demo::DEMO_PASSWORD, b.shots()]);
+    assert!(b.shots.join("settings-classes.png").exists() && b.shots.join("settings-calendar.png").exists());
 }
 
 #[tokio::test]
 async fn browser_reports_a_problem_on_the_public_page() {
-    let Some((root, modules)) = browser_ready() else { return };
+    let Some(b) = Browser::ready() else { return };
     let dir = tempfile::tempdir().unwrap();
     let s = start(
         &["demo", "--cases", "2000", "--data-dir", dir.path().join("d").to_str().unwrap()],
@@ -714,23 +689,8 @@ async fn browser_reports_a_problem_on_the_public_page() {
         |v: &[f64]| (v.iter().cloned().fold(f64::MAX, f64::min) + v.iter().cloned().fold(f64::MIN, f64::max)) / 2.0;
     let (lon, lat) = (mid(&xs), mid(&ys));
 
-    let shots = root.join("target/screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/public.js");
-    let out = Command::new("node")
-        .arg(&script)
-        .args([s.base.as_str(), &lon.to_string(), &lat.to_string(), shots.to_str().unwrap()])
-        .env("NODE_PATH", &modules)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "browser public report story failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(shots.join("public-report.png").exists());
-    eprintln!("{}", String::from_utf8_lossy(&out.stdout));
+    b.story("public.js", &[&s.base, &lon.to_string(), &lat.to_string(), b.shots()]);
+    assert!(b.shots.join("public-report.png").exists());
 }
 
 /// A raster tile server on a free port: every request gets a 1×1 PNG; counts requests.

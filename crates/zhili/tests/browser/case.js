@@ -4,22 +4,13 @@
 // department accepts and responds with a photo; the grid worker verifies; the operator closes.
 // usage: node case.js BASE_URL DEMO_PASSWORD SCREENSHOT_DIR
 const { chromium } = require("playwright-core");
+const { loginAs } = require("./login");
 
 const [base, password, outDir] = process.argv.slice(2);
 const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==", "base64");
 const phone = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: "zh-CN" };
 
-async function as(browser, user, extra) {
-  const ctx = await browser.newContext(Object.assign({}, phone, extra || {}));
-  const page = await ctx.newPage();
-  page.on("pageerror", (e) => { throw e; });
-  await page.goto(`${base}/login`);
-  await page.fill("input[name=username]", user);
-  await page.fill("input[name=password]", password);
-  await page.click("button[type=submit].primary");
-  await page.waitForURL(`${base}/`);
-  return { ctx, page };
-}
+const as = (browser, user, extra) => loginAs(browser, base, Object.assign({}, phone, extra || {}), user, password);
 
 async function act(page, id, command, fill, expectState) {
   await page.goto(`${base}/cases/${id}`);

@@ -3,21 +3,12 @@
 // in the work calendar, saves, reloads and sees it red. An operator sees both pages read-only.
 // usage: node settings.js BASE_URL ADMIN_PASSWORD DEMO_PASSWORD SCREENSHOT_DIR
 const { chromium } = require("playwright-core");
+const { loginAs } = require("./login");
 
 const [base, adminPassword, demoPassword, outDir] = process.argv.slice(2);
 const desktop = { viewport: { width: 1366, height: 900 }, locale: "zh-CN" };
 
-async function as(browser, user, password) {
-  const ctx = await browser.newContext(desktop);
-  const page = await ctx.newPage();
-  page.on("pageerror", (e) => { throw e; });
-  await page.goto(`${base}/login`);
-  await page.fill("input[name=username]", user);
-  await page.fill("input[name=password]", password);
-  await page.click("button[type=submit].primary");
-  await page.waitForURL(`${base}/`);
-  return { ctx, page };
-}
+const as = (browser, user, password) => loginAs(browser, base, desktop, user, password);
 
 function check(ok, what) {
   if (!ok) throw new Error(what);
