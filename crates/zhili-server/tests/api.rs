@@ -14,10 +14,11 @@ use zhili_core::audit::Actor;
 use zhili_core::codes::DivisionCode;
 use zhili_core::model::{Division, NewDepartment, NewUser};
 use zhili_core::policy::Role;
-use zhili_core::store::{Page, Store, UserFilter};
+use zhili_core::store::{Page, UserFilter};
 use zhili_grid::{Grid, GridCode, GridDuty};
 use zhili_server::{app, AppState, Backend, ServerConfig};
-use zhili_store_sqlite::SqliteStore;
+
+mod common;
 
 const PASSWORD: &str = "correct-horse-9";
 
@@ -51,10 +52,7 @@ fn c(s: &str) -> DivisionCode {
 /// County 370304 with towns 100 and 101, a village in each, two departments, and one user
 /// per role (plus a township leader and a township operator for jurisdiction checks).
 async fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
-    store.migrate().await.unwrap();
-    let store: Arc<dyn Backend> = Arc::new(store);
+    let (dir, store) = common::sqlite_store().await;
     let a = Actor::system();
     for (code, name) in [
         ("370304", "博山区"),

@@ -17,10 +17,10 @@ use zhili_core::audit::Actor;
 use zhili_core::codes::DivisionCode;
 use zhili_core::model::{Division, NewUser};
 use zhili_core::policy::Role;
-use zhili_core::store::Store;
 use zhili_grid::{Grid, GridCode, GridDuty};
 use zhili_server::{app, AppState, Backend, ServerConfig};
-use zhili_store_sqlite::SqliteStore;
+
+mod common;
 
 const PASSWORD: &str = "correct-horse-9";
 /// A box around both villages' grids.
@@ -78,10 +78,7 @@ fn ids(fc: &Value) -> BTreeSet<i64> {
 /// County 370304, villages 甲 (town 100) and 乙 (town 101) with a grid each, a grid worker in
 /// each, a county and a township operator; cases reported through the API.
 async fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
-    store.migrate().await.unwrap();
-    let store: Arc<dyn Backend> = Arc::new(store);
+    let (dir, store) = common::sqlite_store().await;
     let a = Actor::system();
     for (code, name) in [
         ("370304", "博山区"),

@@ -19,11 +19,11 @@ use zhili_core::audit::Actor;
 use zhili_core::codes::DivisionCode;
 use zhili_core::model::{Division, NewDepartment, NewUser};
 use zhili_core::policy::Role;
-use zhili_core::store::Store;
 use zhili_grid::{Grid, GridCode};
 use zhili_server::notify::{delivery_pass, escalation_pass, http_client, Webhook};
-use zhili_server::{app, AppState, Backend, ServerConfig};
-use zhili_store_sqlite::SqliteStore;
+use zhili_server::{app, AppState, ServerConfig};
+
+mod common;
 
 const PASSWORD: &str = "correct-horse-9";
 const SECRET: &str = "webhook-secret-0123456789";
@@ -103,10 +103,7 @@ impl World {
 /// County 370304, town 100 with village 201 (and one grid in it), department cgj; an operator
 /// and a leader of the county, an operator of the town, two staff of cgj, an admin.
 async fn world(hook_url: String) -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
-    store.migrate().await.unwrap();
-    let store: Arc<dyn Backend> = Arc::new(store);
+    let (dir, store) = common::sqlite_store().await;
     let a = Actor::system();
     for (code, name) in [("370304", "博山区"), ("370304100", "域城镇"), ("370304100201", "甲村")] {
         store.upsert_division(&a, &Division { code: c(code), name: name.into(), boundary: None }).await.unwrap();

@@ -18,10 +18,10 @@ use zhili_core::audit::Actor;
 use zhili_core::codes::DivisionCode;
 use zhili_core::model::{Division, NewDepartment, NewUser};
 use zhili_core::policy::Role;
-use zhili_core::store::Store;
 use zhili_grid::{Grid, GridCode};
 use zhili_server::{app, AppState, Backend, ServerConfig};
-use zhili_store_sqlite::SqliteStore;
+
+mod common;
 
 const PASSWORD: &str = "correct-horse-9";
 /// Form fields of a report.
@@ -77,10 +77,7 @@ impl Got {
 /// County 370304 with two towns and a village in each, the county's 城管局, an operator, and
 /// grids in both villages; the catalogue is the national one with one class out of service.
 async fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
-    store.migrate().await.unwrap();
-    let store: Arc<dyn Backend> = Arc::new(store);
+    let (dir, store) = common::sqlite_store().await;
     let a = Actor::system();
     for (code, name) in [
         ("370304", "博山区"),

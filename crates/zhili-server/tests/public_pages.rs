@@ -4,8 +4,6 @@
 //! number is a 404 page; a report posted through Open311 shows on its status page with its status
 //! and without the reporter's phone. Runs on SQLite in a temporary directory.
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
@@ -16,10 +14,10 @@ use zhili_case::catalogue::Catalogue;
 use zhili_core::audit::Actor;
 use zhili_core::codes::DivisionCode;
 use zhili_core::model::Division;
-use zhili_core::store::Store;
 use zhili_grid::{Grid, GridCode};
-use zhili_server::{app, AppState, Backend, ServerConfig};
-use zhili_store_sqlite::SqliteStore;
+use zhili_server::{app, AppState, ServerConfig};
+
+mod common;
 
 /// A point in village 甲's grid.
 const HERE: (&str, &str) = ("36.405", "117.805");
@@ -59,10 +57,7 @@ impl Got {
 
 /// County 370304 with one township and village, one grid, the national catalogue.
 async fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
-    store.migrate().await.unwrap();
-    let store: Arc<dyn Backend> = Arc::new(store);
+    let (dir, store) = common::sqlite_store().await;
     let a = Actor::system();
     for (code, name) in [("370304", "博山区"), ("370304100", "域城镇"), ("370304100201", "甲村")] {
         store.upsert_division(&a, &Division { code: c(code), name: name.into(), boundary: None }).await.unwrap();

@@ -1,8 +1,6 @@
 //! The settings pages (设置) for the case catalogue and the work calendar: who sees them, who
 //! may edit, and the optimistic check (`If-Match` / 409 `stale_version`) on their PUTs.
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
@@ -13,9 +11,9 @@ use zhili_core::audit::Actor;
 use zhili_core::codes::DivisionCode;
 use zhili_core::model::{Division, NewDepartment, NewUser};
 use zhili_core::policy::Role;
-use zhili_core::store::Store;
-use zhili_server::{app, AppState, Backend, ServerConfig};
-use zhili_store_sqlite::SqliteStore;
+use zhili_server::{app, AppState, ServerConfig};
+
+mod common;
 
 const PASSWORD: &str = "correct-horse-9";
 
@@ -29,10 +27,7 @@ struct World {
 
 /// One county, one department, an administrator, a leader and an operator.
 async fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
-    store.migrate().await.unwrap();
-    let store: Arc<dyn Backend> = Arc::new(store);
+    let (dir, store) = common::sqlite_store().await;
     let a = Actor::system();
     let county = DivisionCode::parse("370304").unwrap();
     store.upsert_division(&a, &Division { code: county.clone(), name: "博山区".into(), boundary: None }).await.unwrap();
