@@ -17,7 +17,7 @@
 //!   返工率 = 返工数 / 派遣数; 延期率 = 延期数 / 派遣数; 准确派遣率 = 准确派遣数 / 派遣数.
 //! - Average handling time: from the first dispatch to closing, in hours of natural time.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate, NaiveTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Case, CaseFilter};
@@ -193,29 +193,48 @@ impl GroupBy {
     }
 }
 
-/// The span of local days a daily rollup (tallies per local day, township, department and
-/// class) must sum to answer `filter` grouped by `group`, at `utc_offset_minutes` for a rollup
-/// kept at `rollup_offset`: `Some((first day, day after the last))` (`None` ends: unbounded), or
-/// `None` if the rollup cannot answer (a filter or group on a finer dimension than it keeps, a
-/// bound that is not a local midnight, another offset) and the cases must be scanned.
-pub fn rollup_span(
-    filter: &CaseFilter,
-    group: GroupBy,
-    utc_offset_minutes: i32,
-    rollup_offset: i32,
-) -> Option<(Option<NaiveDate>, Option<NaiveDate>)> {
+/// A span of local days `[first, end)`; a `None` end is unbounded.
+pub type DaySpan = (Option<NaiveDate>, Option<NaiveDate>);
+
+/// How a store answers a figures query (统计方案): from which rollup, and what it must scan.
+///
+/// Two rollups are kept beside the cases, each row the additive [`Tally`] counts (with
+/// 应结案数's fixed part: dispatched and closed) of the cases reported in one slot:
+/// - the **daily** rollup (日汇总): local day × township × department × class;
+/// - the **place** rollup (月网格汇总): local month × division (township or village) × grid.
+///
+/// 应结案数's moving part (open dispatched cases past their handling deadline at the evaluation
+/// instant) is never in a rollup: stores count it from the cases of the summed span.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RollupPlan {
+    /// Neither rollup keeps what the query filters or groups on: one grouped scan of the cases.
+    Scan,
+    /// Sum the daily rollup over these local days.
+    Daily(DaySpan),
+    /// Sum the place rollup over the period's whole local months (if any) and scan the cases of
+    /// each edge (the parts of months at either end).
+    Places {
+        /// The whole months, first days of months, and the query narrowed to them.
+        months: Option<(DaySpan, CaseFilter)>,
+        /// The query narrowed to each partial month at the ends, scanned.
+        edges: Vec<CaseFilter>,
+    },
+}
+
+/// The plan for `filter` grouped by `group` at `utc_offset_minutes`, with the rollups kept at
+/// `rollup_offset`. A rollup answers only whole local days at its own offset, and only the
+/// dimensions it keeps (the daily one: township or coarser, department, class, day; the place
+/// one: any division, grids, township, village, grid, month); the daily one is preferred (no
+/// edges to scan).
+pub fn rollup_plan(filter: &CaseFilter, group: GroupBy, utc_offset_minutes: i32, rollup_offset: i32) -> RollupPlan {
     let plain = filter.states.is_empty()
-        && filter.grids.is_empty()
         && filter.reporter_id.is_none()
         && filter.source.is_none()
         && filter.overdue_at.is_none()
-        && filter.within.as_ref().is_none_or(|w| w.as_str().len() <= 9)
-        && !matches!(group, GroupBy::Village | GroupBy::Grid | GroupBy::Reporter)
         && utc_offset_minutes == rollup_offset;
-    if !plain {
-        return None;
-    }
-    let offset = FixedOffset::east_opt(utc_offset_minutes.checked_mul(60)?)?;
+    let Some(offset) = utc_offset_minutes.checked_mul(60).and_then(FixedOffset::east_opt) else {
+        return RollupPlan::Scan;
+    };
     let day = |t: Option<DateTime<Utc>>| match t {
         None => Some(None),
         Some(t) => {
@@ -223,7 +242,55 @@ pub fn rollup_span(
             (local.time() == NaiveTime::MIN).then(|| Some(local.date_naive()))
         }
     };
-    Some((day(filter.from)?, day(filter.to)?))
+    let (Some(from), Some(to), true) = (day(filter.from), day(filter.to), plain) else {
+        return RollupPlan::Scan;
+    };
+    let daily = filter.grids.is_empty()
+        && filter.within.as_ref().is_none_or(|w| w.as_str().len() <= 9)
+        && !matches!(group, GroupBy::Village | GroupBy::Grid | GroupBy::Reporter);
+    let places = filter.class_prefix.is_none()
+        && filter.department.is_none()
+        && matches!(group, GroupBy::None | GroupBy::Township | GroupBy::Village | GroupBy::Grid | GroupBy::Month);
+    if daily {
+        return RollupPlan::Daily((from, to));
+    }
+    if !places {
+        return RollupPlan::Scan;
+    }
+    let midnight =
+        |d: NaiveDate| (d.and_time(NaiveTime::MIN) - TimeDelta::seconds(i64::from(offset.local_minus_utc()))).and_utc();
+    let narrowed = |(a, b): DaySpan| CaseFilter { from: a.map(midnight), to: b.map(midnight), ..filter.clone() };
+    // The whole months: from the first month starting on or after `from`, to the start of the
+    // month holding `to` (exclusive).
+    let first = match from {
+        Some(d) if d.day() != 1 => match month_after(d) {
+            Some(m) => Some(m),
+            None => return RollupPlan::Scan, // past the calendar's end
+        },
+        _ => from,
+    };
+    let end = to.map(|d| d - Days::new(u64::from(d.day0())));
+    let whole = match (first, end) {
+        (Some(a), Some(b)) => a < b,
+        _ => true,
+    };
+    if !whole {
+        return RollupPlan::Places { months: None, edges: vec![filter.clone()] };
+    }
+    let mut edges = Vec::new();
+    if from.is_some() && from != first {
+        edges.push(narrowed((from, first)));
+    }
+    if to.is_some() && to != end {
+        edges.push(narrowed((end, to)));
+    }
+    RollupPlan::Places { months: Some(((first, end), narrowed((first, end)))), edges }
+}
+
+/// The first day of the month after `d`'s.
+fn month_after(d: NaiveDate) -> Option<NaiveDate> {
+    let (y, m) = if d.month() == 12 { (d.year() + 1, 1) } else { (d.year(), d.month() + 1) };
+    NaiveDate::from_ymd_opt(y, m, 1)
 }
 
 #[cfg(test)]
@@ -248,20 +315,74 @@ mod tests {
     }
 
     #[test]
-    fn rollup_span_only_for_whole_local_days_and_kept_dimensions() {
+    fn the_daily_rollup_answers_whole_local_days_and_its_dimensions() {
         let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
         let march = NaiveDate::from_ymd_opt(2026, 3, 1);
         let f = CaseFilter { from: Some(at("2026-03-01T00:00:00+08:00")), ..CaseFilter::default() };
-        assert_eq!(rollup_span(&f, GroupBy::Month, 480, 480), Some((march, None)));
-        assert_eq!(rollup_span(&f, GroupBy::Month, 0, 480), None, "another offset");
-        assert_eq!(rollup_span(&f, GroupBy::Grid, 480, 480), None, "no grid dimension");
+        assert_eq!(rollup_plan(&f, GroupBy::Month, 480, 480), RollupPlan::Daily((march, None)));
+        assert_eq!(rollup_plan(&f, GroupBy::Month, 0, 480), RollupPlan::Scan, "another offset");
+        assert_eq!(rollup_plan(&f, GroupBy::Reporter, 480, 480), RollupPlan::Scan, "no reporter dimension");
         let f = CaseFilter { to: Some(at("2026-03-01T12:00:00+08:00")), ..CaseFilter::default() };
-        assert_eq!(rollup_span(&f, GroupBy::None, 480, 480), None, "not a local midnight");
+        assert_eq!(rollup_plan(&f, GroupBy::None, 480, 480), RollupPlan::Scan, "not a local midnight");
+        assert_eq!(rollup_plan(&f, GroupBy::Grid, 480, 480), RollupPlan::Scan, "not a local midnight");
         let f = CaseFilter { reporter_id: Some(1), ..CaseFilter::default() };
-        assert_eq!(rollup_span(&f, GroupBy::None, 480, 480), None);
+        assert_eq!(rollup_plan(&f, GroupBy::None, 480, 480), RollupPlan::Scan);
+        let f = CaseFilter { class_prefix: Some("SJ01".into()), ..CaseFilter::default() };
+        assert_eq!(rollup_plan(&f, GroupBy::Grid, 480, 480), RollupPlan::Scan, "no class in the place rollup");
+    }
+
+    #[test]
+    fn the_place_rollup_sums_whole_months_and_scans_the_edges() {
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
+        let period = |from: Option<&str>, to: Option<&str>| CaseFilter {
+            from: from.map(at),
+            to: to.map(at),
+            ..CaseFilter::default()
+        };
+        // A calendar year: twelve whole months, nothing to scan.
+        let year = period(Some("2025-01-01T00:00:00+08:00"), Some("2026-01-01T00:00:00+08:00"));
+        assert_eq!(
+            rollup_plan(&year, GroupBy::Grid, 480, 480),
+            RollupPlan::Places { months: Some(((day(2025, 1, 1), day(2026, 1, 1)), year.clone())), edges: vec![] }
+        );
+        // Mid-month to mid-month across a year's end: the whole months between, two edges.
+        let f = period(Some("2025-11-15T00:00:00+08:00"), Some("2026-02-10T00:00:00+08:00"));
+        let RollupPlan::Places { months: Some((span, m)), edges } = rollup_plan(&f, GroupBy::Village, 480, 480) else {
+            panic!("a place plan")
+        };
+        assert_eq!(span, (day(2025, 12, 1), day(2026, 2, 1)));
+        assert_eq!((m.from, m.to), (Some(at("2025-12-01T00:00:00+08:00")), Some(at("2026-02-01T00:00:00+08:00"))));
+        let bounds: Vec<_> = edges.iter().map(|e| (e.from, e.to)).collect();
+        assert_eq!(
+            bounds,
+            [
+                (Some(at("2025-11-15T00:00:00+08:00")), Some(at("2025-12-01T00:00:00+08:00"))),
+                (Some(at("2026-02-01T00:00:00+08:00")), Some(at("2026-02-10T00:00:00+08:00"))),
+            ]
+        );
+        // Within one month (or across one boundary with no whole month): one scan of it all.
+        let f = period(Some("2026-03-05T00:00:00+08:00"), Some("2026-04-10T00:00:00+08:00"));
+        assert_eq!(rollup_plan(&f, GroupBy::Grid, 480, 480), RollupPlan::Places { months: None, edges: vec![f] });
+        // Unbounded ends, and a village (finer than the daily rollup) with no grouping.
         let village = zhili_core::codes::DivisionCode::parse("370304001001").ok();
-        let f = CaseFilter { within: village, ..CaseFilter::default() };
-        assert_eq!(rollup_span(&f, GroupBy::None, 480, 480), None, "finer than a township");
+        let f = CaseFilter { within: village, ..period(Some("2026-03-05T00:00:00+08:00"), None) };
+        let RollupPlan::Places { months: Some((span, _)), edges } = rollup_plan(&f, GroupBy::None, 480, 480) else {
+            panic!("a place plan")
+        };
+        assert_eq!((span, edges.len()), ((day(2026, 4, 1), None), 1));
+        assert_eq!(edges[0].to, Some(at("2026-04-01T00:00:00+08:00")));
+        let f = period(None, Some("2026-03-01T00:00:00+08:00"));
+        assert_eq!(
+            rollup_plan(&f, GroupBy::Township, 480, 480),
+            RollupPlan::Daily((None, day(2026, 3, 1))),
+            "the daily rollup where it can"
+        );
+        let f = CaseFilter { grids: vec!["G1".into()], ..f };
+        assert_eq!(
+            rollup_plan(&f, GroupBy::Township, 480, 480),
+            RollupPlan::Places { months: Some(((None, day(2026, 3, 1)), f.clone())), edges: vec![] }
+        );
     }
 
     #[test]

@@ -1,15 +1,18 @@
 //! Case figures on PostgreSQL (考核统计).
 //!
-//! As on SQLite: a query the daily rollup can answer ([`rollup_span`]) sums `case_daily` (see
-//! `migrations/0004_case_rollup.sql`, kept per statement since `0007_rollup_by_statement.sql`) and adds the open dispatched cases past their handling
-//! deadline; anything else is one grouped scan over the filtered cases. Both give the same tallies.
+//! As on SQLite, [`rollup_plan`] says how a query is answered: by summing the daily rollup
+//! `case_daily` (`migrations/0004_case_rollup.sql`), by summing the monthly place rollup
+//! `case_monthly_place` (`0010_place_rollup.sql`) over whole months and scanning the partial
+//! months at the ends, or by one grouped scan of the filtered cases. Both rollups are kept per
+//! statement (`0007_rollup_by_statement.sql`, `0010`); a rollup's sums get the open dispatched
+//! cases past their handling deadline from `cases`. All give the same tallies.
 
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::{Postgres, QueryBuilder, Row};
-use zhili_case::metrics::{rollup_span, GroupBy, Tally};
+use zhili_case::metrics::{rollup_plan, DaySpan, GroupBy, RollupPlan, Tally};
 use zhili_case::model::CaseFilter;
 use zhili_case::store::CaseMetricsStore;
 use zhili_core::audit::{Actor, AuditEvent};
@@ -74,32 +77,36 @@ impl PgStore {
         rows.iter().map(|r| tally_row(r, "due")).collect()
     }
 
-    /// Tallies from the rollup, plus the open dispatched cases past their handling deadline.
+    /// Tallies summed from `rollup` over `span`, plus 应结案数's moving part (the open dispatched
+    /// cases past their handling deadline) of the cases `filter` (narrowed to `span`) selects.
     async fn rollup_tallies(
         &self,
+        rollup: &Rollup,
         filter: &CaseFilter,
-        (from, to): (Option<NaiveDate>, Option<NaiveDate>),
+        (from, to): DaySpan,
         group: GroupBy,
         due_at: DateTime<Utc>,
         offset_minutes: i32,
     ) -> StoreResult<Vec<(String, Tally)>> {
-        let key = rollup_key(group).expect("checked by rollup_span");
         let mut q: QueryBuilder<'_, Postgres> = QueryBuilder::new(format!(
-            "SELECT {key} AS k, sum(reported)::int8 AS reported, sum(filed)::int8 AS filed,
+            "SELECT {} AS k, sum(reported)::int8 AS reported, sum(filed)::int8 AS filed,
                     sum(dispatched)::int8 AS dispatched, sum(due_closed)::int8 AS due_closed,
                     sum(closed)::int8 AS closed, sum(on_time)::int8 AS on_time, sum(reworked)::int8 AS reworked,
                     sum(extended)::int8 AS extended, sum(deferred)::int8 AS deferred,
                     sum(right_first)::int8 AS right_first, (sum(handling_us) / 1e6)::float8 AS handling
-               FROM case_daily WHERE true"
+               FROM {} WHERE true",
+            (rollup.key)(group),
+            rollup.table
         ));
+        let period = rollup.period;
         if let Some(d) = from {
-            q.push(" AND day >= ").push_bind(d);
+            q.push(format!(" AND {period} >= ")).push_bind(d);
         }
         if let Some(d) = to {
-            q.push(" AND day < ").push_bind(d);
+            q.push(format!(" AND {period} < ")).push_bind(d);
         }
         if let Some(w) = &filter.within {
-            push_prefix(&mut q, "township", w.as_str());
+            push_prefix(&mut q, rollup.division, w.as_str());
         }
         if let Some(p) = &filter.class_prefix {
             push_prefix(&mut q, "class_code", p);
@@ -107,9 +114,12 @@ impl PgStore {
         if let Some(d) = &filter.department {
             q.push(" AND department = ").push_bind(d.clone());
         }
+        if !filter.grids.is_empty() {
+            q.push(" AND grid = ANY(").push_bind(filter.grids.clone()).push(")");
+        }
         q.push(" GROUP BY 1");
         let rows = q.build().fetch_all(&self.pool).await.map_err(err)?;
-        let mut out = rows.iter().map(|r| tally_row(r, "due_closed")).collect::<StoreResult<BTreeMap<_, _>>>()?;
+        let mut out = rows.iter().map(|r| tally_row(r, "due_closed")).collect::<StoreResult<Vec<_>>>()?;
 
         // 应结案数's moving part, from the (small) partial index of open dispatched cases.
         let mut q: QueryBuilder<'_, Postgres> = QueryBuilder::new("SELECT ");
@@ -120,11 +130,10 @@ impl PgStore {
             .push_bind(due_at)
             .push(" GROUP BY 1");
         for r in q.build().fetch_all(&self.pool).await.map_err(err)? {
-            let k: String = r.try_get("k").map_err(err)?;
-            out.entry(k).or_default().due += r.try_get::<i64, _>("n").map_err(err)?;
+            let due = r.try_get::<i64, _>("n").map_err(err)?;
+            out.push((r.try_get("k").map_err(err)?, Tally { due, ..Tally::default() }));
         }
-        // Rows whose every count went back to zero (a case moved away) are not groups.
-        Ok(out.into_iter().filter(|(_, t)| *t != Tally::default()).collect())
+        Ok(out)
     }
 
     async fn rollup_offset(&self) -> StoreResult<i32> {
@@ -141,10 +150,25 @@ impl CaseMetricsStore for PgStore {
         due_at: DateTime<Utc>,
         utc_offset_minutes: i32,
     ) -> StoreResult<Vec<(String, Tally)>> {
-        match rollup_span(filter, group, utc_offset_minutes, self.rollup_offset().await?) {
-            Some(days) => self.rollup_tallies(filter, days, group, due_at, utc_offset_minutes).await,
-            None => self.scanned_tallies(filter, group, due_at, utc_offset_minutes).await,
+        let mut out = BTreeMap::new();
+        match rollup_plan(filter, group, utc_offset_minutes, self.rollup_offset().await?) {
+            RollupPlan::Scan => return self.scanned_tallies(filter, group, due_at, utc_offset_minutes).await,
+            RollupPlan::Daily(span) => {
+                let part = self.rollup_tallies(&DAILY, filter, span, group, due_at, utc_offset_minutes).await?;
+                merge(&mut out, part);
+            }
+            RollupPlan::Places { months, edges } => {
+                if let Some((span, narrowed)) = months {
+                    let part = self.rollup_tallies(&PLACES, &narrowed, span, group, due_at, utc_offset_minutes).await?;
+                    merge(&mut out, part);
+                }
+                for edge in edges {
+                    merge(&mut out, self.scanned_tallies(&edge, group, due_at, utc_offset_minutes).await?);
+                }
+            }
         }
+        // Rollup rows whose every count went back to zero (a case moved away) are not groups.
+        Ok(out.into_iter().filter(|(_, t)| *t != Tally::default()).collect())
     }
 
     async fn case_rollup_offset(&self) -> StoreResult<i32> {
@@ -158,13 +182,19 @@ impl CaseMetricsStore for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(err)?;
-        sqlx::query("DELETE FROM case_daily").execute(&mut *tx).await.map_err(err)?;
-        // Every case through the triggers' own upsert: one definition of a contribution.
-        let merge: String = sqlx::query_scalar("SELECT case_daily_merge_sql('SELECT 1 AS sign, * FROM cases')")
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(err)?;
-        let rows = sqlx::query(&merge).execute(&mut *tx).await.map_err(err)?.rows_affected();
+        // Every case through the triggers' own upserts: one definition of a contribution.
+        for rollup in [DAILY, PLACES] {
+            sqlx::query(&format!("DELETE FROM {}", rollup.table)).execute(&mut *tx).await.map_err(err)?;
+        }
+        let merges: Vec<String> =
+            sqlx::query_scalar("SELECT unnest(case_rollup_merge_sqls('SELECT 1 AS sign, * FROM cases'))")
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(err)?;
+        let mut rows = 0;
+        for merge in merges {
+            rows += sqlx::query(&merge).execute(&mut *tx).await.map_err(err)?.rows_affected();
+        }
         append_audit(
             &mut tx,
             &AuditEvent::success(actor, "case.rollup_rebuild", "case_daily")
@@ -175,18 +205,52 @@ impl CaseMetricsStore for PgStore {
     }
 }
 
-/// The group key over `case_daily`, if the rollup has the dimension.
-fn rollup_key(group: GroupBy) -> Option<&'static str> {
-    Some(match group {
-        GroupBy::None => "''",
-        GroupBy::Department => "department",
+/// A rollup table, kept by the statement triggers (`case_rollup_merge_sqls`).
+struct Rollup {
+    table: &'static str,
+    /// The period column (a date: the day, or the first day of the month).
+    period: &'static str,
+    /// The division column (prefixes of case divisions).
+    division: &'static str,
+    /// The SQL of a group key over its rows (the plan only picks a rollup that keeps it).
+    key: fn(GroupBy) -> &'static str,
+}
+
+/// The daily rollup (日汇总).
+const DAILY: Rollup = Rollup {
+    table: "case_daily",
+    period: "day",
+    division: "township",
+    key: |group| match group {
         GroupBy::Township => "township",
+        GroupBy::Department => "department",
         GroupBy::Class => "class_code",
         GroupBy::Major => "left(class_code, 4)",
         GroupBy::Month => "to_char(day, 'YYYY-MM')",
         GroupBy::Day => "to_char(day, 'YYYY-MM-DD')",
-        GroupBy::Village | GroupBy::Grid | GroupBy::Reporter => return None,
-    })
+        GroupBy::None | GroupBy::Village | GroupBy::Grid | GroupBy::Reporter => "''",
+    },
+};
+
+/// The monthly place rollup (月网格汇总).
+const PLACES: Rollup = Rollup {
+    table: "case_monthly_place",
+    period: "month",
+    division: "division",
+    key: |group| match group {
+        GroupBy::Township => "left(division, 9)",
+        GroupBy::Village => "CASE WHEN length(division) = 12 THEN division ELSE '' END",
+        GroupBy::Grid => "grid",
+        GroupBy::Month => "to_char(month, 'YYYY-MM')",
+        _ => "''",
+    },
+};
+
+/// Add a part's tallies to the whole's.
+fn merge(out: &mut BTreeMap<String, Tally>, part: Vec<(String, Tally)>) {
+    for (k, t) in part {
+        *out.entry(k).or_default() += t;
+    }
 }
 
 fn tally_row(r: &sqlx::postgres::PgRow, due: &str) -> StoreResult<(String, Tally)> {

@@ -1,18 +1,18 @@
 //! Case figures on SQLite (考核统计). Times are stored as microseconds since the epoch (UTC).
 //!
-//! A query the daily rollup can answer (whole local days at the rollup's offset; filters on
-//! township or coarser, department, class; groups by none, department, township, class, major,
-//! month or day) sums `case_daily` (see `migrations/0004_case_rollup.sql` and `0010_rollup_by_batch.sql`) and adds the open
-//! dispatched cases past their handling deadline from `cases`. Anything else (villages, grids,
-//! reporters, states, sources) is one grouped scan over the filtered cases. Both give the same
-//! tallies.
+//! [`rollup_plan`] says how a query is answered: by summing the daily rollup `case_daily`
+//! (`migrations/0004_case_rollup.sql`, `0010_rollup_by_batch.sql`), by summing the monthly place
+//! rollup `case_monthly_place` (`0013_place_rollup.sql`) over whole months and scanning the
+//! partial months at the ends, or by one grouped scan of the filtered cases. A rollup's sums get
+//! the open dispatched cases past their handling deadline (应结案数's moving part) from `cases`.
+//! All give the same tallies.
 
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Row, Sqlite};
-use zhili_case::metrics::{rollup_span, GroupBy, Tally};
+use zhili_case::metrics::{rollup_plan, DaySpan, GroupBy, RollupPlan, Tally};
 use zhili_case::model::CaseFilter;
 use zhili_case::store::CaseMetricsStore;
 use zhili_core::audit::{Actor, AuditEvent};
@@ -43,18 +43,109 @@ fn push_key(q: &mut QueryBuilder<'_, Sqlite>, group: GroupBy, offset_minutes: i3
     q.push(fixed);
 }
 
-/// The group key over `case_daily`, if the rollup has the dimension.
-fn rollup_key(group: GroupBy) -> Option<&'static str> {
-    Some(match group {
-        GroupBy::None => "''",
-        GroupBy::Department => "department",
+/// A rollup table kept from `case_contribution`.
+struct Rollup {
+    table: &'static str,
+    /// Its key columns.
+    keys: &'static str,
+    /// The period column, and the format of its values.
+    period: (&'static str, &'static str),
+    /// The division column (prefixes of case divisions).
+    division: &'static str,
+    /// The SQL of a group key over its rows (the plan only picks a rollup that keeps it).
+    key: fn(GroupBy) -> &'static str,
+}
+
+/// The daily rollup (日汇总).
+const DAILY: Rollup = Rollup {
+    table: "case_daily",
+    keys: "day, township, department, class_code",
+    period: ("day", "%Y-%m-%d"),
+    division: "township",
+    key: |group| match group {
         GroupBy::Township => "township",
+        GroupBy::Department => "department",
         GroupBy::Class => "class_code",
         GroupBy::Major => "substr(class_code, 1, 4)",
         GroupBy::Month => "substr(day, 1, 7)",
         GroupBy::Day => "day",
-        GroupBy::Village | GroupBy::Grid | GroupBy::Reporter => return None,
-    })
+        GroupBy::None | GroupBy::Village | GroupBy::Grid | GroupBy::Reporter => "''",
+    },
+};
+
+/// The monthly place rollup (月网格汇总).
+const PLACES: Rollup = Rollup {
+    table: "case_monthly_place",
+    keys: "month, division, grid",
+    period: ("month", "%Y-%m"),
+    division: "division",
+    key: |group| match group {
+        GroupBy::Township => "substr(division, 1, 9)",
+        GroupBy::Village => "CASE WHEN length(division) = 12 THEN division ELSE '' END",
+        GroupBy::Grid => "grid",
+        GroupBy::Month => "month",
+        _ => "''",
+    },
+};
+
+impl Rollup {
+    /// Add the cases `case_contribution` yields under `filter` (SQL after `WHERE`), summed by
+    /// key, to the rollup: one grouped upsert.
+    fn upsert(&self, filter: &str) -> String {
+        let Rollup { table, keys, .. } = self;
+        format!(
+            "INSERT INTO {table}
+             SELECT {keys}, sum(reported), sum(filed), sum(dispatched), sum(due_closed), sum(closed),
+                    sum(on_time), sum(reworked), sum(extended), sum(deferred), sum(right_first), sum(handling_us)
+               FROM case_contribution WHERE {filter} GROUP BY {keys}
+             ON CONFLICT DO UPDATE SET
+                reported = reported + excluded.reported, filed = filed + excluded.filed,
+                dispatched = dispatched + excluded.dispatched, due_closed = due_closed + excluded.due_closed,
+                closed = closed + excluded.closed, on_time = on_time + excluded.on_time,
+                reworked = reworked + excluded.reworked, extended = extended + excluded.extended,
+                deferred = deferred + excluded.deferred, right_first = right_first + excluded.right_first,
+                handling_us = handling_us + excluded.handling_us"
+        )
+    }
+
+    /// The rollup's rows of `filter`'s cases reported in the local `span`, summed by `group`.
+    fn sums(&self, filter: &CaseFilter, (from, to): DaySpan, group: GroupBy) -> QueryBuilder<'static, Sqlite> {
+        let mut q = QueryBuilder::new(format!(
+            "SELECT {} AS k, sum(reported) AS reported, sum(filed) AS filed, sum(dispatched) AS dispatched,
+                    sum(due_closed) AS due_closed, sum(closed) AS closed, sum(on_time) AS on_time,
+                    sum(reworked) AS reworked, sum(extended) AS extended, sum(deferred) AS deferred,
+                    sum(right_first) AS right_first, sum(handling_us) AS handling_us
+               FROM {} WHERE 1 = 1",
+            (self.key)(group),
+            self.table
+        ));
+        let (column, format) = self.period;
+        if let Some(d) = from {
+            q.push(format!(" AND {column} >= ")).push_bind(d.format(format).to_string());
+        }
+        if let Some(d) = to {
+            q.push(format!(" AND {column} < ")).push_bind(d.format(format).to_string());
+        }
+        if let Some(w) = &filter.within {
+            push_prefix(&mut q, self.division, w.as_str());
+        }
+        if let Some(p) = &filter.class_prefix {
+            push_prefix(&mut q, "class_code", p);
+        }
+        if let Some(d) = &filter.department {
+            q.push(" AND department = ").push_bind(d.clone());
+        }
+        if !filter.grids.is_empty() {
+            q.push(" AND grid IN (");
+            let mut list = q.separated(", ");
+            for g in &filter.grids {
+                list.push_bind(g.clone());
+            }
+            q.push(")");
+        }
+        q.push(" GROUP BY 1");
+        q
+    }
 }
 
 fn tally_row(r: &sqlx::sqlite::SqliteRow, due: &str) -> StoreResult<(String, Tally)> {
@@ -77,36 +168,20 @@ fn tally_row(r: &sqlx::sqlite::SqliteRow, due: &str) -> StoreResult<(String, Tal
     ))
 }
 
-/// The rollup rows of the cases `case_contribution` yields under `filter` (SQL after `WHERE`),
-/// summed by key: for the rebuild (every case) and intake (the batch just inserted).
-fn rollup_sums(filter: &str) -> String {
-    format!(
-        "SELECT day, township, department, class_code, sum(reported), sum(filed), sum(dispatched),
-                sum(due_closed), sum(closed), sum(on_time), sum(reworked), sum(extended), sum(deferred),
-                sum(right_first), sum(handling_us)
-           FROM case_contribution WHERE {filter} GROUP BY 1, 2, 3, 4"
-    )
+/// Add the cases with an id above `after` (the rows a batch has just inserted, under the write
+/// lock) to both rollups, one grouped upsert each (see `migrations/0010_rollup_by_batch.sql`).
+pub(crate) async fn add_to_rollup(tx: &mut sqlx::SqliteConnection, after: i64) -> StoreResult<()> {
+    for rollup in [DAILY, PLACES] {
+        sqlx::query(&rollup.upsert("id > ?")).bind(after).execute(&mut *tx).await.map_err(err)?;
+    }
+    Ok(())
 }
 
-/// Add the cases with an id above `after` (the rows a batch has just inserted, under the write
-/// lock) to the daily rollup, in one grouped upsert (see `migrations/0010_rollup_by_batch.sql`).
-pub(crate) async fn add_to_rollup(tx: &mut sqlx::SqliteConnection, after: i64) -> StoreResult<()> {
-    sqlx::query(&format!(
-        "INSERT INTO case_daily {}
-         ON CONFLICT DO UPDATE SET
-            reported = reported + excluded.reported, filed = filed + excluded.filed,
-            dispatched = dispatched + excluded.dispatched, due_closed = due_closed + excluded.due_closed,
-            closed = closed + excluded.closed, on_time = on_time + excluded.on_time,
-            reworked = reworked + excluded.reworked, extended = extended + excluded.extended,
-            deferred = deferred + excluded.deferred, right_first = right_first + excluded.right_first,
-            handling_us = handling_us + excluded.handling_us",
-        rollup_sums("id > ?")
-    ))
-    .bind(after)
-    .execute(tx)
-    .await
-    .map_err(err)?;
-    Ok(())
+/// Add a part's tallies to the whole's.
+fn merge(out: &mut BTreeMap<String, Tally>, part: Vec<(String, Tally)>) {
+    for (k, t) in part {
+        *out.entry(k).or_default() += t;
+    }
 }
 
 impl SqliteStore {
@@ -115,41 +190,19 @@ impl SqliteStore {
         sqlx::query_scalar("SELECT utc_offset_minutes FROM case_rollup_meta").fetch_one(&self.read).await.map_err(err)
     }
 
-    /// Tallies from the rollup, plus the open dispatched cases past their handling deadline.
+    /// Tallies summed from `rollup` over `span`, plus 应结案数's moving part (the open dispatched
+    /// cases past their handling deadline) of the cases `filter` (narrowed to `span`) selects.
     async fn rollup_tallies(
         &self,
+        rollup: &Rollup,
         filter: &CaseFilter,
-        (from, to): (Option<NaiveDate>, Option<NaiveDate>),
+        span: DaySpan,
         group: GroupBy,
         due_at: DateTime<Utc>,
         offset_minutes: i32,
     ) -> StoreResult<Vec<(String, Tally)>> {
-        let key = rollup_key(group).expect("checked by rollup_span");
-        let mut q: QueryBuilder<'_, Sqlite> = QueryBuilder::new(format!(
-            "SELECT {key} AS k, sum(reported) AS reported, sum(filed) AS filed, sum(dispatched) AS dispatched,
-                    sum(due_closed) AS due_closed, sum(closed) AS closed, sum(on_time) AS on_time,
-                    sum(reworked) AS reworked, sum(extended) AS extended, sum(deferred) AS deferred,
-                    sum(right_first) AS right_first, sum(handling_us) AS handling_us
-               FROM case_daily WHERE 1 = 1"
-        ));
-        if let Some(d) = from {
-            q.push(" AND day >= ").push_bind(d.to_string());
-        }
-        if let Some(d) = to {
-            q.push(" AND day < ").push_bind(d.to_string());
-        }
-        if let Some(w) = &filter.within {
-            push_prefix(&mut q, "township", w.as_str());
-        }
-        if let Some(p) = &filter.class_prefix {
-            push_prefix(&mut q, "class_code", p);
-        }
-        if let Some(d) = &filter.department {
-            q.push(" AND department = ").push_bind(d.clone());
-        }
-        q.push(" GROUP BY 1");
-        let rows = q.build().fetch_all(&self.read).await.map_err(err)?;
-        let mut out = rows.iter().map(|r| tally_row(r, "due_closed")).collect::<StoreResult<BTreeMap<_, _>>>()?;
+        let rows = rollup.sums(filter, span, group).build().fetch_all(&self.read).await.map_err(err)?;
+        let mut out = rows.iter().map(|r| tally_row(r, "due_closed")).collect::<StoreResult<Vec<_>>>()?;
 
         // 应结案数's moving part, from the partial index of open dispatched cases (by period).
         let mut q: QueryBuilder<'_, Sqlite> = QueryBuilder::new("SELECT ");
@@ -160,11 +213,10 @@ impl SqliteStore {
             .push_bind(micros(due_at))
             .push(" GROUP BY 1");
         for r in q.build().fetch_all(&self.read).await.map_err(err)? {
-            let k: String = r.try_get("k").map_err(err)?;
-            out.entry(k).or_default().due += r.try_get::<i64, _>("n").map_err(err)?;
+            let due = r.try_get::<i64, _>("n").map_err(err)?;
+            out.push((r.try_get("k").map_err(err)?, Tally { due, ..Tally::default() }));
         }
-        // Rows whose every count went back to zero (a case moved away) are not groups.
-        Ok(out.into_iter().filter(|(_, t)| *t != Tally::default()).collect())
+        Ok(out)
     }
 
     /// Tallies by one grouped scan over the filtered cases.
@@ -210,10 +262,25 @@ impl CaseMetricsStore for SqliteStore {
         due_at: DateTime<Utc>,
         utc_offset_minutes: i32,
     ) -> StoreResult<Vec<(String, Tally)>> {
-        match rollup_span(filter, group, utc_offset_minutes, self.rollup_offset().await?) {
-            Some(days) => self.rollup_tallies(filter, days, group, due_at, utc_offset_minutes).await,
-            None => self.scanned_tallies(filter, group, due_at, utc_offset_minutes).await,
+        let mut out = BTreeMap::new();
+        match rollup_plan(filter, group, utc_offset_minutes, self.rollup_offset().await?) {
+            RollupPlan::Scan => return self.scanned_tallies(filter, group, due_at, utc_offset_minutes).await,
+            RollupPlan::Daily(span) => {
+                let part = self.rollup_tallies(&DAILY, filter, span, group, due_at, utc_offset_minutes).await?;
+                merge(&mut out, part);
+            }
+            RollupPlan::Places { months, edges } => {
+                if let Some((span, narrowed)) = months {
+                    let part = self.rollup_tallies(&PLACES, &narrowed, span, group, due_at, utc_offset_minutes).await?;
+                    merge(&mut out, part);
+                }
+                for edge in edges {
+                    merge(&mut out, self.scanned_tallies(&edge, group, due_at, utc_offset_minutes).await?);
+                }
+            }
         }
+        // Rollup rows whose every count went back to zero (a case moved away) are not groups.
+        Ok(out.into_iter().filter(|(_, t)| *t != Tally::default()).collect())
     }
 
     async fn case_rollup_offset(&self) -> StoreResult<i32> {
@@ -227,13 +294,12 @@ impl CaseMetricsStore for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(err)?;
-        sqlx::query("DELETE FROM case_daily").execute(&mut *tx).await.map_err(err)?;
         // The view reads the new offset from `case_rollup_meta`.
-        let rows = sqlx::query(&format!("INSERT INTO case_daily {}", rollup_sums("true")))
-            .execute(&mut *tx)
-            .await
-            .map_err(err)?
-            .rows_affected();
+        let mut rows = 0;
+        for rollup in [DAILY, PLACES] {
+            sqlx::query(&format!("DELETE FROM {}", rollup.table)).execute(&mut *tx).await.map_err(err)?;
+            rows += sqlx::query(&rollup.upsert("true")).execute(&mut *tx).await.map_err(err)?.rows_affected();
+        }
         append_audit(
             &mut tx,
             &AuditEvent::success(actor, "case.rollup_rebuild", "case_daily")

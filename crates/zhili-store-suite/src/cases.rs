@@ -413,8 +413,14 @@ pub async fn case_rollup_matches_the_cases(s: &dyn Backend) {
     for i in 0..24i64 {
         let class = ["SJ0102", "SJ0103", "BJ0101"][i as usize % 3];
         let division = ["370304100201", "370304001001", "370304001"][i as usize % 3];
-        // Spread over three local days and across local midnight (t(0) is 09:00 at UTC+8).
-        made.push(case(class, division, i * 70));
+        // Spread over local days, across local midnight (t(0) is 09:00 at UTC+8) and across
+        // months (2 March, 22 March, 11 April, 1 May: local 30 April at UTC−10).
+        let mut made_case = case(class, division, i * 70 + (i % 4) * 20 * 24 * 60);
+        made_case.grid = [Some("37030410020111"), Some("37030400100101"), None][i as usize % 3].map(String::from);
+        if i % 5 == 0 {
+            made_case.grid = None;
+        }
+        made.push(made_case);
     }
     let stored = create(s, made).await;
     // Move some along: filed, dispatched (to two departments), handled, closed, reworked,
@@ -472,6 +478,9 @@ pub async fn case_rollup_matches_the_cases(s: &dyn Backend) {
             GroupBy::None => String::new(),
             GroupBy::Department => c.status.department.clone().unwrap_or_default(),
             GroupBy::Township => c.division.as_str().chars().take(9).collect(),
+            GroupBy::Village if c.division.as_str().len() == 12 => c.division.to_string(),
+            GroupBy::Village => String::new(),
+            GroupBy::Grid => c.grid.clone().unwrap_or_default(),
             GroupBy::Class => c.class_code.to_string(),
             GroupBy::Major => c.class_code.to_string()[..4].to_string(),
             GroupBy::Month => local.format("%Y-%m").to_string(),
@@ -491,17 +500,24 @@ pub async fn case_rollup_matches_the_cases(s: &dyn Backend) {
         GroupBy::None,
         GroupBy::Department,
         GroupBy::Township,
+        GroupBy::Village,
+        GroupBy::Grid,
         GroupBy::Class,
         GroupBy::Major,
         GroupBy::Month,
         GroupBy::Day,
     ];
-    let local_midnight = |offset: i32, day: u32| {
+    let local_midnight = |offset: i32, month: u32, day: u32| {
         chrono::FixedOffset::east_opt(offset * 60)
             .unwrap()
-            .with_ymd_and_hms(2026, 3, day, 0, 0, 0)
+            .with_ymd_and_hms(2026, month, day, 0, 0, 0)
             .unwrap()
             .with_timezone(&Utc)
+    };
+    let period = |offset: i32, (m0, d0): (u32, u32), (m1, d1): (u32, u32)| CaseFilter {
+        from: Some(local_midnight(offset, m0, d0)),
+        to: Some(local_midnight(offset, m1, d1)),
+        ..CaseFilter::default()
     };
     for offset in [480, -600] {
         if offset != 480 {
@@ -517,11 +533,19 @@ pub async fn case_rollup_matches_the_cases(s: &dyn Backend) {
             CaseFilter { within: Some(c("370304001")), ..CaseFilter::default() },
             CaseFilter { department: Some("cgj".into()), ..CaseFilter::default() },
             CaseFilter { class_prefix: Some("SJ01".into()), ..CaseFilter::default() },
+            period(offset, (3, 2), (3, 3)),
+            // Whole months only, whole months with partial months at both ends, and a village
+            // or grids over them: the monthly place rollup where grouped by village or grid.
+            period(offset, (3, 1), (5, 1)),
+            period(offset, (3, 2), (5, 2)),
+            CaseFilter { within: Some(c("370304001001")), ..period(offset, (3, 22), (6, 1)) },
+            CaseFilter { grids: vec!["37030410020111".into()], ..period(offset, (3, 1), (4, 12)) },
             CaseFilter {
-                from: Some(local_midnight(offset, 2)),
-                to: Some(local_midnight(offset, 3)),
+                within: Some(c("370304100")),
+                from: Some(local_midnight(offset, 3, 22)),
                 ..CaseFilter::default()
             },
+            CaseFilter { to: Some(local_midnight(offset, 4, 11)), ..CaseFilter::default() },
         ];
         for f in &filters {
             let matching: Vec<&Case> = cases
@@ -530,11 +554,12 @@ pub async fn case_rollup_matches_the_cases(s: &dyn Backend) {
                     f.within.as_ref().is_none_or(|w| c.division.as_str().starts_with(w.as_str()))
                         && f.department.as_ref().is_none_or(|d| c.status.department.as_ref() == Some(d))
                         && f.class_prefix.as_ref().is_none_or(|p| c.class_code.to_string().starts_with(p.as_str()))
+                        && (f.grids.is_empty() || c.grid.as_ref().is_some_and(|g| f.grids.contains(g)))
                         && f.from.is_none_or(|t| c.reported_at >= t)
                         && f.to.is_none_or(|t| c.reported_at < t)
                 })
                 .collect();
-            for due_at in [t(0), t(100), t(2000)] {
+            for due_at in [t(0), t(100), t(2000), t(60 * 24 * 45), t(60 * 24 * 90)] {
                 for g in groups {
                     let mut want: BTreeMap<String, Tally> = BTreeMap::new();
                     for c in &matching {
