@@ -287,6 +287,17 @@ pub fn rollup_plan(filter: &CaseFilter, group: GroupBy, utc_offset_minutes: i32,
     RollupPlan::Places { months: Some(((first, end), narrowed((first, end)))), edges }
 }
 
+/// The tallies of a query answered in parts (a rollup's sums, 应结案数's moving part, scanned
+/// edges), added up by key, in key order. Keys whose every count is zero (rollup rows a case
+/// moved away from) are not groups.
+pub fn add_up(parts: impl IntoIterator<Item = Vec<(String, Tally)>>) -> Vec<(String, Tally)> {
+    let mut out = std::collections::BTreeMap::<String, Tally>::new();
+    for (k, t) in parts.into_iter().flatten() {
+        *out.entry(k).or_default() += t;
+    }
+    out.into_iter().filter(|(_, t)| *t != Tally::default()).collect()
+}
+
 /// The first day of the month after `d`'s.
 fn month_after(d: NaiveDate) -> Option<NaiveDate> {
     let (y, m) = if d.month() == 12 { (d.year() + 1, 1) } else { (d.year(), d.month() + 1) };

@@ -7,12 +7,10 @@
 //! statement (`0007_rollup_by_statement.sql`, `0010`); a rollup's sums get the open dispatched
 //! cases past their handling deadline from `cases`. All give the same tallies.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{Postgres, QueryBuilder, Row};
-use zhili_case::metrics::{rollup_plan, DaySpan, GroupBy, RollupPlan, Tally};
+use zhili_case::metrics::{add_up, rollup_plan, DaySpan, GroupBy, RollupPlan, Tally};
 use zhili_case::model::CaseFilter;
 use zhili_case::store::CaseMetricsStore;
 use zhili_core::audit::{Actor, AuditEvent};
@@ -150,25 +148,23 @@ impl CaseMetricsStore for PgStore {
         due_at: DateTime<Utc>,
         utc_offset_minutes: i32,
     ) -> StoreResult<Vec<(String, Tally)>> {
-        let mut out = BTreeMap::new();
-        match rollup_plan(filter, group, utc_offset_minutes, self.rollup_offset().await?) {
+        let parts = match rollup_plan(filter, group, utc_offset_minutes, self.rollup_offset().await?) {
             RollupPlan::Scan => return self.scanned_tallies(filter, group, due_at, utc_offset_minutes).await,
             RollupPlan::Daily(span) => {
-                let part = self.rollup_tallies(&DAILY, filter, span, group, due_at, utc_offset_minutes).await?;
-                merge(&mut out, part);
+                vec![self.rollup_tallies(&DAILY, filter, span, group, due_at, utc_offset_minutes).await?]
             }
             RollupPlan::Places { months, edges } => {
+                let mut parts = Vec::new();
                 if let Some((span, narrowed)) = months {
-                    let part = self.rollup_tallies(&PLACES, &narrowed, span, group, due_at, utc_offset_minutes).await?;
-                    merge(&mut out, part);
+                    parts.push(self.rollup_tallies(&PLACES, &narrowed, span, group, due_at, utc_offset_minutes).await?);
                 }
                 for edge in edges {
-                    merge(&mut out, self.scanned_tallies(&edge, group, due_at, utc_offset_minutes).await?);
+                    parts.push(self.scanned_tallies(&edge, group, due_at, utc_offset_minutes).await?);
                 }
+                parts
             }
-        }
-        // Rollup rows whose every count went back to zero (a case moved away) are not groups.
-        Ok(out.into_iter().filter(|(_, t)| *t != Tally::default()).collect())
+        };
+        Ok(add_up(parts))
     }
 
     async fn case_rollup_offset(&self) -> StoreResult<i32> {
@@ -245,13 +241,6 @@ const PLACES: Rollup = Rollup {
         _ => "''",
     },
 };
-
-/// Add a part's tallies to the whole's.
-fn merge(out: &mut BTreeMap<String, Tally>, part: Vec<(String, Tally)>) {
-    for (k, t) in part {
-        *out.entry(k).or_default() += t;
-    }
-}
 
 fn tally_row(r: &sqlx::postgres::PgRow, due: &str) -> StoreResult<(String, Tally)> {
     Ok((

@@ -7,12 +7,10 @@
 //! the open dispatched cases past their handling deadline (应结案数's moving part) from `cases`.
 //! All give the same tallies.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Row, Sqlite};
-use zhili_case::metrics::{rollup_plan, DaySpan, GroupBy, RollupPlan, Tally};
+use zhili_case::metrics::{add_up, rollup_plan, DaySpan, GroupBy, RollupPlan, Tally};
 use zhili_case::model::CaseFilter;
 use zhili_case::store::CaseMetricsStore;
 use zhili_core::audit::{Actor, AuditEvent};
@@ -177,13 +175,6 @@ pub(crate) async fn add_to_rollup(tx: &mut sqlx::SqliteConnection, after: i64) -
     Ok(())
 }
 
-/// Add a part's tallies to the whole's.
-fn merge(out: &mut BTreeMap<String, Tally>, part: Vec<(String, Tally)>) {
-    for (k, t) in part {
-        *out.entry(k).or_default() += t;
-    }
-}
-
 impl SqliteStore {
     /// The offset (minutes east of UTC) of the rollup's local days.
     async fn rollup_offset(&self) -> StoreResult<i32> {
@@ -262,25 +253,23 @@ impl CaseMetricsStore for SqliteStore {
         due_at: DateTime<Utc>,
         utc_offset_minutes: i32,
     ) -> StoreResult<Vec<(String, Tally)>> {
-        let mut out = BTreeMap::new();
-        match rollup_plan(filter, group, utc_offset_minutes, self.rollup_offset().await?) {
+        let parts = match rollup_plan(filter, group, utc_offset_minutes, self.rollup_offset().await?) {
             RollupPlan::Scan => return self.scanned_tallies(filter, group, due_at, utc_offset_minutes).await,
             RollupPlan::Daily(span) => {
-                let part = self.rollup_tallies(&DAILY, filter, span, group, due_at, utc_offset_minutes).await?;
-                merge(&mut out, part);
+                vec![self.rollup_tallies(&DAILY, filter, span, group, due_at, utc_offset_minutes).await?]
             }
             RollupPlan::Places { months, edges } => {
+                let mut parts = Vec::new();
                 if let Some((span, narrowed)) = months {
-                    let part = self.rollup_tallies(&PLACES, &narrowed, span, group, due_at, utc_offset_minutes).await?;
-                    merge(&mut out, part);
+                    parts.push(self.rollup_tallies(&PLACES, &narrowed, span, group, due_at, utc_offset_minutes).await?);
                 }
                 for edge in edges {
-                    merge(&mut out, self.scanned_tallies(&edge, group, due_at, utc_offset_minutes).await?);
+                    parts.push(self.scanned_tallies(&edge, group, due_at, utc_offset_minutes).await?);
                 }
+                parts
             }
-        }
-        // Rollup rows whose every count went back to zero (a case moved away) are not groups.
-        Ok(out.into_iter().filter(|(_, t)| *t != Tally::default()).collect())
+        };
+        Ok(add_up(parts))
     }
 
     async fn case_rollup_offset(&self) -> StoreResult<i32> {
