@@ -196,36 +196,54 @@ impl GroupBy {
 /// A span of local days `[first, end)`; a `None` end is unbounded.
 pub type DaySpan = (Option<NaiveDate>, Option<NaiveDate>);
 
-/// How a store answers a figures query (统计方案): from which rollup, and what it must scan.
+/// A part of a query's period: its local days, and the query narrowed to them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Part {
+    /// The local days.
+    pub days: DaySpan,
+    /// The query, its `from` and `to` those days' bounds.
+    pub filter: CaseFilter,
+}
+
+/// How a store answers a figures query (统计方案): from which rollups, and what it must scan.
 ///
-/// Two rollups are kept beside the cases, each row the additive [`Tally`] counts (with
+/// Three rollups are kept beside the cases, each row the additive [`Tally`] counts (with
 /// 应结案数's fixed part: dispatched and closed) of the cases reported in one slot:
 /// - the **daily** rollup (日汇总): local day × township × department × class;
+/// - the **monthly** rollup (月汇总): local month × township × department × class (a year is
+///   about a twentieth of the daily rows);
 /// - the **place** rollup (月网格汇总): local month × division (township or village) × grid.
 ///
 /// 应结案数's moving part (open dispatched cases past their handling deadline at the evaluation
-/// instant) is never in a rollup: stores count it from the cases of the summed span.
+/// instant) is never in a rollup: stores count it from the cases of each part.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RollupPlan {
-    /// Neither rollup keeps what the query filters or groups on: one grouped scan of the cases.
+    /// No rollup keeps what the query filters or groups on: one grouped scan of the cases.
     Scan,
-    /// Sum the daily rollup over these local days.
-    Daily(DaySpan),
-    /// Sum the place rollup over the period's whole local months (if any) and scan the cases of
-    /// each edge (the parts of months at either end).
+    /// Township, department and class dimensions: the period's whole months from the monthly
+    /// rollup, its other days (the parts of months at either end; every day when grouped by
+    /// day) from the daily rollup.
+    Daily {
+        /// The whole months (their first days).
+        months: Option<Part>,
+        /// The other days.
+        days: Vec<Part>,
+    },
+    /// Village and grid dimensions: the whole months from the place rollup, the parts of months
+    /// at either end scanned.
     Places {
-        /// The whole months, first days of months, and the query narrowed to them.
-        months: Option<(DaySpan, CaseFilter)>,
-        /// The query narrowed to each partial month at the ends, scanned.
-        edges: Vec<CaseFilter>,
+        /// The whole months (their first days).
+        months: Option<Part>,
+        /// The parts of months at either end.
+        edges: Vec<Part>,
     },
 }
 
 /// The plan for `filter` grouped by `group` at `utc_offset_minutes`, with the rollups kept at
-/// `rollup_offset`. A rollup answers only whole local days at its own offset, and only the
-/// dimensions it keeps (the daily one: township or coarser, department, class, day; the place
-/// one: any division, grids, township, village, grid, month); the daily one is preferred (no
-/// edges to scan).
+/// `rollup_offset`. The rollups answer only whole local days at their own offset, and only the
+/// dimensions they keep (daily and monthly: township or coarser, department, class, month, day;
+/// place: any division, grids, township, village, grid, month); the daily and monthly ones are
+/// preferred (nothing to scan).
 pub fn rollup_plan(filter: &CaseFilter, group: GroupBy, utc_offset_minutes: i32, rollup_offset: i32) -> RollupPlan {
     let plain = filter.states.is_empty()
         && filter.reporter_id.is_none()
@@ -251,22 +269,34 @@ pub fn rollup_plan(filter: &CaseFilter, group: GroupBy, utc_offset_minutes: i32,
     let places = filter.class_prefix.is_none()
         && filter.department.is_none()
         && matches!(group, GroupBy::None | GroupBy::Township | GroupBy::Village | GroupBy::Grid | GroupBy::Month);
-    if daily {
-        return RollupPlan::Daily((from, to));
+    if daily && group == GroupBy::Day {
+        return RollupPlan::Daily { months: None, days: vec![Part { days: (from, to), filter: filter.clone() }] };
     }
-    if !places {
+    if !daily && !places {
         return RollupPlan::Scan;
     }
+    let Some((months, edges)) = split_at_months(filter, (from, to), offset) else {
+        return RollupPlan::Scan; // past the calendar's end
+    };
+    if daily {
+        RollupPlan::Daily { months, days: edges }
+    } else {
+        RollupPlan::Places { months, edges }
+    }
+}
+
+/// The whole local months of a period of whole local days (from the first month starting on
+/// or after its first day, to the start of the month holding its end), and the other days
+/// (the parts of months at either end, or the whole period if it holds no whole month).
+fn split_at_months(filter: &CaseFilter, (from, to): DaySpan, offset: FixedOffset) -> Option<(Option<Part>, Vec<Part>)> {
     let midnight =
         |d: NaiveDate| (d.and_time(NaiveTime::MIN) - TimeDelta::seconds(i64::from(offset.local_minus_utc()))).and_utc();
-    let narrowed = |(a, b): DaySpan| CaseFilter { from: a.map(midnight), to: b.map(midnight), ..filter.clone() };
-    // The whole months: from the first month starting on or after `from`, to the start of the
-    // month holding `to` (exclusive).
+    let part = |(a, b): DaySpan| Part {
+        days: (a, b),
+        filter: CaseFilter { from: a.map(midnight), to: b.map(midnight), ..filter.clone() },
+    };
     let first = match from {
-        Some(d) if d.day() != 1 => match month_after(d) {
-            Some(m) => Some(m),
-            None => return RollupPlan::Scan, // past the calendar's end
-        },
+        Some(d) if d.day() != 1 => Some(month_after(d)?),
         _ => from,
     };
     let end = to.map(|d| d - Days::new(u64::from(d.day0())));
@@ -275,16 +305,16 @@ pub fn rollup_plan(filter: &CaseFilter, group: GroupBy, utc_offset_minutes: i32,
         _ => true,
     };
     if !whole {
-        return RollupPlan::Places { months: None, edges: vec![filter.clone()] };
+        return Some((None, vec![part((from, to))]));
     }
     let mut edges = Vec::new();
-    if from.is_some() && from != first {
-        edges.push(narrowed((from, first)));
+    if from != first {
+        edges.push(part((from, first)));
     }
-    if to.is_some() && to != end {
-        edges.push(narrowed((end, to)));
+    if to != end {
+        edges.push(part((end, to)));
     }
-    RollupPlan::Places { months: Some(((first, end), narrowed((first, end)))), edges }
+    Some((Some(part((first, end))), edges))
 }
 
 /// The tallies of a query answered in parts (a rollup's sums, 应结案数's moving part, scanned
@@ -326,11 +356,17 @@ mod tests {
     }
 
     #[test]
-    fn the_daily_rollup_answers_whole_local_days_and_its_dimensions() {
+    fn rollups_answer_whole_local_days_and_their_dimensions() {
         let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
         let march = NaiveDate::from_ymd_opt(2026, 3, 1);
         let f = CaseFilter { from: Some(at("2026-03-01T00:00:00+08:00")), ..CaseFilter::default() };
-        assert_eq!(rollup_plan(&f, GroupBy::Month, 480, 480), RollupPlan::Daily((march, None)));
+        let whole = Part { days: (march, None), filter: f.clone() };
+        assert_eq!(rollup_plan(&f, GroupBy::Month, 480, 480), RollupPlan::Daily { months: Some(whole), days: vec![] });
+        assert_eq!(
+            rollup_plan(&f, GroupBy::Day, 480, 480),
+            RollupPlan::Daily { months: None, days: vec![Part { days: (march, None), filter: f.clone() }] },
+            "days from the daily rollup only"
+        );
         assert_eq!(rollup_plan(&f, GroupBy::Month, 0, 480), RollupPlan::Scan, "another offset");
         assert_eq!(rollup_plan(&f, GroupBy::Reporter, 480, 480), RollupPlan::Scan, "no reporter dimension");
         let f = CaseFilter { to: Some(at("2026-03-01T12:00:00+08:00")), ..CaseFilter::default() };
@@ -343,7 +379,7 @@ mod tests {
     }
 
     #[test]
-    fn the_place_rollup_sums_whole_months_and_scans_the_edges() {
+    fn whole_months_are_summed_and_the_parts_of_months_at_the_ends_apart() {
         let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
         let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
         let period = |from: Option<&str>, to: Option<&str>| CaseFilter {
@@ -351,49 +387,64 @@ mod tests {
             to: to.map(at),
             ..CaseFilter::default()
         };
-        // A calendar year: twelve whole months, nothing to scan.
+        let spans = |parts: &[Part]| parts.iter().map(|p| (p.days, p.filter.from, p.filter.to)).collect::<Vec<_>>();
+        // A calendar year: twelve whole months, nothing else.
         let year = period(Some("2025-01-01T00:00:00+08:00"), Some("2026-01-01T00:00:00+08:00"));
-        assert_eq!(
-            rollup_plan(&year, GroupBy::Grid, 480, 480),
-            RollupPlan::Places { months: Some(((day(2025, 1, 1), day(2026, 1, 1)), year.clone())), edges: vec![] }
-        );
-        // Mid-month to mid-month across a year's end: the whole months between, two edges.
+        let months = Some(Part { days: (day(2025, 1, 1), day(2026, 1, 1)), filter: year.clone() });
+        assert_eq!(rollup_plan(&year, GroupBy::Grid, 480, 480), RollupPlan::Places { months, edges: vec![] });
+        // Mid-month to mid-month across a year's end: the whole months between, two edges; the
+        // same split from the daily and monthly rollups when they keep the dimension.
         let f = period(Some("2025-11-15T00:00:00+08:00"), Some("2026-02-10T00:00:00+08:00"));
-        let RollupPlan::Places { months: Some((span, m)), edges } = rollup_plan(&f, GroupBy::Village, 480, 480) else {
+        let RollupPlan::Places { months: Some(m), edges } = rollup_plan(&f, GroupBy::Village, 480, 480) else {
             panic!("a place plan")
         };
-        assert_eq!(span, (day(2025, 12, 1), day(2026, 2, 1)));
-        assert_eq!((m.from, m.to), (Some(at("2025-12-01T00:00:00+08:00")), Some(at("2026-02-01T00:00:00+08:00"))));
-        let bounds: Vec<_> = edges.iter().map(|e| (e.from, e.to)).collect();
         assert_eq!(
-            bounds,
-            [
-                (Some(at("2025-11-15T00:00:00+08:00")), Some(at("2025-12-01T00:00:00+08:00"))),
-                (Some(at("2026-02-01T00:00:00+08:00")), Some(at("2026-02-10T00:00:00+08:00"))),
-            ]
+            spans(&[m]),
+            [(
+                (day(2025, 12, 1), day(2026, 2, 1)),
+                Some(at("2025-12-01T00:00:00+08:00")),
+                Some(at("2026-02-01T00:00:00+08:00"))
+            )]
         );
-        // Within one month (or across one boundary with no whole month): one scan of it all.
+        let want_edges = [
+            (
+                (day(2025, 11, 15), day(2025, 12, 1)),
+                Some(at("2025-11-15T00:00:00+08:00")),
+                Some(at("2025-12-01T00:00:00+08:00")),
+            ),
+            (
+                (day(2026, 2, 1), day(2026, 2, 10)),
+                Some(at("2026-02-01T00:00:00+08:00")),
+                Some(at("2026-02-10T00:00:00+08:00")),
+            ),
+        ];
+        assert_eq!(spans(&edges), want_edges);
+        let RollupPlan::Daily { months: Some(_), days } = rollup_plan(&f, GroupBy::Department, 480, 480) else {
+            panic!("a daily plan")
+        };
+        assert_eq!(spans(&days), want_edges);
+        // Within one month (or across one boundary with no whole month): the whole period apart.
         let f = period(Some("2026-03-05T00:00:00+08:00"), Some("2026-04-10T00:00:00+08:00"));
-        assert_eq!(rollup_plan(&f, GroupBy::Grid, 480, 480), RollupPlan::Places { months: None, edges: vec![f] });
+        let edges = vec![Part { days: (day(2026, 3, 5), day(2026, 4, 10)), filter: f.clone() }];
+        assert_eq!(rollup_plan(&f, GroupBy::Grid, 480, 480), RollupPlan::Places { months: None, edges });
         // Unbounded ends, and a village (finer than the daily rollup) with no grouping.
         let village = zhili_core::codes::DivisionCode::parse("370304001001").ok();
         let f = CaseFilter { within: village, ..period(Some("2026-03-05T00:00:00+08:00"), None) };
-        let RollupPlan::Places { months: Some((span, _)), edges } = rollup_plan(&f, GroupBy::None, 480, 480) else {
+        let RollupPlan::Places { months: Some(m), edges } = rollup_plan(&f, GroupBy::None, 480, 480) else {
             panic!("a place plan")
         };
-        assert_eq!((span, edges.len()), ((day(2026, 4, 1), None), 1));
-        assert_eq!(edges[0].to, Some(at("2026-04-01T00:00:00+08:00")));
+        assert_eq!((m.days, m.filter.to, edges.len()), ((day(2026, 4, 1), None), None, 1));
+        assert_eq!(edges[0].filter.to, Some(at("2026-04-01T00:00:00+08:00")));
         let f = period(None, Some("2026-03-01T00:00:00+08:00"));
+        let months = Some(Part { days: (None, day(2026, 3, 1)), filter: f.clone() });
         assert_eq!(
             rollup_plan(&f, GroupBy::Township, 480, 480),
-            RollupPlan::Daily((None, day(2026, 3, 1))),
-            "the daily rollup where it can"
+            RollupPlan::Daily { months: months.clone(), days: vec![] },
+            "the daily and monthly rollups where they can"
         );
         let f = CaseFilter { grids: vec!["G1".into()], ..f };
-        assert_eq!(
-            rollup_plan(&f, GroupBy::Township, 480, 480),
-            RollupPlan::Places { months: Some(((None, day(2026, 3, 1)), f.clone())), edges: vec![] }
-        );
+        let months = Some(Part { days: (None, day(2026, 3, 1)), filter: f.clone() });
+        assert_eq!(rollup_plan(&f, GroupBy::Township, 480, 480), RollupPlan::Places { months, edges: vec![] });
     }
 
     #[test]

@@ -1,16 +1,17 @@
 //! Case figures on PostgreSQL (考核统计).
 //!
-//! As on SQLite, [`rollup_plan`] says how a query is answered: by summing the daily rollup
-//! `case_daily` (`migrations/0004_case_rollup.sql`), by summing the monthly place rollup
-//! `case_monthly_place` (`0010_place_rollup.sql`) over whole months and scanning the partial
-//! months at the ends, or by one grouped scan of the filtered cases. Both rollups are kept per
-//! statement (`0007_rollup_by_statement.sql`, `0010`); a rollup's sums get the open dispatched
+//! As on SQLite, [`rollup_plan`] says how a query is answered: by summing the monthly rollup
+//! `case_monthly` (`migrations/0012_monthly_rollup.sql`) over whole months and the daily rollup
+//! `case_daily` (`0004_case_rollup.sql`) over the other days; by summing the monthly place
+//! rollup `case_monthly_place` (`0010_place_rollup.sql`) over whole months and scanning the
+//! partial months at the ends; or by one grouped scan of the filtered cases. The rollups are
+//! kept per statement (`0007_rollup_by_statement.sql`, `0010`, `0012`); a rollup's sums get the open dispatched
 //! cases past their handling deadline from `cases`. All give the same tallies.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{Postgres, QueryBuilder, Row};
-use zhili_case::metrics::{add_up, rollup_plan, DaySpan, GroupBy, RollupPlan, Tally};
+use zhili_case::metrics::{add_up, rollup_plan, GroupBy, Part, RollupPlan, Tally};
 use zhili_case::model::CaseFilter;
 use zhili_case::store::CaseMetricsStore;
 use zhili_core::audit::{Actor, AuditEvent};
@@ -75,13 +76,12 @@ impl PgStore {
         rows.iter().map(|r| tally_row(r, "due")).collect()
     }
 
-    /// Tallies summed from `rollup` over `span`, plus 应结案数's moving part (the open dispatched
-    /// cases past their handling deadline) of the cases `filter` (narrowed to `span`) selects.
+    /// Tallies of a part of a period summed from `rollup`, plus 应结案数's moving part (the open
+    /// dispatched cases past their handling deadline) of the part's cases.
     async fn rollup_tallies(
         &self,
         rollup: &Rollup,
-        filter: &CaseFilter,
-        (from, to): DaySpan,
+        Part { days: (from, to), filter }: &Part,
         group: GroupBy,
         due_at: DateTime<Utc>,
         offset_minutes: i32,
@@ -150,16 +150,20 @@ impl CaseMetricsStore for PgStore {
     ) -> StoreResult<Vec<(String, Tally)>> {
         let parts = match rollup_plan(filter, group, utc_offset_minutes, self.rollup_offset().await?) {
             RollupPlan::Scan => return self.scanned_tallies(filter, group, due_at, utc_offset_minutes).await,
-            RollupPlan::Daily(span) => {
-                vec![self.rollup_tallies(&DAILY, filter, span, group, due_at, utc_offset_minutes).await?]
+            RollupPlan::Daily { months, days } => {
+                let mut parts = Vec::new();
+                for (rollup, part) in months.iter().map(|m| (&MONTHLY, m)).chain(days.iter().map(|d| (&DAILY, d))) {
+                    parts.push(self.rollup_tallies(rollup, part, group, due_at, utc_offset_minutes).await?);
+                }
+                parts
             }
             RollupPlan::Places { months, edges } => {
                 let mut parts = Vec::new();
-                if let Some((span, narrowed)) = months {
-                    parts.push(self.rollup_tallies(&PLACES, &narrowed, span, group, due_at, utc_offset_minutes).await?);
+                if let Some(m) = &months {
+                    parts.push(self.rollup_tallies(&PLACES, m, group, due_at, utc_offset_minutes).await?);
                 }
                 for edge in edges {
-                    parts.push(self.scanned_tallies(&edge, group, due_at, utc_offset_minutes).await?);
+                    parts.push(self.scanned_tallies(&edge.filter, group, due_at, utc_offset_minutes).await?);
                 }
                 parts
             }
@@ -179,7 +183,7 @@ impl CaseMetricsStore for PgStore {
             .await
             .map_err(err)?;
         // Every case through the triggers' own upserts: one definition of a contribution.
-        for rollup in [DAILY, PLACES] {
+        for rollup in [DAILY, MONTHLY, PLACES] {
             sqlx::query(&format!("DELETE FROM {}", rollup.table)).execute(&mut *tx).await.map_err(err)?;
         }
         let merges: Vec<String> =
@@ -225,6 +229,21 @@ const DAILY: Rollup = Rollup {
         GroupBy::Month => "to_char(day, 'YYYY-MM')",
         GroupBy::Day => "to_char(day, 'YYYY-MM-DD')",
         GroupBy::None | GroupBy::Village | GroupBy::Grid | GroupBy::Reporter => "''",
+    },
+};
+
+/// The monthly rollup (月汇总): the daily one's keys by month.
+const MONTHLY: Rollup = Rollup {
+    table: "case_monthly",
+    period: "month",
+    division: "township",
+    key: |group| match group {
+        GroupBy::Township => "township",
+        GroupBy::Department => "department",
+        GroupBy::Class => "class_code",
+        GroupBy::Major => "left(class_code, 4)",
+        GroupBy::Month => "to_char(month, 'YYYY-MM')",
+        _ => "''",
     },
 };
 

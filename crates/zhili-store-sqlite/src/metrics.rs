@@ -1,16 +1,17 @@
 //! Case figures on SQLite (考核统计). Times are stored as microseconds since the epoch (UTC).
 //!
-//! [`rollup_plan`] says how a query is answered: by summing the daily rollup `case_daily`
-//! (`migrations/0004_case_rollup.sql`, `0010_rollup_by_batch.sql`), by summing the monthly place
-//! rollup `case_monthly_place` (`0013_place_rollup.sql`) over whole months and scanning the
-//! partial months at the ends, or by one grouped scan of the filtered cases. A rollup's sums get
+//! [`rollup_plan`] says how a query is answered: by summing the monthly rollup `case_monthly`
+//! (`migrations/0014_monthly_rollup.sql`) over whole months and the daily rollup `case_daily`
+//! (`0004_case_rollup.sql`, `0010_rollup_by_batch.sql`) over the other days; by summing the
+//! monthly place rollup `case_monthly_place` (`0013_place_rollup.sql`) over whole months and
+//! scanning the partial months at the ends; or by one grouped scan of the filtered cases. A rollup's sums get
 //! the open dispatched cases past their handling deadline (应结案数's moving part) from `cases`.
 //! All give the same tallies.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Row, Sqlite};
-use zhili_case::metrics::{add_up, rollup_plan, DaySpan, GroupBy, RollupPlan, Tally};
+use zhili_case::metrics::{add_up, rollup_plan, DaySpan, GroupBy, Part, RollupPlan, Tally};
 use zhili_case::model::CaseFilter;
 use zhili_case::store::CaseMetricsStore;
 use zhili_core::audit::{Actor, AuditEvent};
@@ -68,6 +69,22 @@ const DAILY: Rollup = Rollup {
         GroupBy::Month => "substr(day, 1, 7)",
         GroupBy::Day => "day",
         GroupBy::None | GroupBy::Village | GroupBy::Grid | GroupBy::Reporter => "''",
+    },
+};
+
+/// The monthly rollup (月汇总): the daily one's keys by month.
+const MONTHLY: Rollup = Rollup {
+    table: "case_monthly",
+    keys: "month, township, department, class_code",
+    period: ("month", "%Y-%m"),
+    division: "township",
+    key: |group| match group {
+        GroupBy::Township => "township",
+        GroupBy::Department => "department",
+        GroupBy::Class => "class_code",
+        GroupBy::Major => "substr(class_code, 1, 4)",
+        GroupBy::Month => "month",
+        _ => "''",
     },
 };
 
@@ -169,7 +186,7 @@ fn tally_row(r: &sqlx::sqlite::SqliteRow, due: &str) -> StoreResult<(String, Tal
 /// Add the cases with an id above `after` (the rows a batch has just inserted, under the write
 /// lock) to both rollups, one grouped upsert each (see `migrations/0010_rollup_by_batch.sql`).
 pub(crate) async fn add_to_rollup(tx: &mut sqlx::SqliteConnection, after: i64) -> StoreResult<()> {
-    for rollup in [DAILY, PLACES] {
+    for rollup in [DAILY, MONTHLY, PLACES] {
         sqlx::query(&rollup.upsert("id > ?")).bind(after).execute(&mut *tx).await.map_err(err)?;
     }
     Ok(())
@@ -181,18 +198,17 @@ impl SqliteStore {
         sqlx::query_scalar("SELECT utc_offset_minutes FROM case_rollup_meta").fetch_one(&self.read).await.map_err(err)
     }
 
-    /// Tallies summed from `rollup` over `span`, plus 应结案数's moving part (the open dispatched
-    /// cases past their handling deadline) of the cases `filter` (narrowed to `span`) selects.
+    /// Tallies of a part of a period summed from `rollup`, plus 应结案数's moving part (the open
+    /// dispatched cases past their handling deadline) of the part's cases.
     async fn rollup_tallies(
         &self,
         rollup: &Rollup,
-        filter: &CaseFilter,
-        span: DaySpan,
+        Part { days, filter }: &Part,
         group: GroupBy,
         due_at: DateTime<Utc>,
         offset_minutes: i32,
     ) -> StoreResult<Vec<(String, Tally)>> {
-        let rows = rollup.sums(filter, span, group).build().fetch_all(&self.read).await.map_err(err)?;
+        let rows = rollup.sums(filter, *days, group).build().fetch_all(&self.read).await.map_err(err)?;
         let mut out = rows.iter().map(|r| tally_row(r, "due_closed")).collect::<StoreResult<Vec<_>>>()?;
 
         // 应结案数's moving part, from the partial index of open dispatched cases (by period).
@@ -255,16 +271,20 @@ impl CaseMetricsStore for SqliteStore {
     ) -> StoreResult<Vec<(String, Tally)>> {
         let parts = match rollup_plan(filter, group, utc_offset_minutes, self.rollup_offset().await?) {
             RollupPlan::Scan => return self.scanned_tallies(filter, group, due_at, utc_offset_minutes).await,
-            RollupPlan::Daily(span) => {
-                vec![self.rollup_tallies(&DAILY, filter, span, group, due_at, utc_offset_minutes).await?]
+            RollupPlan::Daily { months, days } => {
+                let mut parts = Vec::new();
+                for (rollup, part) in months.iter().map(|m| (&MONTHLY, m)).chain(days.iter().map(|d| (&DAILY, d))) {
+                    parts.push(self.rollup_tallies(rollup, part, group, due_at, utc_offset_minutes).await?);
+                }
+                parts
             }
             RollupPlan::Places { months, edges } => {
                 let mut parts = Vec::new();
-                if let Some((span, narrowed)) = months {
-                    parts.push(self.rollup_tallies(&PLACES, &narrowed, span, group, due_at, utc_offset_minutes).await?);
+                if let Some(m) = &months {
+                    parts.push(self.rollup_tallies(&PLACES, m, group, due_at, utc_offset_minutes).await?);
                 }
                 for edge in edges {
-                    parts.push(self.scanned_tallies(&edge, group, due_at, utc_offset_minutes).await?);
+                    parts.push(self.scanned_tallies(&edge.filter, group, due_at, utc_offset_minutes).await?);
                 }
                 parts
             }
@@ -285,7 +305,7 @@ impl CaseMetricsStore for SqliteStore {
             .map_err(err)?;
         // The view reads the new offset from `case_rollup_meta`.
         let mut rows = 0;
-        for rollup in [DAILY, PLACES] {
+        for rollup in [DAILY, MONTHLY, PLACES] {
             sqlx::query(&format!("DELETE FROM {}", rollup.table)).execute(&mut *tx).await.map_err(err)?;
             rows += sqlx::query(&rollup.upsert("true")).execute(&mut *tx).await.map_err(err)?.rows_affected();
         }
