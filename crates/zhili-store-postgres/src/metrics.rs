@@ -1,12 +1,12 @@
 //! Case figures on PostgreSQL (考核统计).
 //!
 //! As on SQLite, [`rollup_plan`] says how a query is answered: by summing the monthly rollup
-//! `case_monthly` (`migrations/0012_monthly_rollup.sql`) over whole months and the daily rollup
-//! `case_daily` (`0004_case_rollup.sql`) over the other days; by summing the monthly place
-//! rollup `case_monthly_place` (`0010_place_rollup.sql`) over whole months and scanning the
-//! partial months at the ends; or by one grouped scan of the filtered cases. The rollups are
-//! kept per statement (`0007_rollup_by_statement.sql`, `0010`, `0012`); a rollup's sums get the open dispatched
-//! cases past their handling deadline from `cases`. All give the same tallies.
+//! `case_monthly` over whole months and the daily rollup `case_daily` over the other days; by
+//! summing the monthly place rollup `case_monthly_place` over whole months and scanning the
+//! partial months at the ends; or by one grouped scan of the filtered cases. The rollups
+//! (`migrations/0004_case_rollup.sql`, `0010_monthly_rollups.sql`) are kept per statement
+//! (`0007_rollup_by_statement.sql`); a rollup's sums get the open dispatched cases past their
+//! handling deadline from `cases`. All give the same tallies.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -238,12 +238,9 @@ const MONTHLY: Rollup = Rollup {
     period: "month",
     division: "township",
     key: |group| match group {
-        GroupBy::Township => "township",
-        GroupBy::Department => "department",
-        GroupBy::Class => "class_code",
-        GroupBy::Major => "left(class_code, 4)",
         GroupBy::Month => "to_char(month, 'YYYY-MM')",
-        _ => "''",
+        GroupBy::Day => "''",
+        other => (DAILY.key)(other),
     },
 };
 

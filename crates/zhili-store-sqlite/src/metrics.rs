@@ -1,12 +1,12 @@
 //! Case figures on SQLite (考核统计). Times are stored as microseconds since the epoch (UTC).
 //!
 //! [`rollup_plan`] says how a query is answered: by summing the monthly rollup `case_monthly`
-//! (`migrations/0014_monthly_rollup.sql`) over whole months and the daily rollup `case_daily`
-//! (`0004_case_rollup.sql`, `0010_rollup_by_batch.sql`) over the other days; by summing the
-//! monthly place rollup `case_monthly_place` (`0013_place_rollup.sql`) over whole months and
-//! scanning the partial months at the ends; or by one grouped scan of the filtered cases. A rollup's sums get
-//! the open dispatched cases past their handling deadline (应结案数's moving part) from `cases`.
-//! All give the same tallies.
+//! over whole months and the daily rollup `case_daily` over the other days; by summing the
+//! monthly place rollup `case_monthly_place` over whole months and scanning the partial months
+//! at the ends; or by one grouped scan of the filtered cases (rollups: `migrations/0004`,
+//! `0010_rollup_by_batch.sql`, `0013_monthly_rollups.sql`). A rollup's sums get the open
+//! dispatched cases past their handling deadline (应结案数's moving part) from `cases`. All give
+//! the same tallies.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -79,12 +79,9 @@ const MONTHLY: Rollup = Rollup {
     period: ("month", "%Y-%m"),
     division: "township",
     key: |group| match group {
-        GroupBy::Township => "township",
-        GroupBy::Department => "department",
-        GroupBy::Class => "class_code",
-        GroupBy::Major => "substr(class_code, 1, 4)",
         GroupBy::Month => "month",
-        _ => "''",
+        GroupBy::Day => "''",
+        other => (DAILY.key)(other),
     },
 };
 

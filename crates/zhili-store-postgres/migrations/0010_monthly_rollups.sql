@@ -1,8 +1,9 @@
--- The monthly place rollup (考核统计月网格汇总), as SQLite's 0013_place_rollup.sql: the
--- additive counts per local month × division (the case's own) × grid ('' for none), so figures
--- by village or grid sum a period's whole months instead of scanning its cases.
+-- Monthly rollups (考核统计月汇总), as SQLite's 0013_monthly_rollups.sql: `case_monthly`
+-- (`case_daily`'s keys by local month) and `case_monthly_place` (local month × division × grid,
+-- '' for none). A period's whole months are summed from one of them instead of a year's daily
+-- rows or, by village and grid, a scan of its cases.
 --
--- Both rollups are kept by the same statement triggers. A rollup's upsert is one text, made by
+-- Every rollup is kept by the same statement triggers. A rollup's upsert is one text, made by
 -- `case_rollup_merge_sql(target, keys, source)` from its key expressions; a case's contribution
 -- (the counts) is written once, there. `case_rollup_merge_sqls(source)` lists the upserts of
 -- every rollup, in a fixed order (so concurrent writers lock rollup rows in the same order).
@@ -23,6 +24,25 @@ CREATE TABLE case_monthly_place (
     right_first bigint NOT NULL,
     handling_us bigint NOT NULL,
     PRIMARY KEY (month, division, grid)
+);
+
+CREATE TABLE case_monthly (
+    month       date NOT NULL,    -- first day of the local month of the report
+    township    text COLLATE "C" NOT NULL,
+    department  text COLLATE "C" NOT NULL,
+    class_code  text COLLATE "C" NOT NULL,
+    reported    bigint NOT NULL,
+    filed       bigint NOT NULL,
+    dispatched  bigint NOT NULL,
+    due_closed  bigint NOT NULL,
+    closed      bigint NOT NULL,
+    on_time     bigint NOT NULL,
+    reworked    bigint NOT NULL,
+    extended    bigint NOT NULL,
+    deferred    bigint NOT NULL,
+    right_first bigint NOT NULL,
+    handling_us bigint NOT NULL,
+    PRIMARY KEY (month, township, department, class_code)
 );
 
 CREATE FUNCTION case_rollup_merge_sql(target text, keys text[], source text) RETURNS text
@@ -68,6 +88,9 @@ SELECT ARRAY[
     case_rollup_merge_sql('case_daily', ARRAY[
         $$(c.reported_at AT TIME ZONE 'UTC' + make_interval(mins => m.utc_offset_minutes))::date$$,
         'left(c.division, 9)', $$COALESCE(c.department, '')$$, 'c.class_code'], source),
+    case_rollup_merge_sql('case_monthly', ARRAY[
+        $$date_trunc('month', c.reported_at AT TIME ZONE 'UTC' + make_interval(mins => m.utc_offset_minutes))::date$$,
+        'left(c.division, 9)', $$COALESCE(c.department, '')$$, 'c.class_code'], source),
     case_rollup_merge_sql('case_monthly_place', ARRAY[
         $$date_trunc('month', c.reported_at AT TIME ZONE 'UTC' + make_interval(mins => m.utc_offset_minutes))::date$$,
         'c.division', $$COALESCE(c.grid, '')$$], source)
@@ -90,8 +113,15 @@ $$;
 
 DROP FUNCTION case_daily_merge_sql(text);
 
+INSERT INTO case_monthly
+SELECT date_trunc('month', day)::date, township, department, class_code, sum(reported), sum(filed),
+       sum(dispatched), sum(due_closed), sum(closed), sum(on_time), sum(reworked), sum(extended),
+       sum(deferred), sum(right_first), sum(handling_us)
+  FROM case_daily GROUP BY 1, 2, 3, 4;
+
+-- The place rollup's rows come from the cases (its upsert is the list's third).
 DO $$
 BEGIN
-    EXECUTE (case_rollup_merge_sqls('SELECT 1 AS sign, * FROM cases'))[2];
+    EXECUTE (case_rollup_merge_sqls('SELECT 1 AS sign, * FROM cases'))[3];
 END;
 $$;
