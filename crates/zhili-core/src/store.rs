@@ -53,7 +53,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// database receives every change (PostgreSQL: LISTEN/NOTIFY; SQLite: in-process).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    /// One record was created, changed or deleted: its kind (`division`, `grid`, …) and key.
+    /// One record was created, changed or deleted: its kind (`division`, `grid`, `user` — also
+    /// for a user's sessions, …) and key.
     Record {
         /// What kind of record.
         kind: String,

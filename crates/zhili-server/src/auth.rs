@@ -2,9 +2,13 @@
 //! for machines, logout, and the [`Caller`] extractor every handler uses.
 //!
 //! Sessions live in the database (only a SHA-256 of the secret), so any server process
-//! behind a load balancer recognises any session.
+//! behind a load balancer recognises any session. Each process keeps the sessions it has
+//! recently read ([`SessionCache`]) so that a busy client costs no query per request.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 
 use axum::extract::{FromRef, FromRequestParts, State};
 use axum::http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
@@ -18,7 +22,7 @@ use zhili_core::audit::{audit_time, Actor};
 use zhili_core::model::{Locale, Session, User};
 use zhili_core::password;
 use zhili_core::policy::Principal;
-use zhili_core::store::StoreError;
+use zhili_core::store::{Change, StoreError};
 use zhili_core::ErrorCode;
 
 use crate::error::{AppError, AppResult};
@@ -69,6 +73,97 @@ impl Caller {
     /// The logged-in user, or 401.
     pub fn require_user(&self) -> AppResult<&User> {
         self.user.as_ref().ok_or_else(|| AppError::new(ErrorCode::Unauthenticated))
+    }
+}
+
+/// How long a session read from the store is trusted without reading it again. Changes made
+/// through this process clear the cache at once, and so do changes other processes announce on
+/// the store's change feed (PostgreSQL); this bounds the rest (another process on a SQLite file).
+const SESSION_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+/// Most sessions kept; past this the cache starts over.
+const SESSION_CACHE_MAX: usize = 10_000;
+
+/// Sessions recently read (会话缓存), keyed by token hash. Cleared whenever a user or a session
+/// changes (logout, role, jurisdiction, activation, password, language, a bulk load), by the
+/// handler that changed it and by the store's change feed; nothing is cached while the feed is
+/// not followed.
+#[derive(Default)]
+pub struct SessionCache {
+    inner: Mutex<SessionEntries>,
+    /// Whether a task follows the store's change feed (started on first use).
+    following: AtomicBool,
+    started: tokio::sync::OnceCell<()>,
+}
+
+#[derive(Default)]
+struct SessionEntries {
+    /// Bumped by every clear: a read that began before a clear is not kept after it.
+    generation: u64,
+    entries: HashMap<String, (Instant, Session, User)>,
+}
+
+impl SessionCache {
+    /// The live session with this token hash and its active user, from the cache or the store.
+    pub async fn session(
+        self: &Arc<Self>,
+        store: &dyn crate::Backend,
+        token_hash: &str,
+    ) -> Result<(Session, User), StoreError> {
+        self.follow(store).await;
+        let now = Utc::now();
+        let generation = {
+            let inner = self.inner.lock().expect("not poisoned");
+            if let Some((at, s, u)) = inner.entries.get(token_hash) {
+                if at.elapsed() < SESSION_TTL && s.expires_at > now {
+                    return Ok((s.clone(), u.clone()));
+                }
+            }
+            inner.generation
+        };
+        let (s, u) = store.session(token_hash, now).await?;
+        let mut inner = self.inner.lock().expect("not poisoned");
+        if inner.generation == generation && self.following.load(Ordering::Acquire) {
+            if inner.entries.len() >= SESSION_CACHE_MAX {
+                inner.entries.clear();
+            }
+            inner.entries.insert(token_hash.to_string(), (Instant::now(), s.clone(), u.clone()));
+        }
+        Ok((s, u))
+    }
+
+    /// Forget every session: call after changing a user or a session.
+    pub fn clear(&self) {
+        let mut inner = self.inner.lock().expect("not poisoned");
+        inner.generation += 1;
+        inner.entries.clear();
+    }
+
+    /// Follow the store's change feed: a user's change (`user:ID`, also for their sessions) or a
+    /// bulk load, from this process or another, clears the cache. The task holds only a weak handle and ends with the cache.
+    async fn follow(self: &Arc<Self>, store: &dyn crate::Backend) {
+        self.started
+            .get_or_init(|| async {
+                let mut feed = match store.changes().await {
+                    Ok(feed) => feed,
+                    Err(e) => return tracing::warn!(error = %e, "no change feed: sessions are not cached"),
+                };
+                self.following.store(true, Ordering::Release);
+                let me = Arc::downgrade(self);
+                tokio::spawn(async move {
+                    use futures::StreamExt;
+                    while let Some(c) = feed.next().await {
+                        let Some(cache) = me.upgrade() else { return };
+                        if !matches!(&c, Change::Record { kind, .. } if kind != "user") {
+                            cache.clear();
+                        }
+                    }
+                    if let Some(cache) = me.upgrade() {
+                        cache.following.store(false, Ordering::Release);
+                        cache.clear();
+                    }
+                });
+            })
+            .await;
     }
 }
 
@@ -124,7 +219,7 @@ where
             locale: fallback_locale,
         };
         if let Some(token) = token {
-            match app.store.session(&password::token_hash(&token), Utc::now()).await {
+            match app.sessions.session(app.store.as_ref(), &password::token_hash(&token)).await {
                 Ok((session, user)) => {
                     caller.principal = user.principal();
                     caller.locale = user.locale;
@@ -301,6 +396,7 @@ pub async fn login(
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap, caller: Caller) -> AppResult<Response> {
     let session = caller.session.as_ref().ok_or_else(|| AppError::new(ErrorCode::Unauthenticated))?;
     state.store.delete_session(&caller.actor(), &session.token_hash).await?;
+    state.sessions.clear();
     let mut r = axum::http::StatusCode::NO_CONTENT.into_response();
     r.headers_mut().insert(SET_COOKIE, session_cookie(None, 0, secure_cookies(&state, &headers)));
     Ok(r)

@@ -159,6 +159,8 @@ pub struct AppState {
     pub spatial: spatial::Spatial,
     /// Case intake (group commit) and cached case settings.
     pub cases: Arc<cases::Runtime>,
+    /// Sessions recently read.
+    pub sessions: Arc<auth::SessionCache>,
 }
 
 impl AppState {
@@ -171,6 +173,7 @@ impl AppState {
             metrics: Arc::new(metrics::Metrics::default()),
             spatial: spatial::Spatial::default(),
             cases: Arc::new(cases::Runtime::default()),
+            sessions: Arc::new(auth::SessionCache::default()),
         }
     }
 

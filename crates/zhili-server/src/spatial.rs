@@ -119,6 +119,10 @@ impl Spatial {
     }
 
     async fn apply(&self, store: &dyn Backend, change: Change) -> StoreResult<()> {
+        // Other kinds (users…) do not change the map.
+        if matches!(&change, Change::Record { kind, .. } if kind != "division" && kind != "grid") {
+            return Ok(());
+        }
         self.version.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (feature, label) = match &change {
             Change::All => {

@@ -14,7 +14,7 @@ use zhili_core::audit::Actor;
 use zhili_core::codes::DivisionCode;
 use zhili_core::model::{Division, NewDepartment, NewUser};
 use zhili_core::policy::Role;
-use zhili_core::store::{Page, UserFilter};
+use zhili_core::store::{Page, UserFilter, UserUpdate};
 use zhili_grid::{Grid, GridCode, GridDuty};
 use zhili_server::{app, AppState, Backend, ServerConfig};
 
@@ -790,6 +790,35 @@ async fn admin_manages_accounts_and_users_their_password() {
         .call("POST", "/api/auth/login", None, Some(json!({"username": "leader", "password": "brand-new-pass-1"})))
         .await;
     assert_eq!(s, StatusCode::OK);
+}
+
+/// Sessions are cached per process; a change made past this server's handlers (straight to the
+/// store, as another process or the command line would) reaches it through the change feed.
+#[tokio::test]
+async fn cached_sessions_follow_changes_made_elsewhere() {
+    let w = world().await;
+    let leader = w.token("leader");
+    let (s, b) = w.call("GET", "/api/users", leader, None).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    // A role change in the store: the leader's next request is judged by the new role.
+    let change = UserUpdate { role: Some(Role::DepartmentStaff), ..UserUpdate::default() };
+    w.store.update_user(&Actor::system(), w.ids["leader"], &change).await.unwrap();
+    let start = std::time::Instant::now();
+    while w.call("GET", "/api/users", leader, None).await.0 == StatusCode::OK {
+        assert!(start.elapsed() < std::time::Duration::from_secs(3), "the cached session kept the old role");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(w.call("GET", "/api/users", leader, None).await.0, StatusCode::FORBIDDEN);
+    // Disabled in the store: the token stops working.
+    let (s, _) = w.call("GET", "/api/me", leader, None).await;
+    assert_eq!(s, StatusCode::OK);
+    let change = UserUpdate { active: Some(false), ..UserUpdate::default() };
+    w.store.update_user(&Actor::system(), w.ids["leader"], &change).await.unwrap();
+    let start = std::time::Instant::now();
+    while w.call("GET", "/api/me", leader, None).await.0 != StatusCode::UNAUTHORIZED {
+        assert!(start.elapsed() < std::time::Duration::from_secs(3), "the cached session outlived its user");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
 }
 
 #[tokio::test]

@@ -614,6 +614,7 @@ impl Store for PgStore {
             })),
         )
         .await?;
+        notify(&mut tx, &Change::record("user", user_id)).await?;
         tx.commit().await.map_err(err)?;
         Ok(u)
     }
@@ -633,6 +634,7 @@ impl Store for PgStore {
         // A new password ends every session of the account.
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await.map_err(err)?;
         append_audit(&mut tx, &AuditEvent::success(actor, "user.set_password", format!("user:{user_id}"))).await?;
+        notify(&mut tx, &Change::record("user", user_id)).await?;
         tx.commit().await.map_err(err)
     }
 
@@ -654,6 +656,7 @@ impl Store for PgStore {
                 .with_detail(serde_json::json!({"locale": locale})),
         )
         .await?;
+        notify(&mut tx, &Change::record("user", user_id)).await?;
         tx.commit().await.map_err(err)
     }
 
@@ -713,6 +716,7 @@ impl Store for PgStore {
             .map_err(err)?;
         let Some(user_id) = user_id else { return Err(StoreError::NotFound) };
         append_audit(&mut tx, &AuditEvent::success(actor, "auth.logout", format!("user:{user_id}"))).await?;
+        notify(&mut tx, &Change::record("user", user_id)).await?;
         tx.commit().await.map_err(err)
     }
 

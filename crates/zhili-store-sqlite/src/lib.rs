@@ -563,6 +563,7 @@ impl Store for SqliteStore {
         )
         .await?;
         tx.commit().await.map_err(err)?;
+        self.announce(Change::record("user", user_id));
         Ok(u)
     }
 
@@ -581,7 +582,9 @@ impl Store for SqliteStore {
         // A new password ends every session of the account.
         sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(user_id).execute(&mut *tx).await.map_err(err)?;
         append_audit(&mut tx, &AuditEvent::success(actor, "user.set_password", format!("user:{user_id}"))).await?;
-        tx.commit().await.map_err(err)
+        tx.commit().await.map_err(err)?;
+        self.announce(Change::record("user", user_id));
+        Ok(())
     }
 
     async fn set_locale(&self, actor: &Actor, user_id: i64, locale: Locale) -> StoreResult<()> {
@@ -602,7 +605,9 @@ impl Store for SqliteStore {
                 .with_detail(serde_json::json!({"locale": locale})),
         )
         .await?;
-        tx.commit().await.map_err(err)
+        tx.commit().await.map_err(err)?;
+        self.announce(Change::record("user", user_id));
+        Ok(())
     }
 
     async fn create_session(&self, actor: &Actor, s: &Session) -> StoreResult<()> {
@@ -660,7 +665,9 @@ impl Store for SqliteStore {
             .map_err(err)?;
         let Some(user_id) = user_id else { return Err(StoreError::NotFound) };
         append_audit(&mut tx, &AuditEvent::success(actor, "auth.logout", format!("user:{user_id}"))).await?;
-        tx.commit().await.map_err(err)
+        tx.commit().await.map_err(err)?;
+        self.announce(Change::record("user", user_id));
+        Ok(())
     }
 
     async fn record_login_failure(&self, actor: &Actor, username: &str, at: DateTime<Utc>) -> StoreResult<()> {
