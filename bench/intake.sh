@@ -4,6 +4,7 @@
 # print reports/s and latency percentiles. Every answered report is on disk.
 #
 # usage: bench/intake.sh [CLIENTS] [SECONDS]
+# ZHILI_BIN: the server binary to measure (default: this build), to compare builds in one run.
 # PostgreSQL: ZHILI_BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/zhili_bench; the
 # database is dropped and created).
 set -euo pipefail
@@ -12,7 +13,7 @@ clients=${1:-64}
 seconds=${2:-20}
 target=${CARGO_TARGET_DIR:-target}
 cargo build --release -q -p zhili --bin zhili --example intake_bench
-bin="$target/release/zhili"
+bin="${ZHILI_BIN:-$target/release/zhili}"
 bench="$target/release/examples/intake_bench"
 pg=${ZHILI_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/zhili_bench}
 port=18480
