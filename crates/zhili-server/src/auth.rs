@@ -139,7 +139,8 @@ impl SessionCache {
     }
 
     /// Follow the store's change feed: a user's change (`user:ID`, also for their sessions) or a
-    /// bulk load, from this process or another, clears the cache. The task holds only a weak handle and ends with the cache.
+    /// bulk load, from this process or another, clears the cache. The task holds only a weak
+    /// handle and ends with the cache.
     async fn follow(self: &Arc<Self>, store: &dyn crate::Backend) {
         self.started
             .get_or_init(|| async {
