@@ -415,10 +415,6 @@ pub async fn delivery_pass(state: &AppState, client: &reqwest::Client, now: Date
 /// Start the escalation and sender loops of this process (every process may run them: the
 /// store's claims keep them from doing anything twice).
 pub fn start(state: &AppState) {
-    for w in state.config.webhooks.iter().filter(|w| w.url.starts_with("https://")) {
-        // reqwest is built without a TLS backend (no TLS crates in the build yet).
-        tracing::warn!(webhook = %w.name, "https webhooks need a TLS-enabled build; deliveries will fail and be retried");
-    }
     let s = state.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(s.config.escalation_check_seconds.max(1)));
