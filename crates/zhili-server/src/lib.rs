@@ -161,6 +161,8 @@ pub struct AppState {
     pub cases: Arc<cases::Runtime>,
     /// Sessions recently read.
     pub sessions: Arc<auth::SessionCache>,
+    /// Where this process's last complete escalation pass stood.
+    pub escalation_mark: Arc<notify::EscalationMark>,
 }
 
 impl AppState {
@@ -174,6 +176,7 @@ impl AppState {
             spatial: spatial::Spatial::default(),
             cases: Arc::new(cases::Runtime::default()),
             sessions: Arc::new(auth::SessionCache::default()),
+            escalation_mark: Arc::new(notify::EscalationMark::default()),
         }
     }
 

@@ -5,12 +5,13 @@
 //!   cases, works out which levels of the [`EscalationPolicy`] are due, and claims each
 //!   (case, level, deadline) in the store together with its notifications and webhook events:
 //!   one transaction per page, and a level the store has recorded already is never claimed
-//!   again, by this or any other process.
+//!   again, by this or any other process. After its first complete pass a process reads only
+//!   the clocks that may have a level newly due and the cases changed since ([`EscalationMark`]).
 //! - [`delivery_pass`] (every few seconds) takes due rows of the durable outbox, POSTs them
 //!   signed with HMAC-SHA256, and records delivery or the next retry ([`retry_delay`]).
 //! - The API (`/api/notifications…`, `/api/webhooks/deliveries`) and the `/notifications` page.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use askama::Template;
@@ -22,6 +23,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::Sha256;
+use zhili_case::calendar::WorkCalendar;
 use zhili_case::model::Case;
 use zhili_case::notify::{
     dispatch_notice, escalation_notice, retry_delay, Audience, Delivery, DeliveryStatus, EscalationPolicy, NewDelivery,
@@ -33,7 +35,7 @@ use zhili_core::audit::Actor;
 use zhili_core::codes::{DivisionCode, DivisionLevel};
 use zhili_core::model::Locale;
 use zhili_core::policy::{authorize, Action, Role};
-use zhili_core::store::{Page, UserFilter};
+use zhili_core::store::{Page, StoreError, UserFilter};
 
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult, ErrorBody};
@@ -261,15 +263,40 @@ async fn notify_dispatch(state: &AppState, case: &Case, now: DateTime<Utc>) -> A
 /// What one escalation pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct EscalationReport {
-    /// Overdue running cases looked at (those with a level still to fire).
+    /// Overdue running cases looked at (those with a level still to fire, and changed cases).
     pub overdue: usize,
     /// Levels fired now (claimed by this pass).
     pub fired: usize,
+    /// Whether the pass read every overdue running case (else only those that may have a level
+    /// newly due since this process's last complete pass, and the cases changed since).
+    pub full: bool,
 }
 
-/// One escalation pass at `now`: every overdue running case, page by page; for each level due
-/// and not recorded for the case's current deadline, claim it with its notifications and
-/// webhook events. Safe to run in several processes at once and to repeat.
+/// Where this process's last complete escalation pass stood (督办水位): at `at` it claimed every
+/// level due for every running clock it read. So the next pass need read only the clocks whose
+/// last level fell due after `at`, and the cases changed since (their audit rows after
+/// `audit_seq`: a clock resumed after 缓办 may have a deadline in the past).
+#[derive(Default)]
+pub struct EscalationMark(std::sync::Mutex<Option<Mark>>);
+
+#[derive(Clone)]
+struct Mark {
+    at: DateTime<Utc>,
+    audit_seq: i64,
+    calendar: std::sync::Arc<WorkCalendar>,
+}
+
+/// Most audit rows a pass reads for changed cases; past this the pass reads every overdue case.
+const MARK_AUDIT_ROWS: usize = 20_000;
+/// Most changed cases a pass reads one by one; past this it reads every overdue case.
+const MARK_CASES: usize = 2_000;
+
+/// One escalation pass at `now`: overdue running cases, page by page; for each level due and not
+/// recorded for the case's current deadline, claim it with its notifications and webhook events.
+/// After a complete pass of this process ([`EscalationMark`]) only the clocks that may have a
+/// level newly due and the cases changed since are read; the first pass, a pass after a calendar
+/// change or a bulk load, and a pass at an earlier time read every overdue case. Safe to run in
+/// several processes at once and to repeat.
 pub async fn escalation_pass(state: &AppState, now: DateTime<Utc>) -> AppResult<EscalationReport> {
     let policy: &EscalationPolicy = &state.config.escalation;
     let mut report = EscalationReport::default();
@@ -278,67 +305,157 @@ pub async fn escalation_pass(state: &AppState, now: DateTime<Utc>) -> AppResult<
     }
     let calendar = state.cases.calendar(state.store.as_ref()).await?;
     let levels = i32::try_from(policy.levels().len()).unwrap_or(i32::MAX);
+    // Taken before reading: whatever changes from here on is read by the next pass.
+    let head = state.store.audit_head().await?.map_or(0, |(seq, _)| seq);
+    let mark = state.escalation_mark.0.lock().expect("not poisoned").clone();
+    let settled = match mark {
+        Some(m) if m.at <= now && *m.calendar == *calendar => match settled_before(policy, &calendar, m.at) {
+            Some(settled) => changed_cases(state, m.audit_seq, head).await?.map(|ids| (settled, ids)),
+            None => None,
+        },
+        _ => None,
+    };
     let mut memo = HashMap::new();
     let mut after = None;
-    loop {
-        // Only cases with a level still to fire for their deadline, paged by (deadline, id): a
-        // case whose clock changes meanwhile may be skipped and is found by the next pass. A
-        // case is never fired twice: the store's claim decides.
-        let page = state.store.cases_to_escalate(now, levels, after, ESCALATION_PAGE).await?;
-        let next = page.last().and_then(|c| Some((c.clock.deadline?, c.id)));
-        report.overdue += page.len();
-        let ids: Vec<i64> = page.iter().map(|c| c.id).collect();
-        let recorded: HashSet<(i64, i32, DateTime<Utc>)> =
-            if ids.is_empty() { HashSet::new() } else { state.store.escalations(&ids).await?.into_iter().collect() };
-        let mut items = Vec::new();
-        for case in &page {
-            let Some(deadline) = case.clock.deadline else { continue };
-            for level in policy.due_levels(case, &calendar, now) {
-                if recorded.contains(&(case.id, level, deadline)) {
-                    continue;
-                }
-                let Some(rule) = policy.level(level) else { continue };
-                let mut recipients = Vec::new();
-                for who in &rule.notify {
-                    for id in audience(state, &mut memo, *who, case).await? {
-                        if !recipients.contains(&id) {
-                            recipients.push(id);
-                        }
-                    }
-                }
-                let (kind, title, body) = escalation_notice(case, level);
-                let event = if level <= 1 { WebhookEvent::CaseOverdue } else { WebhookEvent::CaseEscalated };
-                items.push(Escalation {
-                    case_id: case.id,
-                    level,
-                    deadline,
-                    at: now,
-                    notifications: recipients
-                        .into_iter()
-                        .map(|recipient_id| NewNotification {
-                            recipient_id,
-                            kind,
-                            case_id: Some(case.id),
-                            level: Some(level),
-                            title: title.clone(),
-                            body: body.clone(),
-                            created_at: now,
-                        })
-                        .collect(),
-                    deliveries: deliveries_for(state, event, case, Some(level), now),
-                });
+    report.full = settled.is_none();
+    if let Some((settled, ids)) = settled {
+        // Changed cases whose deadline the scan below does not reach.
+        let mut changed = Vec::new();
+        for id in ids {
+            match state.store.case(id).await {
+                Ok(c) if c.clock.deadline.is_some_and(|d| d <= settled && d < now) => changed.push(c),
+                Ok(_) | Err(StoreError::NotFound) => {}
+                Err(e) => return Err(e.into()),
             }
         }
-        if !items.is_empty() {
-            let claimed = state.store.record_escalations(&system(), &items).await?;
-            report.fired += claimed.into_iter().filter(|c| *c).count();
-        }
+        escalate(state, policy, &calendar, &mut memo, &changed, now, &mut report).await?;
+        // Deadlines after `settled` (the keyset reads `deadline > settled`).
+        after = Some((settled, i64::MIN));
+    }
+    loop {
+        // Only cases with a level still to fire for their deadline, paged by (deadline, id): a
+        // case whose clock changes meanwhile may be skipped and is found by the next pass (its
+        // audit row comes after `head`). A case is never fired twice: the store's claim decides.
+        let page = state.store.cases_to_escalate(now, levels, after, ESCALATION_PAGE).await?;
+        let next = page.last().and_then(|c| Some((c.clock.deadline?, c.id)));
+        escalate(state, policy, &calendar, &mut memo, &page, now, &mut report).await?;
         if (page.len() as i64) < ESCALATION_PAGE || next.is_none() {
             break;
         }
         after = next;
     }
+    *state.escalation_mark.0.lock().expect("not poisoned") = Some(Mark { at: now, audit_seq: head, calendar });
     Ok(report)
+}
+
+/// The latest deadline whose every level fell due before `at` (to the second), if within a
+/// year and a half: a pass at `at` has fired all levels of the clocks up to it.
+fn settled_before(policy: &EscalationPolicy, calendar: &WorkCalendar, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let levels = i32::try_from(policy.levels().len()).ok()?;
+    // The last level's due time grows with the deadline (working time is added to it).
+    let all_due_before = |d: DateTime<Utc>| (1..=levels).all(|l| policy.due_at(l, d, calendar).is_some_and(|t| t < at));
+    let (mut lo, mut hi) = (at - chrono::Duration::days(550), at);
+    if !all_due_before(lo) {
+        return None;
+    }
+    while hi - lo > chrono::Duration::seconds(1) {
+        let mid = lo + (hi - lo) / 2;
+        if all_due_before(mid) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Some(lo)
+}
+
+/// The cases whose clock may have changed after audit row `seq` (up to `head`): every audited
+/// case command but reports (a new clock starts at its report, after any earlier pass) and
+/// escalations (which change no clock). None when there are too many, or when a change does not
+/// name its case (a bulk load): then the pass reads every overdue case.
+async fn changed_cases(state: &AppState, mut seq: i64, head: i64) -> AppResult<Option<BTreeSet<i64>>> {
+    let mut ids = BTreeSet::new();
+    let mut read = 0;
+    while seq < head {
+        let rows = state.store.audit_rows(seq, 1000).await?;
+        let Some(last) = rows.last() else { break };
+        read += rows.len();
+        for r in rows.iter().take_while(|r| r.seq <= head) {
+            let Some(command) = r.action.strip_prefix("case.") else { continue };
+            if command == "report" || command == "escalate" {
+                continue;
+            }
+            match r.target.strip_prefix("case:").and_then(|id| id.parse().ok()) {
+                Some(id) => ids.insert(id),
+                None => return Ok(None),
+            };
+        }
+        if read > MARK_AUDIT_ROWS || ids.len() > MARK_CASES {
+            return Ok(None);
+        }
+        seq = last.seq;
+    }
+    Ok(Some(ids))
+}
+
+/// Claim the levels due at `now` for these cases, with their notifications and webhook events.
+async fn escalate(
+    state: &AppState,
+    policy: &EscalationPolicy,
+    calendar: &WorkCalendar,
+    memo: &mut HashMap<(Audience, String), Vec<i64>>,
+    page: &[Case],
+    now: DateTime<Utc>,
+    report: &mut EscalationReport,
+) -> AppResult<()> {
+    report.overdue += page.len();
+    let ids: Vec<i64> = page.iter().map(|c| c.id).collect();
+    let recorded: HashSet<(i64, i32, DateTime<Utc>)> =
+        if ids.is_empty() { HashSet::new() } else { state.store.escalations(&ids).await?.into_iter().collect() };
+    let mut items = Vec::new();
+    for case in page {
+        let Some(deadline) = case.clock.deadline else { continue };
+        for level in policy.due_levels(case, calendar, now) {
+            if recorded.contains(&(case.id, level, deadline)) {
+                continue;
+            }
+            let Some(rule) = policy.level(level) else { continue };
+            let mut recipients = Vec::new();
+            for who in &rule.notify {
+                for id in audience(state, memo, *who, case).await? {
+                    if !recipients.contains(&id) {
+                        recipients.push(id);
+                    }
+                }
+            }
+            let (kind, title, body) = escalation_notice(case, level);
+            let event = if level <= 1 { WebhookEvent::CaseOverdue } else { WebhookEvent::CaseEscalated };
+            items.push(Escalation {
+                case_id: case.id,
+                level,
+                deadline,
+                at: now,
+                notifications: recipients
+                    .into_iter()
+                    .map(|recipient_id| NewNotification {
+                        recipient_id,
+                        kind,
+                        case_id: Some(case.id),
+                        level: Some(level),
+                        title: title.clone(),
+                        body: body.clone(),
+                        created_at: now,
+                    })
+                    .collect(),
+                deliveries: deliveries_for(state, event, case, Some(level), now),
+            });
+        }
+    }
+    if !items.is_empty() {
+        let claimed = state.store.record_escalations(&system(), &items).await?;
+        report.fired += claimed.into_iter().filter(|c| *c).count();
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -421,9 +538,16 @@ pub fn start(state: &AppState) {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
+            let start = std::time::Instant::now();
             match escalation_pass(&s, Utc::now()).await {
-                Ok(r) if r.fired > 0 => tracing::info!(overdue = r.overdue, fired = r.fired, "escalation pass"),
-                Ok(_) => {}
+                Ok(r) => {
+                    let ms = start.elapsed().as_millis();
+                    if r.fired > 0 {
+                        tracing::info!(overdue = r.overdue, fired = r.fired, full = r.full, ms, "escalation pass");
+                    } else {
+                        tracing::debug!(overdue = r.overdue, full = r.full, ms, "escalation pass");
+                    }
+                }
                 Err(e) => tracing::error!(error = ?e, "escalation pass failed"),
             }
         }

@@ -315,6 +315,44 @@ async fn dispatch_escalation_and_webhooks() {
     assert_eq!(resp.status(), StatusCode::OK);
 }
 
+/// After a complete pass, a process reads only the clocks that may have a level newly due and
+/// the cases changed since. A case whose new clock ran out long before the last pass's time
+/// (here the passes run a month ahead of the wall clock) is found through its audit row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passes_after_the_first_find_changed_clocks() {
+    let rx = Receiver { seen: Arc::default(), fail: Arc::default() };
+    let w = world(receiver(rx).await).await;
+    let levels = w.state.config.escalation.levels().len();
+    let report = json!({"class_code": "SJ0102", "lon": 117.805, "lat": 36.405, "description": "路边暴露垃圾一堆"});
+    let (s, r) = w.call("POST", "/api/cases", Some("operator"), Some(report)).await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let id = r["case"]["id"].as_i64().unwrap();
+    let later = Utc::now() + Duration::days(30);
+    // The first pass reads every overdue case: the report's clock fires every level.
+    let r = escalation_pass(&w.state, later).await.unwrap();
+    assert_eq!((r.overdue, r.fired, r.full), (1, levels, true));
+    let r = escalation_pass(&w.state, later + Duration::seconds(1)).await.unwrap();
+    assert_eq!((r.overdue, r.fired, r.full), (0, 0, false), "nothing changed");
+    // Filing keeps the clock (立案派遣 is one step); dispatching starts the handling clock, whose
+    // deadline (now + the handling limit) is weeks before the last pass: only the dispatch's
+    // audit row leads the next pass to it, which fires every level for the new deadline.
+    let path = format!("/api/cases/{id}/transitions");
+    w.ok("POST", &path, "operator", Some(json!({"command": "file", "version": 1}))).await;
+    let r = escalation_pass(&w.state, later + Duration::seconds(2)).await.unwrap();
+    assert_eq!((r.overdue, r.fired), (1, 0), "the same clock: read, as changed, and nothing to fire");
+    let b =
+        w.ok("POST", &path, "operator", Some(json!({"command": "dispatch", "department": "cgj", "version": 2}))).await;
+    let deadline: DateTime<Utc> = b["case"]["clock"]["deadline"].as_str().unwrap().parse().unwrap();
+    assert!(deadline < later - Duration::days(20), "{deadline}");
+    let r = escalation_pass(&w.state, later + Duration::seconds(3)).await.unwrap();
+    assert_eq!((r.overdue, r.fired), (1, levels));
+    let r = escalation_pass(&w.state, later + Duration::seconds(4)).await.unwrap();
+    assert_eq!((r.overdue, r.fired, r.full), (0, 0, false));
+    // A pass at an earlier time reads every overdue case again (and finds nothing to fire).
+    let r = escalation_pass(&w.state, later).await.unwrap();
+    assert_eq!((r.fired, r.full), (0, true));
+}
+
 /// A receiver over TLS (rustls) with the certificate in `tests/fixtures/tls` (issued for
 /// 127.0.0.1 by a test CA): it records each request's signature header and body and answers 204.
 async fn tls_receiver(seen: Seen) -> String {
