@@ -495,7 +495,6 @@ pub async fn update_user(
         }
     }
     let u = state.store.update_user(&caller.actor(), id, &change).await?;
-    state.sessions.clear();
     Ok(Json(UserView::of(&u, false)))
 }
 
@@ -531,7 +530,6 @@ pub async fn change_my_password(
         .await
         .map_err(|_| AppError::new(ErrorCode::Internal))?;
     state.store.set_password(&caller.actor(), user.id, &hash).await?;
-    state.sessions.clear();
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -558,7 +556,6 @@ pub async fn set_user_password(
         .await
         .map_err(|_| AppError::new(ErrorCode::Internal))?;
     state.store.set_password(&caller.actor(), id, &hash).await?;
-    state.sessions.clear();
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -588,7 +585,6 @@ pub async fn set_my_locale(
     authorize(&caller.principal, Action::ReadOwnProfile, None)?;
     let locale = Locale::from_tag(&b.locale).ok_or_else(|| AppError::field("locale", "locale must be zh-CN or en"))?;
     state.store.set_locale(&caller.actor(), caller.require_user()?.id, locale).await?;
-    state.sessions.clear();
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -6,8 +6,7 @@
 //! recently read ([`SessionCache`]) so that a busy client costs no query per request.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 use axum::extract::{FromRef, FromRequestParts, State};
@@ -22,7 +21,7 @@ use zhili_core::audit::{audit_time, Actor};
 use zhili_core::model::{Locale, Session, User};
 use zhili_core::password;
 use zhili_core::policy::Principal;
-use zhili_core::store::{Change, StoreError};
+use zhili_core::store::{Change, ChangeStream, StoreError};
 use zhili_core::ErrorCode;
 
 use crate::error::{AppError, AppResult};
@@ -76,23 +75,22 @@ impl Caller {
     }
 }
 
-/// How long a session read from the store is trusted without reading it again. Changes made
-/// through this process clear the cache at once, and so do changes other processes announce on
-/// the store's change feed (PostgreSQL); this bounds the rest (another process on a SQLite file).
+/// How long a session read from the store is trusted without reading it again. Changes announced
+/// on the store's change feed (this process's at once, other processes' on PostgreSQL as NOTIFY
+/// arrives) clear the cache; this bounds the rest (another process on the same SQLite file).
 const SESSION_TTL: std::time::Duration = std::time::Duration::from_secs(10);
 /// Most sessions kept; past this the cache starts over.
 const SESSION_CACHE_MAX: usize = 10_000;
 
-/// Sessions recently read (会话缓存), keyed by token hash. Cleared whenever a user or a session
-/// changes (logout, role, jurisdiction, activation, password, language, a bulk load), by the
-/// handler that changed it and by the store's change feed; nothing is cached while the feed is
-/// not followed.
+/// Sessions recently read (会话缓存), keyed by token hash. Before each lookup the store's change
+/// feed is read (without waiting): a change of a user or of their sessions (`user:ID`: logout,
+/// role, jurisdiction, activation, password, language) or a bulk load clears the cache. Nothing
+/// is cached without a feed.
 #[derive(Default)]
 pub struct SessionCache {
+    /// The feed, subscribed on first use; `None` inside when there is none (or it ended).
+    feed: tokio::sync::OnceCell<Mutex<Option<ChangeStream>>>,
     inner: Mutex<SessionEntries>,
-    /// Whether a task follows the store's change feed (started on first use).
-    following: AtomicBool,
-    started: tokio::sync::OnceCell<()>,
 }
 
 #[derive(Default)]
@@ -104,12 +102,8 @@ struct SessionEntries {
 
 impl SessionCache {
     /// The live session with this token hash and its active user, from the cache or the store.
-    pub async fn session(
-        self: &Arc<Self>,
-        store: &dyn crate::Backend,
-        token_hash: &str,
-    ) -> Result<(Session, User), StoreError> {
-        self.follow(store).await;
+    pub async fn session(&self, store: &dyn crate::Backend, token_hash: &str) -> Result<(Session, User), StoreError> {
+        let following = self.follow(store).await;
         let now = Utc::now();
         let generation = {
             let inner = self.inner.lock().expect("not poisoned");
@@ -122,7 +116,7 @@ impl SessionCache {
         };
         let (s, u) = store.session(token_hash, now).await?;
         let mut inner = self.inner.lock().expect("not poisoned");
-        if inner.generation == generation && self.following.load(Ordering::Acquire) {
+        if following && inner.generation == generation {
             if inner.entries.len() >= SESSION_CACHE_MAX {
                 inner.entries.clear();
             }
@@ -131,40 +125,42 @@ impl SessionCache {
         Ok((s, u))
     }
 
-    /// Forget every session: call after changing a user or a session.
-    pub fn clear(&self) {
+    /// Read what the change feed holds now, clearing the cache on a user's change or a bulk load;
+    /// whether the feed is followed.
+    async fn follow(&self, store: &dyn crate::Backend) -> bool {
+        use futures::{FutureExt, StreamExt};
+        let feed = self
+            .feed
+            .get_or_init(|| async {
+                Mutex::new(
+                    store
+                        .changes()
+                        .await
+                        .inspect_err(|e| tracing::warn!(error = %e, "no change feed: sessions are not cached"))
+                        .ok(),
+                )
+            })
+            .await;
+        let mut feed = feed.lock().expect("not poisoned");
+        let Some(stream) = feed.as_mut() else { return false };
+        while let Some(next) = stream.next().now_or_never() {
+            match next {
+                Some(Change::Record { kind, .. }) if kind != "user" => {}
+                Some(_) => self.clear(),
+                None => {
+                    *feed = None;
+                    self.clear();
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    fn clear(&self) {
         let mut inner = self.inner.lock().expect("not poisoned");
         inner.generation += 1;
         inner.entries.clear();
-    }
-
-    /// Follow the store's change feed: a user's change (`user:ID`, also for their sessions) or a
-    /// bulk load, from this process or another, clears the cache. The task holds only a weak
-    /// handle and ends with the cache.
-    async fn follow(self: &Arc<Self>, store: &dyn crate::Backend) {
-        self.started
-            .get_or_init(|| async {
-                let mut feed = match store.changes().await {
-                    Ok(feed) => feed,
-                    Err(e) => return tracing::warn!(error = %e, "no change feed: sessions are not cached"),
-                };
-                self.following.store(true, Ordering::Release);
-                let me = Arc::downgrade(self);
-                tokio::spawn(async move {
-                    use futures::StreamExt;
-                    while let Some(c) = feed.next().await {
-                        let Some(cache) = me.upgrade() else { return };
-                        if !matches!(&c, Change::Record { kind, .. } if kind != "user") {
-                            cache.clear();
-                        }
-                    }
-                    if let Some(cache) = me.upgrade() {
-                        cache.following.store(false, Ordering::Release);
-                        cache.clear();
-                    }
-                });
-            })
-            .await;
     }
 }
 
@@ -397,7 +393,6 @@ pub async fn login(
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap, caller: Caller) -> AppResult<Response> {
     let session = caller.session.as_ref().ok_or_else(|| AppError::new(ErrorCode::Unauthenticated))?;
     state.store.delete_session(&caller.actor(), &session.token_hash).await?;
-    state.sessions.clear();
     let mut r = axum::http::StatusCode::NO_CONTENT.into_response();
     r.headers_mut().insert(SET_COOKIE, session_cookie(None, 0, secure_cookies(&state, &headers)));
     Ok(r)

@@ -302,7 +302,6 @@ async fn logout_submit(
     if let Some(s) = &caller.session {
         check_form_csrf(&caller, &f.csrf)?;
         state.store.delete_session(&caller.actor(), &s.token_hash).await?;
-        state.sessions.clear();
     }
     let mut r = redirect("/login");
     r.headers_mut().insert(SET_COOKIE, auth::session_cookie(None, 0, auth::secure_cookies(&state, &headers)));
@@ -325,7 +324,6 @@ async fn locale_submit(
     if let Some(u) = &caller.user {
         check_form_csrf(&caller, f.csrf.as_deref().unwrap_or(""))?;
         state.store.set_locale(&caller.actor(), u.id, locale).await?;
-        state.sessions.clear();
     }
     let mut r = redirect(safe_next(f.next.as_deref()));
     let cookie = format!("{LOCALE_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000", locale.as_str());
