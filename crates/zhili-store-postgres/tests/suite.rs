@@ -9,7 +9,9 @@ mod common;
 
 use common::{run, with_database};
 
-zhili_store_suite::store_suite!(run);
+zhili_store_suite::core_suite!(run);
+zhili_store_suite::grid_suite!(run);
+zhili_store_suite::case_suite!(run);
 
 #[test]
 fn database_is_replaced_in_the_url() {

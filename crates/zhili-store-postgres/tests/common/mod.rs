@@ -42,7 +42,7 @@ pub async fn admin(url: &str, sql: &str) {
 
 /// Run `case` against a fresh, migrated database that is dropped afterwards, then re-raise
 /// the case's panic, if any.
-pub async fn run(case: Case) {
+pub async fn run(case: Case<PgStore>) {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let Some(admin_url) = admin_url() else { return };
     let db = format!(

@@ -8,7 +8,32 @@ use zhili_core::audit::Actor;
 use zhili_core::policy::Role;
 use zhili_core::store::{verify_audit_chain, Page, StoreError};
 
-use crate::{actor, audit_count, c, new_user, seed, Backend};
+use zhili_case::store::{CaseMapStore, CaseMetricsStore, CaseStore, NotificationStore};
+use zhili_core::store::Store;
+
+use crate::{actor, audit_count, c, new_user, seed};
+
+mod map;
+mod notify;
+pub use map::*;
+pub use notify::*;
+
+/// What the case cases need of a backend.
+pub trait CaseBackend: Store + CaseStore + CaseMetricsStore + CaseMapStore + NotificationStore {}
+impl<T: Store + CaseStore + CaseMetricsStore + CaseMapStore + NotificationStore> CaseBackend for T {}
+
+/// The case loop's cases, one `#[tokio::test]` each (see [`crate::suite_cases!`]).
+#[macro_export]
+macro_rules! case_suite {
+    ($run:path) => {
+        $crate::suite_cases!($run; case;
+            cases_are_stored_and_versioned, case_reports_are_idempotent, case_filters_and_order,
+            open_cases_near_a_point, attachments_and_settings, case_batches_are_all_or_nothing,
+            case_tallies_by_group, case_rollup_matches_the_cases, cases_are_bulk_loaded, case_points_in_a_box,
+            case_density_sums_to_the_count, escalation_levels_fire_once, cases_to_escalate_skip_the_fully_escalated,
+            notifications_are_per_recipient, webhook_outbox_claims_and_retries);
+    };
+}
 
 fn t(minutes: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 2, 1, 0, 0).unwrap() + Duration::minutes(minutes)
@@ -64,7 +89,7 @@ pub(crate) fn report(case: &Case) -> TimelineEntry {
     }
 }
 
-async fn create(s: &dyn Backend, cases: Vec<Case>) -> Vec<Case> {
+async fn create(s: &dyn CaseBackend, cases: Vec<Case>) -> Vec<Case> {
     let rows: Vec<(Actor, Case, TimelineEntry)> = cases
         .into_iter()
         .map(|c| {
@@ -80,7 +105,7 @@ fn ids(v: &[Case]) -> Vec<i64> {
 }
 
 /// Create in one batch, read back exactly, advance with optimistic versioning, keep a timeline.
-pub async fn cases_are_stored_and_versioned(s: &dyn Backend) {
+pub async fn cases_are_stored_and_versioned(s: &dyn CaseBackend) {
     seed(s).await;
     let before = audit_count(s).await;
     let made = create(
@@ -150,7 +175,7 @@ pub async fn cases_are_stored_and_versioned(s: &dyn Backend) {
 }
 
 /// A report with a key stored already is not stored twice (retries of machines and apps).
-pub async fn case_reports_are_idempotent(s: &dyn Backend) {
+pub async fn case_reports_are_idempotent(s: &dyn CaseBackend) {
     seed(s).await;
     let keyed = Case { external_id: Some("sensor-7:2026-03-02T01:00".into()), ..case("BJ0101", "370304100201", 0) };
     let first = create(s, vec![keyed.clone()]).await;
@@ -162,7 +187,7 @@ pub async fn case_reports_are_idempotent(s: &dyn Backend) {
 }
 
 /// Filters and the worklist order: earliest running deadline first, then no clock, newest first.
-pub async fn case_filters_and_order(s: &dyn Backend) {
+pub async fn case_filters_and_order(s: &dyn CaseBackend) {
     seed(s).await;
     let u = s.create_user(&actor(), &new_user("gw", Role::GridWorker, "370304100201", None)).await.unwrap();
     let mut a = case("SJ0102", "370304100201", 0); // deadline t(60)
@@ -244,7 +269,7 @@ pub async fn case_filters_and_order(s: &dyn Backend) {
 }
 
 /// Open cases of a class near a point, for duplicate suggestions.
-pub async fn open_cases_near_a_point(s: &dyn Backend) {
+pub async fn open_cases_near_a_point(s: &dyn CaseBackend) {
     seed(s).await;
     let mut closed = case("SJ0102", "370304100201", 1);
     closed.status.state = CaseState::Closed;
@@ -281,7 +306,7 @@ pub async fn open_cases_near_a_point(s: &dyn Backend) {
 }
 
 /// Attachments keep their bytes; settings are replaced whole; both are audited.
-pub async fn attachments_and_settings(s: &dyn Backend) {
+pub async fn attachments_and_settings(s: &dyn CaseBackend) {
     seed(s).await;
     let before = audit_count(s).await;
     let meta = Attachment {
@@ -305,7 +330,7 @@ pub async fn attachments_and_settings(s: &dyn Backend) {
 }
 
 /// A batch with one bad case stores none of them.
-pub async fn case_batches_are_all_or_nothing(s: &dyn Backend) {
+pub async fn case_batches_are_all_or_nothing(s: &dyn CaseBackend) {
     seed(s).await;
     let before = audit_count(s).await;
     let bad = Case { reporter_id: Some(4242), ..case("SJ0102", "370304100201", 1) };
@@ -321,7 +346,7 @@ pub async fn case_batches_are_all_or_nothing(s: &dyn Backend) {
 }
 
 /// The evaluation figures: counts by group, 应结案数 at the evaluation instant, local months.
-pub async fn case_tallies_by_group(s: &dyn Backend) {
+pub async fn case_tallies_by_group(s: &dyn CaseBackend) {
     use zhili_case::metrics::{GroupBy, Tally};
     seed(s).await;
     // a: closed on time after a rework, dispatched to cgj; b: dispatched to slj, its deadline
@@ -405,7 +430,7 @@ pub async fn case_tallies_by_group(s: &dyn Backend) {
 /// ([`zhili_case::metrics::Tally::of`]): after inserts, after transitions that move a case to
 /// another department, state and class, for every group and filter, at any evaluation instant,
 /// and after a rebuild at another UTC offset.
-pub async fn case_rollup_matches_the_cases(s: &dyn Backend) {
+pub async fn case_rollup_matches_the_cases(s: &dyn CaseBackend) {
     use std::collections::BTreeMap;
     use zhili_case::metrics::{GroupBy, Tally};
     seed(s).await;
@@ -593,7 +618,7 @@ fn step(seq: i64, minutes: i64, command: &str, from: CaseState, to: CaseState) -
 
 /// Finished histories are stored as they are, with their whole timelines, ids after the cases
 /// there already, and one audit row for the whole call; a bad history stores nothing.
-pub async fn cases_are_bulk_loaded(s: &dyn Backend) {
+pub async fn cases_are_bulk_loaded(s: &dyn CaseBackend) {
     seed(s).await;
     let u = s.create_user(&actor(), &new_user("gw", Role::GridWorker, "370304100201", None)).await.unwrap();
     let before_ids = ids(&create(s, vec![case("SJ0102", "370304100201", 0)]).await);

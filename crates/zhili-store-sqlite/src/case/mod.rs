@@ -21,6 +21,13 @@ use zhili_core::store::{Page, StoreError, StoreResult};
 
 use crate::{append_audit, append_audits, err, exists, from_micros, micros, SqliteStore};
 
+mod map;
+mod metrics;
+mod notify;
+
+/// The case loop's tables, rollups and indexes (`0003`–`0013`).
+pub(crate) static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("src/case/migrations");
+
 /// What a case read needs: the JSON body, plus the columns that are exact where JSON is not.
 pub(crate) const CASE_READ: &str = "id, lon, lat, body";
 
@@ -350,7 +357,7 @@ impl CaseStore for SqliteStore {
             q.build().execute(&mut *tx).await.map_err(err)?;
         }
         if !rows.is_empty() {
-            crate::metrics::add_to_rollup(&mut tx, first_id - 1).await?;
+            metrics::add_to_rollup(&mut tx, first_id - 1).await?;
         }
         append_audits(&mut tx, &audits).await?;
         tx.commit().await.map_err(err)?;
@@ -701,7 +708,7 @@ impl SqliteStore {
             });
             q.build().execute(&mut *tx).await.map_err(err)?;
         }
-        crate::metrics::add_to_rollup(&mut tx, first - 1).await?;
+        metrics::add_to_rollup(&mut tx, first - 1).await?;
         let last = first + rows.len() as i64 - 1;
         append_audits(
             &mut tx,

@@ -7,8 +7,8 @@ use zhili_core::audit::Actor;
 use zhili_core::policy::Role;
 use zhili_core::store::{verify_audit_chain, Page, StoreError};
 
-use crate::cases::{case, report};
-use crate::{actor, audit_count, new_user, seed, Backend};
+use super::{case, report, CaseBackend};
+use crate::{actor, audit_count, new_user, seed};
 
 fn t(minutes: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 2, 1, 0, 0).unwrap() + Duration::minutes(minutes)
@@ -38,7 +38,7 @@ fn delivery(id: &str, case_id: i64, minutes: i64) -> NewDelivery {
 }
 
 /// Two users and one stored case; returns (user a, user b, case id).
-async fn world(s: &dyn Backend) -> (i64, i64, i64) {
+async fn world(s: &dyn CaseBackend) -> (i64, i64, i64) {
     seed(s).await;
     let a = s.create_user(&actor(), &new_user("ops_a", Role::Operator, "370304", None)).await.unwrap();
     let b = s.create_user(&actor(), &new_user("ops_b", Role::Operator, "370304100", None)).await.unwrap();
@@ -53,7 +53,7 @@ fn user_actor(id: i64) -> Actor {
 
 /// A level fires once per case and deadline: the second claim of the same (case, level,
 /// deadline) is refused and stores nothing; a new deadline fires it again. Claims are audited.
-pub async fn escalation_levels_fire_once(s: &dyn Backend) {
+pub async fn escalation_levels_fire_once(s: &dyn CaseBackend) {
     let (a, b, id) = world(s).await;
     let deadline = t(60);
     let esc = |level: i32, deadline: DateTime<Utc>| Escalation {
@@ -90,7 +90,7 @@ pub async fn escalation_levels_fire_once(s: &dyn Backend) {
 
 /// The escalation pass reads only overdue cases with a level still to fire for their current
 /// deadline, in (deadline, id descending) order, page by page from a keyset cursor.
-pub async fn cases_to_escalate_skip_the_fully_escalated(s: &dyn Backend) {
+pub async fn cases_to_escalate_skip_the_fully_escalated(s: &dyn CaseBackend) {
     seed(s).await;
     let with_deadline = |i: i64, deadline: Option<DateTime<Utc>>| {
         let mut c = case("SJ0102", "370304100201", i);
@@ -143,7 +143,7 @@ pub async fn cases_to_escalate_skip_the_fully_escalated(s: &dyn Backend) {
 
 /// Notifications per recipient, newest first; unread counts; marking read touches only the
 /// caller's own, and is audited.
-pub async fn notifications_are_per_recipient(s: &dyn Backend) {
+pub async fn notifications_are_per_recipient(s: &dyn CaseBackend) {
     let (a, b, id) = world(s).await;
     let notes = vec![
         note(a, id, NotificationKind::Dispatched, 1),
@@ -189,7 +189,7 @@ pub async fn notifications_are_per_recipient(s: &dyn Backend) {
 
 /// The outbox: due deliveries are claimed once (leased), delivered or failed with a retry
 /// time, given up without one; rows are kept.
-pub async fn webhook_outbox_claims_and_retries(s: &dyn Backend) {
+pub async fn webhook_outbox_claims_and_retries(s: &dyn CaseBackend) {
     let (_, _, id) = world(s).await;
     s.notify(&actor(), Some(id), &[], &[delivery("d1", id, 0), delivery("d2", id, 1), delivery("d3", id, 10)])
         .await

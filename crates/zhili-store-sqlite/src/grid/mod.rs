@@ -10,6 +10,9 @@ use zhili_grid::{Grid, GridCode, GridDuty, GridStore};
 
 use crate::{append_audit, err, within_pattern, SqliteStore};
 
+/// The grids' tables (`0002`).
+pub(crate) static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("src/grid/migrations");
+
 fn grid_code(s: &str) -> StoreResult<GridCode> {
     GridCode::parse_any(s).map_err(|e| StoreError::Other(format!("bad stored grid code {s:?}: {e}")))
 }

@@ -18,6 +18,13 @@ use zhili_core::store::{Page, StoreError, StoreResult};
 
 use crate::{append_audits, err, PgStore};
 
+mod map;
+mod metrics;
+mod notify;
+
+/// The case loop's tables, rollups and indexes (`0003`–`0011`).
+pub(crate) static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("src/case/migrations");
+
 /// [`err`], naming the field of the constraints of the case tables.
 fn case_err(e: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(d) = &e {
@@ -712,7 +719,7 @@ impl CaseStore for PgStore {
         let mut out: Vec<Vec<CasePoint>> = vec![Vec::new(); probes.len()];
         for r in &rows {
             let i: i64 = r.try_get("i").map_err(err)?;
-            out[(i - 1) as usize].push(crate::case_map::point_row(r)?);
+            out[(i - 1) as usize].push(map::point_row(r)?);
         }
         Ok(out)
     }

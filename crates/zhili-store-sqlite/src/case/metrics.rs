@@ -3,8 +3,8 @@
 //! [`rollup_plan`] says how a query is answered: by summing the monthly rollup `case_monthly`
 //! over whole months and the daily rollup `case_daily` over the other days; by summing the
 //! monthly place rollup `case_monthly_place` over whole months and scanning the partial months
-//! at the ends; or by one grouped scan of the filtered cases (rollups: `migrations/0004`,
-//! `0010_rollup_by_batch.sql`, `0013_monthly_rollups.sql`). A rollup's sums get the open
+//! at the ends; or by one grouped scan of the filtered cases (rollups: `migrations/0004_case_rollup.sql`,
+//! `0010_case_rollup_by_batch.sql`, `0013_case_monthly_rollups.sql`). A rollup's sums get the open
 //! dispatched cases past their handling deadline (应结案数's moving part) from `cases`. All give
 //! the same tallies.
 
@@ -181,7 +181,7 @@ fn tally_row(r: &sqlx::sqlite::SqliteRow, due: &str) -> StoreResult<(String, Tal
 }
 
 /// Add the cases with an id above `after` (the rows a batch has just inserted, under the write
-/// lock) to both rollups, one grouped upsert each (see `migrations/0010_rollup_by_batch.sql`).
+/// lock) to both rollups, one grouped upsert each (see `migrations/0010_case_rollup_by_batch.sql`).
 pub(crate) async fn add_to_rollup(tx: &mut sqlx::SqliteConnection, after: i64) -> StoreResult<()> {
     for rollup in [DAILY, MONTHLY, PLACES] {
         sqlx::query(&rollup.upsert("id > ?")).bind(after).execute(&mut *tx).await.map_err(err)?;

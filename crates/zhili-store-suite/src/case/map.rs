@@ -4,13 +4,13 @@ use zhili_case::model::{Case, CaseFilter, TimelineEntry};
 use zhili_case::workflow::CaseState;
 use zhili_core::audit::Actor;
 
-use crate::cases::{case, report};
-use crate::{actor, c, seed, Backend};
+use super::{case, report, CaseBackend};
+use crate::{actor, c, seed};
 
 const BOX: [f64; 4] = [117.80, 36.40, 117.90, 36.50];
 
 /// Cases at a grid of positions in and around [`BOX`]: 12 inside (3 closed), 2 outside.
-async fn scatter(s: &dyn Backend) -> Vec<Case> {
+async fn scatter(s: &dyn CaseBackend) -> Vec<Case> {
     seed(s).await;
     let mut all = Vec::new();
     for i in 0..12 {
@@ -38,7 +38,7 @@ async fn scatter(s: &dyn Backend) -> Vec<Case> {
 }
 
 /// Points: only those in the box (edges included), newest first, filtered, limited, slim.
-pub async fn case_points_in_a_box(s: &dyn Backend) {
+pub async fn case_points_in_a_box(s: &dyn CaseBackend) {
     let made = scatter(s).await;
     let all = CaseFilter::default();
     let pts = s.case_points(&all, BOX, 100).await.unwrap();
@@ -73,7 +73,7 @@ pub async fn case_points_in_a_box(s: &dyn Backend) {
 }
 
 /// Density: cells from the database whose counts sum to the cases in the box.
-pub async fn case_density_sums_to_the_count(s: &dyn Backend) {
+pub async fn case_density_sums_to_the_count(s: &dyn CaseBackend) {
     scatter(s).await;
     let all = CaseFilter::default();
     let cells = s.case_density(&all, BOX, 0.01).await.unwrap();

@@ -4,8 +4,8 @@
 //! `case_monthly` over whole months and the daily rollup `case_daily` over the other days; by
 //! summing the monthly place rollup `case_monthly_place` over whole months and scanning the
 //! partial months at the ends; or by one grouped scan of the filtered cases. The rollups
-//! (`migrations/0004_case_rollup.sql`, `0010_monthly_rollups.sql`) are kept per statement
-//! (`0007_rollup_by_statement.sql`); a rollup's sums get the open dispatched cases past their
+//! (`migrations/0004_case_rollup.sql`, `0010_case_monthly_rollups.sql`) are kept per statement
+//! (`0007_case_rollup_by_statement.sql`); a rollup's sums get the open dispatched cases past their
 //! handling deadline from `cases`. All give the same tallies.
 
 use async_trait::async_trait;
