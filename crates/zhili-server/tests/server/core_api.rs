@@ -1,156 +1,76 @@
 //! The router without a socket: every role against every route, jurisdictions, and bad
 //! input. Runs on SQLite in a temporary directory.
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
+use std::collections::BTreeSet;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use axum::Router;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 use zhili_core::audit::Actor;
-use zhili_core::codes::DivisionCode;
-use zhili_core::model::{Division, NewDepartment, NewUser};
 use zhili_core::policy::Role;
 use zhili_core::store::{Page, UserFilter, UserUpdate};
-use zhili_grid::{Grid, GridCode, GridDuty};
-use zhili_server::{app, AppState, Backend, ServerConfig};
+use zhili_grid::GridDuty;
 
-mod common;
+use crate::world::{self, grid, rect, PASSWORD};
 
-const PASSWORD: &str = "correct-horse-9";
-
-fn grid(code: &str, level: u8, parent: Option<&str>, w: f64, s: f64, e: f64, n: f64) -> Grid {
-    Grid {
-        code: GridCode::parse_any(code).unwrap(),
-        name: format!("网格{code}"),
-        level,
-        parent: parent.map(|p| GridCode::parse_any(p).unwrap()),
-        boundary: zhili_geo::geometry::parse_area(&rect(w, s, e, n)).unwrap(),
-    }
-}
-
-fn rect(w: f64, s: f64, e: f64, n: f64) -> Value {
-    json!({"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]})
-}
-
+/// The shared world and the photo its seeding uploaded.
 struct World {
-    app: Router,
-    store: Arc<dyn Backend>,
-    tokens: HashMap<&'static str, String>,
-    ids: HashMap<&'static str, i64>,
+    base: world::World,
     photo: String,
-    _dir: tempfile::TempDir,
 }
-
-fn c(s: &str) -> DivisionCode {
-    DivisionCode::parse(s).unwrap()
-}
+world::extends_world!(World);
 
 /// County 370304 with towns 100 and 101, a village in each, two departments, and one user
 /// per role (plus a township leader and a township operator for jurisdiction checks).
 async fn world() -> World {
-    let (dir, store) = common::sqlite_store().await;
-    let a = Actor::system();
-    for (code, name) in [
-        ("370304", "博山区"),
-        ("370304100", "域城镇"),
-        ("370304101", "白塔镇"),
-        ("370304100201", "甲村"),
-        ("370304101201", "乙村"),
-    ] {
-        store.upsert_division(&a, &Division { code: c(code), name: name.into(), boundary: None }).await.unwrap();
-    }
-    let county_dept = store
-        .create_department(
-            &a,
-            &NewDepartment {
-                code: "cgj".into(),
-                name: "城管局".into(),
-                division: c("370304"),
-                is_command_centre: false,
-            },
-        )
-        .await
-        .unwrap();
-    let town_dept = store
-        .create_department(
-            &a,
-            &NewDepartment {
-                code: "t101".into(),
-                name: "白塔镇政府".into(),
-                division: c("370304101"),
-                is_command_centre: false,
-            },
-        )
-        .await
-        .unwrap();
-    let hash = zhili_core::password::hash(PASSWORD);
-    let mut ids = HashMap::new();
-    ids.insert("dept_county", county_dept.id);
-    ids.insert("dept_other_town", town_dept.id);
-    for (name, role, j, dept) in [
-        ("admin", Role::Admin, "370304", None),
-        ("leader", Role::Leader, "370304", None),
-        ("operator", Role::Operator, "370304", None),
-        ("staff", Role::DepartmentStaff, "370304", Some(county_dept.id)),
-        ("gridworker", Role::GridWorker, "370304100201", None),
-        ("town_leader", Role::Leader, "370304100", None),
-        ("town_operator", Role::Operator, "370304100", None),
-        ("town_admin", Role::Admin, "370304100", None),
-        ("other_gw", Role::GridWorker, "370304101201", None),
-    ] {
-        let u = store
-            .create_user(
-                &a,
-                &NewUser {
-                    username: name.into(),
-                    display_name: name.into(),
-                    role,
-                    jurisdiction: c(j),
-                    department_id: dept,
-                    phone: Some("13812341999".into()),
-                    password_hash: hash.clone(),
-                },
-            )
-            .await
-            .unwrap();
-        ids.insert(name, u.id);
-    }
-    // Grids: two levels in village 甲, one grid in village 乙.
-    let grids = vec![
-        grid("37030410020101", 1, None, 117.80, 36.40, 117.81, 36.42),
-        grid("37030410020111", 2, Some("37030410020101"), 117.80, 36.40, 117.81, 36.41),
-        grid("37030410120101", 1, None, 117.90, 36.40, 117.91, 36.42),
-    ];
-    store.import_grids(&a, &grids).await.unwrap();
-    store.assign_grid(&a, ids["gridworker"], &grids[0].code, GridDuty::Leader).await.unwrap();
-    store.assign_grid(&a, ids["other_gw"], &grids[2].code, GridDuty::FullTime).await.unwrap();
-    let cfg = ServerConfig { body_limit_bytes: 4096, photo_max_bytes: 1024, ..ServerConfig::default() };
-    let spatial = zhili_server::spatial::Spatial::start(store.clone()).await.unwrap();
-    let app = app(AppState::new(store.clone(), cfg).with_spatial(spatial));
-    let mut w = World { app, store, tokens: HashMap::new(), ids, photo: String::new(), _dir: dir };
-    for name in ["admin", "leader", "operator", "staff", "gridworker", "town_leader", "town_operator", "town_admin"] {
-        let (s, body) =
-            w.call("POST", "/api/auth/login", None, Some(json!({"username": name, "password": PASSWORD}))).await;
-        assert_eq!(s, StatusCode::OK, "{name}: {body}");
-        w.tokens.insert(name, body["token"].as_str().unwrap().to_string());
-    }
+    let mut base = world::World::builder()
+        .department("cgj", "城管局", "370304")
+        .department("t101", "白塔镇政府", "370304101")
+        .users(&[
+            ("admin", Role::Admin, "370304"),
+            ("leader", Role::Leader, "370304"),
+            ("operator", Role::Operator, "370304"),
+            ("staff", Role::DepartmentStaff, "370304"),
+            ("gridworker", Role::GridWorker, "370304100201"),
+            ("town_leader", Role::Leader, "370304100"),
+            ("town_operator", Role::Operator, "370304100"),
+            ("town_admin", Role::Admin, "370304100"),
+            ("other_gw", Role::GridWorker, "370304101201"),
+        ])
+        .in_department(&["staff"], "cgj")
+        .not_logged_in(&["other_gw"])
+        .phone("13812341999")
+        // Grids: two levels in village 甲, one grid in village 乙.
+        .grids(vec![
+            grid("37030410020101", 1, None, 117.80, 36.40, 117.81, 36.42),
+            grid("37030410020111", 2, Some("37030410020101"), 117.80, 36.40, 117.81, 36.41),
+            grid("37030410120101", 1, None, 117.90, 36.40, 117.91, 36.42),
+        ])
+        .assign("gridworker", "37030410020101", GridDuty::Leader)
+        .assign("other_gw", "37030410120101", GridDuty::FullTime)
+        .config(|c| {
+            c.body_limit_bytes = 4096;
+            c.photo_max_bytes = 1024;
+        })
+        .build()
+        .await;
+    base.ids.insert("dept_county", base.ids["cgj"]);
+    base.ids.insert("dept_other_town", base.ids["t101"]);
     // A photo and a case reported by the operator in 甲's small grid.
     let req = Request::post("/api/attachments")
-        .header("authorization", format!("Bearer {}", w.tokens["operator"]))
+        .header("authorization", format!("Bearer {}", base.tokens["operator"]))
         .header("content-type", "image/png")
         .body(Body::from(PNG.to_vec()))
         .unwrap();
-    let (s, b) = w.send(req).await;
+    let (s, b) = base.send(req).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
-    w.photo = b["id"].as_str().unwrap().to_string();
-    let (s, b) = w.call("POST", "/api/cases", w.token("operator"), Some(report_body(0))).await;
+    let photo = b["id"].as_str().unwrap().to_string();
+    let (s, b) = base.call("POST", "/api/cases", base.token("operator"), Some(report_body(0))).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
-    w.ids.insert("case", b["case"]["id"].as_i64().unwrap());
-    w
+    base.ids.insert("case", b["case"]["id"].as_i64().unwrap());
+    World { base, photo }
 }
 
 /// A 1×1 PNG.
@@ -166,36 +86,6 @@ fn report_body(_: usize) -> Value {
 }
 
 impl World {
-    async fn call(&self, method: &str, uri: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = Request::builder().method(method).uri(uri);
-        if let Some(t) = token {
-            req = req.header("authorization", format!("Bearer {t}"));
-        }
-        let req = match body {
-            Some(b) => req.header("content-type", "application/json").body(Body::from(b.to_string())),
-            None => req.body(Body::empty()),
-        }
-        .unwrap();
-        self.send(req).await
-    }
-
-    async fn send(&self, req: Request<Body>) -> (StatusCode, Value) {
-        let resp = self.app.clone().oneshot(req).await.unwrap();
-        let status = resp.status();
-        let ct = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
-        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        let v = if ct.starts_with("application/json") || ct.starts_with("application/geo+json") {
-            serde_json::from_slice(&bytes).unwrap()
-        } else {
-            Value::String(String::from_utf8_lossy(&bytes).into_owned())
-        };
-        (status, v)
-    }
-
-    fn token(&self, role: &str) -> Option<&str> {
-        self.tokens.get(role).map(String::as_str)
-    }
-
     async fn domain_counts(&self) -> (i64, usize, i64) {
         (
             self.store.count_users(&UserFilter::default()).await.unwrap(),
