@@ -5,9 +5,7 @@ use std::collections::BTreeSet;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 use zhili_core::audit::Actor;
 use zhili_core::policy::Role;
 use zhili_core::store::{Page, UserFilter, UserUpdate};
@@ -59,8 +57,7 @@ async fn world() -> World {
     base.ids.insert("dept_county", base.ids["cgj"]);
     base.ids.insert("dept_other_town", base.ids["t101"]);
     // A photo and a case reported by the operator in 甲's small grid.
-    let req = Request::post("/api/attachments")
-        .header("authorization", format!("Bearer {}", base.tokens["operator"]))
+    let req = world::request("POST", "/api/attachments", base.token("operator"))
         .header("content-type", "image/png")
         .body(Body::from(PNG.to_vec()))
         .unwrap();
@@ -444,8 +441,7 @@ async fn bad_input_is_refused_precisely_and_writes_nothing() {
         (s, b["error"]["code"].as_str(), b["error"]["field"].as_str()),
         (StatusCode::BAD_REQUEST, Some("malformed_body"), Some("username"))
     );
-    let req = Request::post("/api/departments")
-        .header("authorization", format!("Bearer {}", admin.unwrap()))
+    let req = world::request("POST", "/api/departments", admin)
         .header("content-type", "application/json")
         .body(Body::from("{\"code\": \"x\", "))
         .unwrap();
@@ -505,10 +501,7 @@ async fn bad_input_is_refused_precisely_and_writes_nothing() {
         w.call("PUT", "/api/divisions/370304101201", w.token("town_admin"), Some(json!({"name": "越权"}))).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     // Wrong content type, bad query, unknown route, wrong method.
-    let req = Request::post("/api/departments")
-        .header("authorization", format!("Bearer {}", admin.unwrap()))
-        .body(Body::from("code=x"))
-        .unwrap();
+    let req = world::request("POST", "/api/departments", admin).body(Body::from("code=x")).unwrap();
     assert_eq!(w.send(req).await.0, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let (s, b) = w.call("GET", "/api/users?limit=5000", admin, None).await;
     assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("limit")));
@@ -547,9 +540,9 @@ async fn wrong_passwords_are_vague_then_throttled() {
         .header("content-type", "application/json")
         .body(Body::from(json!({"username": "leader", "password": PASSWORD}).to_string()))
         .unwrap();
-    let resp = w.app.clone().oneshot(req).await.unwrap();
-    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(resp.headers()["retry-after"], "60");
+    let got = w.answer(req).await;
+    assert_eq!(got.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(got.headers["retry-after"], "60");
     // Another account is not locked by this one's failures.
     let (s, _) =
         w.call("POST", "/api/auth/login", None, Some(json!({"username": "operator", "password": PASSWORD}))).await;
@@ -561,26 +554,26 @@ async fn wrong_passwords_are_vague_then_throttled() {
 async fn browser_login_sets_a_safe_cookie_and_forms_need_csrf() {
     let w = world().await;
     // The login form sets a double-submit cookie; posting without it fails.
-    let resp = w.app.clone().oneshot(Request::get("/login").body(Body::empty()).unwrap()).await.unwrap();
-    let set = resp.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+    let got = w.answer(Request::get("/login").body(Body::empty()).unwrap()).await;
+    let set = got.header("set-cookie").unwrap().to_string();
     let csrf = set.split(';').next().unwrap().split_once('=').unwrap().1.to_string();
-    let html = String::from_utf8(resp.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    let html = got.text();
     assert!(html.contains("lang=\"zh-CN\"") && html.contains("登录"), "Chinese by default");
     let form = format!("username=leader&password={PASSWORD}&csrf={csrf}&next=%2Fusers");
     let no_cookie = Request::post("/login")
         .header("content-type", "application/x-www-form-urlencoded")
         .body(Body::from(form.clone()))
         .unwrap();
-    assert_eq!(w.app.clone().oneshot(no_cookie).await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(w.answer(no_cookie).await.status, StatusCode::FORBIDDEN);
     let ok = Request::post("/login")
         .header("content-type", "application/x-www-form-urlencoded")
         .header("cookie", format!("zhili_login_csrf={csrf}"))
         .body(Body::from(form))
         .unwrap();
-    let resp = w.app.clone().oneshot(ok).await.unwrap();
-    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
-    assert_eq!(resp.headers()["location"], "/users");
-    let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_string();
+    let got = w.answer(ok).await;
+    assert_eq!(got.status, StatusCode::SEE_OTHER);
+    assert_eq!(got.headers["location"], "/users");
+    let cookie = got.header("set-cookie").unwrap().to_string();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
     let session = cookie.split(';').next().unwrap().to_string();
     // The cookie works on pages and on the API.
@@ -870,21 +863,15 @@ async fn ogc_features_and_vector_tiles() {
     // Tiles: a real MVT with our features; ETag and 304; out-of-range tiles refused.
     let tile = zhili_geo::tile::TileId::containing(117.805, 36.405, 14).unwrap();
     let uri = format!("/tiles/grids/{}/{}/{}.mvt", tile.z, tile.x, tile.y);
-    let req = Request::get(&uri).header("authorization", format!("Bearer {}", t.unwrap())).body(Body::empty()).unwrap();
-    let resp = w.app.clone().oneshot(req).await.unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    assert_eq!(resp.headers()["content-type"], "application/vnd.mapbox-vector-tile");
-    let etag = resp.headers()["etag"].to_str().unwrap().to_string();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    let layers = zhili_geo::mvt::decode(&bytes).unwrap();
+    let got = w.answer(world::request("GET", &uri, t).body(Body::empty()).unwrap()).await;
+    assert_eq!(got.status, StatusCode::OK);
+    assert_eq!(got.headers["content-type"], "application/vnd.mapbox-vector-tile");
+    let etag = got.header("etag").unwrap().to_string();
+    let layers = zhili_geo::mvt::decode(&got.body).unwrap();
     assert_eq!(layers[0].name, "grids");
     assert!(layers[0].features.len() >= 2, "both grids of village 甲 are in the tile");
-    let req = Request::get(&uri)
-        .header("authorization", format!("Bearer {}", t.unwrap()))
-        .header("if-none-match", &etag)
-        .body(Body::empty())
-        .unwrap();
-    assert_eq!(w.app.clone().oneshot(req).await.unwrap().status(), StatusCode::NOT_MODIFIED);
+    let req = world::request("GET", &uri, t).header("if-none-match", &etag).body(Body::empty()).unwrap();
+    assert_eq!(w.answer(req).await.status, StatusCode::NOT_MODIFIED);
     for (uri, field) in [
         ("/tiles/grids/14/99999/6405.mvt", "x"),
         ("/tiles/grids/30/0/0.mvt", "z"),
@@ -920,13 +907,10 @@ async fn ogc_features_and_vector_tiles() {
     // Tiles in GCJ-02: the tile that holds the shifted point has the grid, with its own ETag.
     let gtile = zhili_geo::tile::TileId::containing(gx, gy, 14).unwrap();
     let guri = format!("/tiles/grids/{}/{}/{}.mvt?crs=gcj02", gtile.z, gtile.x, gtile.y);
-    let req =
-        Request::get(&guri).header("authorization", format!("Bearer {}", t.unwrap())).body(Body::empty()).unwrap();
-    let resp = w.app.clone().oneshot(req).await.unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    assert!(resp.headers()["etag"].to_str().unwrap().contains("gcj02"));
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    assert!(!zhili_geo::mvt::decode(&bytes).unwrap()[0].features.is_empty());
+    let got = w.answer(world::request("GET", &guri, t).body(Body::empty()).unwrap()).await;
+    assert_eq!(got.status, StatusCode::OK);
+    assert!(got.header("etag").unwrap().contains("gcj02"));
+    assert!(!zhili_geo::mvt::decode(&got.body).unwrap()[0].features.is_empty());
     let (_, tj) = w.call("GET", "/tiles/grids.json?crs=gcj02", t, None).await;
     assert!(tj["tiles"][0].as_str().unwrap().ends_with(".mvt?crs=gcj02"), "{tj}");
     for uri in [
@@ -1286,11 +1270,8 @@ async fn case_story_through_every_path() {
         ("application/pdf", b"%PDF-1.7".to_vec(), 415, "image/jpeg"),
         ("image/png", [PNG, &[0u8; 2000]].concat(), 413, ""),
     ] {
-        let req = Request::post("/api/attachments")
-            .header("authorization", format!("Bearer {}", gw.unwrap()))
-            .header("content-type", ct)
-            .body(Body::from(bytes))
-            .unwrap();
+        let req =
+            world::request("POST", "/api/attachments", gw).header("content-type", ct).body(Body::from(bytes)).unwrap();
         let (s, b) = w.send(req).await;
         assert_eq!(s.as_u16(), status, "{b}");
         assert!(b["error"]["message"].as_str().unwrap().contains(says), "{b}");
@@ -1346,11 +1327,7 @@ async fn case_story_through_every_path() {
     // The department sees its own figures only.
     let (_, m) = w.call("GET", "/api/case-metrics", staff, None).await;
     assert_eq!(m["total"]["tally"]["reported"], 3);
-    let req = Request::get("/api/case-metrics?group=class&format=csv")
-        .header("authorization", format!("Bearer {}", op.unwrap()))
-        .body(Body::empty())
-        .unwrap();
-    let (s, csv) = w.send(req).await;
+    let (s, csv) = w.call("GET", "/api/case-metrics?group=class&format=csv", op, None).await;
     assert_eq!(s, StatusCode::OK);
     assert!(csv.as_str().unwrap().contains("\"SJ0102\",\"暴露垃圾\",\"5\""), "{csv}");
     for (q, field) in [

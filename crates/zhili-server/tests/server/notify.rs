@@ -10,10 +10,8 @@ use axum::http::{HeaderMap, Request, StatusCode};
 use axum::Router;
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use sha2::Sha256;
-use tower::ServiceExt;
 use zhili_case::notify::{EscalationPolicy, WebhookEvent};
 use zhili_core::policy::Role;
 use zhili_grid::Grid;
@@ -238,14 +236,12 @@ async fn dispatch_escalation_and_webhooks() {
     assert_eq!(s, StatusCode::FORBIDDEN);
 
     // The page lists them (zh-CN by default) and the bell's script is served.
-    let req = Request::get("/notifications").header("authorization", format!("Bearer {}", w.tokens["staff"]));
-    let resp = w.app.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    let html = String::from_utf8(resp.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    let got = w.answer(world::request("GET", "/notifications", w.token("staff")).body(Body::empty()).unwrap()).await;
+    assert_eq!(got.status, StatusCode::OK);
+    let html = got.text();
     assert!(html.contains("消息通知") && html.contains("超期") && html.contains(&format!("/cases/{id}")), "{html}");
     assert!(html.contains("/assets/notify.js") && html.contains("id=\"bell\""));
-    let resp = w.app.clone().oneshot(Request::get("/assets/notify.js").body(Body::empty()).unwrap()).await.unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(w.answer(Request::get("/assets/notify.js").body(Body::empty()).unwrap()).await.status, StatusCode::OK);
 }
 
 /// After a complete pass, a process reads only the clocks that may have a level newly due and

@@ -4,7 +4,6 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::{json, Value};
-use tower::ServiceExt;
 use zhili_core::policy::Role;
 
 use crate::world;
@@ -85,8 +84,8 @@ async fn pages_answer_every_case_role_and_only_administrators_get_edit_controls(
     assert!(leader.contains("<fieldset disabled") && leader.contains("data-edit=\"false\""));
 
     // Not logged in: to the login page.
-    let resp = w.app.clone().oneshot(Request::get("/settings/calendar").body(Body::empty()).unwrap()).await.unwrap();
-    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let got = w.answer(Request::get("/settings/calendar").body(Body::empty()).unwrap()).await;
+    assert_eq!(got.status, StatusCode::SEE_OTHER);
 }
 
 #[tokio::test]
