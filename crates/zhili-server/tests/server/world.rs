@@ -136,17 +136,7 @@ pub struct World {
 
 impl World {
     pub fn builder() -> Builder {
-        Builder {
-            divisions: DIVISIONS.len(),
-            departments: Vec::new(),
-            users: Vec::new(),
-            phone: None,
-            grids: Vec::new(),
-            duties: Vec::new(),
-            catalogue: None,
-            config: ServerConfig::default(),
-            spatial: true,
-        }
+        Builder::default()
     }
 
     /// The token of a user logged in; none for anyone else (the public).
@@ -174,23 +164,35 @@ impl World {
 }
 
 /// What a [`World`] is made of; [`World::builder`] starts empty but for all of [`DIVISIONS`].
+#[derive(Default)]
 pub struct Builder {
-    divisions: usize,
+    /// How many of [`DIVISIONS`] (all when none).
+    divisions: Option<usize>,
+    /// Code, name, division.
     departments: Vec<(&'static str, &'static str, &'static str)>,
-    /// Name, role, jurisdiction, department code, logged in.
-    users: Vec<(&'static str, Role, &'static str, Option<&'static str>, bool)>,
+    users: Vec<User>,
     phone: Option<&'static str>,
     grids: Vec<Grid>,
+    /// User, grid code, duty.
     duties: Vec<(&'static str, &'static str, GridDuty)>,
     catalogue: Option<Catalogue>,
     config: ServerConfig,
-    spatial: bool,
+    without_spatial: bool,
+}
+
+struct User {
+    name: &'static str,
+    role: Role,
+    jurisdiction: &'static str,
+    /// The department's code.
+    department: Option<&'static str>,
+    logged_out: bool,
 }
 
 impl Builder {
     /// Only the first `n` of [`DIVISIONS`].
     pub fn divisions(mut self, n: usize) -> Builder {
-        self.divisions = n;
+        self.divisions = Some(n);
         self
     }
 
@@ -202,27 +204,34 @@ impl Builder {
 
     /// Users by name (also their display name), role and jurisdiction, each logged in.
     pub fn users(mut self, users: &[(&'static str, Role, &'static str)]) -> Builder {
-        self.users.extend(users.iter().map(|&(name, role, j)| (name, role, j, None, true)));
+        self.users.extend(users.iter().map(|&(name, role, jurisdiction)| User {
+            name,
+            role,
+            jurisdiction,
+            department: None,
+            logged_out: false,
+        }));
         self
     }
 
     /// These users belong to the department with this code.
     pub fn in_department(mut self, names: &[&str], code: &'static str) -> Builder {
-        self.user_mut(names).for_each(|u| u.3 = Some(code));
+        self.named(names).for_each(|u| u.department = Some(code));
         self
     }
 
     /// These users are not logged in (they have no token).
     pub fn not_logged_in(mut self, names: &[&str]) -> Builder {
-        self.user_mut(names).for_each(|u| u.4 = false);
+        self.named(names).for_each(|u| u.logged_out = true);
         self
     }
 
-    fn user_mut<'a>(
-        &'a mut self,
-        names: &'a [&str],
-    ) -> impl Iterator<Item = &'a mut (&'static str, Role, &'static str, Option<&'static str>, bool)> {
-        self.users.iter_mut().filter(|u| names.contains(&u.0))
+    /// The users of these names, every one of which must be there.
+    fn named<'a>(&'a mut self, names: &'a [&str]) -> impl Iterator<Item = &'a mut User> {
+        for name in names {
+            assert!(self.users.iter().any(|u| u.name == *name), "no user {name} (add it first)");
+        }
+        self.users.iter_mut().filter(|u| names.contains(&u.name))
     }
 
     /// Every user has this phone number.
@@ -256,14 +265,14 @@ impl Builder {
 
     /// Leave the spatial index empty (not started).
     pub fn without_spatial(mut self) -> Builder {
-        self.spatial = false;
+        self.without_spatial = true;
         self
     }
 
     pub async fn build(self) -> World {
         let (dir, store) = sqlite_store().await;
         let a = Actor::system();
-        for (code, name) in &DIVISIONS[..self.divisions] {
+        for (code, name) in &DIVISIONS[..self.divisions.unwrap_or(DIVISIONS.len())] {
             store.upsert_division(&a, &Division { code: c(code), name: (*name).into(), boundary: None }).await.unwrap();
         }
         let mut ids = HashMap::new();
@@ -273,17 +282,17 @@ impl Builder {
             ids.insert(code, store.create_department(&a, &d).await.unwrap().id);
         }
         let hash = zhili_core::password::hash(PASSWORD);
-        for &(name, role, j, department, _) in &self.users {
-            let u = NewUser {
-                username: name.into(),
-                display_name: name.into(),
-                role,
-                jurisdiction: c(j),
-                department_id: department.map(|d| ids[d]),
+        for u in &self.users {
+            let new = NewUser {
+                username: u.name.into(),
+                display_name: u.name.into(),
+                role: u.role,
+                jurisdiction: c(u.jurisdiction),
+                department_id: u.department.map(|d| ids[d]),
                 phone: self.phone.map(Into::into),
                 password_hash: hash.clone(),
             };
-            ids.insert(name, store.create_user(&a, &u).await.unwrap().id);
+            ids.insert(u.name, store.create_user(&a, &new).await.unwrap().id);
         }
         if !self.grids.is_empty() {
             store.import_grids(&a, &self.grids).await.unwrap();
@@ -295,18 +304,15 @@ impl Builder {
             store.put_setting(&a, "case.catalogue", &serde_json::to_string(&catalogue).unwrap()).await.unwrap();
         }
         let mut state = AppState::new(store.clone(), self.config);
-        if self.spatial {
+        if !self.without_spatial {
             state = state.with_spatial(zhili_server::spatial::Spatial::start(store.clone()).await.unwrap());
         }
         let mut w = World { app: app(state.clone()), state, store, tokens: HashMap::new(), ids, _dir: dir };
-        for &(name, .., login) in &self.users {
-            if login {
-                let (s, b) = w
-                    .call("POST", "/api/auth/login", None, Some(json!({"username": name, "password": PASSWORD})))
-                    .await;
-                assert_eq!(s, StatusCode::OK, "{name}: {b}");
-                w.tokens.insert(name, b["token"].as_str().unwrap().to_string());
-            }
+        for name in self.users.iter().filter(|u| !u.logged_out).map(|u| u.name) {
+            let (s, b) =
+                w.call("POST", "/api/auth/login", None, Some(json!({"username": name, "password": PASSWORD}))).await;
+            assert_eq!(s, StatusCode::OK, "{name}: {b}");
+            w.tokens.insert(name, b["token"].as_str().unwrap().to_string());
         }
         w
     }
