@@ -3,27 +3,17 @@
 //! 1,000-request limit, and every bad input answered as a GeoReport error that names the field
 //! and writes nothing. Runs on SQLite in a temporary directory.
 
-use std::sync::Arc;
-
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use axum::Router;
+use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 use zhili_case::catalogue::Catalogue;
 use zhili_case::model::{CaseFilter, Source};
 use zhili_core::audit::Actor;
-use zhili_core::codes::DivisionCode;
-use zhili_core::model::{Division, NewDepartment, NewUser};
 use zhili_core::policy::Role;
-use zhili_grid::{Grid, GridCode};
-use zhili_server::{app, AppState, Backend, ServerConfig};
 
-mod common;
+use crate::world::{self, grid};
 
-const PASSWORD: &str = "correct-horse-9";
 /// Form fields of a report.
 type Fields = Vec<(&'static str, String)>;
 /// The class the world takes out of service.
@@ -31,27 +21,12 @@ const INACTIVE: &str = "SJ0103";
 /// A point in village 甲's small grid.
 const HERE: (&str, &str) = ("36.405", "117.805");
 
-fn c(s: &str) -> DivisionCode {
-    DivisionCode::parse(s).unwrap()
-}
-
-fn grid(code: &str, level: u8, parent: Option<&str>, w: f64, s: f64, e: f64, n: f64) -> Grid {
-    let rect = json!({"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]});
-    Grid {
-        code: GridCode::parse_any(code).unwrap(),
-        name: format!("网格{code}"),
-        level,
-        parent: parent.map(|p| GridCode::parse_any(p).unwrap()),
-        boundary: zhili_geo::geometry::parse_area(&rect).unwrap(),
-    }
-}
-
+/// The shared world, whose one user is the operator.
 struct World {
-    app: Router,
-    store: Arc<dyn Backend>,
+    base: world::World,
     operator: String,
-    _dir: tempfile::TempDir,
 }
+world::extends_world!(World);
 
 /// An answer: status, Content-Type and body text.
 struct Got {
@@ -77,63 +52,32 @@ impl Got {
 /// County 370304 with two towns and a village in each, the county's 城管局, an operator, and
 /// grids in both villages; the catalogue is the national one with one class out of service.
 async fn world() -> World {
-    let (dir, store) = common::sqlite_store().await;
-    let a = Actor::system();
-    for (code, name) in [
-        ("370304", "博山区"),
-        ("370304100", "域城镇"),
-        ("370304101", "白塔镇"),
-        ("370304100201", "甲村"),
-        ("370304101201", "乙村"),
-    ] {
-        store.upsert_division(&a, &Division { code: c(code), name: name.into(), boundary: None }).await.unwrap();
-    }
-    let department =
-        NewDepartment { code: "cgj".into(), name: "城管局".into(), division: c("370304"), is_command_centre: false };
-    store.create_department(&a, &department).await.unwrap();
-    let user = NewUser {
-        username: "operator".into(),
-        display_name: "operator".into(),
-        role: Role::Operator,
-        jurisdiction: c("370304"),
-        department_id: None,
-        phone: None,
-        password_hash: zhili_core::password::hash(PASSWORD),
-    };
-    store.create_user(&a, &user).await.unwrap();
-    let grids = vec![
-        grid("37030410020101", 1, None, 117.80, 36.40, 117.81, 36.42),
-        grid("37030410020111", 2, Some("37030410020101"), 117.80, 36.40, 117.81, 36.41),
-        grid("37030410120101", 1, None, 117.90, 36.40, 117.91, 36.42),
-    ];
-    store.import_grids(&a, &grids).await.unwrap();
     let mut catalogue = Catalogue::national();
     catalogue.classes.iter_mut().find(|c| c.code.as_str() == INACTIVE).unwrap().active = false;
-    store.put_setting(&a, "case.catalogue", &serde_json::to_string(&catalogue).unwrap()).await.unwrap();
-    let spatial = zhili_server::spatial::Spatial::start(store.clone()).await.unwrap();
-    let app = app(AppState::new(store.clone(), ServerConfig::default()).with_spatial(spatial));
-    let mut w = World { app, store, operator: String::new(), _dir: dir };
-    let login = json!({"username": "operator", "password": PASSWORD}).to_string();
-    let got = w.send("POST", "/api/auth/login", "application/json", &login, None).await;
-    assert_eq!(got.status, StatusCode::OK, "{}", got.body);
-    w.operator = got.json()["token"].as_str().unwrap().to_string();
-    w
+    let base = world::World::builder()
+        .department("cgj", "城管局", "370304")
+        .users(&[("operator", Role::Operator, "370304")])
+        .grids(vec![
+            grid("37030410020101", 1, None, 117.80, 36.40, 117.81, 36.42),
+            grid("37030410020111", 2, Some("37030410020101"), 117.80, 36.40, 117.81, 36.41),
+            grid("37030410120101", 1, None, 117.90, 36.40, 117.91, 36.42),
+        ])
+        .catalogue(catalogue)
+        .build()
+        .await;
+    let operator = base.tokens["operator"].clone();
+    World { base, operator }
 }
 
 impl World {
     async fn send(&self, method: &str, uri: &str, ty: &str, body: &str, token: Option<&str>) -> Got {
-        let mut req = Request::builder().method(method).uri(uri);
+        let mut req = world::request(method, uri, token);
         if !ty.is_empty() {
             req = req.header("content-type", ty);
         }
-        if let Some(t) = token {
-            req = req.header("authorization", format!("Bearer {t}"));
-        }
-        let resp = self.app.clone().oneshot(req.body(Body::from(body.to_string())).unwrap()).await.unwrap();
-        let status = resp.status();
-        let ty = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
-        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        Got { open311: uri.starts_with("/open311/"), status, ty, body: String::from_utf8(bytes.to_vec()).unwrap() }
+        let got = self.answer(req.body(Body::from(body.to_string())).unwrap()).await;
+        let ty = got.header("content-type").unwrap_or_default().to_string();
+        Got { open311: uri.starts_with("/open311/"), status: got.status, ty, body: got.text() }
     }
 
     async fn get(&self, uri: &str) -> Got {

@@ -1,156 +1,73 @@
 //! The router without a socket: every role against every route, jurisdictions, and bad
 //! input. Runs on SQLite in a temporary directory.
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
+use std::collections::BTreeSet;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use axum::Router;
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 use zhili_core::audit::Actor;
-use zhili_core::codes::DivisionCode;
-use zhili_core::model::{Division, NewDepartment, NewUser};
 use zhili_core::policy::Role;
 use zhili_core::store::{Page, UserFilter, UserUpdate};
-use zhili_grid::{Grid, GridCode, GridDuty};
-use zhili_server::{app, AppState, Backend, ServerConfig};
+use zhili_grid::GridDuty;
 
-mod common;
+use crate::world::{self, grid, rect, PASSWORD};
 
-const PASSWORD: &str = "correct-horse-9";
-
-fn grid(code: &str, level: u8, parent: Option<&str>, w: f64, s: f64, e: f64, n: f64) -> Grid {
-    Grid {
-        code: GridCode::parse_any(code).unwrap(),
-        name: format!("网格{code}"),
-        level,
-        parent: parent.map(|p| GridCode::parse_any(p).unwrap()),
-        boundary: zhili_geo::geometry::parse_area(&rect(w, s, e, n)).unwrap(),
-    }
-}
-
-fn rect(w: f64, s: f64, e: f64, n: f64) -> Value {
-    json!({"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]})
-}
-
+/// The shared world and the photo its seeding uploaded.
 struct World {
-    app: Router,
-    store: Arc<dyn Backend>,
-    tokens: HashMap<&'static str, String>,
-    ids: HashMap<&'static str, i64>,
+    base: world::World,
     photo: String,
-    _dir: tempfile::TempDir,
 }
-
-fn c(s: &str) -> DivisionCode {
-    DivisionCode::parse(s).unwrap()
-}
+world::extends_world!(World);
 
 /// County 370304 with towns 100 and 101, a village in each, two departments, and one user
 /// per role (plus a township leader and a township operator for jurisdiction checks).
 async fn world() -> World {
-    let (dir, store) = common::sqlite_store().await;
-    let a = Actor::system();
-    for (code, name) in [
-        ("370304", "博山区"),
-        ("370304100", "域城镇"),
-        ("370304101", "白塔镇"),
-        ("370304100201", "甲村"),
-        ("370304101201", "乙村"),
-    ] {
-        store.upsert_division(&a, &Division { code: c(code), name: name.into(), boundary: None }).await.unwrap();
-    }
-    let county_dept = store
-        .create_department(
-            &a,
-            &NewDepartment {
-                code: "cgj".into(),
-                name: "城管局".into(),
-                division: c("370304"),
-                is_command_centre: false,
-            },
-        )
-        .await
-        .unwrap();
-    let town_dept = store
-        .create_department(
-            &a,
-            &NewDepartment {
-                code: "t101".into(),
-                name: "白塔镇政府".into(),
-                division: c("370304101"),
-                is_command_centre: false,
-            },
-        )
-        .await
-        .unwrap();
-    let hash = zhili_core::password::hash(PASSWORD);
-    let mut ids = HashMap::new();
-    ids.insert("dept_county", county_dept.id);
-    ids.insert("dept_other_town", town_dept.id);
-    for (name, role, j, dept) in [
-        ("admin", Role::Admin, "370304", None),
-        ("leader", Role::Leader, "370304", None),
-        ("operator", Role::Operator, "370304", None),
-        ("staff", Role::DepartmentStaff, "370304", Some(county_dept.id)),
-        ("gridworker", Role::GridWorker, "370304100201", None),
-        ("town_leader", Role::Leader, "370304100", None),
-        ("town_operator", Role::Operator, "370304100", None),
-        ("town_admin", Role::Admin, "370304100", None),
-        ("other_gw", Role::GridWorker, "370304101201", None),
-    ] {
-        let u = store
-            .create_user(
-                &a,
-                &NewUser {
-                    username: name.into(),
-                    display_name: name.into(),
-                    role,
-                    jurisdiction: c(j),
-                    department_id: dept,
-                    phone: Some("13812341999".into()),
-                    password_hash: hash.clone(),
-                },
-            )
-            .await
-            .unwrap();
-        ids.insert(name, u.id);
-    }
-    // Grids: two levels in village 甲, one grid in village 乙.
-    let grids = vec![
-        grid("37030410020101", 1, None, 117.80, 36.40, 117.81, 36.42),
-        grid("37030410020111", 2, Some("37030410020101"), 117.80, 36.40, 117.81, 36.41),
-        grid("37030410120101", 1, None, 117.90, 36.40, 117.91, 36.42),
-    ];
-    store.import_grids(&a, &grids).await.unwrap();
-    store.assign_grid(&a, ids["gridworker"], &grids[0].code, GridDuty::Leader).await.unwrap();
-    store.assign_grid(&a, ids["other_gw"], &grids[2].code, GridDuty::FullTime).await.unwrap();
-    let cfg = ServerConfig { body_limit_bytes: 4096, photo_max_bytes: 1024, ..ServerConfig::default() };
-    let spatial = zhili_server::spatial::Spatial::start(store.clone()).await.unwrap();
-    let app = app(AppState::new(store.clone(), cfg).with_spatial(spatial));
-    let mut w = World { app, store, tokens: HashMap::new(), ids, photo: String::new(), _dir: dir };
-    for name in ["admin", "leader", "operator", "staff", "gridworker", "town_leader", "town_operator", "town_admin"] {
-        let (s, body) =
-            w.call("POST", "/api/auth/login", None, Some(json!({"username": name, "password": PASSWORD}))).await;
-        assert_eq!(s, StatusCode::OK, "{name}: {body}");
-        w.tokens.insert(name, body["token"].as_str().unwrap().to_string());
-    }
+    let mut base = world::World::builder()
+        .department("cgj", "城管局", "370304")
+        .department("t101", "白塔镇政府", "370304101")
+        .users(&[
+            ("admin", Role::Admin, "370304"),
+            ("leader", Role::Leader, "370304"),
+            ("operator", Role::Operator, "370304"),
+            ("staff", Role::DepartmentStaff, "370304"),
+            ("gridworker", Role::GridWorker, "370304100201"),
+            ("town_leader", Role::Leader, "370304100"),
+            ("town_operator", Role::Operator, "370304100"),
+            ("town_admin", Role::Admin, "370304100"),
+            ("other_gw", Role::GridWorker, "370304101201"),
+        ])
+        .in_department(&["staff"], "cgj")
+        .not_logged_in(&["other_gw"])
+        .phone("13812341999")
+        // Grids: two levels in village 甲, one grid in village 乙.
+        .grids(vec![
+            grid("37030410020101", 1, None, 117.80, 36.40, 117.81, 36.42),
+            grid("37030410020111", 2, Some("37030410020101"), 117.80, 36.40, 117.81, 36.41),
+            grid("37030410120101", 1, None, 117.90, 36.40, 117.91, 36.42),
+        ])
+        .assign("gridworker", "37030410020101", GridDuty::Leader)
+        .assign("other_gw", "37030410120101", GridDuty::FullTime)
+        .config(|c| {
+            c.body_limit_bytes = 4096;
+            c.photo_max_bytes = 1024;
+        })
+        .build()
+        .await;
+    base.ids.insert("dept_county", base.ids["cgj"]);
+    base.ids.insert("dept_other_town", base.ids["t101"]);
     // A photo and a case reported by the operator in 甲's small grid.
-    let req = Request::post("/api/attachments")
-        .header("authorization", format!("Bearer {}", w.tokens["operator"]))
+    let req = world::request("POST", "/api/attachments", base.token("operator"))
         .header("content-type", "image/png")
         .body(Body::from(PNG.to_vec()))
         .unwrap();
-    let (s, b) = w.send(req).await;
+    let (s, b) = base.send(req).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
-    w.photo = b["id"].as_str().unwrap().to_string();
-    let (s, b) = w.call("POST", "/api/cases", w.token("operator"), Some(report_body(0))).await;
+    let photo = b["id"].as_str().unwrap().to_string();
+    let (s, b) = base.call("POST", "/api/cases", base.token("operator"), Some(report_body(0))).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
-    w.ids.insert("case", b["case"]["id"].as_i64().unwrap());
-    w
+    base.ids.insert("case", b["case"]["id"].as_i64().unwrap());
+    World { base, photo }
 }
 
 /// A 1×1 PNG.
@@ -166,36 +83,6 @@ fn report_body(_: usize) -> Value {
 }
 
 impl World {
-    async fn call(&self, method: &str, uri: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = Request::builder().method(method).uri(uri);
-        if let Some(t) = token {
-            req = req.header("authorization", format!("Bearer {t}"));
-        }
-        let req = match body {
-            Some(b) => req.header("content-type", "application/json").body(Body::from(b.to_string())),
-            None => req.body(Body::empty()),
-        }
-        .unwrap();
-        self.send(req).await
-    }
-
-    async fn send(&self, req: Request<Body>) -> (StatusCode, Value) {
-        let resp = self.app.clone().oneshot(req).await.unwrap();
-        let status = resp.status();
-        let ct = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
-        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        let v = if ct.starts_with("application/json") || ct.starts_with("application/geo+json") {
-            serde_json::from_slice(&bytes).unwrap()
-        } else {
-            Value::String(String::from_utf8_lossy(&bytes).into_owned())
-        };
-        (status, v)
-    }
-
-    fn token(&self, role: &str) -> Option<&str> {
-        self.tokens.get(role).map(String::as_str)
-    }
-
     async fn domain_counts(&self) -> (i64, usize, i64) {
         (
             self.store.count_users(&UserFilter::default()).await.unwrap(),
@@ -554,8 +441,7 @@ async fn bad_input_is_refused_precisely_and_writes_nothing() {
         (s, b["error"]["code"].as_str(), b["error"]["field"].as_str()),
         (StatusCode::BAD_REQUEST, Some("malformed_body"), Some("username"))
     );
-    let req = Request::post("/api/departments")
-        .header("authorization", format!("Bearer {}", admin.unwrap()))
+    let req = world::request("POST", "/api/departments", admin)
         .header("content-type", "application/json")
         .body(Body::from("{\"code\": \"x\", "))
         .unwrap();
@@ -615,10 +501,7 @@ async fn bad_input_is_refused_precisely_and_writes_nothing() {
         w.call("PUT", "/api/divisions/370304101201", w.token("town_admin"), Some(json!({"name": "越权"}))).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     // Wrong content type, bad query, unknown route, wrong method.
-    let req = Request::post("/api/departments")
-        .header("authorization", format!("Bearer {}", admin.unwrap()))
-        .body(Body::from("code=x"))
-        .unwrap();
+    let req = world::request("POST", "/api/departments", admin).body(Body::from("code=x")).unwrap();
     assert_eq!(w.send(req).await.0, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let (s, b) = w.call("GET", "/api/users?limit=5000", admin, None).await;
     assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("limit")));
@@ -657,9 +540,9 @@ async fn wrong_passwords_are_vague_then_throttled() {
         .header("content-type", "application/json")
         .body(Body::from(json!({"username": "leader", "password": PASSWORD}).to_string()))
         .unwrap();
-    let resp = w.app.clone().oneshot(req).await.unwrap();
-    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(resp.headers()["retry-after"], "60");
+    let got = w.answer(req).await;
+    assert_eq!(got.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(got.headers["retry-after"], "60");
     // Another account is not locked by this one's failures.
     let (s, _) =
         w.call("POST", "/api/auth/login", None, Some(json!({"username": "operator", "password": PASSWORD}))).await;
@@ -671,26 +554,26 @@ async fn wrong_passwords_are_vague_then_throttled() {
 async fn browser_login_sets_a_safe_cookie_and_forms_need_csrf() {
     let w = world().await;
     // The login form sets a double-submit cookie; posting without it fails.
-    let resp = w.app.clone().oneshot(Request::get("/login").body(Body::empty()).unwrap()).await.unwrap();
-    let set = resp.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+    let got = w.answer(Request::get("/login").body(Body::empty()).unwrap()).await;
+    let set = got.header("set-cookie").unwrap().to_string();
     let csrf = set.split(';').next().unwrap().split_once('=').unwrap().1.to_string();
-    let html = String::from_utf8(resp.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    let html = got.text();
     assert!(html.contains("lang=\"zh-CN\"") && html.contains("登录"), "Chinese by default");
     let form = format!("username=leader&password={PASSWORD}&csrf={csrf}&next=%2Fusers");
     let no_cookie = Request::post("/login")
         .header("content-type", "application/x-www-form-urlencoded")
         .body(Body::from(form.clone()))
         .unwrap();
-    assert_eq!(w.app.clone().oneshot(no_cookie).await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(w.answer(no_cookie).await.status, StatusCode::FORBIDDEN);
     let ok = Request::post("/login")
         .header("content-type", "application/x-www-form-urlencoded")
         .header("cookie", format!("zhili_login_csrf={csrf}"))
         .body(Body::from(form))
         .unwrap();
-    let resp = w.app.clone().oneshot(ok).await.unwrap();
-    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
-    assert_eq!(resp.headers()["location"], "/users");
-    let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_string();
+    let got = w.answer(ok).await;
+    assert_eq!(got.status, StatusCode::SEE_OTHER);
+    assert_eq!(got.headers["location"], "/users");
+    let cookie = got.header("set-cookie").unwrap().to_string();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
     let session = cookie.split(';').next().unwrap().to_string();
     // The cookie works on pages and on the API.
@@ -980,21 +863,15 @@ async fn ogc_features_and_vector_tiles() {
     // Tiles: a real MVT with our features; ETag and 304; out-of-range tiles refused.
     let tile = zhili_geo::tile::TileId::containing(117.805, 36.405, 14).unwrap();
     let uri = format!("/tiles/grids/{}/{}/{}.mvt", tile.z, tile.x, tile.y);
-    let req = Request::get(&uri).header("authorization", format!("Bearer {}", t.unwrap())).body(Body::empty()).unwrap();
-    let resp = w.app.clone().oneshot(req).await.unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    assert_eq!(resp.headers()["content-type"], "application/vnd.mapbox-vector-tile");
-    let etag = resp.headers()["etag"].to_str().unwrap().to_string();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    let layers = zhili_geo::mvt::decode(&bytes).unwrap();
+    let got = w.answer(world::request("GET", &uri, t).body(Body::empty()).unwrap()).await;
+    assert_eq!(got.status, StatusCode::OK);
+    assert_eq!(got.headers["content-type"], "application/vnd.mapbox-vector-tile");
+    let etag = got.header("etag").unwrap().to_string();
+    let layers = zhili_geo::mvt::decode(&got.body).unwrap();
     assert_eq!(layers[0].name, "grids");
     assert!(layers[0].features.len() >= 2, "both grids of village 甲 are in the tile");
-    let req = Request::get(&uri)
-        .header("authorization", format!("Bearer {}", t.unwrap()))
-        .header("if-none-match", &etag)
-        .body(Body::empty())
-        .unwrap();
-    assert_eq!(w.app.clone().oneshot(req).await.unwrap().status(), StatusCode::NOT_MODIFIED);
+    let req = world::request("GET", &uri, t).header("if-none-match", &etag).body(Body::empty()).unwrap();
+    assert_eq!(w.answer(req).await.status, StatusCode::NOT_MODIFIED);
     for (uri, field) in [
         ("/tiles/grids/14/99999/6405.mvt", "x"),
         ("/tiles/grids/30/0/0.mvt", "z"),
@@ -1030,13 +907,10 @@ async fn ogc_features_and_vector_tiles() {
     // Tiles in GCJ-02: the tile that holds the shifted point has the grid, with its own ETag.
     let gtile = zhili_geo::tile::TileId::containing(gx, gy, 14).unwrap();
     let guri = format!("/tiles/grids/{}/{}/{}.mvt?crs=gcj02", gtile.z, gtile.x, gtile.y);
-    let req =
-        Request::get(&guri).header("authorization", format!("Bearer {}", t.unwrap())).body(Body::empty()).unwrap();
-    let resp = w.app.clone().oneshot(req).await.unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    assert!(resp.headers()["etag"].to_str().unwrap().contains("gcj02"));
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    assert!(!zhili_geo::mvt::decode(&bytes).unwrap()[0].features.is_empty());
+    let got = w.answer(world::request("GET", &guri, t).body(Body::empty()).unwrap()).await;
+    assert_eq!(got.status, StatusCode::OK);
+    assert!(got.header("etag").unwrap().contains("gcj02"));
+    assert!(!zhili_geo::mvt::decode(&got.body).unwrap()[0].features.is_empty());
     let (_, tj) = w.call("GET", "/tiles/grids.json?crs=gcj02", t, None).await;
     assert!(tj["tiles"][0].as_str().unwrap().ends_with(".mvt?crs=gcj02"), "{tj}");
     for uri in [
@@ -1396,11 +1270,8 @@ async fn case_story_through_every_path() {
         ("application/pdf", b"%PDF-1.7".to_vec(), 415, "image/jpeg"),
         ("image/png", [PNG, &[0u8; 2000]].concat(), 413, ""),
     ] {
-        let req = Request::post("/api/attachments")
-            .header("authorization", format!("Bearer {}", gw.unwrap()))
-            .header("content-type", ct)
-            .body(Body::from(bytes))
-            .unwrap();
+        let req =
+            world::request("POST", "/api/attachments", gw).header("content-type", ct).body(Body::from(bytes)).unwrap();
         let (s, b) = w.send(req).await;
         assert_eq!(s.as_u16(), status, "{b}");
         assert!(b["error"]["message"].as_str().unwrap().contains(says), "{b}");
@@ -1456,11 +1327,7 @@ async fn case_story_through_every_path() {
     // The department sees its own figures only.
     let (_, m) = w.call("GET", "/api/case-metrics", staff, None).await;
     assert_eq!(m["total"]["tally"]["reported"], 3);
-    let req = Request::get("/api/case-metrics?group=class&format=csv")
-        .header("authorization", format!("Bearer {}", op.unwrap()))
-        .body(Body::empty())
-        .unwrap();
-    let (s, csv) = w.send(req).await;
+    let (s, csv) = w.call("GET", "/api/case-metrics?group=class&format=csv", op, None).await;
     assert_eq!(s, StatusCode::OK);
     assert!(csv.as_str().unwrap().contains("\"SJ0102\",\"暴露垃圾\",\"5\""), "{csv}");
     for (q, field) in [

@@ -3,97 +3,39 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use axum::Router;
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
-use zhili_core::audit::Actor;
-use zhili_core::codes::DivisionCode;
-use zhili_core::model::{Division, NewDepartment, NewUser};
 use zhili_core::policy::Role;
-use zhili_server::{app, AppState, ServerConfig};
 
-mod common;
+use crate::world;
 
-const PASSWORD: &str = "correct-horse-9";
-
+/// The shared world and its three users' tokens.
 struct World {
-    app: Router,
+    base: world::World,
     admin: String,
     leader: String,
     operator: String,
-    _dir: tempfile::TempDir,
 }
+world::extends_world!(World);
 
 /// One county, one department, an administrator, a leader and an operator.
 async fn world() -> World {
-    let (dir, store) = common::sqlite_store().await;
-    let a = Actor::system();
-    let county = DivisionCode::parse("370304").unwrap();
-    store.upsert_division(&a, &Division { code: county.clone(), name: "博山区".into(), boundary: None }).await.unwrap();
-    store
-        .create_department(
-            &a,
-            &NewDepartment {
-                code: "cgj".into(),
-                name: "城管局".into(),
-                division: county.clone(),
-                is_command_centre: false,
-            },
-        )
-        .await
-        .unwrap();
-    let hash = zhili_core::password::hash(PASSWORD);
-    for (name, role) in [("admin", Role::Admin), ("leader", Role::Leader), ("operator", Role::Operator)] {
-        store
-            .create_user(
-                &a,
-                &NewUser {
-                    username: name.into(),
-                    display_name: name.into(),
-                    role,
-                    jurisdiction: county.clone(),
-                    department_id: None,
-                    phone: None,
-                    password_hash: hash.clone(),
-                },
-            )
-            .await
-            .unwrap();
-    }
-    let app = app(AppState::new(store, ServerConfig::default()));
-    let mut tokens = Vec::new();
-    for name in ["admin", "leader", "operator"] {
-        let req = Request::post("/api/auth/login")
-            .header("content-type", "application/json")
-            .body(Body::from(json!({"username": name, "password": PASSWORD}).to_string()))
-            .unwrap();
-        let (s, _, b) = send(&app, req).await;
-        assert_eq!(s, StatusCode::OK, "{name}: {b}");
-        tokens.push(b["token"].as_str().unwrap().to_string());
-    }
-    let operator = tokens.pop().unwrap();
-    let leader = tokens.pop().unwrap();
-    let admin = tokens.pop().unwrap();
-    World { app, admin, leader, operator, _dir: dir }
-}
-
-/// Status, ETag and body (JSON, or the text as a JSON string).
-async fn send(app: &Router, req: Request<Body>) -> (StatusCode, Option<String>, Value) {
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let etag = resp.headers().get("etag").map(|v| v.to_str().unwrap().to_string());
-    let ct = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    let v = if ct.starts_with("application/json") {
-        serde_json::from_slice(&bytes).unwrap()
-    } else {
-        Value::String(String::from_utf8_lossy(&bytes).into_owned())
-    };
-    (status, etag, v)
+    let base = world::World::builder()
+        .divisions(1)
+        .department("cgj", "城管局", "370304")
+        .users(&[
+            ("admin", Role::Admin, "370304"),
+            ("leader", Role::Leader, "370304"),
+            ("operator", Role::Operator, "370304"),
+        ])
+        .without_spatial()
+        .build()
+        .await;
+    let token = |name: &str| base.tokens[name].clone();
+    World { admin: token("admin"), leader: token("leader"), operator: token("operator"), base }
 }
 
 impl World {
+    /// Status, ETag and body (JSON, or the text as a JSON string).
     async fn call(
         &self,
         method: &str,
@@ -102,16 +44,12 @@ impl World {
         if_match: Option<&str>,
         body: Option<Value>,
     ) -> (StatusCode, Option<String>, Value) {
-        let mut req = Request::builder().method(method).uri(uri).header("authorization", format!("Bearer {token}"));
+        let mut req = world::request(method, uri, Some(token));
         if let Some(v) = if_match {
             req = req.header("if-match", v);
         }
-        let req = match body {
-            Some(b) => req.header("content-type", "application/json").body(Body::from(b.to_string())),
-            None => req.body(Body::empty()),
-        }
-        .unwrap();
-        send(&self.app, req).await
+        let got = self.answer(world::with_json(req, body)).await;
+        (got.status, got.header("etag").map(String::from), got.value())
     }
 
     async fn page(&self, path: &str, token: &str) -> (StatusCode, String) {
@@ -146,8 +84,8 @@ async fn pages_answer_every_case_role_and_only_administrators_get_edit_controls(
     assert!(leader.contains("<fieldset disabled") && leader.contains("data-edit=\"false\""));
 
     // Not logged in: to the login page.
-    let resp = w.app.clone().oneshot(Request::get("/settings/calendar").body(Body::empty()).unwrap()).await.unwrap();
-    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let got = w.answer(Request::get("/settings/calendar").body(Body::empty()).unwrap()).await;
+    assert_eq!(got.status, StatusCode::SEE_OTHER);
 }
 
 #[tokio::test]

@@ -10,22 +10,15 @@ use axum::http::{HeaderMap, Request, StatusCode};
 use axum::Router;
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use sha2::Sha256;
-use tower::ServiceExt;
 use zhili_case::notify::{EscalationPolicy, WebhookEvent};
-use zhili_core::audit::Actor;
-use zhili_core::codes::DivisionCode;
-use zhili_core::model::{Division, NewDepartment, NewUser};
 use zhili_core::policy::Role;
-use zhili_grid::{Grid, GridCode};
+use zhili_grid::Grid;
 use zhili_server::notify::{delivery_pass, escalation_pass, http_client, Webhook};
-use zhili_server::{app, AppState, ServerConfig};
 
-mod common;
+use crate::world::{self, grid};
 
-const PASSWORD: &str = "correct-horse-9";
 const SECRET: &str = "webhook-secret-0123456789";
 
 /// What the receiver saw: (event header, delivery header, signature header, body).
@@ -59,36 +52,15 @@ async fn receiver(r: Receiver) -> String {
     format!("http://{addr}/hook")
 }
 
-fn c(s: &str) -> DivisionCode {
-    DivisionCode::parse(s).unwrap()
-}
-
+/// The shared world, whose users are named in [`World::ok`] and [`World::kinds`].
 struct World {
-    state: AppState,
-    app: Router,
-    tokens: std::collections::HashMap<&'static str, String>,
-    _dir: tempfile::TempDir,
+    base: world::World,
 }
+world::extends_world!(World);
 
 impl World {
-    async fn call(&self, method: &str, uri: &str, who: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = Request::builder().method(method).uri(uri);
-        if let Some(t) = who.map(|w| &self.tokens[w]) {
-            req = req.header("authorization", format!("Bearer {t}"));
-        }
-        let req = match body {
-            Some(b) => req.header("content-type", "application/json").body(Body::from(b.to_string())),
-            None => req.body(Body::empty()),
-        }
-        .unwrap();
-        let resp = self.app.clone().oneshot(req).await.unwrap();
-        let status = resp.status();
-        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
-    }
-
     async fn ok(&self, method: &str, uri: &str, who: &str, body: Option<Value>) -> Value {
-        let (s, b) = self.call(method, uri, Some(who), body).await;
+        let (s, b) = self.call(method, uri, Some(&self.tokens[who]), body).await;
         assert!(s.is_success(), "{method} {uri} as {who}: {s} {b}");
         b
     }
@@ -103,73 +75,32 @@ impl World {
 /// County 370304, town 100 with village 201 (and one grid in it), department cgj; an operator
 /// and a leader of the county, an operator of the town, two staff of cgj, an admin.
 async fn world(hook_url: String) -> World {
-    let (dir, store) = common::sqlite_store().await;
-    let a = Actor::system();
-    for (code, name) in [("370304", "博山区"), ("370304100", "域城镇"), ("370304100201", "甲村")] {
-        store.upsert_division(&a, &Division { code: c(code), name: name.into(), boundary: None }).await.unwrap();
-    }
-    let dept = store
-        .create_department(
-            &a,
-            &NewDepartment {
-                code: "cgj".into(),
-                name: "城管局".into(),
-                division: c("370304"),
-                is_command_centre: false,
-            },
-        )
-        .await
-        .unwrap();
-    let area = json!({"type": "Polygon", "coordinates": [[[117.80, 36.40], [117.81, 36.40], [117.81, 36.42], [117.80, 36.42], [117.80, 36.40]]]});
-    let grid = Grid {
-        code: GridCode::parse_any("37030410020101").unwrap(),
-        name: "网格一".into(),
-        level: 1,
-        parent: None,
-        boundary: zhili_geo::geometry::parse_area(&area).unwrap(),
-    };
-    store.import_grids(&a, &[grid]).await.unwrap();
-    let hash = zhili_core::password::hash(PASSWORD);
-    let users = [
-        ("admin", Role::Admin, "370304", None),
-        ("operator", Role::Operator, "370304", None),
-        ("leader", Role::Leader, "370304", None),
-        ("town_operator", Role::Operator, "370304100", None),
-        ("staff", Role::DepartmentStaff, "370304", Some(dept.id)),
-        ("staff2", Role::DepartmentStaff, "370304", Some(dept.id)),
-    ];
-    for (name, role, j, d) in users {
-        let u = NewUser {
-            username: name.into(),
-            display_name: name.into(),
-            role,
-            jurisdiction: c(j),
-            department_id: d,
-            phone: None,
-            password_hash: hash.clone(),
-        };
-        store.create_user(&a, &u).await.unwrap();
-    }
-    let cfg = ServerConfig {
-        escalation: EscalationPolicy::default(),
-        webhooks: vec![Webhook {
-            name: "ops".into(),
-            url: hook_url,
-            secret: SECRET.into(),
-            events: WebhookEvent::ALL.to_vec(),
-        }],
-        ..ServerConfig::default()
-    };
-    let spatial = zhili_server::spatial::Spatial::start(store.clone()).await.unwrap();
-    let state = AppState::new(store, cfg).with_spatial(spatial);
-    let mut w = World { app: app(state.clone()), state, tokens: Default::default(), _dir: dir };
-    for (name, ..) in users {
-        let (s, b) =
-            w.call("POST", "/api/auth/login", None, Some(json!({"username": name, "password": PASSWORD}))).await;
-        assert_eq!(s, StatusCode::OK, "{b}");
-        w.tokens.insert(name, b["token"].as_str().unwrap().to_string());
-    }
-    w
+    let grid = Grid { name: "网格一".into(), ..grid("37030410020101", 1, None, 117.80, 36.40, 117.81, 36.42) };
+    let base = world::World::builder()
+        .divisions(3)
+        .department("cgj", "城管局", "370304")
+        .grids(vec![grid])
+        .users(&[
+            ("admin", Role::Admin, "370304"),
+            ("operator", Role::Operator, "370304"),
+            ("leader", Role::Leader, "370304"),
+            ("town_operator", Role::Operator, "370304100"),
+            ("staff", Role::DepartmentStaff, "370304"),
+            ("staff2", Role::DepartmentStaff, "370304"),
+        ])
+        .in_department(&["staff", "staff2"], "cgj")
+        .config(|c| {
+            c.escalation = EscalationPolicy::default();
+            c.webhooks = vec![Webhook {
+                name: "ops".into(),
+                url: hook_url,
+                secret: SECRET.into(),
+                events: WebhookEvent::ALL.to_vec(),
+            }];
+        })
+        .build()
+        .await;
+    World { base }
 }
 
 fn sign(body: &[u8]) -> String {
@@ -186,7 +117,7 @@ async fn dispatch_escalation_and_webhooks() {
 
     // Report, file and dispatch to cgj.
     let report = json!({"class_code": "SJ0102", "lon": 117.805, "lat": 36.405, "description": "路边暴露垃圾一堆"});
-    let (s, r) = w.call("POST", "/api/cases", Some("operator"), Some(report)).await;
+    let (s, r) = w.call("POST", "/api/cases", w.token("operator"), Some(report)).await;
     assert_eq!(s, StatusCode::CREATED, "{r}");
     let id = r["case"]["id"].as_i64().unwrap();
     let go = |v: i64, cmd: Value| {
@@ -288,9 +219,9 @@ async fn dispatch_escalation_and_webhooks() {
     assert_eq!(w.ok("GET", "/api/notifications/count", "staff2", None).await["unread"], 2, "staff2's stay unread");
 
     // Bad bodies name the field; no login is 401; the outbox is for administrators.
-    let (s, b) = w.call("POST", "/api/notifications/read", Some("staff"), Some(json!({}))).await;
+    let (s, b) = w.call("POST", "/api/notifications/read", w.token("staff"), Some(json!({}))).await;
     assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("ids")), "{b}");
-    let (s, _) = w.call("POST", "/api/notifications/read", Some("staff"), Some(json!({"ids": "1"}))).await;
+    let (s, _) = w.call("POST", "/api/notifications/read", w.token("staff"), Some(json!({"ids": "1"}))).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     for (m, uri) in [
         ("GET", "/api/notifications"),
@@ -301,18 +232,16 @@ async fn dispatch_escalation_and_webhooks() {
         let (s, b) = w.call(m, uri, None, Some(json!({"all": true}))).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED, "{m} {uri}: {b}");
     }
-    let (s, _) = w.call("GET", "/api/webhooks/deliveries", Some("operator"), None).await;
+    let (s, _) = w.call("GET", "/api/webhooks/deliveries", w.token("operator"), None).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 
     // The page lists them (zh-CN by default) and the bell's script is served.
-    let req = Request::get("/notifications").header("authorization", format!("Bearer {}", w.tokens["staff"]));
-    let resp = w.app.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    let html = String::from_utf8(resp.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    let got = w.answer(world::request("GET", "/notifications", w.token("staff")).body(Body::empty()).unwrap()).await;
+    assert_eq!(got.status, StatusCode::OK);
+    let html = got.text();
     assert!(html.contains("消息通知") && html.contains("超期") && html.contains(&format!("/cases/{id}")), "{html}");
     assert!(html.contains("/assets/notify.js") && html.contains("id=\"bell\""));
-    let resp = w.app.clone().oneshot(Request::get("/assets/notify.js").body(Body::empty()).unwrap()).await.unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(w.answer(Request::get("/assets/notify.js").body(Body::empty()).unwrap()).await.status, StatusCode::OK);
 }
 
 /// After a complete pass, a process reads only the clocks that may have a level newly due and
@@ -324,7 +253,7 @@ async fn passes_after_the_first_find_changed_clocks() {
     let w = world(receiver(rx).await).await;
     let levels = w.state.config.escalation.levels().len();
     let report = json!({"class_code": "SJ0102", "lon": 117.805, "lat": 36.405, "description": "路边暴露垃圾一堆"});
-    let (s, r) = w.call("POST", "/api/cases", Some("operator"), Some(report)).await;
+    let (s, r) = w.call("POST", "/api/cases", w.token("operator"), Some(report)).await;
     assert_eq!(s, StatusCode::CREATED, "{r}");
     let id = r["case"]["id"].as_i64().unwrap();
     let later = Utc::now() + Duration::days(30);
@@ -432,7 +361,7 @@ async fn webhooks_over_https() {
     let seen: Seen = Arc::default();
     let w = world(tls_receiver(seen.clone()).await).await;
     let report = json!({"class_code": "SJ0102", "lon": 117.805, "lat": 36.405, "description": "路边暴露垃圾一堆"});
-    let (s, r) = w.call("POST", "/api/cases", Some("operator"), Some(report)).await;
+    let (s, r) = w.call("POST", "/api/cases", w.token("operator"), Some(report)).await;
     assert_eq!(s, StatusCode::CREATED, "{r}");
     let path = format!("/api/cases/{}/transitions", r["case"]["id"]);
     w.ok("POST", &path, "operator", Some(json!({"command": "file", "version": 1}))).await;

@@ -1,73 +1,38 @@
 //! Cases on the One Map through the router: points and density in the caller's jurisdiction,
 //! bad boxes and limits refused naming the parameter, the limit cap, and GCJ-02 output.
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
+use std::collections::BTreeSet;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use axum::Router;
+use axum::http::StatusCode;
 use chrono::Utc;
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 use zhili_case::model::TimelineEntry;
 use zhili_case::workflow::CaseState;
 use zhili_core::audit::Actor;
-use zhili_core::codes::DivisionCode;
-use zhili_core::model::{Division, NewUser};
 use zhili_core::policy::Role;
-use zhili_grid::{Grid, GridCode, GridDuty};
-use zhili_server::{app, AppState, Backend, ServerConfig};
+use zhili_grid::GridDuty;
 
-mod common;
+use crate::world::{self, grid};
 
-const PASSWORD: &str = "correct-horse-9";
 /// A box around both villages' grids.
 const BOX: &str = "117.7,36.3,118.0,36.5";
 
-fn grid(code: &str, level: u8, parent: Option<&str>, w: f64, s: f64, e: f64, n: f64) -> Grid {
-    let rect = json!({"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]});
-    Grid {
-        code: GridCode::parse_any(code).unwrap(),
-        name: format!("网格{code}"),
-        level,
-        parent: parent.map(|p| GridCode::parse_any(p).unwrap()),
-        boundary: zhili_geo::geometry::parse_area(&rect).unwrap(),
-    }
-}
-
+/// The shared world and the cases its seeding reported.
 struct World {
-    app: Router,
-    store: Arc<dyn Backend>,
-    tokens: HashMap<&'static str, String>,
+    base: world::World,
     /// Case ids: three in village 甲 (one closed), one in village 乙.
     cases: Vec<i64>,
-    _dir: tempfile::TempDir,
 }
+world::extends_world!(World);
 
 impl World {
+    /// GET as the user `who` (anonymous with none).
     async fn get(&self, uri: &str, who: Option<&str>) -> (StatusCode, Value) {
-        let mut req = Request::get(uri);
-        if let Some(t) = who.and_then(|w| self.tokens.get(w)) {
-            req = req.header("authorization", format!("Bearer {t}"));
-        }
-        let resp = self.app.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
-        let status = resp.status();
-        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        self.call("GET", uri, who.and_then(|w| self.token(w)), None).await
     }
 
     async fn post(&self, uri: &str, who: &str, body: Value) -> (StatusCode, Value) {
-        let req = Request::post(uri)
-            .header("authorization", format!("Bearer {}", self.tokens[who]))
-            .header("content-type", "application/json")
-            .body(Body::from(body.to_string()))
-            .unwrap();
-        let resp = self.app.clone().oneshot(req).await.unwrap();
-        let status = resp.status();
-        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        (status, serde_json::from_slice(&bytes).unwrap())
+        self.call("POST", uri, Some(&self.tokens[who]), Some(body)).await
     }
 }
 
@@ -78,52 +43,22 @@ fn ids(fc: &Value) -> BTreeSet<i64> {
 /// County 370304, villages 甲 (town 100) and 乙 (town 101) with a grid each, a grid worker in
 /// each, a county and a township operator; cases reported through the API.
 async fn world() -> World {
-    let (dir, store) = common::sqlite_store().await;
-    let a = Actor::system();
-    for (code, name) in [
-        ("370304", "博山区"),
-        ("370304100", "域城镇"),
-        ("370304101", "白塔镇"),
-        ("370304100201", "甲村"),
-        ("370304101201", "乙村"),
-    ] {
-        let d = Division { code: DivisionCode::parse(code).unwrap(), name: name.into(), boundary: None };
-        store.upsert_division(&a, &d).await.unwrap();
-    }
-    let hash = zhili_core::password::hash(PASSWORD);
-    let mut users = HashMap::new();
-    for (name, role, j) in [
-        ("operator", Role::Operator, "370304"),
-        ("town_operator", Role::Operator, "370304100"),
-        ("gridworker", Role::GridWorker, "370304100201"),
-        ("other_gw", Role::GridWorker, "370304101201"),
-    ] {
-        let u = NewUser {
-            username: name.into(),
-            display_name: name.into(),
-            role,
-            jurisdiction: DivisionCode::parse(j).unwrap(),
-            department_id: None,
-            phone: None,
-            password_hash: hash.clone(),
-        };
-        users.insert(name, store.create_user(&a, &u).await.unwrap().id);
-    }
-    let grids = vec![
-        grid("37030410020101", 1, None, 117.80, 36.40, 117.81, 36.42),
-        grid("37030410120101", 1, None, 117.90, 36.40, 117.91, 36.42),
-    ];
-    store.import_grids(&a, &grids).await.unwrap();
-    store.assign_grid(&a, users["gridworker"], &grids[0].code, GridDuty::Leader).await.unwrap();
-    store.assign_grid(&a, users["other_gw"], &grids[1].code, GridDuty::FullTime).await.unwrap();
-    let spatial = zhili_server::spatial::Spatial::start(store.clone()).await.unwrap();
-    let app = app(AppState::new(store.clone(), ServerConfig::default()).with_spatial(spatial));
-    let mut w = World { app, store, tokens: HashMap::new(), cases: Vec::new(), _dir: dir };
-    for name in ["operator", "town_operator", "gridworker", "other_gw"] {
-        let (s, b) = w.post_anon("/api/auth/login", json!({"username": name, "password": PASSWORD})).await;
-        assert_eq!(s, StatusCode::OK, "{b}");
-        w.tokens.insert(name, b["token"].as_str().unwrap().to_string());
-    }
+    let base = world::World::builder()
+        .users(&[
+            ("operator", Role::Operator, "370304"),
+            ("town_operator", Role::Operator, "370304100"),
+            ("gridworker", Role::GridWorker, "370304100201"),
+            ("other_gw", Role::GridWorker, "370304101201"),
+        ])
+        .grids(vec![
+            grid("37030410020101", 1, None, 117.80, 36.40, 117.81, 36.42),
+            grid("37030410120101", 1, None, 117.90, 36.40, 117.91, 36.42),
+        ])
+        .assign("gridworker", "37030410020101", GridDuty::Leader)
+        .assign("other_gw", "37030410120101", GridDuty::FullTime)
+        .build()
+        .await;
+    let mut w = World { base, cases: Vec::new() };
     for (lon, lat) in [(117.803, 36.405), (117.806, 36.41), (117.808, 36.415), (117.905, 36.41)] {
         let body = json!({"class_code": "SJ0102", "lon": lon, "lat": lat, "description": "路边暴露垃圾"});
         let (s, b) = w.post("/api/cases", "operator", body).await;
@@ -146,19 +81,8 @@ async fn world() -> World {
         to_state: CaseState::Closed,
         data: json!({"command": "close"}),
     };
-    w.store.update_case(&a, &k, &e).await.unwrap();
+    w.store.update_case(&Actor::system(), &k, &e).await.unwrap();
     w
-}
-
-impl World {
-    async fn post_anon(&self, uri: &str, body: Value) -> (StatusCode, Value) {
-        let req =
-            Request::post(uri).header("content-type", "application/json").body(Body::from(body.to_string())).unwrap();
-        let resp = self.app.clone().oneshot(req).await.unwrap();
-        let status = resp.status();
-        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        (status, serde_json::from_slice(&bytes).unwrap())
-    }
 }
 
 #[tokio::test]

@@ -1,0 +1,11 @@
+//! The server's integration tests, one binary: the router over a fresh SQLite store in a
+//! temporary folder, without a socket (but for the webhook receivers). [`world`] builds each
+//! test's world and holds the request helpers; each other module is one domain.
+
+mod case_map;
+mod core_api;
+mod notify;
+mod open311;
+mod public_pages;
+mod settings_pages;
+mod world;
