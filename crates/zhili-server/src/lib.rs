@@ -4,24 +4,16 @@
 //! all data live in the store, so any number of server processes can share one PostgreSQL
 //! database behind a load balancer.
 
-pub mod api;
-pub mod auth;
-pub mod case_map;
-pub mod cases;
-pub mod error;
-pub mod extract;
-pub mod grids;
-pub mod i18n;
-pub mod layers;
-pub mod metrics;
-pub mod metrics_api;
-pub mod notify;
-pub mod open311;
+// One folder per domain (its routes, handlers, pages, templates and assets), over `web`, the
+// shared pieces that use no domain. Dependencies point one way:
+// case → map, grid, platform, core → web.
+pub mod case;
+pub mod core;
+pub mod grid;
+pub mod map;
 pub mod openapi;
-pub mod pages;
-pub mod public;
-pub mod spatial;
-pub mod views;
+pub mod platform;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -30,14 +22,14 @@ use std::time::Duration;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::get;
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use zhili_core::store::Store;
 use zhili_core::ErrorCode;
 use zhili_grid::GridStore;
 
-use crate::error::AppError;
+use crate::web::error::AppError;
 
 /// Server settings (the `[server]` section of the configuration).
 #[derive(Debug, Clone)]
@@ -74,7 +66,7 @@ pub struct ServerConfig {
     /// Seconds between escalation passes.
     pub escalation_check_seconds: u64,
     /// Outgoing webhooks.
-    pub webhooks: Vec<notify::Webhook>,
+    pub webhooks: Vec<platform::notify::Webhook>,
     /// Certificate authorities (PEM) trusted for https:// webhooks besides the system's.
     pub webhook_ca_pem: Option<Vec<u8>>,
 }
@@ -154,15 +146,15 @@ pub struct AppState {
     /// Settings.
     pub config: Arc<ServerConfig>,
     /// Metrics of this process.
-    pub metrics: Arc<metrics::Metrics>,
-    /// The spatial index of divisions and grids (empty until [`spatial::Spatial::start`]).
-    pub spatial: spatial::Spatial,
+    pub metrics: Arc<web::metrics::Metrics>,
+    /// The spatial index of divisions and grids (empty until [`grid::spatial::Spatial::start`]).
+    pub spatial: grid::spatial::Spatial,
     /// Case intake (group commit) and cached case settings.
-    pub cases: Arc<cases::Runtime>,
+    pub cases: Arc<case::api::Runtime>,
     /// Sessions recently read.
-    pub sessions: Arc<auth::SessionCache>,
+    pub sessions: Arc<web::caller::SessionCache>,
     /// Where this process's last complete escalation pass stood.
-    pub escalation_mark: Arc<notify::EscalationMark>,
+    pub escalation_mark: Arc<case::notify::EscalationMark>,
 }
 
 impl AppState {
@@ -172,16 +164,16 @@ impl AppState {
             store,
             grid_rules: Arc::new(zhili_grid::validate::Rules::default()),
             config: Arc::new(config),
-            metrics: Arc::new(metrics::Metrics::default()),
-            spatial: spatial::Spatial::default(),
-            cases: Arc::new(cases::Runtime::default()),
-            sessions: Arc::new(auth::SessionCache::default()),
-            escalation_mark: Arc::new(notify::EscalationMark::default()),
+            metrics: Arc::new(web::metrics::Metrics::default()),
+            spatial: grid::spatial::Spatial::default(),
+            cases: Arc::new(case::api::Runtime::default()),
+            sessions: Arc::new(web::caller::SessionCache::default()),
+            escalation_mark: Arc::new(case::notify::EscalationMark::default()),
         }
     }
 
     /// Use this spatial index.
-    pub fn with_spatial(mut self, spatial: spatial::Spatial) -> AppState {
+    pub fn with_spatial(mut self, spatial: grid::spatial::Spatial) -> AppState {
         self.spatial = spatial;
         self
     }
@@ -227,75 +219,19 @@ async fn security_headers(req: Request, next: Next) -> Response {
 
 /// The whole application router.
 pub fn app(state: AppState) -> Router {
-    let api = Router::new()
+    Router::new()
         .route("/api/openapi.json", get(openapi::serve))
-        .route("/api/auth/login", post(auth::login))
-        .route("/api/auth/logout", post(auth::logout))
-        .route("/api/me", get(api::me))
-        .route("/api/me/locale", put(api::set_my_locale))
-        .route("/api/me/password", put(api::change_my_password))
-        .route("/api/divisions", get(api::list_divisions))
-        .route("/api/divisions/{code}", get(api::get_division).put(api::put_division))
-        .route("/api/departments", get(api::list_departments).post(api::create_department))
-        .route("/api/departments/{id}", get(api::get_department))
-        .route("/api/users", get(api::list_users).post(api::create_user))
-        .route("/api/users/{id}", get(api::get_user).patch(api::update_user))
-        .route("/api/users/{id}/personal", get(api::get_user_personal))
-        .route("/api/users/{id}/password", put(api::set_user_password))
-        .route("/api/audit", get(api::list_audit))
-        .route("/api/audit/verify", get(api::verify_audit))
-        .route("/api/grids", get(grids::list_grids))
-        .route("/api/locate", get(spatial::locate))
-        .route(
-            "/api/grids/import",
-            post(grids::import_grids).layer(DefaultBodyLimit::max(state.config.import_body_limit_bytes)),
-        )
-        .route("/api/grids/export", get(grids::export_grids))
-        .route("/api/cases", get(cases::list).post(cases::report))
-        .route("/api/cases/{id}", get(cases::get))
-        .route("/api/cases/bulk-transitions", post(cases::bulk_transition))
-        .route("/api/cases/{id}/transitions", post(cases::transition))
-        .route("/api/attachments", post(cases::upload).layer(DefaultBodyLimit::max(state.config.photo_max_bytes)))
-        .route("/api/attachments/{id}", get(cases::download))
-        .route(
-            "/api/case-classes",
-            get(cases::classes).put(cases::import_classes).layer(DefaultBodyLimit::max(8 * 1024 * 1024)),
-        )
-        .route("/api/case-classes/export", get(cases::export_classes))
-        .route("/api/work-calendar", get(cases::get_calendar).put(cases::put_calendar))
-        .route("/api/work-calendar/holiday-text", post(cases::holiday_text))
-        .route("/api/case-metrics", get(metrics_api::case_metrics))
-        .route("/api/case-points", get(case_map::points))
-        .route("/api/case-density", get(case_map::density))
-        .route("/api/notifications", get(notify::list))
-        .route("/api/notifications/count", get(notify::count))
-        .route("/api/notifications/read", post(notify::mark_read))
-        .route("/api/webhooks/deliveries", get(notify::deliveries))
-        .route("/notifications", get(notify::page))
-        .route("/api/grids/{code}", get(grids::get_grid))
-        .route("/api/grids/{code}/workers/{user_id}", put(grids::assign_worker).delete(grids::unassign_worker))
-        .route("/ogc", get(layers::landing))
-        .route("/ogc/conformance", get(layers::conformance))
-        .route("/ogc/collections", get(layers::collections))
-        .route("/ogc/collections/{id}", get(layers::collection))
-        .route("/ogc/collections/{id}/items", get(layers::items))
-        .route("/ogc/collections/{id}/items/{fid}", get(layers::item))
-        .route("/tiles/{file}", get(layers::tilejson))
-        .route("/tiles/{layer}/{z}/{x}/{y}", get(layers::tile))
-        .route("/open311/discovery.{format}", get(open311::discovery))
-        .route("/open311/v2/discovery.{format}", get(open311::discovery))
-        .route("/open311/v2/services.{format}", get(open311::services))
-        .route("/open311/v2/services/{file}", get(open311::service_definition))
-        .route("/open311/v2/requests.{format}", get(open311::list_requests).post(open311::create_request))
-        .route("/open311/v2/requests/{file}", get(open311::get_request))
-        .route("/healthz", get(api::healthz))
-        .route("/metrics", get(api::metrics));
-    api.merge(pages::routes())
+        .merge(web::page::routes())
+        .merge(core::routes(&state))
+        .merge(platform::routes(&state))
+        .merge(grid::routes(&state))
+        .merge(map::routes(&state))
+        .merge(case::routes(&state))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
         .layer(middleware::from_fn_with_state(state.clone(), timeout))
-        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(middleware::from_fn_with_state(state.clone(), web::metrics::track))
         .layer(middleware::from_fn(security_headers))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(
@@ -314,7 +250,8 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let grace = Duration::from_secs(state.config.shutdown_grace_secs);
-    notify::start(&state);
+    platform::start(&state);
+    case::start(&state);
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {

@@ -5,7 +5,14 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{api, auth, case_map, cases, error, grids, layers, metrics_api, notify, spatial, views};
+// The composition root's one list; each domain's paths are to move into its own module
+// (utoipa-axum's OpenApiRouter).
+use crate::case::{api as cases, map as case_map, metrics as metrics_api};
+use crate::core::{api, auth, views};
+use crate::grid::{api as grids, spatial};
+use crate::map::layers;
+use crate::platform::notify;
+use crate::web::{caller, error};
 
 struct Security;
 
@@ -18,7 +25,7 @@ impl Modify for Security {
         );
         c.add_security_scheme(
             "session",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(auth::SESSION_COOKIE))),
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(caller::SESSION_COOKIE))),
         );
     }
 }

@@ -309,7 +309,7 @@ impl Config {
             return Ok(None);
         }
         let pem = std::fs::read(path).with_context(|| format!("case.webhook_ca_file: cannot read {path}"))?;
-        zhili_server::notify::http_client(Some(&pem))
+        zhili_server::platform::notify::http_client(Some(&pem))
             .map_err(|e| anyhow::anyhow!("case.webhook_ca_file {path}: {e}"))?;
         Ok(Some(pem))
     }
@@ -336,8 +336,8 @@ impl Config {
 
     /// The outgoing webhooks of `[[webhooks]]`, checked: unique names, http(s) URLs, secrets of
     /// at least 16 characters, known events.
-    pub fn webhooks(&self) -> anyhow::Result<Vec<zhili_server::notify::Webhook>> {
-        let mut out: Vec<zhili_server::notify::Webhook> = Vec::new();
+    pub fn webhooks(&self) -> anyhow::Result<Vec<zhili_server::platform::notify::Webhook>> {
+        let mut out: Vec<zhili_server::platform::notify::Webhook> = Vec::new();
         for (i, w) in self.webhooks.iter().enumerate() {
             let at = format!("webhooks[{i}]");
             if w.name.is_empty()
@@ -349,7 +349,8 @@ impl Config {
             if out.iter().any(|o| o.name == w.name) {
                 bail!("{at}.name {:?} is used by another webhook", w.name);
             }
-            let url = zhili_server::notify::Webhook::parse_url(&w.url).map_err(|e| anyhow::anyhow!("{at}.url {e}"))?;
+            let url = zhili_server::platform::notify::Webhook::parse_url(&w.url)
+                .map_err(|e| anyhow::anyhow!("{at}.url {e}"))?;
             if w.secret.chars().count() < 16 {
                 bail!("{at}.secret must be at least 16 characters");
             }
@@ -365,7 +366,12 @@ impl Config {
                     events.push(ev);
                 }
             }
-            out.push(zhili_server::notify::Webhook { name: w.name.clone(), url, secret: w.secret.clone(), events });
+            out.push(zhili_server::platform::notify::Webhook {
+                name: w.name.clone(),
+                url,
+                secret: w.secret.clone(),
+                events,
+            });
         }
         Ok(out)
     }

@@ -255,7 +255,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 if !user.active {
                     bail!("--username: the account {username:?} is disabled");
                 }
-                let (token, session) = zhili_server::auth::new_session(user.id, chrono::Duration::days(days.into()));
+                let (token, session) =
+                    zhili_server::core::auth::new_session(user.id, chrono::Duration::days(days.into()));
                 store.create_session(&Actor::system(), &session).await?;
                 eprintln!(
                     "token for {username} ({}), expires {}:",
@@ -323,7 +324,7 @@ async fn serve(store: Arc<dyn Backend>, cfg: &Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", cfg.server.listen))?;
     tracing::info!(listen = %cfg.server.listen, backend = store.backend(), "serving");
-    let spatial = zhili_server::spatial::Spatial::start(store.clone()).await?;
+    let spatial = zhili_server::grid::spatial::Spatial::start(store.clone()).await?;
     let (features, bytes) = spatial.stats();
     tracing::info!(features, memory_mib = bytes as f64 / 1048576.0, "spatial index loaded");
     let state =

@@ -15,7 +15,8 @@ use sha2::Sha256;
 use zhili_case::notify::{EscalationPolicy, WebhookEvent};
 use zhili_core::policy::Role;
 use zhili_grid::Grid;
-use zhili_server::notify::{delivery_pass, escalation_pass, http_client, Webhook};
+use zhili_server::case::notify::escalation_pass;
+use zhili_server::platform::notify::{delivery_pass, http_client, Webhook};
 
 use crate::world::{self, grid};
 

@@ -305,7 +305,7 @@ impl Builder {
         }
         let mut state = AppState::new(store.clone(), self.config);
         if !self.without_spatial {
-            state = state.with_spatial(zhili_server::spatial::Spatial::start(store.clone()).await.unwrap());
+            state = state.with_spatial(zhili_server::grid::spatial::Spatial::start(store.clone()).await.unwrap());
         }
         let mut w = World { app: app(state.clone()), state, store, tokens: HashMap::new(), ids, _dir: dir };
         for name in self.users.iter().filter(|u| !u.logged_out).map(|u| u.name) {

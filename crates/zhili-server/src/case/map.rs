@@ -21,10 +21,10 @@ use zhili_core::model::Locale;
 use zhili_core::ErrorCode;
 use zhili_geo::gcj02::MapCrs;
 
-use crate::auth::Caller;
-use crate::cases::{scoped_filter, CaseQuery};
-use crate::error::{AppError, AppResult, ErrorBody};
-use crate::extract::ApiQuery;
+use crate::case::api::{scoped_filter, CaseQuery};
+use crate::web::caller::Caller;
+use crate::web::error::{AppError, AppResult, ErrorBody};
+use crate::web::extract::ApiQuery;
 use crate::AppState;
 
 /// Most points in one answer (`limit` may not exceed it).
@@ -119,8 +119,9 @@ async fn scoped(
     let states = states(st)?;
     // Authorisation and the scope first (scoped_filter refuses the public), then the box.
     let filter = scoped_filter(state, caller, &q).await?;
-    let bbox =
-        crate::layers::parse_bbox(bbox.ok_or_else(|| bad("bbox", "bbox is required: minlon,minlat,maxlon,maxlat"))?)?;
+    let bbox = crate::map::layers::parse_bbox(
+        bbox.ok_or_else(|| bad("bbox", "bbox is required: minlon,minlat,maxlon,maxlat"))?,
+    )?;
     let r = crs.query_rect(bbox);
     let read = [r.min().x, r.min().y, r.max().x, r.max().y];
     // Without `from`: the 30 days before `to` (or now).

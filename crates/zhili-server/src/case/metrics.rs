@@ -14,10 +14,10 @@ use zhili_case::metrics::{GroupBy, Rates, Tally};
 use zhili_case::model::CaseFilter;
 use zhili_core::ErrorCode;
 
-use crate::auth::Caller;
-use crate::cases::{scoped_filter, CaseQuery};
-use crate::error::{AppError, AppResult, ErrorBody};
-use crate::extract::ApiQuery;
+use crate::case::api::{scoped_filter, CaseQuery};
+use crate::web::caller::Caller;
+use crate::web::error::{AppError, AppResult, ErrorBody};
+use crate::web::extract::ApiQuery;
 use crate::AppState;
 
 /// Query of `GET /api/case-metrics`.

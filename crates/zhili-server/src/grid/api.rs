@@ -16,10 +16,10 @@ use zhili_core::ErrorCode;
 use zhili_grid::validate::{load_context, validate_geojson, Problem};
 use zhili_grid::{Grid, GridCode, GridDuty};
 
-use crate::api::PageQuery;
-use crate::auth::Caller;
-use crate::error::{AppError, AppResult, ErrorBody, ErrorDetail};
-use crate::extract::{ApiJson, ApiQuery, ImportBody};
+use crate::core::api::PageQuery;
+use crate::web::caller::Caller;
+use crate::web::error::{AppError, AppResult, ErrorBody, ErrorDetail};
+use crate::web::extract::{ApiJson, ApiQuery, ImportBody};
 use crate::AppState;
 
 /// A grid as the API shows it.
@@ -119,12 +119,12 @@ pub struct GridQuery {
 
 /// Grids the caller may see, ordered by code.
 #[utoipa::path(get, path = "/api/grids", tag = "grids", params(GridQuery),
-    responses((status = 200, body = crate::views::Paged<GridView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = crate::core::views::Paged<GridView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn list_grids(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<GridQuery>,
-) -> AppResult<Json<crate::views::Paged<GridView>>> {
+) -> AppResult<Json<crate::core::views::Paged<GridView>>> {
     authorize(&caller.principal, Action::ReadGrids, None)?;
     let page = PageQuery { offset: q.offset, limit: q.limit }.page()?;
     let (items, total) = match visible(&state, &caller, q.within.as_deref()).await? {
@@ -135,7 +135,7 @@ pub async fn list_grids(
         Visible::Within(w) => (state.store.grids(Some(&w), page).await?, state.store.count_grids(Some(&w)).await?),
         Visible::Nothing => (vec![], 0),
     };
-    Ok(Json(crate::views::Paged {
+    Ok(Json(crate::core::views::Paged {
         items: items.iter().map(|g| view(g, &state, false)).collect(),
         total,
         total_exact: true,

@@ -22,8 +22,8 @@ use zhili_geo::index::Feature;
 use zhili_geo::mvt::{Layer as MvtLayer, TileBuilder, Value as MvtValue};
 use zhili_geo::tile::TileId;
 
-use crate::auth::Caller;
-use crate::error::{AppError, AppResult};
+use crate::web::caller::Caller;
+use crate::web::error::{AppError, AppResult};
 use crate::AppState;
 
 /// Deepest zoom served.
@@ -117,7 +117,7 @@ async fn scope(state: &AppState, p: &Principal, layer: &LayerDef) -> AppResult<S
     }
     match (p.role, &p.jurisdiction, p.user_id) {
         (Role::GridWorker, _, Some(id)) => {
-            let grids = crate::grids::worker_grids(state, id).await?;
+            let grids = crate::grid::api::worker_grids(state, id).await?;
             Ok(Scope::Grids(grids.into_iter().map(|g| g.code.to_string()).collect()))
         }
         (_, Some(j), _) => Ok(Scope::Within(j.clone())),
@@ -237,7 +237,7 @@ pub async fn collections(State(state): State<AppState>, caller: Caller, headers:
 }
 
 /// `GET /ogc/collections/{id}`.
-#[utoipa::path(get, path = "/ogc/collections/{id}", tag = "ogc", params(("id" = String, Path, description = "Layer id")), responses((status = 200, description = "One layer", body = Object), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/ogc/collections/{id}", tag = "ogc", params(("id" = String, Path, description = "Layer id")), responses((status = 200, description = "One layer", body = Object), (status = 404, body = crate::web::error::ErrorBody)))]
 pub async fn collection(
     State(state): State<AppState>,
     caller: Caller,
@@ -298,7 +298,7 @@ pub fn parse_bbox(s: &str) -> AppResult<Rect<f64>> {
 
 /// `GET /ogc/collections/{id}/items`: `bbox`, `limit` (1–10,000, default 10), `offset`, and
 /// exact-match filters on properties (`?level=3&village=370304100201`).
-#[utoipa::path(get, path = "/ogc/collections/{id}/items", tag = "ogc", params(("id" = String, Path, description = "Layer id"), ("bbox" = Option<String>, Query, description = "minx,miny,maxx,maxy (CRS84)"), ("limit" = Option<usize>, Query, description = "1–10000, default 10"), ("offset" = Option<usize>, Query, description = "Features to skip")), responses((status = 200, description = "GeoJSON FeatureCollection", body = Object), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/ogc/collections/{id}/items", tag = "ogc", params(("id" = String, Path, description = "Layer id"), ("bbox" = Option<String>, Query, description = "minx,miny,maxx,maxy (CRS84)"), ("limit" = Option<usize>, Query, description = "1–10000, default 10"), ("offset" = Option<usize>, Query, description = "Features to skip")), responses((status = 200, description = "GeoJSON FeatureCollection", body = Object), (status = 400, body = crate::web::error::ErrorBody), (status = 404, body = crate::web::error::ErrorBody)))]
 pub async fn items(
     State(state): State<AppState>,
     caller: Caller,
@@ -398,7 +398,7 @@ fn urlencode(s: &str) -> String {
 }
 
 /// `GET /ogc/collections/{id}/items/{fid}`.
-#[utoipa::path(get, path = "/ogc/collections/{id}/items/{fid}", tag = "ogc", params(("id" = String, Path, description = "Layer id"), ("fid" = String, Path, description = "Feature id (its code)")), responses((status = 200, description = "GeoJSON Feature", body = Object), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/ogc/collections/{id}/items/{fid}", tag = "ogc", params(("id" = String, Path, description = "Layer id"), ("fid" = String, Path, description = "Feature id (its code)")), responses((status = 200, description = "GeoJSON Feature", body = Object), (status = 404, body = crate::web::error::ErrorBody)))]
 pub async fn item(
     State(state): State<AppState>,
     caller: Caller,
@@ -428,7 +428,7 @@ fn mvt_props(f: &Feature, kind: &str, name: &str, state: &AppState) -> Vec<(Stri
 }
 
 /// `GET /tiles/{layer}/{z}/{x}/{y}.mvt`: a Mapbox Vector Tile of the layer, with an ETag.
-#[utoipa::path(get, path = "/tiles/{layer}/{z}/{x}/{y}.mvt", tag = "tiles", params(("layer" = String, Path, description = "Layer id"), ("z" = u8, Path, description = "Zoom"), ("x" = u32, Path, description = "Column"), ("y" = u32, Path, description = "Row")), responses((status = 200, description = "Mapbox Vector Tile", content_type = "application/vnd.mapbox-vector-tile"), (status = 304, description = "Not modified (ETag)"), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/tiles/{layer}/{z}/{x}/{y}.mvt", tag = "tiles", params(("layer" = String, Path, description = "Layer id"), ("z" = u8, Path, description = "Zoom"), ("x" = u32, Path, description = "Column"), ("y" = u32, Path, description = "Row")), responses((status = 200, description = "Mapbox Vector Tile", content_type = "application/vnd.mapbox-vector-tile"), (status = 304, description = "Not modified (ETag)"), (status = 400, body = crate::web::error::ErrorBody), (status = 404, body = crate::web::error::ErrorBody)))]
 pub async fn tile(
     State(state): State<AppState>,
     caller: Caller,
@@ -488,7 +488,7 @@ pub async fn tile(
 }
 
 /// `GET /tiles/{layer}.json`: TileJSON 3.0.
-#[utoipa::path(get, path = "/tiles/{layer}.json", tag = "tiles", params(("layer" = String, Path, description = "Layer id")), responses((status = 200, description = "TileJSON 3.0", body = Object), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/tiles/{layer}.json", tag = "tiles", params(("layer" = String, Path, description = "Layer id")), responses((status = 200, description = "TileJSON 3.0", body = Object), (status = 404, body = crate::web::error::ErrorBody)))]
 pub async fn tilejson(
     State(state): State<AppState>,
     caller: Caller,

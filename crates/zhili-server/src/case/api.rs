@@ -28,9 +28,9 @@ use zhili_core::policy::{authorize, Action, Role};
 use zhili_core::store::{Page, StoreError, StoreResult};
 use zhili_core::ErrorCode;
 
-use crate::auth::Caller;
-use crate::error::{AppError, AppResult, ErrorBody, ErrorDetail};
-use crate::extract::{ApiJson, ApiQuery, RawBody};
+use crate::web::caller::Caller;
+use crate::web::error::{AppError, AppResult, ErrorBody, ErrorDetail};
+use crate::web::extract::{ApiJson, ApiQuery, RawBody};
 use crate::{AppState, Backend};
 
 /// Settings keys.
@@ -254,7 +254,7 @@ async fn caller_department(state: &AppState, caller: &Caller) -> AppResult<Optio
 /// The grids a grid worker may see (codes).
 async fn worker_grid_codes(state: &AppState, caller: &Caller) -> AppResult<Vec<String>> {
     let id = caller.require_user()?.id;
-    Ok(crate::grids::worker_grids(state, id).await?.into_iter().map(|g| g.code.to_string()).collect())
+    Ok(crate::grid::api::worker_grids(state, id).await?.into_iter().map(|g| g.code.to_string()).collect())
 }
 
 /// Whether the caller may see the case (else it is "not found" to them).
@@ -475,7 +475,7 @@ pub struct ReportAnswer {
     /// The department the catalogue's rule points to (a suggestion for dispatch).
     pub suggested_department: Option<String>,
     /// The grid chain at the position, finest first.
-    pub chain: Vec<crate::spatial::ChainItem>,
+    pub chain: Vec<crate::grid::spatial::ChainItem>,
 }
 
 /// What intake needs, checked: the class and the position's place.
@@ -485,7 +485,7 @@ pub(crate) struct Placed {
     pub lat: f64,
     pub grid: Option<String>,
     pub division: DivisionCode,
-    pub chain: Vec<crate::spatial::ChainItem>,
+    pub chain: Vec<crate::grid::spatial::ChainItem>,
 }
 
 /// Check a class and a position: the class exists and is active; the position lies in the
@@ -592,7 +592,7 @@ pub(crate) struct Intook {
     pub case: Case,
     pub duplicates: Vec<DuplicateView>,
     pub suggested_department: Option<String>,
-    pub chain: Vec<crate::spatial::ChainItem>,
+    pub chain: Vec<crate::grid::spatial::ChainItem>,
 }
 
 /// Store a new case (group commit) and answer with its duplicates and suggested department.
@@ -824,15 +824,15 @@ pub(crate) async fn scoped_filter(state: &AppState, caller: &Caller, q: &CaseQue
 /// A page of cases: the caller's worklist (a department: its cases; a grid worker: cases in
 /// their grids; the centre: its jurisdiction), running deadlines first so overdue ones lead.
 #[utoipa::path(get, path = "/api/cases", tag = "cases", params(CaseQuery),
-    responses((status = 200, body = crate::views::Paged<CaseView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = crate::core::views::Paged<CaseView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<CaseQuery>,
-) -> AppResult<Json<crate::views::Paged<CaseView>>> {
-    let page = crate::api::PageQuery { offset: q.offset, limit: q.limit }.page()?;
+) -> AppResult<Json<crate::core::views::Paged<CaseView>>> {
+    let page = crate::core::api::PageQuery { offset: q.offset, limit: q.limit }.page()?;
     let Some(filter) = scoped_filter(&state, &caller, &q).await? else {
-        return Ok(Json(crate::views::Paged {
+        return Ok(Json(crate::core::views::Paged {
             items: vec![],
             total: 0,
             total_exact: true,
@@ -845,7 +845,7 @@ pub async fn list(
     let catalogue = state.cases.catalogue(state.store.as_ref()).await?;
     let calendar = state.cases.calendar(state.store.as_ref()).await?;
     let now = Utc::now();
-    Ok(Json(crate::views::Paged {
+    Ok(Json(crate::core::views::Paged {
         items: cases.iter().map(|c| view(c, &catalogue, &calendar, &caller, now)).collect(),
         total,
         total_exact,
@@ -1031,7 +1031,7 @@ async fn transition_one(
     );
     state.store.update_case(&caller.actor(), &next, &entry).await?;
     state.metrics.case_transitions.inc();
-    crate::notify::after_transition(state, &case, &next).await;
+    crate::case::notify::after_transition(state, &case, &next).await;
     Ok(next)
 }
 

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 use zhili_core::ErrorCode;
 
-use crate::error::AppError;
+use crate::web::error::AppError;
 use crate::AppState;
 
 async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, AppError> {

@@ -18,9 +18,9 @@ use zhili_core::ErrorCode;
 use zhili_geo::index::{Feature, PolygonIndex};
 use zhili_grid::{Grid, GridCode};
 
-use crate::auth::Caller;
-use crate::error::{AppError, AppResult, ErrorBody};
-use crate::extract::ApiQuery;
+use crate::web::caller::Caller;
+use crate::web::error::{AppError, AppResult, ErrorBody};
+use crate::web::extract::ApiQuery;
 use crate::{AppState, Backend};
 
 /// What the index knows of a feature besides its polygon.

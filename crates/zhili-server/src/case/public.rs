@@ -15,10 +15,10 @@ use serde::Deserialize;
 use serde_json::Value;
 use zhili_core::model::Locale;
 
-use crate::auth::Caller;
-use crate::error::AppResult;
-use crate::extract::ApiQuery;
-use crate::pages::{html, html_status, Layout};
+use crate::web::caller::Caller;
+use crate::web::error::AppResult;
+use crate::web::extract::ApiQuery;
+use crate::web::page::{html, html_status, Layout};
 use crate::AppState;
 
 /// The public page routes.
@@ -44,7 +44,7 @@ fn with_lang(mut caller: Caller, lang: Option<&str>) -> Caller {
 }
 
 #[derive(Template)]
-#[template(path = "public_report.html")]
+#[template(path = "case/templates/public_report.html")]
 struct ReportPage {
     l: Layout,
 }
@@ -90,7 +90,7 @@ struct PublicRequest {
 }
 
 #[derive(Template)]
-#[template(path = "public_status.html")]
+#[template(path = "case/templates/public_status.html")]
 struct StatusPage {
     l: Layout,
     /// The number asked for, as typed.
@@ -122,7 +122,7 @@ async fn status_page(
     let l = Layout::new(&caller, "public.status_title", &path);
     let t = l.t;
     let found = match id.trim().parse::<i64>().ok().filter(|n| *n > 0) {
-        Some(n) => crate::open311::public_request(&state, n).await?,
+        Some(n) => crate::case::open311::public_request(&state, n).await?,
         None => None,
     };
     let asked: String = id.chars().take(40).collect();

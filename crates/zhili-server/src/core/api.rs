@@ -15,10 +15,10 @@ use zhili_core::policy::{authorize, Action, Role};
 use zhili_core::store::{verify_audit_chain, AuditVerifyError, Page, UserFilter, UserUpdate};
 use zhili_core::{password, ErrorCode};
 
-use crate::auth::Caller;
-use crate::error::{AppError, AppResult, ErrorBody};
-use crate::extract::{ApiJson, ApiQuery};
-use crate::views::{AuditView, DepartmentView, DivisionView, Paged, UserView};
+use crate::core::views::{AuditView, DepartmentView, DivisionView, Paged, UserView};
+use crate::web::caller::Caller;
+use crate::web::error::{AppError, AppResult, ErrorBody};
+use crate::web::extract::{ApiJson, ApiQuery};
 use crate::AppState;
 
 /// Paging parameters: `offset` ≥ 0, `limit` 1–1000 (default 100).
@@ -519,13 +519,15 @@ pub async fn change_my_password(
     let user = caller.require_user()?;
     password::validate(&b.new_password).map_err(|e| AppError::field("new_password", e.to_string()))?;
     // The same throttled check as a login: this endpoint is no side door for guessing.
-    crate::auth::authenticate_password(&state, &user.username, &b.current_password, &caller.ip).await.map_err(|e| {
-        if e.code == ErrorCode::BadCredentials {
-            AppError::field("current_password", "the current password is wrong")
-        } else {
-            e
-        }
-    })?;
+    crate::core::auth::authenticate_password(&state, &user.username, &b.current_password, &caller.ip).await.map_err(
+        |e| {
+            if e.code == ErrorCode::BadCredentials {
+                AppError::field("current_password", "the current password is wrong")
+            } else {
+                e
+            }
+        },
+    )?;
     let hash = tokio::task::spawn_blocking(move || password::hash(&b.new_password))
         .await
         .map_err(|_| AppError::new(ErrorCode::Internal))?;

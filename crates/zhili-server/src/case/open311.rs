@@ -42,9 +42,9 @@ use zhili_core::model::Department;
 use zhili_core::policy::Principal;
 use zhili_core::store::{Page, StoreError};
 
-use crate::cases::{intake, place, NewReport};
-use crate::error::AppError;
-use crate::extract::ClientIp;
+use crate::case::api::{intake, place, NewReport};
+use crate::web::error::AppError;
+use crate::web::extract::ClientIp;
 use crate::AppState;
 
 /// The specification the endpoints follow (for service discovery).

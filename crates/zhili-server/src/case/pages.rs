@@ -1,0 +1,338 @@
+//! The case loop's pages (案件页面): worklist, case, hotline intake, the phone report page,
+//! the dashboard and the case settings.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+use zhili_core::model::Locale;
+use zhili_core::policy::{authorize, Action, Role};
+use zhili_core::store::Page;
+use zhili_core::ErrorCode;
+
+use crate::map::pages::{basemap_fields, with_map_csp};
+use crate::web::caller::Caller;
+use crate::web::error::AppResult;
+use crate::web::extract::ApiQuery;
+use crate::web::i18n::Tr;
+use crate::web::page::*;
+use crate::AppState;
+struct CaseRow {
+    id: i64,
+    version: i64,
+    class: String,
+    state: &'static str,
+    address: String,
+    department: String,
+    deadline: String,
+    overdue: bool,
+    reported: String,
+}
+
+#[derive(Template)]
+#[template(path = "case/templates/cases.html")]
+struct CasesPage {
+    l: Layout,
+    rows: Vec<CaseRow>,
+    /// The count, or "10000+" past the worklist's counting cap.
+    total: String,
+    prev: Option<String>,
+    next: Option<String>,
+    states: Vec<(&'static str, &'static str, bool)>,
+    overdue: bool,
+    may_intake: bool,
+    /// The filters as given (class, department, grid, from, to), for the form and the pager.
+    q: CasesPageQuery,
+    /// Major classes with their minor classes.
+    classes: Vec<MajorOption>,
+    /// Departments: (code, name).
+    departments: Vec<(String, String)>,
+    /// The bulk commands the caller may give from here (批量立案/派遣/签收).
+    bulk: Vec<(&'static str, &'static str)>,
+    /// A bad filter, named.
+    error: Option<String>,
+}
+
+/// A major class in the worklist's class filter: (code, name, its minor classes as (code, name)).
+type MajorOption = (String, String, Vec<(String, String)>);
+
+/// Query of the worklist page.
+#[derive(Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CasesPageQuery {
+    state: Option<String>,
+    overdue: Option<String>,
+    class: Option<String>,
+    department: Option<String>,
+    grid: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    offset: Option<i64>,
+}
+
+pub(crate) async fn cases_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<CasesPageQuery>,
+) -> AppResult<Response> {
+    if let Some(r) = denied(&caller, Action::ReadCases, "/cases") {
+        return Ok(r);
+    }
+    let offset = q.offset.unwrap_or(0).max(0);
+    let overdue = q.overdue.as_deref() == Some("1");
+    let given = |v: &Option<String>| v.clone().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let st = given(&q.state);
+    let query = crate::case::api::CaseQuery {
+        state: st.clone(),
+        overdue: Some(overdue),
+        class: given(&q.class),
+        department: given(&q.department),
+        grid: given(&q.grid),
+        from: given(&q.from),
+        to: given(&q.to),
+        ..crate::case::api::CaseQuery::default()
+    };
+    let tr = Tr(caller.locale);
+    let mut error = None;
+    let (cases, (total, exact)) = match crate::case::api::scoped_filter(&state, &caller, &query).await {
+        Ok(Some(f)) => {
+            let page = Page { offset, limit: PAGE_SIZE };
+            tokio::try_join!(state.store.cases(&f, page), crate::case::api::count_upto(&state, &f))?
+        }
+        Ok(None) => (vec![], (0, true)),
+        // A bad filter is shown on the page, naming the field; the list is empty.
+        Err(e) if e.code == ErrorCode::InvalidQuery || e.code == ErrorCode::InvalidField => {
+            let d = e.detail();
+            error = Some(format!("{}: {}", d.field.unwrap_or_default(), d.message));
+            (vec![], (0, true))
+        }
+        Err(e) => return Err(e),
+    };
+    let catalogue = state.cases.catalogue(state.store.as_ref()).await?;
+    let calendar = state.cases.calendar(state.store.as_ref()).await?;
+    let en = caller.locale == Locale::En;
+    let now = chrono::Utc::now();
+    let local =
+        |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&calendar.offset()).format("%Y-%m-%d %H:%M").to_string();
+    let rows = cases
+        .iter()
+        .map(|c| CaseRow {
+            id: c.id,
+            version: c.version,
+            class: catalogue.get(&c.class_code).map(|k| k.name.clone()).unwrap_or_else(|| c.class_code.to_string()),
+            state: if en { c.status.state.label_en() } else { c.status.state.label_zh() },
+            address: c.address.clone(),
+            department: c.status.department.clone().unwrap_or_default(),
+            deadline: c.clock.deadline.map(local).unwrap_or_default(),
+            overdue: c.overdue(now),
+            reported: local(c.reported_at),
+        })
+        .collect();
+    // Past the counting cap there is always a next page (up to the cap).
+    let (prev, next) = pager(offset, if exact { total } else { total + 1 });
+    let mut keep = String::new();
+    for (name, v) in [
+        ("state", &st),
+        ("class", &query.class),
+        ("department", &query.department),
+        ("grid", &query.grid),
+        ("from", &query.from),
+        ("to", &query.to),
+    ] {
+        if let Some(v) = v {
+            keep.push_str(&format!("&{name}={}", urlencode(v)));
+        }
+    }
+    if overdue {
+        keep.push_str("&overdue=1");
+    }
+    let states = zhili_case::workflow::CaseState::ALL
+        .iter()
+        .map(|s| (s.as_str(), if en { s.label_en() } else { s.label_zh() }, st.as_deref() == Some(s.as_str())))
+        .collect();
+    let mut classes: Vec<MajorOption> = Vec::new();
+    for c in catalogue.classes.iter().filter(|c| c.active) {
+        let major = c.major_code.to_string();
+        match classes.iter_mut().find(|m| m.0 == major) {
+            Some(m) => m.2.push((c.code.to_string(), c.name.clone())),
+            None => classes.push((major, c.major_name.clone(), vec![(c.code.to_string(), c.name.clone())])),
+        }
+    }
+    let departments =
+        state.cases.departments(state.store.as_ref()).await?.iter().map(|d| (d.code.clone(), d.name.clone())).collect();
+    let role = caller.principal.role;
+    let bulk = [("file", "cases.bulk_file"), ("dispatch", "cases.bulk_dispatch"), ("accept", "cases.bulk_accept")]
+        .into_iter()
+        .filter(|(kind, _)| {
+            zhili_case::workflow::CaseState::ALL.iter().any(|s| {
+                let status =
+                    zhili_case::workflow::CaseStatus { state: *s, ..zhili_case::workflow::CaseStatus::reported(0) };
+                zhili_case::workflow::allowed(&status, role).iter().any(|k| k.as_str() == *kind)
+            })
+        })
+        .map(|(kind, key)| (kind, tr.get(key)))
+        .collect();
+    html(CasesPage {
+        l: Layout::new(&caller, "cases.title", "/cases"),
+        rows,
+        total: if exact { total.to_string() } else { format!("{total}+") },
+        prev: prev.map(|p| format!("/cases?offset={p}{keep}")),
+        next: next.map(|n| format!("/cases?offset={n}{keep}")),
+        states,
+        overdue,
+        may_intake: may_intake(&caller),
+        q: CasesPageQuery {
+            state: st,
+            overdue: q.overdue.clone(),
+            class: query.class,
+            department: query.department,
+            grid: query.grid,
+            from: query.from,
+            to: query.to,
+            offset: None,
+        },
+        classes,
+        departments,
+        bulk,
+        error,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "case/templates/case.html")]
+struct CasePage {
+    l: Layout,
+    id: i64,
+    basemap_url: String,
+    basemap_crs: &'static str,
+    basemap_attribution: String,
+}
+
+pub(crate) async fn case_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    if let Some(r) = denied(&caller, Action::ReadCases, "/cases") {
+        return Ok(r);
+    }
+    let Some(id) = id.parse::<i64>().ok().filter(|n| *n > 0) else {
+        return Ok(error_page(&caller, StatusCode::NOT_FOUND, Tr(caller.locale).get("error.not_found").into()));
+    };
+    let (basemap_url, basemap_crs, basemap_attribution) = basemap_fields(&state);
+    let page =
+        CasePage { l: Layout::new(&caller, "case.title", "/cases"), id, basemap_url, basemap_crs, basemap_attribution };
+    // Photos are shown as images from our own API; the mini-map uses MapLibre's worker.
+    with_map_csp(html(page)?, &state)
+}
+
+/// Operators taking calls (12345 热线) enter cases here; grid workers use the phone page.
+fn may_intake(caller: &Caller) -> bool {
+    authorize(&caller.principal, Action::ReportCase, None).is_ok() && caller.principal.role != Role::GridWorker
+}
+
+#[derive(Template)]
+#[template(path = "case/templates/intake.html")]
+struct IntakePage {
+    l: Layout,
+    sources: Vec<(&'static str, &'static str)>,
+    basemap_url: String,
+    basemap_crs: &'static str,
+    basemap_attribution: String,
+}
+
+/// The hotline operator's intake (热线录入): the case's fields and a map to click its position.
+pub(crate) async fn intake_page(State(state): State<AppState>, caller: Caller) -> AppResult<Response> {
+    if let Some(r) = denied(&caller, Action::ReportCase, "/cases/new") {
+        return Ok(r);
+    }
+    if !may_intake(&caller) {
+        return Ok(redirect("/report"));
+    }
+    use zhili_case::model::Source;
+    let en = caller.locale == Locale::En;
+    let sources = [Source::Hotline, Source::Superior, Source::Machine, Source::Public]
+        .into_iter()
+        .map(|s| (s.as_str(), if en { s.as_str() } else { s.label_zh() }))
+        .collect();
+    let (basemap_url, basemap_crs, basemap_attribution) = basemap_fields(&state);
+    let page = IntakePage {
+        l: Layout::new(&caller, "intake.title", "/cases"),
+        sources,
+        basemap_url,
+        basemap_crs,
+        basemap_attribution,
+    };
+    with_map_csp(html(page)?, &state)
+}
+
+#[derive(Template)]
+#[template(path = "case/templates/report.html")]
+struct ReportPage {
+    l: Layout,
+}
+
+pub(crate) async fn report_page(caller: Caller) -> AppResult<Response> {
+    if let Some(r) = denied(&caller, Action::ReportCase, "/report") {
+        return Ok(r);
+    }
+    html(ReportPage { l: Layout::new(&caller, "report.title", "/report") })
+}
+
+#[derive(Template)]
+#[template(path = "case/templates/dashboard.html")]
+struct DashboardPage {
+    l: Layout,
+}
+
+pub(crate) async fn dashboard_page(caller: Caller) -> AppResult<Response> {
+    if let Some(r) = denied(&caller, Action::ReadCases, "/dashboard") {
+        return Ok(r);
+    }
+    let mut r = html(DashboardPage { l: Layout::new(&caller, "dashboard.title", "/dashboard") })?;
+    // ECharts sets inline styles (tooltips).
+    r.headers_mut().insert(
+        "content-security-policy",
+        HeaderValue::from_static("default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+    );
+    Ok(r)
+}
+
+#[derive(Template)]
+#[template(path = "case/templates/settings_classes.html")]
+struct CaseClassesPage {
+    l: Layout,
+    /// Administrators (`ManageCaseSettings`) edit; every other case role reads.
+    may_edit: bool,
+}
+
+/// The catalogue of case classes (案件分类): a searchable table, a form editing one class,
+/// spreadsheet export and import. Data and writes go through `/api/case-classes`.
+pub(crate) async fn case_classes_page(caller: Caller) -> AppResult<Response> {
+    if let Some(r) = denied(&caller, Action::ReadCases, "/settings/case-classes") {
+        return Ok(r);
+    }
+    let may_edit = authorize(&caller.principal, Action::ManageCaseSettings, None).is_ok();
+    let l = Layout::new(&caller, "classes.title", "/settings/case-classes");
+    html(CaseClassesPage { l, may_edit })
+}
+
+#[derive(Template)]
+#[template(path = "case/templates/settings_calendar.html")]
+struct CalendarPage {
+    l: Layout,
+    /// Administrators (`ManageCaseSettings`) edit; every other case role reads.
+    may_edit: bool,
+}
+
+/// The working-time calendar (工作日历): periods, rest days, the UTC offset and a year of
+/// holidays and make-up days. Data and writes go through `/api/work-calendar`.
+pub(crate) async fn calendar_page(caller: Caller) -> AppResult<Response> {
+    if let Some(r) = denied(&caller, Action::ReadCases, "/settings/calendar") {
+        return Ok(r);
+    }
+    let may_edit = authorize(&caller.principal, Action::ManageCaseSettings, None).is_ok();
+    let l = Layout::new(&caller, "calendar.title", "/settings/calendar");
+    html(CalendarPage { l, may_edit })
+}

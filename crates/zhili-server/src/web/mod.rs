@@ -1,0 +1,10 @@
+//! What every domain's pages and handlers share (网页公共件), and that uses no domain:
+//! the error shape, extractors, who is calling, i18n, the page frame and embedded assets,
+//! and the process's metrics.
+
+pub mod caller;
+pub mod error;
+pub mod extract;
+pub mod i18n;
+pub mod metrics;
+pub mod page;

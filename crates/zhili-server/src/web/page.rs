@@ -1,0 +1,228 @@
+//! The web shell (网页外壳): server-rendered pages in zh-CN (default) or English, a login
+//! page, the navigation frame, and embedded assets. Forms carry CSRF tokens.
+
+use askama::Template;
+use axum::extract::Path;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+use zhili_core::model::Locale;
+use zhili_core::policy::{authorize, Action, Role};
+use zhili_core::ErrorCode;
+
+use crate::web::caller::Caller;
+use crate::web::error::{AppError, AppResult};
+use crate::web::i18n::Tr;
+use crate::AppState;
+
+/// The shared routes: the frame's own files and the vendored libraries.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/assets/vendor/maplibre-gl/{file}", get(vendor_asset))
+        .route("/assets/vendor/echarts/{file}", get(echarts_asset))
+        .route("/assets/{file}", get(unknown_asset))
+        .merge(assets(&[
+            ("app.css", "text/css; charset=utf-8", include_str!("assets/app.css")),
+            ("app.js", "text/javascript; charset=utf-8", include_str!("assets/app.js")),
+        ]))
+}
+
+/// A file a module embeds and serves under `/assets/{name}`: name, content type, text. No CDN,
+/// nothing fetched at run time.
+pub type Asset = (&'static str, &'static str, &'static str);
+
+/// The routes of a module's own files, `/assets/{name}` each.
+pub fn assets(files: &'static [Asset]) -> Router<AppState> {
+    files.iter().fold(Router::new(), |r, &(name, ty, body)| {
+        r.route(
+            &format!("/assets/{name}"),
+            get(move || async move {
+                let mut r = body.into_response();
+                r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(ty));
+                r.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+                r
+            }),
+        )
+    })
+}
+
+/// Any other name under `/assets/`.
+async fn unknown_asset() -> Response {
+    AppError::new(ErrorCode::NotFound).into_response()
+}
+
+/// One entry of the navigation.
+pub struct NavItem {
+    pub(crate) href: &'static str,
+    pub(crate) label: &'static str,
+    pub(crate) active: bool,
+}
+
+/// What every page's frame needs.
+pub struct Layout {
+    pub(crate) t: Tr,
+    pub(crate) title: &'static str,
+    pub(crate) user: Option<(String, &'static str)>,
+    pub(crate) csrf: String,
+    pub(crate) nav: Vec<NavItem>,
+    pub(crate) path: String,
+}
+
+impl Layout {
+    pub(crate) fn new(caller: &Caller, title_key: &str, path: &str) -> Layout {
+        let t = Tr(caller.locale);
+        let p = &caller.principal;
+        let mut nav = Vec::new();
+        let mut add = |href: &'static str, key: &str, allowed: bool| {
+            if allowed {
+                nav.push(NavItem { href, label: t.get(key), active: href == path });
+            }
+        };
+        let may = |a| authorize(p, a, None).is_ok();
+        add("/", "nav.home", caller.user.is_some());
+        add("/map", "nav.map", may(Action::ReadGrids));
+        add("/report", "nav.report", may(Action::ReportCase));
+        add("/cases", "nav.cases", may(Action::ReadCases));
+        add("/dashboard", "nav.dashboard", may(Action::ReadCases));
+        add("/settings/case-classes", "nav.case_classes", may(Action::ReadCases));
+        add("/settings/calendar", "nav.calendar", may(Action::ReadCases));
+        add("/grids", "nav.grids", may(Action::ReadGrids));
+        add("/divisions", "nav.divisions", may(Action::ReadDivisions));
+        add("/departments", "nav.departments", may(Action::ReadDepartments));
+        add("/users", "nav.users", may(Action::ReadUsers));
+        add("/audit", "nav.audit", may(Action::ReadAudit));
+        Layout {
+            t,
+            title: t.get(title_key),
+            user: caller.user.as_ref().map(|u| (u.display_name.clone(), role_label(u.role, caller.locale))),
+            csrf: caller.session.as_ref().map(|s| s.csrf_token.clone()).unwrap_or_default(),
+            nav,
+            path: path.into(),
+        }
+    }
+}
+
+pub(crate) fn role_label(r: Role, l: Locale) -> &'static str {
+    match l {
+        Locale::ZhCn => r.label_zh(),
+        Locale::En => r.label_en(),
+    }
+}
+
+pub(crate) fn html(t: impl Template) -> AppResult<Response> {
+    html_status(StatusCode::OK, t)
+}
+
+pub(crate) fn html_status(status: StatusCode, t: impl Template) -> AppResult<Response> {
+    let mut r = (status, Html(t.render()?)).into_response();
+    r.headers_mut().insert(
+        "content-security-policy",
+        HeaderValue::from_static("default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+    );
+    Ok(r)
+}
+
+pub(crate) fn redirect(to: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    r.headers_mut().insert(LOCATION, HeaderValue::from_str(to).unwrap_or(HeaderValue::from_static("/")));
+    r
+}
+
+/// Only same-site relative paths may be redirect targets.
+pub(crate) fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && n.len() < 512 => n,
+        _ => "/",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "web/templates/error.html")]
+struct ErrorPage {
+    l: Layout,
+    status: u16,
+    message: String,
+}
+
+/// `None` if the caller may open the page; else the answer: log in first, or why not.
+pub(crate) fn denied(caller: &Caller, action: Action, path: &str) -> Option<Response> {
+    match authorize(&caller.principal, action, None) {
+        Ok(()) => None,
+        Err(_) if caller.user.is_none() => Some(redirect(&format!("/login?next={}", urlencode(path)))),
+        Err(_) => Some(error_page(caller, StatusCode::FORBIDDEN, Tr(caller.locale).get("error.forbidden").into())),
+    }
+}
+
+pub(crate) fn error_page(caller: &Caller, status: StatusCode, message: String) -> Response {
+    let page = ErrorPage { l: Layout::new(caller, "app.short", ""), status: status.as_u16(), message };
+    html_status(status, page).unwrap_or_else(IntoResponse::into_response)
+}
+
+pub(crate) fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)]).map(|v| v[1..].to_string()).unwrap_or_default()
+}
+
+/// MapLibre GL JS, vendored with its licence (see assets/vendor/maplibre-gl/README.md).
+const VENDOR: &[(&str, &str, &[u8])] = &[
+    (
+        "maplibre-gl-csp.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("assets/vendor/maplibre-gl/maplibre-gl-csp.js"),
+    ),
+    (
+        "maplibre-gl-csp-worker.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("assets/vendor/maplibre-gl/maplibre-gl-csp-worker.js"),
+    ),
+    ("maplibre-gl.css", "text/css; charset=utf-8", include_bytes!("assets/vendor/maplibre-gl/maplibre-gl.css")),
+    ("LICENSE.txt", "text/plain; charset=utf-8", include_bytes!("assets/vendor/maplibre-gl/LICENSE.txt")),
+];
+
+/// Apache ECharts, vendored with its licence (see assets/vendor/echarts/README.md).
+const ECHARTS: &[(&str, &str, &[u8])] = &[
+    (
+        "echarts.common.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("assets/vendor/echarts/echarts.common.min.js"),
+    ),
+    ("LICENSE", "text/plain; charset=utf-8", include_bytes!("assets/vendor/echarts/LICENSE")),
+    ("NOTICE", "text/plain; charset=utf-8", include_bytes!("assets/vendor/echarts/NOTICE")),
+];
+
+async fn echarts_asset(Path(file): Path<String>) -> Response {
+    serve_vendored(ECHARTS, &file)
+}
+
+fn serve_vendored(table: &[(&str, &'static str, &'static [u8])], file: &str) -> Response {
+    match table.iter().find(|a| a.0 == file) {
+        Some((_, ty, body)) => {
+            let mut r = (*body).into_response();
+            r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(ty));
+            r.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
+            r
+        }
+        None => AppError::new(ErrorCode::NotFound).into_response(),
+    }
+}
+
+async fn vendor_asset(Path(file): Path<String>) -> Response {
+    serve_vendored(VENDOR, &file)
+}
+
+/// Rows per page of a server-rendered list.
+pub(crate) const PAGE_SIZE: i64 = 50;
+
+/// The offsets of the previous and next pages, if any.
+pub(crate) fn pager(offset: i64, total: i64) -> (Option<i64>, Option<i64>) {
+    let prev = (offset > 0).then(|| (offset - PAGE_SIZE).max(0));
+    let next = (offset + PAGE_SIZE < total).then_some(offset + PAGE_SIZE);
+    (prev, next)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct OffsetQuery {
+    pub(crate) offset: Option<i64>,
+}
