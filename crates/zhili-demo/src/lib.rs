@@ -15,9 +15,9 @@ use zhili_core::policy::Role;
 use zhili_core::store::CoreBatch;
 use zhili_grid::{Grid, GridCode, GridCodeScheme, GridDuty};
 
-pub mod cases;
-pub mod map;
-use map::Cell;
+pub mod case;
+pub mod grid;
+use grid::Cell;
 
 /// The district's code (博山区).
 pub const COUNTY: &str = "370304";

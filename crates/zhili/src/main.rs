@@ -61,7 +61,7 @@ enum Command {
         #[arg(long)]
         database_url: Option<String>,
         /// Synthetic cases to load, a year of them (only into a database without cases; 0: none).
-        #[arg(long, default_value_t = zhili_demo::cases::DEFAULT_CASES)]
+        #[arg(long, default_value_t = zhili_demo::case::DEFAULT_CASES)]
         cases: usize,
         /// Spread the synthetic cases over this many years before today (a store at scale, e.g.
         /// `--cases 10000000 --case-years 10` for the benchmarks).
@@ -433,7 +433,7 @@ async fn seed_demo_cases(
         return Ok(());
     }
     let started = std::time::Instant::now();
-    for (meta, bytes) in zhili_demo::cases::demo_photos() {
+    for (meta, bytes) in zhili_demo::case::demo_photos() {
         match store.put_attachment(&Actor::system(), &meta, &bytes).await {
             Ok(()) | Err(StoreError::Conflict { .. }) => {}
             Err(e) => return Err(e.into()),
@@ -454,7 +454,7 @@ async fn seed_demo_cases(
             .expect("valid template"),
     );
     let generator =
-        zhili_demo::cases::CaseGenerator::new(district, users, chrono::Utc::now(), n, years, zhili_demo::SEED);
+        zhili_demo::case::CaseGenerator::new(district, users, chrono::Utc::now(), n, years, zhili_demo::SEED);
     let end = generator.end();
     let (tx, mut rx) = tokio::sync::mpsc::channel(1);
     let producer = tokio::task::spawn_blocking(move || {
