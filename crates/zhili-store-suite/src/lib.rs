@@ -1,8 +1,10 @@
 //! The behavioural test suite (存储行为测试) that every storage backend must pass.
 //!
-//! Each case takes a freshly migrated, empty store. A backend's tests call [`store_suite!`]
-//! with an async constructor; the macro expands to one `#[tokio::test]` per case, so the
-//! SQLite and PostgreSQL crates run exactly the same checks.
+//! Each case takes a freshly migrated, empty store. The cases sit in one folder per domain
+//! (`core`, `grid`, `case`), each with its macro ([`core_suite!`], [`grid_suite!`],
+//! [`case_suite!`]) listing them through [`suite_cases!`]. A backend's tests call each macro
+//! once with an async constructor; it expands to one `#[tokio::test]` per case, so the SQLite
+//! and PostgreSQL crates run exactly the same checks.
 
 use futures::future::BoxFuture;
 use zhili_core::audit::Actor;

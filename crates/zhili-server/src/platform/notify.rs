@@ -1,7 +1,7 @@
 //! Notifications, audiences and outgoing webhooks (通知、受众与外发): platform services any
 //! module uses.
 //!
-//! - Audiences: [`department_staff`], [`users_where`], and the township and county a division
+//! - Audiences: `department_staff`, `users_where`, and the township and county a division
 //!   lies in, for modules that decide who is told.
 //! - [`delivery_pass`] (every few seconds) takes due rows of the durable outbox, POSTs them
 //!   signed with HMAC-SHA256, and records delivery or the next retry ([`retry_delay`]).
