@@ -12,6 +12,7 @@ pub mod mask;
 pub mod model;
 pub mod password;
 pub mod policy;
+pub mod ports;
 pub mod store;
 
 pub use codes::{CodeError, DivisionCode, DivisionLevel};

@@ -96,9 +96,10 @@ fn bbox_overlap(a: &MultiPolygon<f64>, b: &MultiPolygon<f64>) -> bool {
 }
 
 /// Load what an import into `within` is checked against: the villages (with boundaries) and
-/// the grids already stored there.
-pub async fn load_context<S: Store + GridStore + ?Sized>(
+/// the grids already stored there (divisions from the core's `store`, grids from `grids`).
+pub async fn load_context<S: Store + ?Sized, G: GridStore + ?Sized>(
     store: &S,
+    grids: &G,
     within: Option<&DivisionCode>,
 ) -> StoreResult<Context> {
     let mut ctx = Context { within: within.cloned(), ..Context::default() };
@@ -110,7 +111,7 @@ pub async fn load_context<S: Store + GridStore + ?Sized>(
     }
     let mut offset = 0;
     loop {
-        let page = store.grids(within, Page { offset, limit: 1000 }).await?;
+        let page = grids.grids(within, Page { offset, limit: 1000 }).await?;
         let n = page.len() as i64;
         ctx.existing.extend(page.into_iter().map(|g| (g.code.clone(), g)));
         if n < 1000 {

@@ -25,9 +25,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
+use zhili_core::ports::Ports;
 use zhili_core::store::Store;
 use zhili_core::ErrorCode;
-use zhili_grid::GridStore;
 
 use crate::web::error::AppError;
 
@@ -115,32 +115,13 @@ impl Default for ServerConfig {
     }
 }
 
-/// A storage backend: the core store and every domain's storage port.
-pub trait Backend:
-    Store
-    + GridStore
-    + zhili_case::store::CaseStore
-    + zhili_case::store::CaseMetricsStore
-    + zhili_case::store::CaseMapStore
-    + zhili_case::store::NotificationStore
-{
-}
-impl<
-        T: Store
-            + GridStore
-            + zhili_case::store::CaseStore
-            + zhili_case::store::CaseMetricsStore
-            + zhili_case::store::CaseMapStore
-            + zhili_case::store::NotificationStore,
-    > Backend for T
-{
-}
-
 /// Shared state of the handlers.
 #[derive(Clone)]
 pub struct AppState {
-    /// The store.
-    pub store: Arc<dyn Backend>,
+    /// The platform core's store.
+    pub store: Arc<dyn Store>,
+    /// Every domain's storage ports (the core's among them), looked up by trait.
+    pub ports: Arc<Ports>,
     /// The deployment's grid rules (code scheme, level names, tolerance).
     pub grid_rules: Arc<zhili_grid::validate::Rules>,
     /// Settings.
@@ -158,10 +139,12 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State over a store with settings and the default grid rules.
-    pub fn new(store: Arc<dyn Backend>, config: ServerConfig) -> AppState {
+    /// State over a backend's ports with settings and the default grid rules. Panics if the
+    /// ports lack the core's `dyn Store`.
+    pub fn new(ports: Ports, config: ServerConfig) -> AppState {
         AppState {
-            store,
+            store: ports.port::<dyn Store>().clone(),
+            ports: Arc::new(ports),
             grid_rules: Arc::new(zhili_grid::validate::Rules::default()),
             config: Arc::new(config),
             metrics: Arc::new(web::metrics::Metrics::default()),
@@ -170,6 +153,12 @@ impl AppState {
             sessions: Arc::new(web::caller::SessionCache::default()),
             escalation_mark: Arc::new(case::notify::EscalationMark::default()),
         }
+    }
+
+    /// A storage port of the backend, by its trait (`state.port::<dyn CaseStore>()`). Panics
+    /// naming the port if the backend has none (a wiring error, met at the first request).
+    pub fn port<P: ?Sized + Send + Sync + 'static>(&self) -> &P {
+        self.ports.port::<P>().as_ref()
     }
 
     /// Use this spatial index.

@@ -32,6 +32,19 @@ mod grid;
 /// runs them as one ordered list.
 const MIGRATIONS: &[&sqlx::migrate::Migrator] = &[&core::MIGRATIONS, &grid::MIGRATIONS, &case::MIGRATIONS];
 
+impl PgStore {
+    /// Every storage port this backend implements, one per domain folder, for the server and
+    /// the CLI to take what they need.
+    pub fn ports(self) -> zhili_core::ports::Ports {
+        let store = std::sync::Arc::new(self);
+        let mut ports = zhili_core::ports::Ports::default();
+        core::register(&store, &mut ports);
+        grid::register(&store, &mut ports);
+        case::register(&store, &mut ports);
+        ports
+    }
+}
+
 /// Advisory lock key serializing audit appends (ASCII "zhiliaud"); scoped to the database.
 const AUDIT_LOCK: i64 = 0x7a68_696c_6961_7564;
 

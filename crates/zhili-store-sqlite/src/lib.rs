@@ -28,6 +28,19 @@ mod grid;
 /// runs them as one ordered list.
 const MIGRATIONS: &[&Migrator] = &[&core::MIGRATIONS, &grid::MIGRATIONS, &case::MIGRATIONS];
 
+impl SqliteStore {
+    /// Every storage port this backend implements, one per domain folder, for the server and
+    /// the CLI to take what they need.
+    pub fn ports(self) -> zhili_core::ports::Ports {
+        let store = std::sync::Arc::new(self);
+        let mut ports = zhili_core::ports::Ports::default();
+        core::register(&store, &mut ports);
+        grid::register(&store, &mut ports);
+        case::register(&store, &mut ports);
+        ports
+    }
+}
+
 /// The SQLite store: a writer pool of one connection, a read-only pool, and the in-process
 /// change feed (SQLite is served by one process, so in-process is every process).
 #[derive(Clone)]

@@ -5,7 +5,6 @@ mod config;
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
@@ -17,9 +16,9 @@ use zhili_core::audit::Actor;
 use zhili_core::codes::DivisionCode;
 use zhili_core::model::NewUser;
 use zhili_core::policy::Role;
+use zhili_core::ports::Ports;
 use zhili_core::store::{verify_audit_chain, Page, Store, StoreError};
 use zhili_core::{model, password};
-use zhili_server::Backend;
 
 use crate::config::{Config, LogFormat};
 
@@ -210,21 +209,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     rt.block_on(async move {
         match cli.command {
             Command::Serve { .. } => {
-                let store = open_store(&cfg).await?;
-                serve(store, &cfg).await
+                let ports = open_store(&cfg).await?;
+                serve(ports, &cfg).await
             }
             Command::Demo { data_dir, admin_password, no_serve, database_url, cases, case_years, .. } => {
                 if database_url.is_none() {
                     std::fs::create_dir_all(&data_dir)
                         .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
                 }
-                let store = open_store(&cfg).await?;
-                let admin = seed_demo(store.as_ref(), admin_password, (cases, case_years)).await?;
+                let ports = open_store(&cfg).await?;
+                let admin = seed_demo(&ports, admin_password, (cases, case_years)).await?;
                 if no_serve {
                     return Ok(());
                 }
                 print_demo_banner(&cfg, &admin);
-                serve(store, &cfg).await
+                serve(ports, &cfg).await
             }
             Command::Migrate => {
                 open_store(&cfg).await?;
@@ -232,22 +231,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Ok(())
             }
             Command::User { command: UserCommand::Add { username, role, jurisdiction, display_name, phone } } => {
-                let store = open_store(&cfg).await?;
-                user_add(store.as_ref(), username, role, jurisdiction, display_name, phone).await
+                let ports = open_store(&cfg).await?;
+                user_add(ports.port::<dyn Store>().as_ref(), username, role, jurisdiction, display_name, phone).await
             }
             Command::Import { command: ImportCommand::Grids { file, dry_run, layer } } => {
-                let store = open_store(&cfg).await?;
-                import_grids(store.as_ref(), &cfg, &file, dry_run, layer).await
+                let ports = open_store(&cfg).await?;
+                import_grids(&ports, &cfg, &file, dry_run, layer).await
             }
             Command::Export { command: ExportCommand::Grids { out, within } } => {
                 let within = within
                     .map(|w| DivisionCode::parse(&w).map_err(|e| anyhow::anyhow!("--within: {e}")))
                     .transpose()?;
-                let store = open_store(&cfg).await?;
-                export_grids(store.as_ref(), within.as_ref(), out.as_deref()).await
+                let ports = open_store(&cfg).await?;
+                export_grids(&ports, within.as_ref(), out.as_deref()).await
             }
             Command::Token { command: TokenCommand::Create { username, days } } => {
-                let store = open_store(&cfg).await?;
+                let ports = open_store(&cfg).await?;
+                let store = ports.port::<dyn Store>();
                 let (user, _) = store.user_credentials(&username).await.map_err(|e| match e {
                     StoreError::NotFound => anyhow::anyhow!("--username: no user {username:?}"),
                     e => e.into(),
@@ -267,8 +267,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Ok(())
             }
             Command::Audit { command: AuditCommand::Verify } => {
-                let store = open_store(&cfg).await?;
-                audit_verify(store.as_ref()).await
+                let ports = open_store(&cfg).await?;
+                audit_verify(ports.port::<dyn Store>().as_ref()).await
             }
             Command::Config { .. } => unreachable!("handled above"),
         }
@@ -300,35 +300,39 @@ fn redact(url: &str) -> String {
 }
 
 /// Open the configured store and apply migrations.
-async fn open_store(cfg: &Config) -> anyhow::Result<Arc<dyn Backend>> {
+async fn open_store(cfg: &Config) -> anyhow::Result<Ports> {
     let url = &cfg.database.url;
-    let store: Arc<dyn Backend> = if let Some(path) = cfg.sqlite_path() {
+    let ports = if let Some(path) = cfg.sqlite_path() {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             if !dir.exists() {
                 bail!("the SQLite database directory {} does not exist", dir.display());
             }
         }
-        Arc::new(zhili_store_sqlite::SqliteStore::open(&path).await.map_err(|e| anyhow::anyhow!("{e}"))?)
+        zhili_store_sqlite::SqliteStore::open(&path).await.map_err(|e| anyhow::anyhow!("{e}"))?.ports()
     } else {
         let s = zhili_store_postgres::PgStore::connect_with(url, cfg.database.max_connections)
             .await
             .map_err(|e| anyhow::anyhow!("cannot connect to the database at {}: {e}", redact(url)))?;
-        Arc::new(s)
+        s.ports()
     };
-    store.migrate().await.map_err(|e| anyhow::anyhow!("cannot migrate the database at {}: {e}", redact(url)))?;
-    Ok(store)
+    ports
+        .port::<dyn Store>()
+        .migrate()
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot migrate the database at {}: {e}", redact(url)))?;
+    Ok(ports)
 }
 
-async fn serve(store: Arc<dyn Backend>, cfg: &Config) -> anyhow::Result<()> {
+async fn serve(ports: Ports, cfg: &Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(cfg.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", cfg.server.listen))?;
-    tracing::info!(listen = %cfg.server.listen, backend = store.backend(), "serving");
-    let spatial = zhili_server::grid::spatial::Spatial::start(store.clone()).await?;
+    tracing::info!(listen = %cfg.server.listen, backend = ports.port::<dyn Store>().backend(), "serving");
+    let spatial = zhili_server::grid::spatial::Spatial::start(&ports).await?;
     let (features, bytes) = spatial.stats();
     tracing::info!(features, memory_mib = bytes as f64 / 1048576.0, "spatial index loaded");
     let state =
-        zhili_server::AppState::new(store, cfg.server_config()).with_grid_rules(cfg.grid_rules()).with_spatial(spatial);
+        zhili_server::AppState::new(ports, cfg.server_config()).with_grid_rules(cfg.grid_rules()).with_spatial(spatial);
     zhili_server::serve(state, listener, zhili_server::shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
@@ -351,10 +355,12 @@ fn spinner(msg: &str) -> ProgressBar {
 }
 
 async fn seed_demo(
-    store: &dyn Backend,
+    ports: &Ports,
     admin_password: Option<String>,
     (cases, years): (usize, u32),
 ) -> anyhow::Result<AdminPassword> {
+    let store = ports.port::<dyn Store>().as_ref();
+    let grids = ports.port::<dyn zhili_grid::GridStore>().as_ref();
     if let Some(p) = &admin_password {
         password::validate(p).context("admin password")?;
     }
@@ -369,11 +375,11 @@ async fn seed_demo(
     ));
     let inserted = store.load_batch(&Actor::system(), &district.batch).await?;
     // Grids are written once; a reused data directory keeps what it has.
-    if store.count_grids(None).await? == 0 {
+    if grids.count_grids(None).await? == 0 {
         pb.set_message(format!("写入网格 loading {} grids", district.grids.len()));
-        store.import_grids(&Actor::system(), &district.grids).await?;
+        grids.import_grids(&Actor::system(), &district.grids).await?;
         pb.set_message(format!("分配网格员 assigning {} grid duties", district.assignments.len()));
-        store.load_assignments(&Actor::system(), &district.assignments).await?;
+        grids.load_assignments(&Actor::system(), &district.assignments).await?;
     }
     pb.finish_with_message(format!("演示数据就绪 demo data ready ({inserted} rows new)"));
 
@@ -408,7 +414,7 @@ async fn seed_demo(
         }
         Err(e) => return Err(e.into()),
     };
-    seed_demo_cases(store, &district, cases, years).await?;
+    seed_demo_cases(ports, &district, cases, years).await?;
     Ok(result)
 }
 
@@ -423,18 +429,15 @@ const DEMO_CASE_CHUNK: usize = 5_000;
 /// are made on a blocking thread, a chunk ahead of the store, so generating and writing overlap.
 /// An interrupted load keeps the chunks written so far (the next start sees cases and loads no
 /// more; remove the data directory to start afresh).
-async fn seed_demo_cases(
-    store: &dyn Backend,
-    district: &zhili_demo::District,
-    n: usize,
-    years: u32,
-) -> anyhow::Result<()> {
-    if n == 0 || store.count_cases(&CaseFilter::default()).await? > 0 {
+async fn seed_demo_cases(ports: &Ports, district: &zhili_demo::District, n: usize, years: u32) -> anyhow::Result<()> {
+    let store = ports.port::<dyn Store>().as_ref();
+    let cases = ports.port::<dyn zhili_case::store::CaseStore>().as_ref();
+    if n == 0 || cases.count_cases(&CaseFilter::default()).await? > 0 {
         return Ok(());
     }
     let started = std::time::Instant::now();
     for (meta, bytes) in zhili_demo::case::demo_photos() {
-        match store.put_attachment(&Actor::system(), &meta, &bytes).await {
+        match cases.put_attachment(&Actor::system(), &meta, &bytes).await {
             Ok(()) | Err(StoreError::Conflict { .. }) => {}
             Err(e) => return Err(e.into()),
         }
@@ -471,13 +474,14 @@ async fn seed_demo_cases(
     });
     let mut loaded = 0u64;
     while let Some(chunk) = rx.recv().await {
-        loaded += store.load_cases(&Actor::system(), &chunk).await?;
+        loaded += cases.load_cases(&Actor::system(), &chunk).await?;
         pb.set_position(loaded);
     }
     let generating = producer.await?;
     pb.finish_and_clear();
     let took = started.elapsed();
-    let figures = store
+    let figures = ports
+        .port::<dyn zhili_case::store::CaseMetricsStore>()
         .case_tallies(&CaseFilter::default(), GroupBy::None, end, 480)
         .await?
         .into_iter()
@@ -572,12 +576,14 @@ async fn user_add(
 }
 
 async fn import_grids(
-    store: &dyn Backend,
+    ports: &Ports,
     cfg: &Config,
     file: &std::path::Path,
     dry_run: bool,
     layer: Option<String>,
 ) -> anyhow::Result<()> {
+    let store = ports.port::<dyn Store>().as_ref();
+    let grids = ports.port::<dyn zhili_grid::GridStore>().as_ref();
     let gpkg = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("gpkg"));
     if layer.is_some() && !gpkg {
         bail!("--layer applies to GeoPackage (.gpkg) files only");
@@ -591,7 +597,7 @@ async fn import_grids(
             anyhow::anyhow!("{}: not valid JSON at line {}, column {}: {e}", file.display(), e.line(), e.column())
         })?
     };
-    let ctx = zhili_grid::validate::load_context(store, None).await?;
+    let ctx = zhili_grid::validate::load_context(store, grids, None).await?;
     let n = doc.get("features").and_then(|f| f.as_array()).map_or(0, Vec::len);
     let pb = ProgressBar::new(n as u64);
     pb.set_style(
@@ -617,17 +623,19 @@ async fn import_grids(
         return Ok(());
     }
     let pb = spinner(&format!("写入 writing {} grids", report.grids.len()));
-    let n = store.import_grids(&Actor::system(), &report.grids).await?;
+    let n = grids.import_grids(&Actor::system(), &report.grids).await?;
     pb.finish_and_clear();
     println!("{n} grids imported ({} warnings)", report.warnings.len());
     Ok(())
 }
 
 async fn export_grids(
-    store: &dyn Backend,
+    ports: &Ports,
     within: Option<&DivisionCode>,
     out: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
+    let grids = ports.port::<dyn zhili_grid::GridStore>().as_ref();
+    let store = grids;
     let total = store.count_grids(within).await?;
     let pb = ProgressBar::new(total.max(0) as u64);
     pb.set_style(

@@ -31,7 +31,10 @@ use zhili_core::ErrorCode;
 use crate::web::caller::Caller;
 use crate::web::error::{AppError, AppResult, ErrorBody, ErrorDetail};
 use crate::web::extract::{ApiJson, ApiQuery, RawBody};
-use crate::{AppState, Backend};
+use zhili_case::store::CaseStore;
+use zhili_core::store::Store;
+
+use crate::AppState;
 
 /// Settings keys.
 const CATALOGUE_KEY: &str = "case.catalogue";
@@ -83,7 +86,7 @@ fn keep<T>(slot: &RwLock<Option<Cached<T>>>, value: T) -> Arc<T> {
 
 impl Runtime {
     /// The catalogue: the stored one, else the national seed.
-    pub async fn catalogue(&self, store: &dyn Backend) -> AppResult<Arc<Catalogue>> {
+    pub async fn catalogue(&self, store: &dyn CaseStore) -> AppResult<Arc<Catalogue>> {
         if let Some(c) = fresh(&self.catalogue) {
             return Ok(c);
         }
@@ -98,7 +101,7 @@ impl Runtime {
     }
 
     /// The working-time calendar: the stored one, else China's official calendar.
-    pub async fn calendar(&self, store: &dyn Backend) -> AppResult<Arc<WorkCalendar>> {
+    pub async fn calendar(&self, store: &dyn CaseStore) -> AppResult<Arc<WorkCalendar>> {
         if let Some(c) = fresh(&self.calendar) {
             return Ok(c);
         }
@@ -113,7 +116,7 @@ impl Runtime {
     }
 
     /// Every department (cached).
-    pub(crate) async fn departments(&self, store: &dyn Backend) -> AppResult<Arc<Vec<Department>>> {
+    pub(crate) async fn departments(&self, store: &dyn Store) -> AppResult<Arc<Vec<Department>>> {
         if let Some(d) = fresh(&self.departments) {
             return Ok(d);
         }
@@ -132,7 +135,7 @@ impl Runtime {
     /// carries the open cases of its class within `radius_m` (duplicate suggestions).
     async fn submit(
         &self,
-        store: Arc<dyn Backend>,
+        store: Arc<dyn CaseStore>,
         radius_m: f64,
         actor: Actor,
         case: Case,
@@ -155,7 +158,7 @@ impl Runtime {
 /// The intake writer: store whatever reports have gathered in one transaction; if that fails,
 /// store them one by one so that one bad report cannot sink the others. The stored batch's
 /// duplicate suggestions are looked up in one query while the next batch is written.
-async fn writer(store: Arc<dyn Backend>, radius_m: f64, mut rx: mpsc::Receiver<Job>) {
+async fn writer(store: Arc<dyn CaseStore>, radius_m: f64, mut rx: mpsc::Receiver<Job>) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -190,7 +193,7 @@ async fn writer(store: Arc<dyn Backend>, radius_m: f64, mut rx: mpsc::Receiver<J
 /// Answer stored reports with their duplicate suggestions. The reports are stored whatever
 /// happens here: a failed lookup only leaves the suggestions empty (an error would make the
 /// client retry and file the report twice).
-async fn answer(store: Arc<dyn Backend>, radius_m: f64, jobs: Vec<Job>, stored: Vec<Case>) {
+async fn answer(store: Arc<dyn CaseStore>, radius_m: f64, jobs: Vec<Job>, stored: Vec<Case>) {
     let probes: Vec<(String, [f64; 4])> =
         stored.iter().map(|c| (c.class_code.as_str().to_string(), near_box(c.lon, c.lat, radius_m))).collect();
     let near = store.open_cases_near(&probes, MAX_DUPLICATES).await.unwrap_or_else(|e| {
@@ -550,7 +553,7 @@ async fn check_photos(state: &AppState, name: &str, photos: &[String]) -> AppRes
         return Err(field(name, format!("at most {MAX_PHOTOS} photos")));
     }
     for (i, p) in photos.iter().enumerate() {
-        match state.store.attachment(p).await {
+        match state.port::<dyn CaseStore>().attachment(p).await {
             Ok(_) => {}
             Err(StoreError::NotFound) => {
                 return Err(field(&format!("{name}[{i}]"), format!("no uploaded photo {p:?}")));
@@ -598,7 +601,7 @@ pub(crate) struct Intook {
 /// Store a new case (group commit) and answer with its duplicates and suggested department.
 pub(crate) async fn intake(state: &AppState, r: NewReport) -> AppResult<Intook> {
     let NewReport { actor, reporter, source, placed, description, address, photos, contact, external_id } = r;
-    let calendar = state.cases.calendar(state.store.as_ref()).await?;
+    let calendar = state.cases.calendar(state.port::<dyn CaseStore>()).await?;
     let now = Utc::now();
     let mut clock = CaseClock::default();
     apply_clock(&mut clock, &workflow::report_clock(), &placed.class, &calendar, now);
@@ -644,8 +647,10 @@ pub(crate) async fn intake(state: &AppState, r: NewReport) -> AppResult<Intook> 
         to_state: CaseState::Reported,
         data: json!({"command": "report", "source": source.as_str(), "description": description, "photos": photos}),
     };
-    let (stored, duplicates) =
-        state.cases.submit(state.store.clone(), state.config.case_duplicate_radius_m, actor, case, entry).await?;
+    let (stored, duplicates) = state
+        .cases
+        .submit(state.ports.port::<dyn CaseStore>().clone(), state.config.case_duplicate_radius_m, actor, case, entry)
+        .await?;
     state.metrics.cases_reported.inc();
     // The case is stored: what follows only advises, and must not turn a stored report into an
     // error (the client would retry and file it twice).
@@ -681,10 +686,10 @@ pub async fn report(
     let address = b.address.as_deref().map(|a| check_text("address", a, 0, 200)).transpose()?;
     let contact = b.contact.as_deref().map(|c| check_text("contact", c, 1, 50)).transpose()?;
     let external_id = b.external_id.as_deref().map(|c| check_text("external_id", c, 1, 100)).transpose()?;
-    let catalogue = state.cases.catalogue(state.store.as_ref()).await?;
+    let catalogue = state.cases.catalogue(state.port::<dyn CaseStore>()).await?;
     let placed = place(&state, &catalogue, Some(&caller), &b.class_code, b.lon, b.lat, b.crs.as_deref())?;
     check_photos(&state, "photos", &b.photos).await?;
-    let calendar = state.cases.calendar(state.store.as_ref()).await?;
+    let calendar = state.cases.calendar(state.port::<dyn CaseStore>()).await?;
     let done = intake(
         &state,
         NewReport {
@@ -756,7 +761,7 @@ fn parse_time(name: &str, v: &str, calendar: &WorkCalendar) -> AppResult<DateTim
 /// The filter the caller's role allows, narrowed by the query.
 pub(crate) async fn scoped_filter(state: &AppState, caller: &Caller, q: &CaseQuery) -> AppResult<Option<CaseFilter>> {
     authorize(&caller.principal, Action::ReadCases, None)?;
-    let calendar = state.cases.calendar(state.store.as_ref()).await?;
+    let calendar = state.cases.calendar(state.port::<dyn CaseStore>()).await?;
     let bad = |name: &str, m: String| AppError::msg(ErrorCode::InvalidQuery, m).at(name);
     let mut f = CaseFilter::default();
     if let Some(s) = &q.state {
@@ -841,9 +846,9 @@ pub async fn list(
         }));
     };
     let (cases, (total, total_exact)) =
-        tokio::try_join!(state.store.cases(&filter, page), count_upto(&state, &filter))?;
-    let catalogue = state.cases.catalogue(state.store.as_ref()).await?;
-    let calendar = state.cases.calendar(state.store.as_ref()).await?;
+        tokio::try_join!(state.port::<dyn CaseStore>().cases(&filter, page), count_upto(&state, &filter))?;
+    let catalogue = state.cases.catalogue(state.port::<dyn CaseStore>()).await?;
+    let calendar = state.cases.calendar(state.port::<dyn CaseStore>()).await?;
     let now = Utc::now();
     Ok(Json(crate::core::views::Paged {
         items: cases.iter().map(|c| view(c, &catalogue, &calendar, &caller, now)).collect(),
@@ -861,7 +866,7 @@ pub(crate) const COUNT_CAP: i64 = 10_000;
 /// `(COUNT_CAP, false)`. Counting stops there: an exact count of half a million overdue cases
 /// reads every one of them, for a figure nobody pages through (the dashboard has the totals).
 pub(crate) async fn count_upto(state: &AppState, filter: &CaseFilter) -> StoreResult<(i64, bool)> {
-    Ok(capped(state.store.count_cases_upto(filter, COUNT_CAP + 1).await?))
+    Ok(capped(state.port::<dyn CaseStore>().count_cases_upto(filter, COUNT_CAP + 1).await?))
 }
 
 /// A count taken up to `COUNT_CAP + 1`, as `(total, exact)`.
@@ -876,7 +881,7 @@ fn capped(n: i64) -> (i64, bool) {
 async fn visible_case(state: &AppState, caller: &Caller, id: &str) -> AppResult<Case> {
     let id: i64 =
         id.parse().ok().filter(|n| *n > 0).ok_or_else(|| field("id", format!("case id {id:?} is not a number")))?;
-    let case = state.store.case(id).await?;
+    let case = state.port::<dyn CaseStore>().case(id).await?;
     if !may_see(state, caller, &case).await? {
         return Err(AppError::new(ErrorCode::NotFound));
     }
@@ -900,9 +905,9 @@ pub struct CaseDetail {
     responses((status = 200, body = CaseDetail), (status = 404, body = ErrorBody)))]
 pub async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> AppResult<Json<CaseDetail>> {
     let case = visible_case(&state, &caller, &id).await?;
-    let timeline = state.store.timeline(case.id).await?;
-    let catalogue = state.cases.catalogue(state.store.as_ref()).await?;
-    let calendar = state.cases.calendar(state.store.as_ref()).await?;
+    let timeline = state.port::<dyn CaseStore>().timeline(case.id).await?;
+    let catalogue = state.cases.catalogue(state.port::<dyn CaseStore>()).await?;
+    let calendar = state.cases.calendar(state.port::<dyn CaseStore>()).await?;
     let mine = caller_department(&state, &caller).await?;
     let allowed = workflow::allowed(&case.status, caller.principal.role)
         .into_iter()
@@ -941,9 +946,11 @@ pub async fn transition(
     ApiJson(b): ApiJson<TransitionBody>,
 ) -> AppResult<Json<CaseDetail>> {
     let next = transition_one(&state, &caller, &id, b.version, &b.command).await?;
-    let (catalogue, calendar) =
-        tokio::try_join!(state.cases.catalogue(state.store.as_ref()), state.cases.calendar(state.store.as_ref()))?;
-    let timeline = state.store.timeline(next.id).await?;
+    let (catalogue, calendar) = tokio::try_join!(
+        state.cases.catalogue(state.port::<dyn CaseStore>()),
+        state.cases.calendar(state.port::<dyn CaseStore>())
+    )?;
+    let timeline = state.port::<dyn CaseStore>().timeline(next.id).await?;
     let mine = caller_department(&state, &caller).await?;
     let allowed = workflow::allowed(&next.status, caller.principal.role)
         .into_iter()
@@ -985,7 +992,7 @@ async fn transition_one(
             .at("command"));
         }
     }
-    let catalogue = state.cases.catalogue(state.store.as_ref()).await?;
+    let catalogue = state.cases.catalogue(state.port::<dyn CaseStore>()).await?;
     let mut class_code = case.class_code.to_string();
     match command {
         Command::Dispatch { department, .. } => {
@@ -998,7 +1005,7 @@ async fn transition_one(
             check_photos(state, "photos", photos).await?;
         }
         Command::Void { duplicate_of: Some(other), .. } => {
-            let o = state.store.case(*other).await.map_err(|e| match e {
+            let o = state.port::<dyn CaseStore>().case(*other).await.map_err(|e| match e {
                 StoreError::NotFound => field("duplicate_of", format!("no case {other}")),
                 e => e.into(),
             })?;
@@ -1019,7 +1026,7 @@ async fn transition_one(
         .get(&class_code)
         .cloned()
         .ok_or_else(|| field("class_code", format!("the case's class {class_code} is no longer in the catalogue")))?;
-    let calendar = state.cases.calendar(state.store.as_ref()).await?;
+    let calendar = state.cases.calendar(state.port::<dyn CaseStore>()).await?;
     let (next, entry) = advance(
         &case,
         &outcome,
@@ -1029,7 +1036,7 @@ async fn transition_one(
         (caller.principal.user_id, &caller.principal.username),
         0,
     );
-    state.store.update_case(&caller.actor(), &next, &entry).await?;
+    state.port::<dyn CaseStore>().update_case(&caller.actor(), &next, &entry).await?;
     state.metrics.case_transitions.inc();
     crate::case::notify::after_transition(state, &case, &next).await;
     Ok(next)
@@ -1200,7 +1207,7 @@ pub async fn upload(
         uploaded_by: caller.principal.user_id,
         created_at: Utc::now(),
     };
-    state.store.put_attachment(&caller.actor(), &meta, &body).await?;
+    state.port::<dyn CaseStore>().put_attachment(&caller.actor(), &meta, &body).await?;
     let answer = AttachmentAnswer { url: photo_url(&meta.id), id: meta.id, size: meta.size };
     Ok((StatusCode::CREATED, Json(answer)).into_response())
 }
@@ -1213,7 +1220,7 @@ pub async fn download(State(state): State<AppState>, caller: Caller, Path(id): P
     if id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Err(AppError::new(ErrorCode::NotFound));
     }
-    let (meta, bytes) = state.store.attachment(&id).await?;
+    let (meta, bytes) = state.port::<dyn CaseStore>().attachment(&id).await?;
     let mut r = bytes.into_response();
     let h = r.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_str(&meta.content_type).map_err(|_| AppError::new(ErrorCode::Internal))?);
@@ -1233,7 +1240,7 @@ fn setting_version(text: Option<&str>) -> String {
 /// The setting's current text and version, read from the store (not the cache: other processes
 /// may have changed it).
 async fn stored_setting(state: &AppState, key: &str) -> AppResult<(Option<String>, String)> {
-    let text = state.store.setting(key).await?;
+    let text = state.port::<dyn CaseStore>().setting(key).await?;
     let version = setting_version(text.as_deref());
     Ok((text, version))
 }
@@ -1281,7 +1288,7 @@ pub async fn classes(State(state): State<AppState>, caller: Caller) -> AppResult
     let (text, version) = stored_setting(&state, CATALOGUE_KEY).await?;
     let c = match text {
         Some(text) => keep(&state.cases.catalogue, parse_setting::<Catalogue>(&text, "case catalogue")?),
-        None => state.cases.catalogue(state.store.as_ref()).await?,
+        None => state.cases.catalogue(state.port::<dyn CaseStore>()).await?,
     };
     let body = serde_json::to_value(&c.classes).map_err(|_| AppError::new(ErrorCode::Internal))?;
     Ok(with_etag(Json(body).into_response(), &version))
@@ -1311,7 +1318,7 @@ pub async fn export_classes(
     ApiQuery(q): ApiQuery<ExportFormat>,
 ) -> AppResult<Response> {
     authorize(&caller.principal, Action::ReadCases, None)?;
-    let c = state.cases.catalogue(state.store.as_ref()).await?;
+    let c = state.cases.catalogue(state.port::<dyn CaseStore>()).await?;
     let (bytes, ty, name) = match q.format.as_deref().unwrap_or("xlsx") {
         "xlsx" => (
             c.to_xlsx().map_err(|e| AppError::msg(ErrorCode::Internal, e.to_string()))?,
@@ -1425,7 +1432,7 @@ pub async fn import_classes(
     if q.dry_run.unwrap_or(false) {
         return Ok(Json(json!({"classes": n, "dry_run": true, "version": current})).into_response());
     }
-    state.store.put_setting(&caller.actor(), CATALOGUE_KEY, &text).await?;
+    state.port::<dyn CaseStore>().put_setting(&caller.actor(), CATALOGUE_KEY, &text).await?;
     keep(&state.cases.catalogue, catalogue);
     let version = setting_version(Some(&text));
     Ok(with_etag(Json(json!({"classes": n, "version": version})).into_response(), &version))
@@ -1439,7 +1446,7 @@ pub async fn get_calendar(State(state): State<AppState>, caller: Caller) -> AppR
     let (text, version) = stored_setting(&state, CALENDAR_KEY).await?;
     let c = match text {
         Some(text) => keep(&state.cases.calendar, parse_setting::<WorkCalendar>(&text, "work calendar")?),
-        None => state.cases.calendar(state.store.as_ref()).await?,
+        None => state.cases.calendar(state.port::<dyn CaseStore>()).await?,
     };
     let body = serde_json::to_value(&*c).map_err(|_| AppError::new(ErrorCode::Internal))?;
     Ok(with_etag(Json(body).into_response(), &version))
@@ -1462,11 +1469,14 @@ pub async fn put_calendar(
     let _guard = state.cases.settings_write.lock().await;
     let (_, current) = stored_setting(&state, CALENDAR_KEY).await?;
     check_version(expected.as_deref(), &current)?;
-    state.store.put_setting(&caller.actor(), CALENDAR_KEY, &text).await?;
+    state.port::<dyn CaseStore>().put_setting(&caller.actor(), CALENDAR_KEY, &text).await?;
     // The figures' daily rollup keeps local days: a new UTC offset rebuilds it (until then the
     // figures are scanned, the same but slower).
-    if state.store.case_rollup_offset().await? != c.utc_offset_minutes {
-        state.store.rebuild_case_rollup(&caller.actor(), c.utc_offset_minutes).await?;
+    if state.port::<dyn zhili_case::store::CaseMetricsStore>().case_rollup_offset().await? != c.utc_offset_minutes {
+        state
+            .port::<dyn zhili_case::store::CaseMetricsStore>()
+            .rebuild_case_rollup(&caller.actor(), c.utc_offset_minutes)
+            .await?;
     }
     let v = serde_json::to_value(&c).map_err(|_| AppError::new(ErrorCode::Internal))?;
     keep(&state.cases.calendar, c);

@@ -173,11 +173,11 @@ pub async fn points(
     let cq = CaseQuery { class: q.class, from: q.from, to: q.to, ..CaseQuery::default() };
     let (m, filter) = scoped(&state, &caller, q.bbox.as_deref(), q.crs.as_deref(), cq, q.state.as_deref()).await?;
     let rows = match &filter {
-        Some(f) => state.store.case_points(f, m.read, limit + 1).await?,
+        Some(f) => state.port::<dyn zhili_case::store::CaseMapStore>().case_points(f, m.read, limit + 1).await?,
         None => Vec::new(),
     };
     let truncated = rows.len() as i64 > limit;
-    let catalogue = state.cases.catalogue(state.store.as_ref()).await?;
+    let catalogue = state.cases.catalogue(state.port::<dyn zhili_case::store::CaseStore>()).await?;
     let en = caller.locale == Locale::En;
     let now = Utc::now();
     let features: Vec<Value> = rows
@@ -244,7 +244,7 @@ pub async fn density(
         ));
     }
     let cells = match &filter {
-        Some(f) => state.store.case_density(f, m.read, cell).await?,
+        Some(f) => state.port::<dyn zhili_case::store::CaseMapStore>().case_density(f, m.read, cell).await?,
         None => Vec::new(),
     };
     let total: i64 = cells.iter().map(|c| c.count).sum();

@@ -115,7 +115,10 @@ async fn tallies(
     };
     let f = CaseFilter { from: Some(at(from)), to: Some(at(to)), ..base.clone() };
     let due_at: DateTime<Utc> = at(to).min(Utc::now());
-    Ok(state.store.case_tallies(&f, group, due_at, offset.local_minus_utc() / 60).await?)
+    Ok(state
+        .port::<dyn zhili_case::store::CaseMetricsStore>()
+        .case_tallies(&f, group, due_at, offset.local_minus_utc() / 60)
+        .await?)
 }
 
 fn sum(rows: &[(String, Tally)]) -> Tally {
@@ -134,7 +137,7 @@ pub async fn case_metrics(
     caller: Caller,
     ApiQuery(q): ApiQuery<MetricsQuery>,
 ) -> AppResult<Response> {
-    let calendar = state.cases.calendar(state.store.as_ref()).await?;
+    let calendar = state.cases.calendar(state.port::<dyn zhili_case::store::CaseStore>()).await?;
     let offset = calendar.offset();
     let today = Utc::now().with_timezone(&offset).date_naive();
     let from = match &q.from {
@@ -264,7 +267,7 @@ async fn labels(state: &AppState, group: GroupBy) -> AppResult<BTreeMap<String, 
             m.extend(all.into_iter().map(|d| (d.code, d.name)));
         }
         GroupBy::Class | GroupBy::Major => {
-            let c = state.cases.catalogue(state.store.as_ref()).await?;
+            let c = state.cases.catalogue(state.port::<dyn zhili_case::store::CaseStore>()).await?;
             for k in &c.classes {
                 m.insert(k.code.to_string(), k.name.clone());
                 m.insert(k.major_code.to_string(), k.major_name.clone());

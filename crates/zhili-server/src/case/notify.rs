@@ -162,7 +162,10 @@ async fn notify_dispatch(state: &AppState, case: &Case, now: DateTime<Utc>) -> A
         })
         .collect();
     let deliveries = deliveries_for(state, WebhookEvent::CaseDispatched, case, None, now);
-    state.store.notify(&system(), Some(case.id), &notes, &deliveries).await?;
+    state
+        .port::<dyn zhili_case::store::NotificationStore>()
+        .notify(&system(), Some(case.id), &notes, &deliveries)
+        .await?;
     Ok(())
 }
 
@@ -212,7 +215,7 @@ pub async fn escalation_pass(state: &AppState, now: DateTime<Utc>) -> AppResult<
     if policy.levels().is_empty() {
         return Ok(report);
     }
-    let calendar = state.cases.calendar(state.store.as_ref()).await?;
+    let calendar = state.cases.calendar(state.port::<dyn zhili_case::store::CaseStore>()).await?;
     let levels = i32::try_from(policy.levels().len()).unwrap_or(i32::MAX);
     // Taken before reading: whatever changes from here on is read by the next pass.
     let head = state.store.audit_head().await?.map_or(0, |(seq, _)| seq);
@@ -231,7 +234,7 @@ pub async fn escalation_pass(state: &AppState, now: DateTime<Utc>) -> AppResult<
         // Changed cases whose deadline the scan below does not reach.
         let mut changed = Vec::new();
         for id in ids {
-            match state.store.case(id).await {
+            match state.port::<dyn zhili_case::store::CaseStore>().case(id).await {
                 Ok(c) if c.clock.deadline.is_some_and(|d| d <= settled && d < now) => changed.push(c),
                 Ok(_) | Err(StoreError::NotFound) => {}
                 Err(e) => return Err(e.into()),
@@ -245,7 +248,10 @@ pub async fn escalation_pass(state: &AppState, now: DateTime<Utc>) -> AppResult<
         // Only cases with a level still to fire for their deadline, paged by (deadline, id): a
         // case whose clock changes meanwhile may be skipped and is found by the next pass (its
         // audit row comes after `head`). A case is never fired twice: the store's claim decides.
-        let page = state.store.cases_to_escalate(now, levels, after, ESCALATION_PAGE).await?;
+        let page = state
+            .port::<dyn zhili_case::store::NotificationStore>()
+            .cases_to_escalate(now, levels, after, ESCALATION_PAGE)
+            .await?;
         let next = page.last().and_then(|c| Some((c.clock.deadline?, c.id)));
         escalate(state, policy, &calendar, &mut memo, &page, now, &mut report).await?;
         if (page.len() as i64) < ESCALATION_PAGE || next.is_none() {
@@ -319,8 +325,11 @@ async fn escalate(
 ) -> AppResult<()> {
     report.overdue += page.len();
     let ids: Vec<i64> = page.iter().map(|c| c.id).collect();
-    let recorded: HashSet<(i64, i32, DateTime<Utc>)> =
-        if ids.is_empty() { HashSet::new() } else { state.store.escalations(&ids).await?.into_iter().collect() };
+    let recorded: HashSet<(i64, i32, DateTime<Utc>)> = if ids.is_empty() {
+        HashSet::new()
+    } else {
+        state.port::<dyn zhili_case::store::NotificationStore>().escalations(&ids).await?.into_iter().collect()
+    };
     let mut items = Vec::new();
     for case in page {
         let Some(deadline) = case.clock.deadline else { continue };
@@ -361,7 +370,8 @@ async fn escalate(
         }
     }
     if !items.is_empty() {
-        let claimed = state.store.record_escalations(&system(), &items).await?;
+        let claimed =
+            state.port::<dyn zhili_case::store::NotificationStore>().record_escalations(&system(), &items).await?;
         report.fired += claimed.into_iter().filter(|c| *c).count();
     }
     Ok(())

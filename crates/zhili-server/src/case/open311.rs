@@ -316,7 +316,11 @@ fn service_doc(c: &CaseClass) -> Doc {
 /// GET Service List: one service per active minor class of the catalogue.
 pub async fn services(State(state): State<AppState>, Path(format): Path<String>) -> Answer {
     let format = Format::parse(&format)?;
-    let catalogue = state.cases.catalogue(state.store.as_ref()).await.map_err(|e| Failure::app(format, e))?;
+    let catalogue = state
+        .cases
+        .catalogue(state.port::<dyn zhili_case::store::CaseStore>())
+        .await
+        .map_err(|e| Failure::app(format, e))?;
     let list = catalogue.classes.iter().filter(|c| c.active).map(service_doc).collect();
     Ok(Doc::List("service", list).answer(format, StatusCode::OK, "services"))
 }
@@ -334,7 +338,11 @@ fn active_class<'a>(catalogue: &'a Catalogue, code: &str) -> Result<&'a CaseClas
 /// GET Service Definition: no service has extra attributes, so the list is empty.
 pub async fn service_definition(State(state): State<AppState>, Path(file): Path<String>) -> Answer {
     let (code, format) = Format::split(&file)?;
-    let catalogue = state.cases.catalogue(state.store.as_ref()).await.map_err(|e| Failure::app(format, e))?;
+    let catalogue = state
+        .cases
+        .catalogue(state.port::<dyn zhili_case::store::CaseStore>())
+        .await
+        .map_err(|e| Failure::app(format, e))?;
     let class = active_class(&catalogue, code).map_err(|m| Failure::one(format, StatusCode::NOT_FOUND, m))?;
     let doc = Doc::Obj(vec![
         ("service_code", Doc::text(class.code.as_str())),
@@ -447,7 +455,11 @@ pub async fn create_request(
     })?;
     let f = fields(&ct, &body).map_err(|m| Failure::one(format, StatusCode::BAD_REQUEST, m))?;
     let get = |k: &str| f.get(k).map(String::as_str);
-    let catalogue = state.cases.catalogue(state.store.as_ref()).await.map_err(|e| Failure::app(format, e))?;
+    let catalogue = state
+        .cases
+        .catalogue(state.port::<dyn zhili_case::store::CaseStore>())
+        .await
+        .map_err(|e| Failure::app(format, e))?;
 
     let mut p = Problems::default();
     let class = match get("service_code") {
@@ -691,10 +703,10 @@ fn request_doc(case: &Case, catalogue: &Catalogue, departments: &[Department], o
 }
 
 async fn requests_doc(state: &AppState, format: Format, cases: &[Case]) -> Result<Doc, Failure> {
-    let store = state.store.as_ref();
+    let store = state.port::<dyn zhili_case::store::CaseStore>();
     let catalogue = state.cases.catalogue(store).await.map_err(|e| Failure::app(format, e))?;
     let calendar = state.cases.calendar(store).await.map_err(|e| Failure::app(format, e))?;
-    let departments = state.cases.departments(store).await.map_err(|e| Failure::app(format, e))?;
+    let departments = state.cases.departments(state.store.as_ref()).await.map_err(|e| Failure::app(format, e))?;
     let offset = calendar.offset();
     Ok(Doc::List("request", cases.iter().map(|c| request_doc(c, &catalogue, &departments, offset)).collect()))
 }
@@ -765,7 +777,7 @@ pub async fn list_requests(
         p.into_result(format)?;
         let mut cases = Vec::new();
         for id in ids {
-            match state.store.case(id).await {
+            match state.port::<dyn zhili_case::store::CaseStore>().case(id).await {
                 Ok(c) => cases.push(c),
                 Err(StoreError::NotFound) => {}
                 Err(e) => return Err(Failure::app(format, e.into())),
@@ -775,7 +787,7 @@ pub async fn list_requests(
         return Ok(doc.answer(format, StatusCode::OK, "service_requests"));
     }
 
-    let store = state.store.as_ref();
+    let store = state.port::<dyn zhili_case::store::CaseStore>();
     let catalogue = state.cases.catalogue(store).await.map_err(|e| Failure::app(format, e))?;
     let calendar = state.cases.calendar(store).await.map_err(|e| Failure::app(format, e))?;
     let offset = calendar.offset();
@@ -842,7 +854,7 @@ pub async fn list_requests(
     let count = |filters: Vec<CaseFilter>| async move {
         let mut n = 0;
         for f in &filters {
-            n += st.store.count_cases(f).await?;
+            n += st.port::<dyn zhili_case::store::CaseStore>().count_cases(f).await?;
         }
         Ok::<i64, StoreError>(n)
     };
@@ -874,7 +886,13 @@ pub async fn list_requests(
     }
     let mut cases = Vec::new();
     for f in &filters {
-        cases.extend(state.store.cases(f, Page { offset: 0, limit: MAX_REQUESTS as i64 }).await.map_err(fail)?);
+        cases.extend(
+            state
+                .port::<dyn zhili_case::store::CaseStore>()
+                .cases(f, Page { offset: 0, limit: MAX_REQUESTS as i64 })
+                .await
+                .map_err(fail)?,
+        );
     }
     cases.sort_by(|a, b| b.reported_at.cmp(&a.reported_at).then(b.id.cmp(&a.id)));
     cases.truncate(MAX_REQUESTS);
@@ -885,15 +903,15 @@ pub async fn list_requests(
 /// One request as the public sees it (the JSON of [`get_request`]'s item), for the citizens'
 /// status page (群众查询); `None` if there is no such request.
 pub(crate) async fn public_request(state: &AppState, id: i64) -> Result<Option<Value>, AppError> {
-    let case = match state.store.case(id).await {
+    let case = match state.port::<dyn zhili_case::store::CaseStore>().case(id).await {
         Ok(c) => c,
         Err(StoreError::NotFound) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    let store = state.store.as_ref();
+    let store = state.port::<dyn zhili_case::store::CaseStore>();
     let catalogue = state.cases.catalogue(store).await?;
     let calendar = state.cases.calendar(store).await?;
-    let departments = state.cases.departments(store).await?;
+    let departments = state.cases.departments(state.store.as_ref()).await?;
     Ok(Some(request_doc(&case, &catalogue, &departments, calendar.offset()).json()))
 }
 
@@ -902,7 +920,7 @@ pub async fn get_request(State(state): State<AppState>, Path(file): Path<String>
     let (id, format) = Format::split(&file)?;
     let not_found = || Failure::one(format, StatusCode::NOT_FOUND, format!("service_request_id: no request {id:?}"));
     let n: i64 = id.parse().ok().filter(|n| *n > 0).ok_or_else(not_found)?;
-    let case = match state.store.case(n).await {
+    let case = match state.port::<dyn zhili_case::store::CaseStore>().case(n).await {
         Ok(c) => c,
         Err(StoreError::NotFound) => return Err(not_found()),
         Err(e) => return Err(Failure::app(format, e.into())),

@@ -98,7 +98,10 @@ pub(crate) async fn cases_page(
     let (cases, (total, exact)) = match crate::case::api::scoped_filter(&state, &caller, &query).await {
         Ok(Some(f)) => {
             let page = Page { offset, limit: PAGE_SIZE };
-            tokio::try_join!(state.store.cases(&f, page), crate::case::api::count_upto(&state, &f))?
+            tokio::try_join!(
+                state.port::<dyn zhili_case::store::CaseStore>().cases(&f, page),
+                crate::case::api::count_upto(&state, &f)
+            )?
         }
         Ok(None) => (vec![], (0, true)),
         // A bad filter is shown on the page, naming the field; the list is empty.
@@ -109,8 +112,8 @@ pub(crate) async fn cases_page(
         }
         Err(e) => return Err(e),
     };
-    let catalogue = state.cases.catalogue(state.store.as_ref()).await?;
-    let calendar = state.cases.calendar(state.store.as_ref()).await?;
+    let catalogue = state.cases.catalogue(state.port::<dyn zhili_case::store::CaseStore>()).await?;
+    let calendar = state.cases.calendar(state.port::<dyn zhili_case::store::CaseStore>()).await?;
     let en = caller.locale == Locale::En;
     let now = chrono::Utc::now();
     let local =

@@ -14,6 +14,7 @@ use zhili_core::policy::{authorize, Action, Role};
 use zhili_core::store::Page;
 use zhili_core::ErrorCode;
 use zhili_grid::validate::{load_context, validate_geojson, Problem};
+use zhili_grid::GridStore;
 use zhili_grid::{Grid, GridCode, GridDuty};
 
 use crate::core::api::PageQuery;
@@ -74,11 +75,12 @@ fn parse_grid_code(state: &AppState, field: &str, s: &str) -> AppResult<GridCode
 
 /// The grids a grid worker may see: those assigned and every grid below them.
 pub(crate) async fn worker_grids(state: &AppState, user_id: i64) -> AppResult<Vec<Grid>> {
-    let assigned: HashSet<GridCode> = state.store.user_grids(user_id).await?.into_iter().map(|(g, _)| g).collect();
+    let assigned: HashSet<GridCode> =
+        state.port::<dyn GridStore>().user_grids(user_id).await?.into_iter().map(|(g, _)| g).collect();
     let villages: HashSet<DivisionCode> = assigned.iter().map(GridCode::village).collect();
     let mut out = Vec::new();
     for v in villages {
-        let all = state.store.grids(Some(&v), Page { offset: 0, limit: 1000 }).await?;
+        let all = state.port::<dyn GridStore>().grids(Some(&v), Page { offset: 0, limit: 1000 }).await?;
         let parent_of: std::collections::HashMap<&GridCode, Option<&GridCode>> =
             all.iter().map(|g| (&g.code, g.parent.as_ref())).collect();
         for g in &all {
@@ -132,7 +134,10 @@ pub async fn list_grids(
             let items = mine.iter().skip(page.offset as usize).take(page.limit as usize).cloned().collect();
             (items, mine.len() as i64)
         }
-        Visible::Within(w) => (state.store.grids(Some(&w), page).await?, state.store.count_grids(Some(&w)).await?),
+        Visible::Within(w) => (
+            state.port::<dyn GridStore>().grids(Some(&w), page).await?,
+            state.port::<dyn GridStore>().count_grids(Some(&w)).await?,
+        ),
         Visible::Nothing => (vec![], 0),
     };
     Ok(Json(crate::core::views::Paged {
@@ -196,7 +201,10 @@ pub async fn export_grids(
         Visible::Within(w) => {
             let mut all = Vec::new();
             loop {
-                let page = state.store.grids(Some(&w), Page { offset: all.len() as i64, limit: 1000 }).await?;
+                let page = state
+                    .port::<dyn GridStore>()
+                    .grids(Some(&w), Page { offset: all.len() as i64, limit: 1000 })
+                    .await?;
                 if page.is_empty() {
                     break;
                 }
@@ -226,14 +234,14 @@ pub async fn get_grid(
     Path(code): Path<String>,
 ) -> AppResult<Json<GridView>> {
     authorize(&caller.principal, Action::ReadGrids, None)?;
-    let g = state.store.grid(&parse_grid_code(&state, "code", &code)?).await?;
+    let g = state.port::<dyn GridStore>().grid(&parse_grid_code(&state, "code", &code)?).await?;
     if !may_see(&state, &caller, &g).await? {
         return Err(AppError::new(ErrorCode::NotFound));
     }
     let mut v = view(&g, &state, true);
     v.workers = Some(
         state
-            .store
+            .port::<dyn GridStore>()
             .grid_workers(&g.code)
             .await?
             .into_iter()
@@ -292,7 +300,7 @@ pub async fn import_grids(
         ImportBody::GeoPackage(bytes) => read_geopackage(&bytes, q.layer.clone()).await?,
     };
     let within = caller.principal.jurisdiction.clone();
-    let ctx = load_context(state.store.as_ref(), within.as_ref()).await?;
+    let ctx = load_context(state.store.as_ref(), state.port::<dyn GridStore>(), within.as_ref()).await?;
     let rules = state.grid_rules.clone();
     let report = tokio::task::spawn_blocking(move || validate_geojson(&doc, &rules, &ctx))
         .await
@@ -311,7 +319,7 @@ pub async fn import_grids(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
     }
     if !q.dry_run {
-        out.imported = state.store.import_grids(&caller.actor(), &report.grids).await? as usize;
+        out.imported = state.port::<dyn GridStore>().import_grids(&caller.actor(), &report.grids).await? as usize;
     }
     Ok(Json(out).into_response())
 }
@@ -353,7 +361,7 @@ pub async fn assign_worker(
         .ok_or_else(|| AppError::field("duty", "duty must be leader, full_time or part_time"))?;
     let user = state.store.user(user_id).await?;
     authorize(&caller.principal, Action::ManageUsers, Some(&user.jurisdiction))?;
-    state.store.assign_grid(&caller.actor(), user_id, &code, duty).await.map_err(|e| match e {
+    state.port::<dyn GridStore>().assign_grid(&caller.actor(), user_id, &code, duty).await.map_err(|e| match e {
         zhili_core::store::StoreError::MissingReference { field: "grid" } => AppError::new(ErrorCode::NotFound),
         e => e.into(),
     })?;
@@ -372,6 +380,6 @@ pub async fn unassign_worker(
     authorize(&caller.principal, Action::ManageGrids, None)?;
     let code = parse_grid_code(&state, "code", &code)?;
     authorize(&caller.principal, Action::ManageGrids, Some(&code.village()))?;
-    state.store.unassign_grid(&caller.actor(), user_id, &code).await?;
+    state.port::<dyn GridStore>().unassign_grid(&caller.actor(), user_id, &code).await?;
     Ok(StatusCode::NO_CONTENT)
 }

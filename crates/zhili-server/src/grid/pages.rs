@@ -45,8 +45,8 @@ pub(crate) async fn grids_page(
             (mine.into_iter().skip(offset as usize).take(PAGE_SIZE as usize).collect(), n)
         }
         crate::grid::api::Visible::Within(w) => (
-            state.store.grids(Some(&w), Page { offset, limit: PAGE_SIZE }).await?,
-            state.store.count_grids(Some(&w)).await?,
+            state.port::<dyn zhili_grid::GridStore>().grids(Some(&w), Page { offset, limit: PAGE_SIZE }).await?,
+            state.port::<dyn zhili_grid::GridStore>().count_grids(Some(&w)).await?,
         ),
         crate::grid::api::Visible::Nothing => (vec![], 0),
     };

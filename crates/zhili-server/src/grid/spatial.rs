@@ -21,7 +21,11 @@ use zhili_grid::{Grid, GridCode};
 use crate::web::caller::Caller;
 use crate::web::error::{AppError, AppResult, ErrorBody};
 use crate::web::extract::ApiQuery;
-use crate::{AppState, Backend};
+use zhili_core::ports::Ports;
+use zhili_core::store::Store;
+use zhili_grid::GridStore;
+
+use crate::AppState;
 
 /// What the index knows of a feature besides its polygon.
 #[derive(Debug, Clone)]
@@ -73,7 +77,7 @@ fn grid_feature(g: &Grid) -> (Feature, Label) {
     (f, Label { kind: "grid", name: g.name.clone() })
 }
 
-async fn load_all(store: &dyn Backend) -> StoreResult<Inner> {
+async fn load_all(store: &dyn Store, grids: &dyn GridStore) -> StoreResult<Inner> {
     let mut feats = Vec::new();
     let mut labels = HashMap::new();
     for d in store.all_divisions().await? {
@@ -83,7 +87,7 @@ async fn load_all(store: &dyn Backend) -> StoreResult<Inner> {
     }
     let mut offset = 0;
     loop {
-        let page = store.grids(None, Page { offset, limit: 1000 }).await?;
+        let page = grids.grids(None, Page { offset, limit: 1000 }).await?;
         let n = page.len() as i64;
         for g in &page {
             let (f, l) = grid_feature(g);
@@ -100,16 +104,21 @@ async fn load_all(store: &dyn Backend) -> StoreResult<Inner> {
 
 impl Spatial {
     /// Load everything now, then follow the store's changes in a background task.
-    pub async fn start(store: Arc<dyn Backend>) -> StoreResult<Spatial> {
+    pub async fn start(ports: &Ports) -> StoreResult<Spatial> {
+        let store = ports.port::<dyn Store>().clone();
+        let grids = ports.port::<dyn GridStore>().clone();
         // Subscribe first so that nothing committed after the load is missed.
         let mut feed = store.changes().await?;
-        let spatial = Spatial { inner: Arc::new(RwLock::new(load_all(store.as_ref()).await?)), ..Spatial::default() };
+        let spatial = Spatial {
+            inner: Arc::new(RwLock::new(load_all(store.as_ref(), grids.as_ref()).await?)),
+            ..Spatial::default()
+        };
         let s = spatial.clone();
         tokio::spawn(async move {
             while let Some(change) = feed.next().await {
-                if let Err(e) = s.apply(store.as_ref(), change).await {
+                if let Err(e) = s.apply(store.as_ref(), grids.as_ref(), change).await {
                     tracing::warn!(error = %e, "spatial index could not follow a change; reloading");
-                    if let Ok(all) = load_all(store.as_ref()).await {
+                    if let Ok(all) = load_all(store.as_ref(), grids.as_ref()).await {
                         *s.inner.write().expect("not poisoned") = all;
                     }
                 }
@@ -118,7 +127,7 @@ impl Spatial {
         Ok(spatial)
     }
 
-    async fn apply(&self, store: &dyn Backend, change: Change) -> StoreResult<()> {
+    async fn apply(&self, store: &dyn Store, grids: &dyn GridStore, change: Change) -> StoreResult<()> {
         // Other kinds (users…) do not change the map.
         if matches!(&change, Change::Record { kind, .. } if kind != "division" && kind != "grid") {
             return Ok(());
@@ -126,7 +135,7 @@ impl Spatial {
         self.version.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (feature, label) = match &change {
             Change::All => {
-                let all = load_all(store).await?;
+                let all = load_all(store, grids).await?;
                 *self.inner.write().expect("not poisoned") = all;
                 return Ok(());
             }
@@ -136,7 +145,7 @@ impl Spatial {
             }
             Change::Record { kind, key } if kind == "grid" => {
                 let code = GridCode::parse_any(key).map_err(|e| StoreError::Other(e.to_string()))?;
-                match store.grid(&code).await {
+                match grids.grid(&code).await {
                     Ok(g) => grid_feature(&g),
                     Err(StoreError::NotFound) => {
                         let mut inner = self.inner.write().expect("not poisoned");

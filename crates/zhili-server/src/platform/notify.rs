@@ -158,7 +158,10 @@ async fn send(client: &reqwest::Client, hook: &Webhook, d: &Delivery) -> Result<
 /// outcome (delivered, or the next attempt after [`retry_delay`], or given up). Returns how
 /// many were delivered.
 pub async fn delivery_pass(state: &AppState, client: &reqwest::Client, now: DateTime<Utc>) -> AppResult<usize> {
-    let due = state.store.claim_deliveries(now, now + DELIVERY_LEASE, DELIVERY_BATCH).await?;
+    let due = state
+        .port::<dyn zhili_case::store::NotificationStore>()
+        .claim_deliveries(now, now + DELIVERY_LEASE, DELIVERY_BATCH)
+        .await?;
     let attempts = due.iter().map(|d| async move {
         let outcome = match state.config.webhooks.iter().find(|w| w.name == d.webhook) {
             None => DeliveryOutcome::Failed {
@@ -178,7 +181,7 @@ pub async fn delivery_pass(state: &AppState, client: &reqwest::Client, now: Date
     let mut delivered = 0;
     for (d, outcome) in futures::future::join_all(attempts).await {
         delivered += usize::from(matches!(outcome, DeliveryOutcome::Delivered(_)));
-        state.store.finish_delivery(&d.id, &outcome).await?;
+        state.port::<dyn zhili_case::store::NotificationStore>().finish_delivery(&d.id, &outcome).await?;
     }
     Ok(delivered)
 }
@@ -284,8 +287,10 @@ pub async fn list(
     let user = me(&caller)?;
     let page = crate::core::api::PageQuery { offset: q.offset, limit: q.limit }.page()?;
     let unread = q.unread.unwrap_or(false);
-    let (items, total) =
-        tokio::try_join!(state.store.notifications(user, unread, page), state.store.count_notifications(user, unread))?;
+    let (items, total) = tokio::try_join!(
+        state.port::<dyn zhili_case::store::NotificationStore>().notifications(user, unread, page),
+        state.port::<dyn zhili_case::store::NotificationStore>().count_notifications(user, unread)
+    )?;
     Ok(Json(crate::core::views::Paged {
         items: items.into_iter().map(|n| view(n, caller.locale)).collect(),
         total,
@@ -307,7 +312,9 @@ pub struct UnreadCount {
     responses((status = 200, body = UnreadCount), (status = 401, body = ErrorBody)))]
 pub async fn count(State(state): State<AppState>, caller: Caller) -> AppResult<Json<UnreadCount>> {
     let user = me(&caller)?;
-    Ok(Json(UnreadCount { unread: state.store.count_notifications(user, true).await? }))
+    Ok(Json(UnreadCount {
+        unread: state.port::<dyn zhili_case::store::NotificationStore>().count_notifications(user, true).await?,
+    }))
 }
 
 /// Body of `POST /api/notifications/read`: `{"ids": [1, 2]}` or `{"all": true}`.
@@ -341,9 +348,17 @@ pub async fn mark_read(
             if ids.is_empty() || ids.len() > 1000 {
                 return Err(AppError::field("ids", "ids must list 1–1000 notification ids"));
             }
-            state.store.mark_read(&caller.actor(), user, Some(&ids), Utc::now()).await?
+            state
+                .port::<dyn zhili_case::store::NotificationStore>()
+                .mark_read(&caller.actor(), user, Some(&ids), Utc::now())
+                .await?
         }
-        (None, Some(true)) => state.store.mark_read(&caller.actor(), user, None, Utc::now()).await?,
+        (None, Some(true)) => {
+            state
+                .port::<dyn zhili_case::store::NotificationStore>()
+                .mark_read(&caller.actor(), user, None, Utc::now())
+                .await?
+        }
         _ => return Err(AppError::field("ids", "give either ids (a list) or all: true")),
     };
     Ok(Json(ReadAnswer { marked }))
@@ -384,7 +399,7 @@ pub async fn deliveries(
     ApiQuery(q): ApiQuery<crate::core::api::PageQuery>,
 ) -> AppResult<Json<Vec<DeliveryView>>> {
     authorize(&caller.principal, Action::ReadAudit, None)?;
-    let rows = state.store.deliveries(q.page()?).await?;
+    let rows = state.port::<dyn zhili_case::store::NotificationStore>().deliveries(q.page()?).await?;
     Ok(Json(
         rows.into_iter()
             .map(|d| DeliveryView {
@@ -433,10 +448,14 @@ pub async fn page(State(state): State<AppState>, caller: Caller) -> AppResult<Re
     }
     let user = caller.require_user()?.id;
     let (items, unread) = tokio::try_join!(
-        state.store.notifications(user, false, Page { offset: 0, limit: 200 }),
-        state.store.count_notifications(user, true)
+        state.port::<dyn zhili_case::store::NotificationStore>().notifications(
+            user,
+            false,
+            Page { offset: 0, limit: 200 }
+        ),
+        state.port::<dyn zhili_case::store::NotificationStore>().count_notifications(user, true)
     )?;
-    let calendar = state.cases.calendar(state.store.as_ref()).await?;
+    let calendar = state.cases.calendar(state.port::<dyn zhili_case::store::CaseStore>()).await?;
     let rows = items
         .into_iter()
         .map(|n| Row {

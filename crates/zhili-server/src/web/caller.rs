@@ -99,7 +99,11 @@ struct SessionEntries {
 
 impl SessionCache {
     /// The live session with this token hash and its active user, from the cache or the store.
-    pub async fn session(&self, store: &dyn crate::Backend, token_hash: &str) -> Result<(Session, User), StoreError> {
+    pub async fn session(
+        &self,
+        store: &dyn zhili_core::store::Store,
+        token_hash: &str,
+    ) -> Result<(Session, User), StoreError> {
         let following = self.follow(store).await;
         let now = Utc::now();
         let generation = {
@@ -124,7 +128,7 @@ impl SessionCache {
 
     /// Read what the change feed holds now, clearing the cache on a user's change or a bulk load;
     /// whether the feed is followed.
-    async fn follow(&self, store: &dyn crate::Backend) -> bool {
+    async fn follow(&self, store: &dyn zhili_core::store::Store) -> bool {
         use futures::{FutureExt, StreamExt};
         let feed = self
             .feed

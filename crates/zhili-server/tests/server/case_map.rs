@@ -12,6 +12,7 @@ use zhili_core::audit::Actor;
 use zhili_core::policy::Role;
 use zhili_grid::GridDuty;
 
+use crate::world::ports::*;
 use crate::world::{self, grid};
 
 /// A box around both villages' grids.

@@ -11,6 +11,7 @@ use zhili_core::policy::Role;
 use zhili_core::store::{Page, UserFilter, UserUpdate};
 use zhili_grid::GridDuty;
 
+use crate::world::ports::*;
 use crate::world::{self, grid, rect, PASSWORD};
 
 /// The shared world and the photo its seeding uploaded.

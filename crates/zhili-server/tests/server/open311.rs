@@ -12,6 +12,7 @@ use zhili_case::model::{CaseFilter, Source};
 use zhili_core::audit::Actor;
 use zhili_core::policy::Role;
 
+use crate::world::ports::*;
 use crate::world::{self, grid};
 
 /// Form fields of a report.

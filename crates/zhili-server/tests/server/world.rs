@@ -29,7 +29,10 @@ use zhili_core::model::{Division, NewDepartment, NewUser};
 use zhili_core::policy::Role;
 use zhili_core::store::Store;
 use zhili_grid::{Grid, GridCode, GridDuty};
-use zhili_server::{app, AppState, Backend, ServerConfig};
+use zhili_server::{app, AppState, ServerConfig};
+
+#[allow(unused_imports)]
+use self::ports::*;
 use zhili_store_sqlite::SqliteStore;
 
 /// Every user's password.
@@ -66,7 +69,7 @@ pub fn grid(code: &str, level: u8, parent: Option<&str>, w: f64, s: f64, e: f64,
 }
 
 /// A fresh, migrated SQLite store in a temporary folder (kept as long as the folder is).
-pub async fn sqlite_store() -> (tempfile::TempDir, Arc<dyn Backend>) {
+pub async fn sqlite_store() -> (tempfile::TempDir, Arc<SqliteStore>) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
     store.migrate().await.unwrap();
@@ -125,7 +128,8 @@ impl Answer {
 pub struct World {
     pub state: AppState,
     pub app: Router,
-    pub store: Arc<dyn Backend>,
+    /// The store itself (every port's methods), sharing its pools and change feed with the app's.
+    pub store: Arc<SqliteStore>,
     /// A session token per user logged in, by username.
     pub tokens: HashMap<&'static str, String>,
     /// The ids of the users (by username) and of the departments (by code).
@@ -303,9 +307,10 @@ impl Builder {
         if let Some(catalogue) = self.catalogue {
             store.put_setting(&a, "case.catalogue", &serde_json::to_string(&catalogue).unwrap()).await.unwrap();
         }
-        let mut state = AppState::new(store.clone(), self.config);
+        let ports = SqliteStore::clone(&store).ports();
+        let mut state = AppState::new(ports.clone(), self.config);
         if !self.without_spatial {
-            state = state.with_spatial(zhili_server::grid::spatial::Spatial::start(store.clone()).await.unwrap());
+            state = state.with_spatial(zhili_server::grid::spatial::Spatial::start(&ports).await.unwrap());
         }
         let mut w = World { app: app(state.clone()), state, store, tokens: HashMap::new(), ids, _dir: dir };
         for name in self.users.iter().filter(|u| !u.logged_out).map(|u| u.name) {
@@ -331,3 +336,11 @@ macro_rules! extends_world {
     };
 }
 pub(crate) use extends_world;
+
+#[allow(unused_imports)]
+/// The store's port traits, so tests call any port's method on [`World::store`].
+pub mod ports {
+    pub use zhili_case::store::{CaseMapStore, CaseMetricsStore, CaseStore, NotificationStore};
+    pub use zhili_core::store::Store;
+    pub use zhili_grid::GridStore;
+}

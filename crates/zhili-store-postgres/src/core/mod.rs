@@ -678,3 +678,8 @@ impl Store for PgStore {
         Ok(inserted)
     }
 }
+
+/// Register the core's port.
+pub(crate) fn register(store: &std::sync::Arc<PgStore>, ports: &mut zhili_core::ports::Ports) {
+    ports.add::<dyn Store>(store.clone());
+}

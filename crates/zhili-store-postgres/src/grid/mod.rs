@@ -225,3 +225,8 @@ impl GridStore for PgStore {
         Ok(n)
     }
 }
+
+/// Register the grids' port.
+pub(crate) fn register(store: &std::sync::Arc<PgStore>, ports: &mut zhili_core::ports::Ports) {
+    ports.add::<dyn GridStore>(store.clone());
+}

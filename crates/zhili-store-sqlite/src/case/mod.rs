@@ -721,6 +721,15 @@ impl SqliteStore {
     }
 }
 
+/// Register the case loop's ports.
+pub(crate) fn register(store: &std::sync::Arc<SqliteStore>, ports: &mut zhili_core::ports::Ports) {
+    use zhili_case::store::{CaseMapStore, CaseMetricsStore, NotificationStore};
+    ports.add::<dyn CaseStore>(store.clone());
+    ports.add::<dyn CaseMetricsStore>(store.clone());
+    ports.add::<dyn CaseMapStore>(store.clone());
+    ports.add::<dyn NotificationStore>(store.clone());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

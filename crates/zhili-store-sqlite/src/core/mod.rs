@@ -655,3 +655,8 @@ impl Store for SqliteStore {
         rows.iter().map(division_row).collect()
     }
 }
+
+/// Register the core's port.
+pub(crate) fn register(store: &std::sync::Arc<SqliteStore>, ports: &mut zhili_core::ports::Ports) {
+    ports.add::<dyn Store>(store.clone());
+}

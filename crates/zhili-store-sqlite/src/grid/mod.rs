@@ -209,3 +209,8 @@ impl GridStore for SqliteStore {
         Ok(n)
     }
 }
+
+/// Register the grids' port.
+pub(crate) fn register(store: &std::sync::Arc<SqliteStore>, ports: &mut zhili_core::ports::Ports) {
+    ports.add::<dyn GridStore>(store.clone());
+}
