@@ -206,16 +206,21 @@ async fn security_headers(req: Request, next: Next) -> Response {
     r
 }
 
+/// The server's domain modules: the one list a new module joins (one line).
+pub static MODULES: &[&web::module::Module] =
+    &[&core::MODULE, &platform::MODULE, &grid::MODULE, &map::MODULE, &case::MODULE];
+
+/// The shared routes and every module's, with the modules' navigation and messages registered.
+fn modules(state: &AppState) -> Router<AppState> {
+    web::module::register(MODULES);
+    MODULES.iter().fold(web::page::routes(), |r, m| r.merge((m.routes)(state)))
+}
+
 /// The whole application router.
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/api/openapi.json", get(openapi::serve))
-        .merge(web::page::routes())
-        .merge(core::routes(&state))
-        .merge(platform::routes(&state))
-        .merge(grid::routes(&state))
-        .merge(map::routes(&state))
-        .merge(case::routes(&state))
+        .merge(modules(&state))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
@@ -239,8 +244,9 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let grace = Duration::from_secs(state.config.shutdown_grace_secs);
-    platform::start(&state);
-    case::start(&state);
+    for m in MODULES {
+        (m.start)(&state);
+    }
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
@@ -277,4 +283,25 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+#[cfg(test)]
+mod tests {
+    use zhili_core::model::Locale;
+
+    use super::*;
+    use crate::web::i18n::Tr;
+
+    #[test]
+    fn every_key_in_both_languages_and_unique() {
+        web::module::register(MODULES);
+        let mut keys = std::collections::HashSet::new();
+        let all = MODULES.iter().flat_map(|m| m.messages.iter()).chain(web::i18n::MESSAGES.iter());
+        for (k, zh, en) in all {
+            assert!(keys.insert(*k), "duplicate key {k}");
+            assert!(!zh.is_empty() && !en.is_empty(), "{k}");
+        }
+        assert_eq!(Tr(Locale::En).get("nav.home"), "Home");
+        assert_eq!(Tr(Locale::ZhCn).get("nav.home"), "首页");
+    }
 }

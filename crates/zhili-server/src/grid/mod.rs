@@ -10,6 +10,9 @@ use axum::routing::{get, post, put};
 use axum::Router;
 
 use crate::AppState;
+use zhili_core::policy::Action;
+
+use crate::web::module::{Module, NavEntry, Needs};
 
 /// The grids' routes: the grid API (import with its own body limit), `/api/locate`, the page
 /// and its script.
@@ -31,3 +34,41 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             include_str!("assets/grids.js"),
         )]))
 }
+
+/// The grid module (网格): its routes, navigation and messages.
+pub static MODULE: Module = Module {
+    name: "grid",
+    routes,
+    start: crate::web::module::no_start,
+    nav: &[NavEntry { href: "/grids", key: "nav.grids", needs: Needs::Action(Action::ReadGrids), order: 80 }],
+    messages: MESSAGES,
+    openapi: <Doc as utoipa::OpenApi>::openapi,
+};
+
+/// This module's part of the OpenAPI document (merged by `crate::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        api::list_grids, api::get_grid, api::export_grids, spatial::locate, api::import_grids, api::assign_worker,
+        api::unassign_worker,
+    ),
+    components(schemas(crate::core::views::Paged<api::GridView>)),
+)]
+struct Doc;
+
+/// This module's UI messages (key, zh-CN, English).
+const MESSAGES: &[crate::web::module::Message] = &[
+    ("nav.grids", "网格", "Grids"),
+    ("grids.title", "网格", "Grids"),
+    ("grids.code", "网格编码", "Code"),
+    ("grids.name", "名称", "Name"),
+    ("grids.level", "层级", "Level"),
+    ("grids.parent", "上级网格", "Parent"),
+    ("grids.village", "所属村/社区", "Village/community"),
+    ("grids.export", "导出 GeoJSON", "Export GeoJSON"),
+    ("grids.import", "导入网格", "Import grids"),
+    ("grids.import_help", "GeoJSON 或 GeoPackage 文件，属性 code、name、level、parent。先全部校验；有任何错误则不写入。", "A GeoJSON or GeoPackage file with properties code, name, level, parent. Everything is validated first; with any error nothing is written."),
+    ("grids.file", "文件", "File"),
+    ("grids.check", "校验", "Validate"),
+    ("grids.run", "导入", "Import"),
+];

@@ -8,6 +8,9 @@ use axum::routing::get;
 use axum::Router;
 
 use crate::AppState;
+use zhili_core::policy::Action;
+
+use crate::web::module::{Module, NavEntry, Needs};
 
 /// The map's routes: OGC API – Features, vector tiles and TileJSON, the One Map page and the
 /// map scripts other pages share.
@@ -27,3 +30,50 @@ pub fn routes(_: &AppState) -> Router<AppState> {
             ("minimap.js", "text/javascript; charset=utf-8", include_str!("assets/minimap.js")),
         ]))
 }
+
+/// The map module (一张图): its routes, navigation and messages.
+pub static MODULE: Module = Module {
+    name: "map",
+    routes,
+    start: crate::web::module::no_start,
+    nav: &[NavEntry { href: "/map", key: "nav.map", needs: Needs::Action(Action::ReadGrids), order: 20 }],
+    messages: MESSAGES,
+    openapi: <Doc as utoipa::OpenApi>::openapi,
+};
+
+/// This module's part of the OpenAPI document (merged by `crate::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    layers::landing,
+    layers::conformance,
+    layers::collections,
+    layers::collection,
+    layers::items,
+    layers::item,
+    layers::tile,
+    layers::tilejson,
+))]
+struct Doc;
+
+/// This module's UI messages (key, zh-CN, English).
+const MESSAGES: &[crate::web::module::Message] = &[
+    ("nav.map", "一张图", "One Map"),
+    ("map.title", "社会治理一张图", "One Map"),
+    ("map.search", "网格编码或名称", "Grid code or name"),
+    ("map.go", "查找", "Find"),
+    ("map.layers", "图层", "Layers"),
+    ("map.layer.divisions", "行政区划", "Administrative divisions"),
+    ("map.layer.grids", "网格", "Grids"),
+    ("map.grids_zoom", "网格在放大到 10 级以上时显示。", "Grids show from zoom 10."),
+    ("map.layer.cases", "案件", "Cases"),
+    ("map.cases.period", "时段", "Period"),
+    ("map.cases.7d", "近7天", "Last 7 days"),
+    ("map.cases.30d", "近30天", "Last 30 days"),
+    ("map.cases.year", "今年", "This year"),
+    ("map.cases.state", "状态", "State"),
+    ("map.cases.all", "全部", "All"),
+    ("map.cases.open", "未结案", "Open"),
+    ("map.cases.closed", "已结案", "Closed"),
+    ("map.cases.overdue", "已超时", "Overdue"),
+    ("map.cases.zoom", "13 级以下为热力，放大后显示点位。", "Heat below zoom 13, points above."),
+];

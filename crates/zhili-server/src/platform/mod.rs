@@ -6,6 +6,7 @@ pub mod notify;
 use axum::routing::{get, post};
 use axum::Router;
 
+use crate::web::module::Module;
 use crate::AppState;
 
 /// The platform's routes: notifications (API, page, the bell's script) and the outbox.
@@ -27,3 +28,33 @@ pub fn routes(_: &AppState) -> Router<AppState> {
 pub fn start(state: &AppState) {
     notify::start(state);
 }
+
+/// The platform module (平台服务): its routes, navigation and messages.
+pub static MODULE: Module = Module {
+    name: "platform",
+    routes,
+    start,
+    nav: &[],
+    messages: MESSAGES,
+    openapi: <Doc as utoipa::OpenApi>::openapi,
+};
+
+/// This module's part of the OpenAPI document (merged by `crate::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        notify::list, notify::count, notify::mark_read, notify::deliveries,
+    ),
+    components(schemas(crate::core::views::Paged<notify::NotificationView>)),
+)]
+struct Doc;
+
+/// This module's UI messages (key, zh-CN, English).
+const MESSAGES: &[crate::web::module::Message] = &[
+    ("notifications.title", "消息通知", "Notifications"),
+    ("notifications.unread", "未读", "Unread"),
+    ("notifications.none", "暂无通知", "No notifications"),
+    ("notifications.mark_all", "全部标为已读", "Mark all read"),
+    ("notifications.kind", "类型", "Kind"),
+    ("notifications.at", "时间", "Time"),
+];

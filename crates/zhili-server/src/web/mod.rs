@@ -7,4 +7,5 @@ pub mod error;
 pub mod extract;
 pub mod i18n;
 pub mod metrics;
+pub mod module;
 pub mod page;

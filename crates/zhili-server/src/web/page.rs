@@ -16,6 +16,7 @@ use zhili_core::ErrorCode;
 use crate::web::caller::Caller;
 use crate::web::error::{AppError, AppResult};
 use crate::web::i18n::Tr;
+use crate::web::module::Needs;
 use crate::AppState;
 
 /// The shared routes: the frame's own files and the vendored libraries.
@@ -81,19 +82,13 @@ impl Layout {
                 nav.push(NavItem { href, label: t.get(key), active: href == path });
             }
         };
-        let may = |a| authorize(p, a, None).is_ok();
-        add("/", "nav.home", caller.user.is_some());
-        add("/map", "nav.map", may(Action::ReadGrids));
-        add("/report", "nav.report", may(Action::ReportCase));
-        add("/cases", "nav.cases", may(Action::ReadCases));
-        add("/dashboard", "nav.dashboard", may(Action::ReadCases));
-        add("/settings/case-classes", "nav.case_classes", may(Action::ReadCases));
-        add("/settings/calendar", "nav.calendar", may(Action::ReadCases));
-        add("/grids", "nav.grids", may(Action::ReadGrids));
-        add("/divisions", "nav.divisions", may(Action::ReadDivisions));
-        add("/departments", "nav.departments", may(Action::ReadDepartments));
-        add("/users", "nav.users", may(Action::ReadUsers));
-        add("/audit", "nav.audit", may(Action::ReadAudit));
+        for e in crate::web::module::nav() {
+            let allowed = match e.needs {
+                Needs::LoggedIn => caller.user.is_some(),
+                Needs::Action(a) => authorize(p, a, None).is_ok(),
+            };
+            add(e.href, e.key, allowed);
+        }
         Layout {
             t,
             title: t.get(title_key),

@@ -1,0 +1,100 @@
+//! What a domain module adds to the server (模块登记): its routes, its background work, its
+//! navigation entries, its messages and its OpenAPI paths. Each domain folder declares one [`Module`]; the root
+//! lists them once (`crate::MODULES`) and [`register`]s them, so nothing in `web` names a
+//! domain and a new module touches no other module's files.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use axum::Router;
+use zhili_core::policy::Action;
+
+use crate::AppState;
+
+/// A UI message: key, zh-CN, English.
+pub type Message = (&'static str, &'static str, &'static str);
+
+/// Who sees a navigation entry.
+#[derive(Debug, Clone, Copy)]
+pub enum Needs {
+    /// Anyone logged in.
+    LoggedIn,
+    /// Whoever may take this action anywhere in their jurisdiction.
+    Action(Action),
+}
+
+/// One entry of the navigation, placed by `order` (smaller first).
+#[derive(Debug)]
+pub struct NavEntry {
+    /// Where it leads.
+    pub href: &'static str,
+    /// The message key of its label.
+    pub key: &'static str,
+    /// Who sees it.
+    pub needs: Needs,
+    /// Its place among all modules' entries.
+    pub order: u16,
+}
+
+/// A domain module of the server.
+pub struct Module {
+    /// Its folder's name.
+    pub name: &'static str,
+    /// Its routes, merged into the application.
+    pub routes: fn(&AppState) -> Router<AppState>,
+    /// Starts its background work (escalation, senders…), if any, when the server starts.
+    pub start: fn(&AppState),
+    /// Its navigation entries.
+    pub nav: &'static [NavEntry],
+    /// Its messages (keys are unique across all modules and `web`).
+    pub messages: &'static [Message],
+    /// Its part of the OpenAPI document: its paths and the schemas they name.
+    pub openapi: fn() -> utoipa::openapi::OpenApi,
+}
+
+/// Start nothing: for modules without background work.
+pub fn no_start(_: &AppState) {}
+
+pub(crate) struct Registry {
+    nav: Vec<&'static NavEntry>,
+    messages: HashMap<&'static str, (&'static str, &'static str)>,
+}
+
+static REGISTRY: OnceLock<Registry> = OnceLock::new();
+
+/// Register the modules' navigation and messages (once per process; every application of a
+/// process is built from the same modules). Panics on a message key two modules define.
+pub fn register(modules: &[&'static Module]) {
+    REGISTRY.get_or_init(|| build(modules));
+}
+
+pub(crate) fn build(modules: &[&'static Module]) -> Registry {
+    let mut messages = HashMap::new();
+    let mut owner: HashMap<&str, &str> = HashMap::new();
+    let shared = ("web", crate::web::i18n::MESSAGES);
+    for (name, list) in std::iter::once(shared).chain(modules.iter().map(|m| (m.name, m.messages))) {
+        for &(key, zh, en) in list {
+            if let Some(first) = owner.insert(key, name) {
+                panic!("the message {key:?} is defined by both {first} and {name}");
+            }
+            messages.insert(key, (zh, en));
+        }
+    }
+    let mut nav: Vec<&'static NavEntry> = modules.iter().flat_map(|m| m.nav.iter()).collect();
+    nav.sort_by_key(|e| e.order);
+    Registry { nav, messages }
+}
+
+fn registry() -> &'static Registry {
+    REGISTRY.get_or_init(|| build(&[]))
+}
+
+/// Every registered navigation entry, in order.
+pub(crate) fn nav() -> &'static [&'static NavEntry] {
+    &registry().nav
+}
+
+/// A registered message, (zh-CN, English).
+pub(crate) fn message(key: &str) -> Option<(&'static str, &'static str)> {
+    registry().messages.get(key).copied()
+}
