@@ -85,8 +85,11 @@ pub(crate) fn build(modules: &[&'static Module]) -> Registry {
     Registry { nav, messages }
 }
 
+/// The registered modules' registry; before [`register`], the frame's own messages only (not
+/// kept, so a later [`register`] still takes effect).
 fn registry() -> &'static Registry {
-    REGISTRY.get_or_init(|| build(&[]))
+    static WEB_ONLY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get().unwrap_or_else(|| WEB_ONLY.get_or_init(|| build(&[])))
 }
 
 /// Every registered navigation entry, in order.
