@@ -6,14 +6,16 @@
 //! - [`calendar`]: working time (工作时/工作日) with weekends, public holidays and make-up days;
 //! - [`catalogue`]: case classes (案件分类) with departments, time limits and conditions, and
 //!   their spreadsheet import/export;
+//! - [`intake`]: the port other modules open cases through;
 //! - [`metrics`]: the evaluation figures (结案率, 按期结案率, …) as additive tallies;
 //! - [`model`]: the stored case, its clock and timeline, and how a transition advances them;
 //! - [`notify`]: notifications, overdue escalation levels and webhook events;
-//! - [`store`]: the storage port;
+//! - [`store`]: the storage ports;
 //! - [`workflow`]: the state machine of the loop, its roles, required fields and counters.
 
 pub mod calendar;
 pub mod catalogue;
+pub mod intake;
 pub mod metrics;
 pub mod model;
 pub mod notify;

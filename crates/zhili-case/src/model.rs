@@ -193,23 +193,6 @@ pub struct CaseFilter {
     pub overdue_at: Option<DateTime<Utc>>,
 }
 
-/// Metadata of an uploaded file (附件), e.g. a photo.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Attachment {
-    /// Random id (also the URL key).
-    pub id: String,
-    /// Media type, e.g. `image/jpeg` (checked against the bytes).
-    pub content_type: String,
-    /// Size in bytes.
-    pub size: i64,
-    /// SHA-256 of the bytes, hex.
-    pub sha256: String,
-    /// Uploading user, if any.
-    pub uploaded_by: Option<i64>,
-    /// When.
-    pub created_at: DateTime<Utc>,
-}
-
 /// The time limit of a step for a class: 立案派遣 is filing plus dispatch.
 pub fn step_limit(class: &CaseClass, step: Step) -> Vec<WorkDuration> {
     match step {

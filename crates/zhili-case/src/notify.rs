@@ -6,15 +6,27 @@
 //! leaders). Each level fires once per case and deadline: the store records the claim
 //! (`case_escalations`), so restarts and several server processes never repeat it.
 //!
-//! What is told becomes an in-app [`Notification`] for each recipient and, for each configured
-//! webhook subscribed to the [`WebhookEvent`], a row of the durable outbox ([`NewDelivery`]),
-//! sent and retried with [`retry_delay`]. This module holds the rules; no HTTP, no SQL.
+//! What is told becomes a platform notification ([`zhili_platform::notify`]) about the case's
+//! [`subject`] for each recipient and, for each configured webhook subscribed to the
+//! [`WebhookEvent`], a row of the platform's durable outbox. The case loop owns its notification
+//! kinds ([`NotificationKind`]) and event names ([`WebhookEvent`]); this module holds the rules;
+//! no HTTP, no SQL.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use zhili_platform::Subject;
+
 use crate::calendar::{WorkCalendar, WorkDuration};
 use crate::model::Case;
+
+/// The subject kind of a case (`case:{id}`), as notifications, deliveries and audit rows name it.
+pub const SUBJECT_KIND: &str = "case";
+
+/// The case as a platform subject.
+pub fn subject(case_id: i64) -> Subject {
+    Subject::new(SUBJECT_KIND, case_id).expect("a valid kind")
+}
 
 /// What a notification is about (通知类型). The UI translates the stable name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -66,48 +78,6 @@ impl NotificationKind {
     }
 }
 
-/// An in-app notification (站内通知) as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Notification {
-    /// Assigned by the store.
-    pub id: i64,
-    /// The user told.
-    pub recipient_id: i64,
-    /// What it is about.
-    pub kind: NotificationKind,
-    /// The case concerned, if any.
-    pub case_id: Option<i64>,
-    /// The escalation level (1 = the first), for `overdue` and `escalated`.
-    pub level: Option<i32>,
-    /// Short text (zh-CN).
-    pub title: String,
-    /// Longer text (zh-CN).
-    pub body: String,
-    /// When created.
-    pub created_at: DateTime<Utc>,
-    /// When the recipient read it; `None` while unread.
-    pub read_at: Option<DateTime<Utc>>,
-}
-
-/// A notification to store (the store assigns the id; it starts unread).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NewNotification {
-    /// The user told.
-    pub recipient_id: i64,
-    /// What it is about.
-    pub kind: NotificationKind,
-    /// The case concerned, if any.
-    pub case_id: Option<i64>,
-    /// The escalation level, if any.
-    pub level: Option<i32>,
-    /// Short text (zh-CN).
-    pub title: String,
-    /// Longer text (zh-CN).
-    pub body: String,
-    /// When created.
-    pub created_at: DateTime<Utc>,
-}
-
 /// An event sent to webhooks (外发事件).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum WebhookEvent {
@@ -140,84 +110,9 @@ impl WebhookEvent {
     pub fn from_name(s: &str) -> Option<WebhookEvent> {
         WebhookEvent::ALL.into_iter().find(|e| e.as_str() == s)
     }
-}
 
-/// A webhook delivery to queue in the outbox (外发队列).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NewDelivery {
-    /// Unique id, sent as the delivery (idempotency) id and inside the payload.
-    pub id: String,
-    /// The configured webhook's name.
-    pub webhook: String,
-    /// The event's stable name.
-    pub event: String,
-    /// The case concerned, if any.
-    pub case_id: Option<i64>,
-    /// The exact JSON body to send (and sign), as text.
-    pub payload: String,
-    /// When queued; the first attempt is due then.
-    pub created_at: DateTime<Utc>,
-}
-
-/// Where a delivery stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryStatus {
-    /// Waiting for its next attempt (or being attempted).
-    Pending,
-    /// The receiver answered 2xx.
-    Delivered,
-    /// Every attempt failed; no more will be made.
-    Failed,
-}
-
-/// A webhook delivery as stored in the outbox.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Delivery {
-    /// Unique id.
-    pub id: String,
-    /// The configured webhook's name.
-    pub webhook: String,
-    /// The event's stable name.
-    pub event: String,
-    /// The case concerned, if any.
-    pub case_id: Option<i64>,
-    /// The JSON body, as text.
-    pub payload: String,
-    /// Attempts made (or begun) so far.
-    pub attempts: i32,
-    /// When queued.
-    pub created_at: DateTime<Utc>,
-    /// When the next attempt is due; `None` once delivered or given up.
-    pub next_attempt_at: Option<DateTime<Utc>>,
-    /// When the receiver accepted it.
-    pub delivered_at: Option<DateTime<Utc>>,
-    /// Why the last attempt failed.
-    pub last_error: Option<String>,
-}
-
-impl Delivery {
-    /// Where it stands.
-    pub fn status(&self) -> DeliveryStatus {
-        match (self.delivered_at, self.next_attempt_at) {
-            (Some(_), _) => DeliveryStatus::Delivered,
-            (None, Some(_)) => DeliveryStatus::Pending,
-            (None, None) => DeliveryStatus::Failed,
-        }
-    }
-}
-
-/// Most attempts of one delivery.
-pub const MAX_ATTEMPTS: i32 = 8;
-
-/// How long to wait after failed attempt number `attempts` (1 = the first) before the next:
-/// 30 s, 2 min, 10 min, 1 h, 2 h, 6 h, 12 h; `None` after the [`MAX_ATTEMPTS`]th: give up.
-pub fn retry_delay(attempts: i32) -> Option<chrono::Duration> {
-    const SECONDS: [i64; 7] = [30, 120, 600, 3_600, 7_200, 21_600, 43_200];
-    if !(1..MAX_ATTEMPTS).contains(&attempts) {
-        return None;
-    }
-    SECONDS.get(usize::try_from(attempts - 1).ok()?).map(|s| chrono::Duration::seconds(*s))
+    /// Every event's stable name (what a webhook may subscribe to).
+    pub const NAMES: [&'static str; 3] = ["case.dispatched", "case.overdue", "case.escalated"];
 }
 
 /// Who is told at an escalation level (通知对象).
@@ -477,23 +372,19 @@ mod tests {
     }
 
     #[test]
-    fn names_round_trip_and_retries_back_off() {
+    fn names_round_trip() {
         for k in NotificationKind::ALL {
             assert_eq!(NotificationKind::from_name(k.as_str()), Some(k));
         }
         for e in WebhookEvent::ALL {
             assert_eq!(WebhookEvent::from_name(e.as_str()), Some(e));
             assert_eq!(serde_json::to_value(e).unwrap(), e.as_str());
+            assert!(WebhookEvent::NAMES.contains(&e.as_str()));
         }
         for a in Audience::ALL {
             assert_eq!(Audience::from_name(a.as_str()), Some(a));
         }
-        assert_eq!(retry_delay(1), Some(chrono::Duration::seconds(30)));
-        assert_eq!(retry_delay(2), Some(chrono::Duration::minutes(2)));
-        let delays: Vec<_> = (1..MAX_ATTEMPTS).map(|a| retry_delay(a).unwrap()).collect();
-        assert!(delays.windows(2).all(|w| w[0] < w[1]), "{delays:?}");
-        assert_eq!(retry_delay(MAX_ATTEMPTS), None);
-        assert_eq!(retry_delay(0), None);
+        assert_eq!(subject(7).to_string(), "case:7");
     }
 
     #[test]

@@ -1,12 +1,15 @@
-//! The storage port for cases (案件存储): implemented by each backend crate.
+//! The storage ports for cases (案件存储): implemented by each backend crate. Attachments,
+//! settings, notifications and the webhook outbox are the platform's ports
+//! ([`zhili_platform`]); a case's photos and the catalogue and calendar settings use them.
 
 use async_trait::async_trait;
 use zhili_core::audit::Actor;
 use zhili_core::store::{Page, StoreResult};
 
 use crate::metrics::{GroupBy, Tally};
-use crate::model::{Attachment, Case, CaseFilter, TimelineEntry};
-use crate::notify::{Delivery, NewDelivery, NewNotification, Notification};
+use zhili_platform::notify::{NewDelivery, NewNotification};
+
+use crate::model::{Case, CaseFilter, TimelineEntry};
 
 /// Case storage. Every write appends its audit row in the same transaction.
 #[async_trait]
@@ -53,18 +56,6 @@ pub trait CaseStore: Send + Sync {
     /// lies in the box, as slim points (never the case body), oldest first, at most `limit`
     /// each: the duplicate suggestions of an intake batch, in one query.
     async fn open_cases_near(&self, probes: &[(String, [f64; 4])], limit: i64) -> StoreResult<Vec<Vec<CasePoint>>>;
-
-    /// Store an uploaded file.
-    async fn put_attachment(&self, actor: &Actor, meta: &Attachment, bytes: &[u8]) -> StoreResult<()>;
-
-    /// An uploaded file with its bytes.
-    async fn attachment(&self, id: &str) -> StoreResult<(Attachment, Vec<u8>)>;
-
-    /// A deployment setting (JSON text), e.g. `case.catalogue`, `case.calendar`.
-    async fn setting(&self, key: &str) -> StoreResult<Option<String>>;
-
-    /// Replace a deployment setting.
-    async fn put_setting(&self, actor: &Actor, key: &str, value: &str) -> StoreResult<()>;
 }
 
 /// The evaluation figures over stored cases (考核统计).
@@ -151,33 +142,11 @@ pub struct Escalation {
     pub deliveries: Vec<NewDelivery>,
 }
 
-/// How a delivery attempt ended.
-#[derive(Debug, Clone, PartialEq)]
-pub enum DeliveryOutcome {
-    /// The receiver accepted it at this instant.
-    Delivered(chrono::DateTime<chrono::Utc>),
-    /// It failed; retry at `retry_at`, or never when `None`.
-    Failed {
-        /// Why (status or transport error), for troubleshooting.
-        error: String,
-        /// When to try again.
-        retry_at: Option<chrono::DateTime<chrono::Utc>>,
-    },
-}
-
-/// Notifications, escalation claims and the webhook outbox (通知存储).
+/// Overdue escalation claims (超期督办记录): which levels fired for which deadline; a claim
+/// won stores its notifications and deliveries through the platform's tables in the same
+/// transaction.
 #[async_trait]
-pub trait NotificationStore: Send + Sync {
-    /// Store notifications and queue webhook deliveries in one transaction, with one audit row
-    /// (`notification.create`, detail `{case, notifications, deliveries}`).
-    async fn notify(
-        &self,
-        actor: &Actor,
-        case_id: Option<i64>,
-        notifications: &[NewNotification],
-        deliveries: &[NewDelivery],
-    ) -> StoreResult<()>;
-
+pub trait EscalationStore: Send + Sync {
     /// Overdue running cases (deadline before `now`) with fewer than `levels` escalations
     /// recorded for their current deadline (超期未督办完), in the order (deadline, id
     /// descending), after the keyset cursor `after` (the last page's last deadline and id), at
@@ -198,37 +167,4 @@ pub trait NotificationStore: Send + Sync {
     /// claim won, its notifications and deliveries are stored and an audit row
     /// (`case.escalate`) appended. Returns, in order, whether each was claimed now.
     async fn record_escalations(&self, actor: &Actor, items: &[Escalation]) -> StoreResult<Vec<bool>>;
-
-    /// A user's notifications, newest first (only unread ones if `unread_only`).
-    async fn notifications(&self, recipient_id: i64, unread_only: bool, page: Page) -> StoreResult<Vec<Notification>>;
-
-    /// How many notifications a user has (only unread ones if `unread_only`).
-    async fn count_notifications(&self, recipient_id: i64, unread_only: bool) -> StoreResult<i64>;
-
-    /// Mark the user's own unread notifications read at `at`: those of `ids`, or all when
-    /// `ids` is `None`. Others' notifications are never touched. Appends an audit row
-    /// (`notification.read`); returns how many changed.
-    async fn mark_read(
-        &self,
-        actor: &Actor,
-        recipient_id: i64,
-        ids: Option<&[i64]>,
-        at: chrono::DateTime<chrono::Utc>,
-    ) -> StoreResult<u64>;
-
-    /// Take up to `limit` deliveries due at `now` for an attempt: each one's attempt count is
-    /// raised and its next attempt moved to `lease_until`, so no other process takes it
-    /// meanwhile. Oldest due first.
-    async fn claim_deliveries(
-        &self,
-        now: chrono::DateTime<chrono::Utc>,
-        lease_until: chrono::DateTime<chrono::Utc>,
-        limit: i64,
-    ) -> StoreResult<Vec<Delivery>>;
-
-    /// Record how an attempt ended.
-    async fn finish_delivery(&self, id: &str, outcome: &DeliveryOutcome) -> StoreResult<()>;
-
-    /// Deliveries, newest first (troubleshooting).
-    async fn deliveries(&self, page: Page) -> StoreResult<Vec<Delivery>>;
 }

@@ -35,11 +35,12 @@ use sha2::{Digest, Sha256};
 use zhili_case::calendar::{WorkCalendar, WorkDuration};
 use zhili_case::catalogue::{CaseClass, Catalogue, DepartmentRule, Urgency};
 use zhili_case::metrics::Tally;
-use zhili_case::model::{advance, apply_clock, Attachment, Case, CaseClock, Source, TimelineEntry};
+use zhili_case::model::{advance, apply_clock, Case, CaseClock, Source, TimelineEntry};
 use zhili_case::workflow::{self, CaseState, CaseStatus, Command};
 use zhili_core::codes::DivisionCode;
 use zhili_core::policy::Role;
 use zhili_grid::GridDuty;
+use zhili_platform::attachment::Attachment;
 
 use crate::District;
 

@@ -136,6 +136,8 @@ pub struct AppState {
     pub sessions: Arc<web::caller::SessionCache>,
     /// Where this process's last complete escalation pass stood.
     pub escalation_mark: Arc<case::notify::EscalationMark>,
+    /// Whether the modules' services are among the ports ([`AppState::with_services`]).
+    services: bool,
 }
 
 impl AppState {
@@ -152,7 +154,23 @@ impl AppState {
             cases: Arc::new(case::api::Runtime::default()),
             sessions: Arc::new(web::caller::SessionCache::default()),
             escalation_mark: Arc::new(case::notify::EscalationMark::default()),
+            services: false,
         }
+    }
+
+    /// Add the services the modules offer each other (case intake…) to the ports, each built
+    /// over this state as it stands (so call it last; [`app`] and [`serve`] do). Once only.
+    pub fn with_services(mut self) -> AppState {
+        if self.services {
+            return self;
+        }
+        let mut ports = Ports::clone(&self.ports);
+        for m in MODULES {
+            (m.provide)(&self, &mut ports);
+        }
+        self.ports = Arc::new(ports);
+        self.services = true;
+        self
     }
 
     /// A storage port of the backend, by its trait (`state.port::<dyn CaseStore>()`). Panics
@@ -210,14 +228,20 @@ async fn security_headers(req: Request, next: Next) -> Response {
 pub static MODULES: &[&web::module::Module] =
     &[&core::MODULE, &platform::MODULE, &grid::MODULE, &map::MODULE, &case::MODULE];
 
+/// Every webhook event some module raises (what `[[webhooks]]` may subscribe to).
+pub fn webhook_events() -> impl Iterator<Item = &'static str> {
+    MODULES.iter().flat_map(|m| m.events.iter().copied())
+}
+
 /// The shared routes and every module's, with the modules' navigation and messages registered.
 fn modules(state: &AppState) -> Router<AppState> {
     web::module::register(MODULES);
     MODULES.iter().fold(web::page::routes(), |r, m| r.merge((m.routes)(state)))
 }
 
-/// The whole application router.
+/// The whole application router (over the state with its modules' services).
 pub fn app(state: AppState) -> Router {
+    let state = state.with_services();
     Router::new()
         .route("/api/openapi.json", get(openapi::serve))
         .merge(modules(&state))
@@ -243,6 +267,7 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let state = state.with_services();
     let grace = Duration::from_secs(state.config.shutdown_grace_secs);
     for m in MODULES {
         (m.start)(&state);

@@ -10,6 +10,7 @@ mod common;
 use common::{run, with_database};
 
 zhili_store_suite::core_suite!(run);
+zhili_store_suite::platform_suite!(run);
 zhili_store_suite::grid_suite!(run);
 zhili_store_suite::case_suite!(run);
 

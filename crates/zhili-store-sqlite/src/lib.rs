@@ -23,10 +23,11 @@ use zhili_core::store::{Change, StoreError, StoreResult};
 mod case;
 mod core;
 mod grid;
+mod platform;
 
 /// Every domain's migrations, in dependency order; [`zhili_store_sql::merge_migrations`]
 /// runs them as one ordered list.
-const MIGRATIONS: &[&Migrator] = &[&core::MIGRATIONS, &grid::MIGRATIONS, &case::MIGRATIONS];
+const MIGRATIONS: &[&Migrator] = &[&core::MIGRATIONS, &platform::MIGRATIONS, &grid::MIGRATIONS, &case::MIGRATIONS];
 
 impl SqliteStore {
     /// Every storage port this backend implements, one per domain folder, for the server and
@@ -35,6 +36,7 @@ impl SqliteStore {
         let store = std::sync::Arc::new(self);
         let mut ports = zhili_core::ports::Ports::default();
         core::register(&store, &mut ports);
+        platform::register(&store, &mut ports);
         grid::register(&store, &mut ports);
         case::register(&store, &mut ports);
         ports

@@ -13,5 +13,6 @@ async fn run(case: Case<SqliteStore>) {
 }
 
 zhili_store_suite::core_suite!(run);
+zhili_store_suite::platform_suite!(run);
 zhili_store_suite::grid_suite!(run);
 zhili_store_suite::case_suite!(run);

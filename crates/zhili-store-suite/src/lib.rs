@@ -1,7 +1,7 @@
 //! The behavioural test suite (存储行为测试) that every storage backend must pass.
 //!
 //! Each case takes a freshly migrated, empty store. The cases sit in one folder per domain
-//! (`core`, `grid`, `case`), each with its macro ([`core_suite!`], [`grid_suite!`],
+//! (`core`, `platform`, `grid`, `case`), each with its macro ([`core_suite!`], [`platform_suite!`], [`grid_suite!`],
 //! [`case_suite!`]) listing them through [`suite_cases!`]. A backend's tests call each macro
 //! once with an async constructor; it expands to one `#[tokio::test]` per case, so the SQLite
 //! and PostgreSQL crates run exactly the same checks.
@@ -17,6 +17,7 @@ use zhili_core::store::Store;
 pub mod case;
 pub mod core;
 pub mod grid;
+pub mod platform;
 
 /// One suite case: an async check over a freshly migrated, empty store of type `S`.
 pub type Case<S> = for<'a> fn(&'a S) -> BoxFuture<'a, ()>;

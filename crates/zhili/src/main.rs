@@ -437,7 +437,11 @@ async fn seed_demo_cases(ports: &Ports, district: &zhili_demo::District, n: usiz
     }
     let started = std::time::Instant::now();
     for (meta, bytes) in zhili_demo::case::demo_photos() {
-        match cases.put_attachment(&Actor::system(), &meta, &bytes).await {
+        match ports
+            .port::<dyn zhili_platform::attachment::AttachmentStore>()
+            .put_attachment(&Actor::system(), &meta, &bytes)
+            .await
+        {
             Ok(()) | Err(StoreError::Conflict { .. }) => {}
             Err(e) => return Err(e.into()),
         }

@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot, OnceCell};
 use zhili_case::calendar::WorkCalendar;
 use zhili_case::catalogue::{CaseClass, Catalogue, DepartmentRule};
-use zhili_case::model::{advance, apply_clock, Attachment, Case, CaseClock, CaseFilter, Source, TimelineEntry};
+use zhili_case::model::{advance, apply_clock, Case, CaseClock, CaseFilter, Source, TimelineEntry};
 use zhili_case::workflow::{self, CaseState, CaseStatus, Command, CommandKind};
 use zhili_core::audit::Actor;
 use zhili_core::codes::DivisionCode;
@@ -33,6 +33,8 @@ use crate::web::error::{AppError, AppResult, ErrorBody, ErrorDetail};
 use crate::web::extract::{ApiJson, ApiQuery, RawBody};
 use zhili_case::store::CaseStore;
 use zhili_core::store::Store;
+use zhili_platform::attachment::{Attachment, AttachmentStore};
+use zhili_platform::settings::SettingStore;
 
 use crate::AppState;
 
@@ -86,7 +88,7 @@ fn keep<T>(slot: &RwLock<Option<Cached<T>>>, value: T) -> Arc<T> {
 
 impl Runtime {
     /// The catalogue: the stored one, else the national seed.
-    pub async fn catalogue(&self, store: &dyn CaseStore) -> AppResult<Arc<Catalogue>> {
+    pub async fn catalogue(&self, store: &dyn SettingStore) -> AppResult<Arc<Catalogue>> {
         if let Some(c) = fresh(&self.catalogue) {
             return Ok(c);
         }
@@ -101,7 +103,7 @@ impl Runtime {
     }
 
     /// The working-time calendar: the stored one, else China's official calendar.
-    pub async fn calendar(&self, store: &dyn CaseStore) -> AppResult<Arc<WorkCalendar>> {
+    pub async fn calendar(&self, store: &dyn SettingStore) -> AppResult<Arc<WorkCalendar>> {
         if let Some(c) = fresh(&self.calendar) {
             return Ok(c);
         }
@@ -536,7 +538,7 @@ pub(crate) fn place(
     Ok(Placed { class, lon, lat, grid, division, chain })
 }
 
-fn check_text(name: &str, v: &str, min: usize, max: usize) -> AppResult<String> {
+pub(crate) fn check_text(name: &str, v: &str, min: usize, max: usize) -> AppResult<String> {
     let t = v.trim();
     let n = t.chars().count();
     if n < min || n > max {
@@ -548,12 +550,12 @@ fn check_text(name: &str, v: &str, min: usize, max: usize) -> AppResult<String> 
     Ok(t.to_string())
 }
 
-async fn check_photos(state: &AppState, name: &str, photos: &[String]) -> AppResult<()> {
+pub(crate) async fn check_photos(state: &AppState, name: &str, photos: &[String]) -> AppResult<()> {
     if photos.len() > MAX_PHOTOS {
         return Err(field(name, format!("at most {MAX_PHOTOS} photos")));
     }
     for (i, p) in photos.iter().enumerate() {
-        match state.port::<dyn CaseStore>().attachment(p).await {
+        match state.port::<dyn AttachmentStore>().attachment(p).await {
             Ok(_) => {}
             Err(StoreError::NotFound) => {
                 return Err(field(&format!("{name}[{i}]"), format!("no uploaded photo {p:?}")));
@@ -601,7 +603,7 @@ pub(crate) struct Intook {
 /// Store a new case (group commit) and answer with its duplicates and suggested department.
 pub(crate) async fn intake(state: &AppState, r: NewReport) -> AppResult<Intook> {
     let NewReport { actor, reporter, source, placed, description, address, photos, contact, external_id } = r;
-    let calendar = state.cases.calendar(state.port::<dyn CaseStore>()).await?;
+    let calendar = state.cases.calendar(state.port::<dyn SettingStore>()).await?;
     let now = Utc::now();
     let mut clock = CaseClock::default();
     apply_clock(&mut clock, &workflow::report_clock(), &placed.class, &calendar, now);
@@ -686,10 +688,10 @@ pub async fn report(
     let address = b.address.as_deref().map(|a| check_text("address", a, 0, 200)).transpose()?;
     let contact = b.contact.as_deref().map(|c| check_text("contact", c, 1, 50)).transpose()?;
     let external_id = b.external_id.as_deref().map(|c| check_text("external_id", c, 1, 100)).transpose()?;
-    let catalogue = state.cases.catalogue(state.port::<dyn CaseStore>()).await?;
+    let catalogue = state.cases.catalogue(state.port::<dyn SettingStore>()).await?;
     let placed = place(&state, &catalogue, Some(&caller), &b.class_code, b.lon, b.lat, b.crs.as_deref())?;
     check_photos(&state, "photos", &b.photos).await?;
-    let calendar = state.cases.calendar(state.port::<dyn CaseStore>()).await?;
+    let calendar = state.cases.calendar(state.port::<dyn SettingStore>()).await?;
     let done = intake(
         &state,
         NewReport {
@@ -761,7 +763,7 @@ fn parse_time(name: &str, v: &str, calendar: &WorkCalendar) -> AppResult<DateTim
 /// The filter the caller's role allows, narrowed by the query.
 pub(crate) async fn scoped_filter(state: &AppState, caller: &Caller, q: &CaseQuery) -> AppResult<Option<CaseFilter>> {
     authorize(&caller.principal, Action::ReadCases, None)?;
-    let calendar = state.cases.calendar(state.port::<dyn CaseStore>()).await?;
+    let calendar = state.cases.calendar(state.port::<dyn SettingStore>()).await?;
     let bad = |name: &str, m: String| AppError::msg(ErrorCode::InvalidQuery, m).at(name);
     let mut f = CaseFilter::default();
     if let Some(s) = &q.state {
@@ -847,8 +849,8 @@ pub async fn list(
     };
     let (cases, (total, total_exact)) =
         tokio::try_join!(state.port::<dyn CaseStore>().cases(&filter, page), count_upto(&state, &filter))?;
-    let catalogue = state.cases.catalogue(state.port::<dyn CaseStore>()).await?;
-    let calendar = state.cases.calendar(state.port::<dyn CaseStore>()).await?;
+    let catalogue = state.cases.catalogue(state.port::<dyn SettingStore>()).await?;
+    let calendar = state.cases.calendar(state.port::<dyn SettingStore>()).await?;
     let now = Utc::now();
     Ok(Json(crate::core::views::Paged {
         items: cases.iter().map(|c| view(c, &catalogue, &calendar, &caller, now)).collect(),
@@ -906,8 +908,8 @@ pub struct CaseDetail {
 pub async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> AppResult<Json<CaseDetail>> {
     let case = visible_case(&state, &caller, &id).await?;
     let timeline = state.port::<dyn CaseStore>().timeline(case.id).await?;
-    let catalogue = state.cases.catalogue(state.port::<dyn CaseStore>()).await?;
-    let calendar = state.cases.calendar(state.port::<dyn CaseStore>()).await?;
+    let catalogue = state.cases.catalogue(state.port::<dyn SettingStore>()).await?;
+    let calendar = state.cases.calendar(state.port::<dyn SettingStore>()).await?;
     let mine = caller_department(&state, &caller).await?;
     let allowed = workflow::allowed(&case.status, caller.principal.role)
         .into_iter()
@@ -947,8 +949,8 @@ pub async fn transition(
 ) -> AppResult<Json<CaseDetail>> {
     let next = transition_one(&state, &caller, &id, b.version, &b.command).await?;
     let (catalogue, calendar) = tokio::try_join!(
-        state.cases.catalogue(state.port::<dyn CaseStore>()),
-        state.cases.calendar(state.port::<dyn CaseStore>())
+        state.cases.catalogue(state.port::<dyn SettingStore>()),
+        state.cases.calendar(state.port::<dyn SettingStore>())
     )?;
     let timeline = state.port::<dyn CaseStore>().timeline(next.id).await?;
     let mine = caller_department(&state, &caller).await?;
@@ -992,7 +994,7 @@ async fn transition_one(
             .at("command"));
         }
     }
-    let catalogue = state.cases.catalogue(state.port::<dyn CaseStore>()).await?;
+    let catalogue = state.cases.catalogue(state.port::<dyn SettingStore>()).await?;
     let mut class_code = case.class_code.to_string();
     match command {
         Command::Dispatch { department, .. } => {
@@ -1026,7 +1028,7 @@ async fn transition_one(
         .get(&class_code)
         .cloned()
         .ok_or_else(|| field("class_code", format!("the case's class {class_code} is no longer in the catalogue")))?;
-    let calendar = state.cases.calendar(state.port::<dyn CaseStore>()).await?;
+    let calendar = state.cases.calendar(state.port::<dyn SettingStore>()).await?;
     let (next, entry) = advance(
         &case,
         &outcome,
@@ -1207,7 +1209,7 @@ pub async fn upload(
         uploaded_by: caller.principal.user_id,
         created_at: Utc::now(),
     };
-    state.port::<dyn CaseStore>().put_attachment(&caller.actor(), &meta, &body).await?;
+    state.port::<dyn AttachmentStore>().put_attachment(&caller.actor(), &meta, &body).await?;
     let answer = AttachmentAnswer { url: photo_url(&meta.id), id: meta.id, size: meta.size };
     Ok((StatusCode::CREATED, Json(answer)).into_response())
 }
@@ -1220,7 +1222,7 @@ pub async fn download(State(state): State<AppState>, caller: Caller, Path(id): P
     if id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Err(AppError::new(ErrorCode::NotFound));
     }
-    let (meta, bytes) = state.port::<dyn CaseStore>().attachment(&id).await?;
+    let (meta, bytes) = state.port::<dyn AttachmentStore>().attachment(&id).await?;
     let mut r = bytes.into_response();
     let h = r.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_str(&meta.content_type).map_err(|_| AppError::new(ErrorCode::Internal))?);
@@ -1240,7 +1242,7 @@ fn setting_version(text: Option<&str>) -> String {
 /// The setting's current text and version, read from the store (not the cache: other processes
 /// may have changed it).
 async fn stored_setting(state: &AppState, key: &str) -> AppResult<(Option<String>, String)> {
-    let text = state.port::<dyn CaseStore>().setting(key).await?;
+    let text = state.port::<dyn SettingStore>().setting(key).await?;
     let version = setting_version(text.as_deref());
     Ok((text, version))
 }
@@ -1288,7 +1290,7 @@ pub async fn classes(State(state): State<AppState>, caller: Caller) -> AppResult
     let (text, version) = stored_setting(&state, CATALOGUE_KEY).await?;
     let c = match text {
         Some(text) => keep(&state.cases.catalogue, parse_setting::<Catalogue>(&text, "case catalogue")?),
-        None => state.cases.catalogue(state.port::<dyn CaseStore>()).await?,
+        None => state.cases.catalogue(state.port::<dyn SettingStore>()).await?,
     };
     let body = serde_json::to_value(&c.classes).map_err(|_| AppError::new(ErrorCode::Internal))?;
     Ok(with_etag(Json(body).into_response(), &version))
@@ -1318,7 +1320,7 @@ pub async fn export_classes(
     ApiQuery(q): ApiQuery<ExportFormat>,
 ) -> AppResult<Response> {
     authorize(&caller.principal, Action::ReadCases, None)?;
-    let c = state.cases.catalogue(state.port::<dyn CaseStore>()).await?;
+    let c = state.cases.catalogue(state.port::<dyn SettingStore>()).await?;
     let (bytes, ty, name) = match q.format.as_deref().unwrap_or("xlsx") {
         "xlsx" => (
             c.to_xlsx().map_err(|e| AppError::msg(ErrorCode::Internal, e.to_string()))?,
@@ -1432,7 +1434,7 @@ pub async fn import_classes(
     if q.dry_run.unwrap_or(false) {
         return Ok(Json(json!({"classes": n, "dry_run": true, "version": current})).into_response());
     }
-    state.port::<dyn CaseStore>().put_setting(&caller.actor(), CATALOGUE_KEY, &text).await?;
+    state.port::<dyn SettingStore>().put_setting(&caller.actor(), CATALOGUE_KEY, &text).await?;
     keep(&state.cases.catalogue, catalogue);
     let version = setting_version(Some(&text));
     Ok(with_etag(Json(json!({"classes": n, "version": version})).into_response(), &version))
@@ -1446,7 +1448,7 @@ pub async fn get_calendar(State(state): State<AppState>, caller: Caller) -> AppR
     let (text, version) = stored_setting(&state, CALENDAR_KEY).await?;
     let c = match text {
         Some(text) => keep(&state.cases.calendar, parse_setting::<WorkCalendar>(&text, "work calendar")?),
-        None => state.cases.calendar(state.port::<dyn CaseStore>()).await?,
+        None => state.cases.calendar(state.port::<dyn SettingStore>()).await?,
     };
     let body = serde_json::to_value(&*c).map_err(|_| AppError::new(ErrorCode::Internal))?;
     Ok(with_etag(Json(body).into_response(), &version))
@@ -1469,7 +1471,7 @@ pub async fn put_calendar(
     let _guard = state.cases.settings_write.lock().await;
     let (_, current) = stored_setting(&state, CALENDAR_KEY).await?;
     check_version(expected.as_deref(), &current)?;
-    state.port::<dyn CaseStore>().put_setting(&caller.actor(), CALENDAR_KEY, &text).await?;
+    state.port::<dyn SettingStore>().put_setting(&caller.actor(), CALENDAR_KEY, &text).await?;
     // The figures' daily rollup keeps local days: a new UTC offset rebuilds it (until then the
     // figures are scanned, the same but slower).
     if state.port::<dyn zhili_case::store::CaseMetricsStore>().case_rollup_offset().await? != c.utc_offset_minutes {

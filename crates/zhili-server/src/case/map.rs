@@ -177,7 +177,7 @@ pub async fn points(
         None => Vec::new(),
     };
     let truncated = rows.len() as i64 > limit;
-    let catalogue = state.cases.catalogue(state.port::<dyn zhili_case::store::CaseStore>()).await?;
+    let catalogue = state.cases.catalogue(state.port::<dyn zhili_platform::settings::SettingStore>()).await?;
     let en = caller.locale == Locale::En;
     let now = Utc::now();
     let features: Vec<Value> = rows

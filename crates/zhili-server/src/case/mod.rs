@@ -3,6 +3,7 @@
 //! citizens' pages, the case pages, and dispatch notices and overdue escalation (`notify`).
 
 pub mod api;
+pub mod intake;
 pub mod map;
 pub mod metrics;
 pub mod notify;
@@ -96,6 +97,12 @@ pub static MODULE: Module = Module {
     ],
     messages: MESSAGES,
     openapi: <Doc as utoipa::OpenApi>::openapi,
+    events: &zhili_case::notify::WebhookEvent::NAMES,
+    subjects: &[crate::web::module::SubjectLink {
+        kind: zhili_case::notify::SUBJECT_KIND,
+        href: |id| format!("/cases/{id}"),
+    }],
+    provide: intake::provide,
 };
 
 /// This module's part of the OpenAPI document (merged by `crate::openapi`).
@@ -112,6 +119,9 @@ struct Doc;
 
 /// This module's UI messages (key, zh-CN, English).
 const MESSAGES: &[crate::web::module::Message] = &[
+    ("notification.kind.dispatched", "派遣", "Dispatched"),
+    ("notification.kind.overdue", "超期", "Overdue"),
+    ("notification.kind.escalated", "督办", "Escalated"),
     ("nav.cases", "案件", "Cases"),
     ("nav.dashboard", "统计", "Dashboard"),
     ("dashboard.title", "考核统计", "Performance dashboard"),

@@ -17,23 +17,48 @@ use serde_json::json;
 use zhili_case::calendar::WorkCalendar;
 use zhili_case::model::Case;
 use zhili_case::notify::{
-    dispatch_notice, escalation_notice, Audience, EscalationPolicy, NewDelivery, NewNotification, NotificationKind,
-    WebhookEvent,
+    dispatch_notice, escalation_notice, subject, EscalationPolicy, NotificationKind, WebhookEvent,
 };
-use zhili_case::store::Escalation;
+use zhili_case::store::{Escalation, EscalationStore};
 use zhili_case::workflow::CaseState;
-use zhili_core::policy::Role;
-use zhili_core::store::{StoreError, UserFilter};
+use zhili_core::store::StoreError;
+use zhili_platform::audience::{county_of, recipients, township_of, Audience};
+use zhili_platform::notify::{NewDelivery, NewNotification, NotificationStore};
 
-use crate::platform::notify::{county_of, delivery_id, system, township_of, users_where};
+use crate::platform::notify::{delivery_id, system};
 use crate::web::error::AppResult;
 use crate::AppState;
 
-/// The staff of a department, by its code (none for an unknown code).
-async fn department_staff(state: &AppState, code: &str) -> AppResult<Vec<i64>> {
-    let deps = state.cases.departments(state.store.as_ref()).await?;
-    let Some(d) = deps.iter().find(|d| d.code == code) else { return Ok(Vec::new()) };
-    crate::platform::notify::department_staff(state, d.id).await
+/// The platform audience a case's escalation audience (`zhili_case::notify::Audience`) names:
+/// its department's staff, its township's or county's operators, the leaders over it. None when
+/// the case has no such place (no department yet, a county-level case has no township).
+async fn audience_of(state: &AppState, who: zhili_case::notify::Audience, case: &Case) -> AppResult<Option<Audience>> {
+    use zhili_case::notify::Audience as Who;
+    Ok(match who {
+        Who::Department => {
+            let Some(code) = case.status.department.as_deref() else { return Ok(None) };
+            let deps = state.cases.departments(state.store.as_ref()).await?;
+            deps.iter().find(|d| d.code == code).map(|d| Audience::DepartmentStaff(d.id))
+        }
+        Who::Township => township_of(&case.division).map(Audience::OperatorsOf),
+        Who::District => Some(Audience::OperatorsOf(county_of(&case.division))),
+        Who::Leaders => Some(Audience::LeadersOver(case.division.clone())),
+    })
+}
+
+/// Who an audience is (user ids), memoised per pass.
+async fn audience(
+    state: &AppState,
+    memo: &mut HashMap<Audience, Vec<i64>>,
+    who: Option<Audience>,
+) -> AppResult<Vec<i64>> {
+    let Some(who) = who else { return Ok(Vec::new()) };
+    if let Some(ids) = memo.get(&who) {
+        return Ok(ids.clone());
+    }
+    let ids = recipients(state.store.as_ref(), &who).await?;
+    memo.insert(who, ids.clone());
+    Ok(ids)
 }
 
 /// Overdue cases read per page of an escalation pass.
@@ -69,7 +94,7 @@ fn deliveries_for(
         .config
         .webhooks
         .iter()
-        .filter(|w| w.events.contains(&event))
+        .filter(|w| w.events.iter().any(|e| e == event.as_str()))
         .map(|w| {
             let id = delivery_id();
             let mut body = json!({"event": event.as_str(), "id": id, "at": at, "case": case_json(case)});
@@ -80,53 +105,12 @@ fn deliveries_for(
                 id,
                 webhook: w.name.clone(),
                 event: event.as_str().into(),
-                case_id: Some(case.id),
+                subject: Some(subject(case.id)),
                 payload: body.to_string(),
                 created_at: at,
             }
         })
         .collect()
-}
-
-/// Who an audience is for a case (user ids), memoised per pass.
-async fn audience(
-    state: &AppState,
-    memo: &mut HashMap<(Audience, String), Vec<i64>>,
-    who: Audience,
-    case: &Case,
-) -> AppResult<Vec<i64>> {
-    let key = match who {
-        Audience::Department => case.status.department.clone().unwrap_or_default(),
-        Audience::Township => township_of(&case.division).map(|t| t.to_string()).unwrap_or_default(),
-        Audience::District => county_of(&case.division).to_string(),
-        Audience::Leaders => case.division.to_string(),
-    };
-    if key.is_empty() {
-        return Ok(Vec::new());
-    }
-    if let Some(ids) = memo.get(&(who, key.clone())) {
-        return Ok(ids.clone());
-    }
-    let ids = match who {
-        Audience::Department => department_staff(state, &key).await?,
-        Audience::Township => {
-            let t = township_of(&case.division).expect("key is set");
-            let f = UserFilter { within: Some(t.clone()), role: Some(Role::Operator), department_id: None };
-            users_where(state, f, |u| u.jurisdiction == t).await?
-        }
-        Audience::District => {
-            let c = county_of(&case.division);
-            let f = UserFilter { within: Some(c.clone()), role: Some(Role::Operator), department_id: None };
-            users_where(state, f, |u| u.jurisdiction == c).await?
-        }
-        Audience::Leaders => {
-            let f =
-                UserFilter { within: Some(county_of(&case.division)), role: Some(Role::Leader), department_id: None };
-            users_where(state, f, |u| u.jurisdiction.contains(&case.division)).await?
-        }
-    };
-    memo.insert((who, key), ids.clone());
-    Ok(ids)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -148,13 +132,14 @@ pub async fn after_transition(state: &AppState, before: &Case, after: &Case) {
 async fn notify_dispatch(state: &AppState, case: &Case, now: DateTime<Utc>) -> AppResult<()> {
     let Some(dept) = case.status.department.as_deref() else { return Ok(()) };
     let (title, body) = dispatch_notice(case, dept);
-    let notes: Vec<NewNotification> = department_staff(state, dept)
+    let staff = audience_of(state, zhili_case::notify::Audience::Department, case).await?;
+    let notes: Vec<NewNotification> = audience(state, &mut HashMap::new(), staff)
         .await?
         .into_iter()
         .map(|recipient_id| NewNotification {
             recipient_id,
-            kind: NotificationKind::Dispatched,
-            case_id: Some(case.id),
+            kind: NotificationKind::Dispatched.as_str().into(),
+            subject: Some(subject(case.id)),
             level: None,
             title: title.clone(),
             body: body.clone(),
@@ -162,10 +147,7 @@ async fn notify_dispatch(state: &AppState, case: &Case, now: DateTime<Utc>) -> A
         })
         .collect();
     let deliveries = deliveries_for(state, WebhookEvent::CaseDispatched, case, None, now);
-    state
-        .port::<dyn zhili_case::store::NotificationStore>()
-        .notify(&system(), Some(case.id), &notes, &deliveries)
-        .await?;
+    state.port::<dyn NotificationStore>().notify(&system(), Some(&subject(case.id)), &notes, &deliveries).await?;
     Ok(())
 }
 
@@ -215,7 +197,7 @@ pub async fn escalation_pass(state: &AppState, now: DateTime<Utc>) -> AppResult<
     if policy.levels().is_empty() {
         return Ok(report);
     }
-    let calendar = state.cases.calendar(state.port::<dyn zhili_case::store::CaseStore>()).await?;
+    let calendar = state.cases.calendar(state.port::<dyn zhili_platform::settings::SettingStore>()).await?;
     let levels = i32::try_from(policy.levels().len()).unwrap_or(i32::MAX);
     // Taken before reading: whatever changes from here on is read by the next pass.
     let head = state.store.audit_head().await?.map_or(0, |(seq, _)| seq);
@@ -248,10 +230,7 @@ pub async fn escalation_pass(state: &AppState, now: DateTime<Utc>) -> AppResult<
         // Only cases with a level still to fire for their deadline, paged by (deadline, id): a
         // case whose clock changes meanwhile may be skipped and is found by the next pass (its
         // audit row comes after `head`). A case is never fired twice: the store's claim decides.
-        let page = state
-            .port::<dyn zhili_case::store::NotificationStore>()
-            .cases_to_escalate(now, levels, after, ESCALATION_PAGE)
-            .await?;
+        let page = state.port::<dyn EscalationStore>().cases_to_escalate(now, levels, after, ESCALATION_PAGE).await?;
         let next = page.last().and_then(|c| Some((c.clock.deadline?, c.id)));
         escalate(state, policy, &calendar, &mut memo, &page, now, &mut report).await?;
         if (page.len() as i64) < ESCALATION_PAGE || next.is_none() {
@@ -318,7 +297,7 @@ async fn escalate(
     state: &AppState,
     policy: &EscalationPolicy,
     calendar: &WorkCalendar,
-    memo: &mut HashMap<(Audience, String), Vec<i64>>,
+    memo: &mut HashMap<Audience, Vec<i64>>,
     page: &[Case],
     now: DateTime<Utc>,
     report: &mut EscalationReport,
@@ -328,7 +307,7 @@ async fn escalate(
     let recorded: HashSet<(i64, i32, DateTime<Utc>)> = if ids.is_empty() {
         HashSet::new()
     } else {
-        state.port::<dyn zhili_case::store::NotificationStore>().escalations(&ids).await?.into_iter().collect()
+        state.port::<dyn EscalationStore>().escalations(&ids).await?.into_iter().collect()
     };
     let mut items = Vec::new();
     for case in page {
@@ -340,7 +319,8 @@ async fn escalate(
             let Some(rule) = policy.level(level) else { continue };
             let mut recipients = Vec::new();
             for who in &rule.notify {
-                for id in audience(state, memo, *who, case).await? {
+                let who = audience_of(state, *who, case).await?;
+                for id in audience(state, memo, who).await? {
                     if !recipients.contains(&id) {
                         recipients.push(id);
                     }
@@ -357,8 +337,8 @@ async fn escalate(
                     .into_iter()
                     .map(|recipient_id| NewNotification {
                         recipient_id,
-                        kind,
-                        case_id: Some(case.id),
+                        kind: kind.as_str().into(),
+                        subject: Some(subject(case.id)),
                         level: Some(level),
                         title: title.clone(),
                         body: body.clone(),
@@ -370,8 +350,7 @@ async fn escalate(
         }
     }
     if !items.is_empty() {
-        let claimed =
-            state.port::<dyn zhili_case::store::NotificationStore>().record_escalations(&system(), &items).await?;
+        let claimed = state.port::<dyn EscalationStore>().record_escalations(&system(), &items).await?;
         report.fired += claimed.into_iter().filter(|c| *c).count();
     }
     Ok(())

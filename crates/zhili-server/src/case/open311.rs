@@ -318,7 +318,7 @@ pub async fn services(State(state): State<AppState>, Path(format): Path<String>)
     let format = Format::parse(&format)?;
     let catalogue = state
         .cases
-        .catalogue(state.port::<dyn zhili_case::store::CaseStore>())
+        .catalogue(state.port::<dyn zhili_platform::settings::SettingStore>())
         .await
         .map_err(|e| Failure::app(format, e))?;
     let list = catalogue.classes.iter().filter(|c| c.active).map(service_doc).collect();
@@ -340,7 +340,7 @@ pub async fn service_definition(State(state): State<AppState>, Path(file): Path<
     let (code, format) = Format::split(&file)?;
     let catalogue = state
         .cases
-        .catalogue(state.port::<dyn zhili_case::store::CaseStore>())
+        .catalogue(state.port::<dyn zhili_platform::settings::SettingStore>())
         .await
         .map_err(|e| Failure::app(format, e))?;
     let class = active_class(&catalogue, code).map_err(|m| Failure::one(format, StatusCode::NOT_FOUND, m))?;
@@ -457,7 +457,7 @@ pub async fn create_request(
     let get = |k: &str| f.get(k).map(String::as_str);
     let catalogue = state
         .cases
-        .catalogue(state.port::<dyn zhili_case::store::CaseStore>())
+        .catalogue(state.port::<dyn zhili_platform::settings::SettingStore>())
         .await
         .map_err(|e| Failure::app(format, e))?;
 
@@ -703,7 +703,7 @@ fn request_doc(case: &Case, catalogue: &Catalogue, departments: &[Department], o
 }
 
 async fn requests_doc(state: &AppState, format: Format, cases: &[Case]) -> Result<Doc, Failure> {
-    let store = state.port::<dyn zhili_case::store::CaseStore>();
+    let store = state.port::<dyn zhili_platform::settings::SettingStore>();
     let catalogue = state.cases.catalogue(store).await.map_err(|e| Failure::app(format, e))?;
     let calendar = state.cases.calendar(store).await.map_err(|e| Failure::app(format, e))?;
     let departments = state.cases.departments(state.store.as_ref()).await.map_err(|e| Failure::app(format, e))?;
@@ -787,7 +787,7 @@ pub async fn list_requests(
         return Ok(doc.answer(format, StatusCode::OK, "service_requests"));
     }
 
-    let store = state.port::<dyn zhili_case::store::CaseStore>();
+    let store = state.port::<dyn zhili_platform::settings::SettingStore>();
     let catalogue = state.cases.catalogue(store).await.map_err(|e| Failure::app(format, e))?;
     let calendar = state.cases.calendar(store).await.map_err(|e| Failure::app(format, e))?;
     let offset = calendar.offset();
@@ -908,7 +908,7 @@ pub(crate) async fn public_request(state: &AppState, id: i64) -> Result<Option<V
         Err(StoreError::NotFound) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    let store = state.port::<dyn zhili_case::store::CaseStore>();
+    let store = state.port::<dyn zhili_platform::settings::SettingStore>();
     let catalogue = state.cases.catalogue(store).await?;
     let calendar = state.cases.calendar(store).await?;
     let departments = state.cases.departments(state.store.as_ref()).await?;

@@ -112,8 +112,8 @@ pub(crate) async fn cases_page(
         }
         Err(e) => return Err(e),
     };
-    let catalogue = state.cases.catalogue(state.port::<dyn zhili_case::store::CaseStore>()).await?;
-    let calendar = state.cases.calendar(state.port::<dyn zhili_case::store::CaseStore>()).await?;
+    let catalogue = state.cases.catalogue(state.port::<dyn zhili_platform::settings::SettingStore>()).await?;
+    let calendar = state.cases.calendar(state.port::<dyn zhili_platform::settings::SettingStore>()).await?;
     let en = caller.locale == Locale::En;
     let now = chrono::Utc::now();
     let local =

@@ -64,6 +64,9 @@ pub static MODULE: Module = Module {
     ],
     messages: MESSAGES,
     openapi: <Doc as utoipa::OpenApi>::openapi,
+    events: &[],
+    subjects: &[],
+    provide: crate::web::module::no_services,
 };
 
 /// This module's part of the OpenAPI document (merged by `crate::openapi`).

@@ -43,6 +43,9 @@ pub static MODULE: Module = Module {
     nav: &[NavEntry { href: "/grids", key: "nav.grids", needs: Needs::Action(Action::ReadGrids), order: 80 }],
     messages: MESSAGES,
     openapi: <Doc as utoipa::OpenApi>::openapi,
+    events: &[],
+    subjects: &[],
+    provide: crate::web::module::no_services,
 };
 
 /// This module's part of the OpenAPI document (merged by `crate::openapi`).

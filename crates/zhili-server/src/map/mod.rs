@@ -39,6 +39,9 @@ pub static MODULE: Module = Module {
     nav: &[NavEntry { href: "/map", key: "nav.map", needs: Needs::Action(Action::ReadGrids), order: 20 }],
     messages: MESSAGES,
     openapi: <Doc as utoipa::OpenApi>::openapi,
+    events: &[],
+    subjects: &[],
+    provide: crate::web::module::no_services,
 };
 
 /// This module's part of the OpenAPI document (merged by `crate::openapi`).

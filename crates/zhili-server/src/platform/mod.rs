@@ -37,6 +37,9 @@ pub static MODULE: Module = Module {
     nav: &[],
     messages: MESSAGES,
     openapi: <Doc as utoipa::OpenApi>::openapi,
+    events: &[],
+    subjects: &[],
+    provide: crate::web::module::no_services,
 };
 
 /// This module's part of the OpenAPI document (merged by `crate::openapi`).

@@ -1,8 +1,8 @@
 //! Notifications, audiences and outgoing webhooks (通知、受众与外发): platform services any
 //! module uses.
 //!
-//! - Audiences: `department_staff`, `users_where`, and the township and county a division
-//!   lies in, for modules that decide who is told.
+//! Who is told (audiences), what (notifications and deliveries about a subject) and the
+//! retry schedule are the platform crate's (`zhili_platform`); this module sends and shows them.
 //! - [`delivery_pass`] (every few seconds) takes due rows of the durable outbox, POSTs them
 //!   signed with HMAC-SHA256, and records delivery or the next retry ([`retry_delay`]).
 //! - The API (`/api/notifications…`, `/api/webhooks/deliveries`) and the `/notifications` page.
@@ -16,13 +16,11 @@ use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-use zhili_case::notify::{retry_delay, Delivery, DeliveryStatus, Notification, NotificationKind, WebhookEvent};
-use zhili_case::store::DeliveryOutcome;
 use zhili_core::audit::Actor;
-use zhili_core::codes::{DivisionCode, DivisionLevel};
 use zhili_core::model::Locale;
-use zhili_core::policy::{authorize, Action, Role};
-use zhili_core::store::{Page, UserFilter};
+use zhili_core::policy::{authorize, Action};
+use zhili_core::store::Page;
+use zhili_platform::notify::{retry_delay, Delivery, DeliveryOutcome, DeliveryStatus, Notification, NotificationStore};
 
 use crate::web::caller::Caller;
 use crate::web::error::{AppError, AppResult, ErrorBody};
@@ -47,8 +45,8 @@ pub struct Webhook {
     pub url: String,
     /// Key of the HMAC-SHA256 signature of each body.
     pub secret: String,
-    /// The events sent to it.
-    pub events: Vec<WebhookEvent>,
+    /// The events sent to it: stable names some module raises (`crate::webhook_events`).
+    pub events: Vec<String>,
 }
 
 impl Webhook {
@@ -76,40 +74,6 @@ pub(crate) fn system() -> Actor {
 /// A new delivery id (128 random bits, hex).
 pub(crate) fn delivery_id() -> String {
     zhili_core::password::random_token()[..32].to_string()
-}
-
-/// Active users matching a filter (first 1,000), keeping those `keep` accepts.
-pub(crate) async fn users_where(
-    state: &AppState,
-    filter: UserFilter,
-    keep: impl Fn(&zhili_core::model::User) -> bool,
-) -> AppResult<Vec<i64>> {
-    let users = state.store.users(&filter, Page { offset: 0, limit: 1000 }).await?;
-    Ok(users.into_iter().filter(|u| u.active && keep(u)).map(|u| u.id).collect())
-}
-
-/// A department's staff (the active department-staff users of the department).
-pub(crate) async fn department_staff(state: &AppState, department_id: i64) -> AppResult<Vec<i64>> {
-    let filter = UserFilter { role: Some(Role::DepartmentStaff), department_id: Some(department_id), within: None };
-    users_where(state, filter, |_| true).await
-}
-
-/// The township (乡级) a division lies in, if it lies below a county.
-pub(crate) fn township_of(d: &DivisionCode) -> Option<DivisionCode> {
-    match d.level() {
-        DivisionLevel::County => None,
-        DivisionLevel::Township => Some(d.clone()),
-        DivisionLevel::Village => d.parent(),
-    }
-}
-
-/// The county (县级) a division lies in.
-pub(crate) fn county_of(d: &DivisionCode) -> DivisionCode {
-    let mut c = d.clone();
-    while let Some(p) = c.parent() {
-        c = p;
-    }
-    c
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -158,10 +122,7 @@ async fn send(client: &reqwest::Client, hook: &Webhook, d: &Delivery) -> Result<
 /// outcome (delivered, or the next attempt after [`retry_delay`], or given up). Returns how
 /// many were delivered.
 pub async fn delivery_pass(state: &AppState, client: &reqwest::Client, now: DateTime<Utc>) -> AppResult<usize> {
-    let due = state
-        .port::<dyn zhili_case::store::NotificationStore>()
-        .claim_deliveries(now, now + DELIVERY_LEASE, DELIVERY_BATCH)
-        .await?;
+    let due = state.port::<dyn NotificationStore>().claim_deliveries(now, now + DELIVERY_LEASE, DELIVERY_BATCH).await?;
     let attempts = due.iter().map(|d| async move {
         let outcome = match state.config.webhooks.iter().find(|w| w.name == d.webhook) {
             None => DeliveryOutcome::Failed {
@@ -181,7 +142,7 @@ pub async fn delivery_pass(state: &AppState, client: &reqwest::Client, now: Date
     let mut delivered = 0;
     for (d, outcome) in futures::future::join_all(attempts).await {
         delivered += usize::from(matches!(outcome, DeliveryOutcome::Delivered(_)));
-        state.port::<dyn zhili_case::store::NotificationStore>().finish_delivery(&d.id, &outcome).await?;
+        state.port::<dyn NotificationStore>().finish_delivery(&d.id, &outcome).await?;
     }
     Ok(delivered)
 }
@@ -216,19 +177,21 @@ pub fn start(state: &AppState) {
 pub struct NotificationView {
     /// Id.
     pub id: i64,
-    /// `dispatched`, `overdue` or `escalated`.
-    pub kind: &'static str,
+    /// The raising module's name for it (the case loop's: `dispatched`, `overdue`, `escalated`).
+    pub kind: String,
     /// The kind in the caller's language.
-    pub kind_label: &'static str,
-    /// The case concerned.
+    pub kind_label: String,
+    /// What it is about, `kind:id` (`case:200001`).
+    pub subject: Option<String>,
+    /// The case concerned, when the subject is a case.
     pub case_id: Option<i64>,
-    /// Escalation level (1 = the first).
+    /// Level within the kind (escalation level, 1 = the first).
     pub level: Option<i32>,
     /// Short text (zh-CN).
     pub title: String,
     /// Longer text (zh-CN).
     pub body: String,
-    /// Where it leads (`/cases/{id}`).
+    /// Where it leads (the subject's page, e.g. `/cases/{id}`).
     pub url: Option<String>,
     /// When created.
     pub created_at: DateTime<Utc>,
@@ -236,23 +199,35 @@ pub struct NotificationView {
     pub read_at: Option<DateTime<Utc>>,
 }
 
-fn kind_label(k: NotificationKind, l: Locale) -> &'static str {
-    match l {
-        Locale::ZhCn => k.label_zh(),
-        Locale::En => k.label_en(),
+/// The subject kind whose id the API also answers as `case_id` (the field predates subjects;
+/// `subject` is the general one).
+const CASE_SUBJECT: &str = "case";
+
+/// A notification kind in the caller's language: the message `notification.kind.<kind>` its
+/// module registers, else the kind's name.
+fn kind_label(kind: &str, l: Locale) -> String {
+    let key = format!("notification.kind.{kind}");
+    match crate::web::module::message(&key) {
+        Some((zh, en)) => match l {
+            Locale::ZhCn => zh.to_string(),
+            Locale::En => en.to_string(),
+        },
+        None => kind.to_string(),
     }
 }
 
 fn view(n: Notification, l: Locale) -> NotificationView {
+    let url = n.subject.as_ref().and_then(crate::web::module::subject_href);
     NotificationView {
         id: n.id,
-        kind: n.kind.as_str(),
-        kind_label: kind_label(n.kind, l),
-        case_id: n.case_id,
+        kind_label: kind_label(&n.kind, l),
+        kind: n.kind,
+        case_id: n.subject.as_ref().and_then(|s| s.id_of(CASE_SUBJECT)),
+        subject: n.subject.map(|s| s.to_string()),
         level: n.level,
         title: n.title,
         body: n.body,
-        url: n.case_id.map(|c| format!("/cases/{c}")),
+        url,
         created_at: n.created_at,
         read_at: n.read_at,
     }
@@ -288,8 +263,8 @@ pub async fn list(
     let page = crate::core::api::PageQuery { offset: q.offset, limit: q.limit }.page()?;
     let unread = q.unread.unwrap_or(false);
     let (items, total) = tokio::try_join!(
-        state.port::<dyn zhili_case::store::NotificationStore>().notifications(user, unread, page),
-        state.port::<dyn zhili_case::store::NotificationStore>().count_notifications(user, unread)
+        state.port::<dyn NotificationStore>().notifications(user, unread, page),
+        state.port::<dyn NotificationStore>().count_notifications(user, unread)
     )?;
     Ok(Json(crate::core::views::Paged {
         items: items.into_iter().map(|n| view(n, caller.locale)).collect(),
@@ -312,9 +287,7 @@ pub struct UnreadCount {
     responses((status = 200, body = UnreadCount), (status = 401, body = ErrorBody)))]
 pub async fn count(State(state): State<AppState>, caller: Caller) -> AppResult<Json<UnreadCount>> {
     let user = me(&caller)?;
-    Ok(Json(UnreadCount {
-        unread: state.port::<dyn zhili_case::store::NotificationStore>().count_notifications(user, true).await?,
-    }))
+    Ok(Json(UnreadCount { unread: state.port::<dyn NotificationStore>().count_notifications(user, true).await? }))
 }
 
 /// Body of `POST /api/notifications/read`: `{"ids": [1, 2]}` or `{"all": true}`.
@@ -348,16 +321,10 @@ pub async fn mark_read(
             if ids.is_empty() || ids.len() > 1000 {
                 return Err(AppError::field("ids", "ids must list 1–1000 notification ids"));
             }
-            state
-                .port::<dyn zhili_case::store::NotificationStore>()
-                .mark_read(&caller.actor(), user, Some(&ids), Utc::now())
-                .await?
+            state.port::<dyn NotificationStore>().mark_read(&caller.actor(), user, Some(&ids), Utc::now()).await?
         }
         (None, Some(true)) => {
-            state
-                .port::<dyn zhili_case::store::NotificationStore>()
-                .mark_read(&caller.actor(), user, None, Utc::now())
-                .await?
+            state.port::<dyn NotificationStore>().mark_read(&caller.actor(), user, None, Utc::now()).await?
         }
         _ => return Err(AppError::field("ids", "give either ids (a list) or all: true")),
     };
@@ -373,7 +340,9 @@ pub struct DeliveryView {
     pub webhook: String,
     /// Event name.
     pub event: String,
-    /// The case concerned.
+    /// What it is about, `kind:id`.
+    pub subject: Option<String>,
+    /// The case concerned, when the subject is a case.
     pub case_id: Option<i64>,
     /// `pending`, `delivered` or `failed` (given up).
     #[schema(value_type = String)]
@@ -399,7 +368,7 @@ pub async fn deliveries(
     ApiQuery(q): ApiQuery<crate::core::api::PageQuery>,
 ) -> AppResult<Json<Vec<DeliveryView>>> {
     authorize(&caller.principal, Action::ReadAudit, None)?;
-    let rows = state.port::<dyn zhili_case::store::NotificationStore>().deliveries(q.page()?).await?;
+    let rows = state.port::<dyn NotificationStore>().deliveries(q.page()?).await?;
     Ok(Json(
         rows.into_iter()
             .map(|d| DeliveryView {
@@ -407,7 +376,8 @@ pub async fn deliveries(
                 id: d.id,
                 webhook: d.webhook,
                 event: d.event,
-                case_id: d.case_id,
+                case_id: d.subject.as_ref().and_then(|s| s.id_of(CASE_SUBJECT)),
+                subject: d.subject.map(|s| s.to_string()),
                 attempts: d.attempts,
                 created_at: d.created_at,
                 next_attempt_at: d.next_attempt_at,
@@ -424,8 +394,8 @@ pub async fn deliveries(
 /// One row of the notifications page.
 struct Row {
     id: i64,
-    kind: &'static str,
-    kind_label: &'static str,
+    kind: String,
+    kind_label: String,
     title: String,
     body: String,
     href: String,
@@ -448,21 +418,21 @@ pub async fn page(State(state): State<AppState>, caller: Caller) -> AppResult<Re
     }
     let user = caller.require_user()?.id;
     let (items, unread) = tokio::try_join!(
-        state.port::<dyn zhili_case::store::NotificationStore>().notifications(
-            user,
-            false,
-            Page { offset: 0, limit: 200 }
-        ),
-        state.port::<dyn zhili_case::store::NotificationStore>().count_notifications(user, true)
+        state.port::<dyn NotificationStore>().notifications(user, false, Page { offset: 0, limit: 200 }),
+        state.port::<dyn NotificationStore>().count_notifications(user, true)
     )?;
-    let calendar = state.cases.calendar(state.port::<dyn zhili_case::store::CaseStore>()).await?;
+    let calendar = state.cases.calendar(state.port::<dyn zhili_platform::settings::SettingStore>()).await?;
     let rows = items
         .into_iter()
         .map(|n| Row {
             id: n.id,
-            kind: n.kind.as_str(),
-            kind_label: kind_label(n.kind, caller.locale),
-            href: n.case_id.map(|c| format!("/cases/{c}")).unwrap_or_else(|| "/notifications".into()),
+            kind_label: kind_label(&n.kind, caller.locale),
+            href: n
+                .subject
+                .as_ref()
+                .and_then(crate::web::module::subject_href)
+                .unwrap_or_else(|| "/notifications".into()),
+            kind: n.kind,
             at: n.created_at.with_timezone(&calendar.offset()).format("%Y-%m-%d %H:%M").to_string(),
             unread: n.read_at.is_none(),
             title: n.title,

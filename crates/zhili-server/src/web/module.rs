@@ -50,7 +50,27 @@ pub struct Module {
     pub messages: &'static [Message],
     /// Its part of the OpenAPI document: its paths and the schemas they name.
     pub openapi: fn() -> utoipa::openapi::OpenApi,
+    /// The webhook events it raises (stable names, `case.dispatched`), which `[[webhooks]]` may
+    /// subscribe to.
+    pub events: &'static [&'static str],
+    /// The subject kinds it owns (`case`), with the page a notification about one leads to.
+    pub subjects: &'static [SubjectLink],
+    /// Adds the services it offers other modules to the ports (case intake), once the state is
+    /// built; they are found by trait like the storage ports.
+    pub provide: fn(&AppState, &mut zhili_core::ports::Ports),
 }
+
+/// Where a subject of a kind is shown.
+#[derive(Debug)]
+pub struct SubjectLink {
+    /// The subject kind.
+    pub kind: &'static str,
+    /// The page of the subject with this id.
+    pub href: fn(i64) -> String,
+}
+
+/// Provide nothing: for modules that offer no service to others.
+pub fn no_services(_: &AppState, _: &mut zhili_core::ports::Ports) {}
 
 /// Start nothing: for modules without background work.
 pub fn no_start(_: &AppState) {}
@@ -58,12 +78,14 @@ pub fn no_start(_: &AppState) {}
 pub(crate) struct Registry {
     nav: Vec<&'static NavEntry>,
     messages: HashMap<&'static str, (&'static str, &'static str)>,
+    subjects: HashMap<&'static str, &'static SubjectLink>,
 }
 
 static REGISTRY: OnceLock<Registry> = OnceLock::new();
 
-/// Register the modules' navigation and messages (once per process; every application of a
-/// process is built from the same modules). Panics on a message key two modules define.
+/// Register the modules' navigation, messages and subject links (once per process; every
+/// application of a process is built from the same modules). Panics on a message key or a
+/// subject kind two modules define.
 pub fn register(modules: &[&'static Module]) {
     REGISTRY.get_or_init(|| build(modules));
 }
@@ -80,9 +102,17 @@ pub(crate) fn build(modules: &[&'static Module]) -> Registry {
             messages.insert(key, (zh, en));
         }
     }
+    let mut subjects = HashMap::new();
+    for m in modules {
+        for link in m.subjects {
+            if subjects.insert(link.kind, link).is_some() {
+                panic!("the subject kind {:?} is registered twice (again by {})", link.kind, m.name);
+            }
+        }
+    }
     let mut nav: Vec<&'static NavEntry> = modules.iter().flat_map(|m| m.nav.iter()).collect();
     nav.sort_by_key(|e| e.order);
-    Registry { nav, messages }
+    Registry { nav, messages, subjects }
 }
 
 /// The registered modules' registry; before [`register`], the frame's own messages only (not
@@ -100,4 +130,9 @@ pub(crate) fn nav() -> &'static [&'static NavEntry] {
 /// A registered message, (zh-CN, English).
 pub(crate) fn message(key: &str) -> Option<(&'static str, &'static str)> {
     registry().messages.get(key).copied()
+}
+
+/// The page a subject is shown on, if its module registered its kind.
+pub(crate) fn subject_href(subject: &zhili_platform::Subject) -> Option<String> {
+    registry().subjects.get(subject.kind()).map(|l| (l.href)(subject.id()))
 }

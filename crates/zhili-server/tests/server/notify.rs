@@ -13,6 +13,7 @@ use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
 use zhili_case::notify::{EscalationPolicy, WebhookEvent};
+
 use zhili_core::policy::Role;
 use zhili_grid::Grid;
 use zhili_server::case::notify::escalation_pass;
@@ -96,7 +97,7 @@ async fn world(hook_url: String) -> World {
                 name: "ops".into(),
                 url: hook_url,
                 secret: SECRET.into(),
-                events: WebhookEvent::ALL.to_vec(),
+                events: WebhookEvent::ALL.iter().map(|e| e.as_str().to_string()).collect(),
             }];
         })
         .build()

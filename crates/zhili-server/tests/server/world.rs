@@ -312,6 +312,7 @@ impl Builder {
         if !self.without_spatial {
             state = state.with_spatial(zhili_server::grid::spatial::Spatial::start(&ports).await.unwrap());
         }
+        let state = state.with_services();
         let mut w = World { app: app(state.clone()), state, store, tokens: HashMap::new(), ids, _dir: dir };
         for name in self.users.iter().filter(|u| !u.logged_out).map(|u| u.name) {
             let (s, b) =
@@ -340,7 +341,11 @@ pub(crate) use extends_world;
 #[allow(unused_imports)]
 /// The store's port traits, so tests call any port's method on [`World::store`].
 pub mod ports {
-    pub use zhili_case::store::{CaseMapStore, CaseMetricsStore, CaseStore, NotificationStore};
+    pub use zhili_case::intake::CaseIntake;
+    pub use zhili_case::store::{CaseMapStore, CaseMetricsStore, CaseStore, EscalationStore};
     pub use zhili_core::store::Store;
     pub use zhili_grid::GridStore;
+    pub use zhili_platform::attachment::AttachmentStore;
+    pub use zhili_platform::notify::NotificationStore;
+    pub use zhili_platform::settings::SettingStore;
 }

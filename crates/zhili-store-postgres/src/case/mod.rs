@@ -10,10 +10,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
-use zhili_case::model::{Attachment, Case, CaseFilter, TimelineEntry};
+use zhili_case::model::{Case, CaseFilter, TimelineEntry};
 use zhili_case::store::{CasePoint, CaseStore};
 use zhili_case::workflow::CaseState;
-use zhili_core::audit::{audit_time, Actor, AuditEvent};
+use zhili_core::audit::{Actor, AuditEvent};
 use zhili_core::store::{Page, StoreError, StoreResult};
 
 use crate::{append_audits, err, PgStore};
@@ -33,8 +33,6 @@ fn case_err(e: sqlx::Error) -> StoreError {
             Some("cases_reporter_id_fkey") => Some("reporter_id"),
             Some("cases_external_id_key") => Some("external_id"),
             Some("case_events_case_id_fkey") => Some("case_id"),
-            Some("attachments_uploaded_by_fkey") => Some("uploaded_by"),
-            Some("attachments_pkey") => Some("id"),
             _ => None,
         };
         match field {
@@ -723,94 +721,15 @@ impl CaseStore for PgStore {
         }
         Ok(out)
     }
-
-    async fn put_attachment(&self, actor: &Actor, meta: &Attachment, bytes: &[u8]) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
-        let n = sqlx::query(
-            "INSERT INTO attachments (id, content_type, size, sha256, uploaded_by, created_at, bytes)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(&meta.id)
-        .bind(&meta.content_type)
-        .bind(meta.size)
-        .bind(&meta.sha256)
-        .bind(meta.uploaded_by)
-        .bind(meta.created_at)
-        .bind(bytes)
-        .execute(&mut *tx)
-        .await
-        .map_err(case_err)?
-        .rows_affected();
-        if n == 0 {
-            return Err(StoreError::Conflict { field: "id" });
-        }
-        crate::append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "attachment.put", format!("attachment:{}", meta.id)).with_detail(
-                serde_json::json!({"content_type": meta.content_type, "size": meta.size, "sha256": meta.sha256}),
-            ),
-        )
-        .await?;
-        tx.commit().await.map_err(err)
-    }
-
-    async fn attachment(&self, id: &str) -> StoreResult<(Attachment, Vec<u8>)> {
-        let r = sqlx::query(
-            "SELECT id, content_type, size, sha256, uploaded_by, created_at, bytes FROM attachments WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(err)?
-        .ok_or(StoreError::NotFound)?;
-        let meta = Attachment {
-            id: r.try_get("id").map_err(err)?,
-            content_type: r.try_get("content_type").map_err(err)?,
-            size: r.try_get("size").map_err(err)?,
-            sha256: r.try_get("sha256").map_err(err)?,
-            uploaded_by: r.try_get("uploaded_by").map_err(err)?,
-            created_at: r.try_get("created_at").map_err(err)?,
-        };
-        Ok((meta, r.try_get("bytes").map_err(err)?))
-    }
-
-    async fn setting(&self, key: &str) -> StoreResult<Option<String>> {
-        sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(err)
-    }
-
-    async fn put_setting(&self, actor: &Actor, key: &str, value: &str) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-        )
-        .bind(key)
-        .bind(value)
-        .bind(audit_time(Utc::now()))
-        .execute(&mut *tx)
-        .await
-        .map_err(err)?;
-        crate::append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "setting.put", format!("setting:{key}"))
-                .with_detail(serde_json::json!({"key": key, "bytes": value.len()})),
-        )
-        .await?;
-        tx.commit().await.map_err(err)
-    }
 }
 
 /// Register the case loop's ports.
 pub(crate) fn register(store: &std::sync::Arc<PgStore>, ports: &mut zhili_core::ports::Ports) {
-    use zhili_case::store::{CaseMapStore, CaseMetricsStore, NotificationStore};
+    use zhili_case::store::{CaseMapStore, CaseMetricsStore, EscalationStore};
     ports.add::<dyn CaseStore>(store.clone());
     ports.add::<dyn CaseMetricsStore>(store.clone());
     ports.add::<dyn CaseMapStore>(store.clone());
-    ports.add::<dyn NotificationStore>(store.clone());
+    ports.add::<dyn EscalationStore>(store.clone());
 }
 
 #[cfg(test)]

@@ -9,17 +9,16 @@
 use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use sqlx::query_builder::Separated;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
-use zhili_case::model::{Attachment, Case, CaseFilter, TimelineEntry};
+use zhili_case::model::{Case, CaseFilter, TimelineEntry};
 use zhili_case::store::{CasePoint, CaseStore};
 use zhili_case::workflow::CaseState;
 use zhili_core::audit::{Actor, AuditEvent};
 use zhili_core::store::{Page, StoreError, StoreResult};
 
-use crate::{append_audit, append_audits, err, exists, from_micros, micros, SqliteStore};
+use crate::{append_audit, append_audits, err, from_micros, micros, SqliteStore};
 
 mod map;
 mod metrics;
@@ -549,95 +548,6 @@ impl CaseStore for SqliteStore {
             })
             .collect()
     }
-
-    async fn put_attachment(&self, actor: &Actor, meta: &Attachment, bytes: &[u8]) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
-        if exists(&mut tx, "SELECT 1 FROM attachments WHERE id = ?", &meta.id).await? {
-            return Err(StoreError::Conflict { field: "id" });
-        }
-        if let Some(user) = meta.uploaded_by {
-            let found = sqlx::query("SELECT 1 FROM users WHERE id = ?")
-                .bind(user)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(err)?;
-            if found.is_none() {
-                return Err(StoreError::MissingReference { field: "uploaded_by" });
-            }
-        }
-        sqlx::query(
-            "INSERT INTO attachments (id, content_type, size, sha256, uploaded_by, created_at, bytes)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&meta.id)
-        .bind(&meta.content_type)
-        .bind(meta.size)
-        .bind(&meta.sha256)
-        .bind(meta.uploaded_by)
-        .bind(micros(meta.created_at))
-        .bind(bytes)
-        .execute(&mut *tx)
-        .await
-        .map_err(err)?;
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "attachment.put", format!("attachment:{}", meta.id)).with_detail(
-                serde_json::json!({"content_type": meta.content_type, "size": meta.size, "sha256": meta.sha256}),
-            ),
-        )
-        .await?;
-        tx.commit().await.map_err(err)
-    }
-
-    async fn attachment(&self, id: &str) -> StoreResult<(Attachment, Vec<u8>)> {
-        let r = sqlx::query(
-            "SELECT id, content_type, size, sha256, uploaded_by, created_at, bytes FROM attachments WHERE id = ?",
-        )
-        .bind(id)
-        .fetch_optional(&self.read)
-        .await
-        .map_err(err)?
-        .ok_or(StoreError::NotFound)?;
-        let meta = Attachment {
-            id: r.try_get("id").map_err(err)?,
-            content_type: r.try_get("content_type").map_err(err)?,
-            size: r.try_get("size").map_err(err)?,
-            sha256: r.try_get("sha256").map_err(err)?,
-            uploaded_by: r.try_get("uploaded_by").map_err(err)?,
-            created_at: from_micros(r.try_get("created_at").map_err(err)?)?,
-        };
-        Ok((meta, r.try_get("bytes").map_err(err)?))
-    }
-
-    async fn setting(&self, key: &str) -> StoreResult<Option<String>> {
-        sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
-            .bind(key)
-            .fetch_optional(&self.read)
-            .await
-            .map_err(err)
-    }
-
-    async fn put_setting(&self, actor: &Actor, key: &str, value: &str) -> StoreResult<()> {
-        let now: DateTime<Utc> = Utc::now();
-        let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-        )
-        .bind(key)
-        .bind(value)
-        .bind(micros(now))
-        .execute(&mut *tx)
-        .await
-        .map_err(err)?;
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "setting.put", format!("setting:{key}"))
-                .with_detail(serde_json::json!({"key": key, "bytes": value.len()})),
-        )
-        .await?;
-        tx.commit().await.map_err(err)
-    }
 }
 
 impl SqliteStore {
@@ -723,11 +633,11 @@ impl SqliteStore {
 
 /// Register the case loop's ports.
 pub(crate) fn register(store: &std::sync::Arc<SqliteStore>, ports: &mut zhili_core::ports::Ports) {
-    use zhili_case::store::{CaseMapStore, CaseMetricsStore, NotificationStore};
+    use zhili_case::store::{CaseMapStore, CaseMetricsStore, EscalationStore};
     ports.add::<dyn CaseStore>(store.clone());
     ports.add::<dyn CaseMetricsStore>(store.clone());
     ports.add::<dyn CaseMapStore>(store.clone());
-    ports.add::<dyn NotificationStore>(store.clone());
+    ports.add::<dyn EscalationStore>(store.clone());
 }
 
 #[cfg(test)]

@@ -1,139 +1,23 @@
-//! Notifications, escalation claims and the webhook outbox on SQLite (通知存储).
+//! Overdue escalation claims on SQLite (超期督办记录); their notices go to the platform's
+//! tables in the same transaction.
 //!
 //! An escalation claim is an upsert on `(case_id, level)` that changes a row only when the
-//! deadline differs, so its `rows_affected` says whether this call fired the level. Claiming
-//! deliveries needs no row locks: writes are serialised by `BEGIN IMMEDIATE`.
+//! deadline differs, so its `rows_affected` says whether this call fired the level.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{QueryBuilder, Row, Sqlite};
 use zhili_case::model::Case;
-use zhili_case::notify::{Delivery, NewDelivery, NewNotification, Notification, NotificationKind};
-use zhili_case::store::{DeliveryOutcome, Escalation, NotificationStore};
+use zhili_case::store::{Escalation, EscalationStore};
 use zhili_core::audit::{Actor, AuditEvent};
-use zhili_core::store::{Page, StoreError, StoreResult};
+use zhili_core::store::{StoreError, StoreResult};
 
 use crate::case::{case_row, CASE_READ};
-use crate::{append_audit, append_audits, err, from_micros, micros, SqliteStore};
-
-const NOTIFICATION_COLUMNS: &str = "id, recipient_id, kind, case_id, level, title, body, created_at, read_at";
-const DELIVERY_COLUMNS: &str =
-    "id, webhook, event, case_id, payload, attempts, created_at, next_attempt_at, delivered_at, last_error";
-
-fn notification_row(r: &SqliteRow) -> StoreResult<Notification> {
-    let kind: String = r.try_get("kind").map_err(err)?;
-    Ok(Notification {
-        id: r.try_get("id").map_err(err)?,
-        recipient_id: r.try_get("recipient_id").map_err(err)?,
-        kind: NotificationKind::from_name(&kind)
-            .ok_or_else(|| StoreError::Other(format!("bad stored notification kind {kind:?}")))?,
-        case_id: r.try_get("case_id").map_err(err)?,
-        level: r.try_get::<Option<i64>, _>("level").map_err(err)?.map(|l| l as i32),
-        title: r.try_get("title").map_err(err)?,
-        body: r.try_get("body").map_err(err)?,
-        created_at: from_micros(r.try_get("created_at").map_err(err)?)?,
-        read_at: r.try_get::<Option<i64>, _>("read_at").map_err(err)?.map(from_micros).transpose()?,
-    })
-}
-
-fn delivery_row(r: &SqliteRow) -> StoreResult<Delivery> {
-    let time = |c: &str| -> StoreResult<Option<DateTime<Utc>>> {
-        r.try_get::<Option<i64>, _>(c).map_err(err)?.map(from_micros).transpose()
-    };
-    Ok(Delivery {
-        id: r.try_get("id").map_err(err)?,
-        webhook: r.try_get("webhook").map_err(err)?,
-        event: r.try_get("event").map_err(err)?,
-        case_id: r.try_get("case_id").map_err(err)?,
-        payload: r.try_get("payload").map_err(err)?,
-        attempts: r.try_get::<i64, _>("attempts").map_err(err)? as i32,
-        created_at: from_micros(r.try_get("created_at").map_err(err)?)?,
-        next_attempt_at: time("next_attempt_at")?,
-        delivered_at: time("delivered_at")?,
-        last_error: r.try_get("last_error").map_err(err)?,
-    })
-}
-
-/// [`err`], naming the references of the notification tables.
-fn notify_err(e: sqlx::Error) -> StoreError {
-    match err(e) {
-        StoreError::MissingReference { .. } => StoreError::MissingReference { field: "recipient_id or case_id" },
-        e => e,
-    }
-}
-
-async fn insert_notifications(tx: &mut SqliteConnection, notes: &[NewNotification]) -> StoreResult<()> {
-    let mut rest = notes;
-    for n in crate::case::chunks(notes.len()) {
-        let (part, more) = rest.split_at(n);
-        rest = more;
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO notifications (recipient_id, kind, case_id, level, title, body, created_at) ",
-        );
-        q.push_values(part, |mut b, x| {
-            b.push_bind(x.recipient_id)
-                .push_bind(x.kind.as_str())
-                .push_bind(x.case_id)
-                .push_bind(x.level.map(i64::from))
-                .push_bind(x.title.as_str())
-                .push_bind(x.body.as_str())
-                .push_bind(micros(x.created_at));
-        });
-        q.build().execute(&mut *tx).await.map_err(notify_err)?;
-    }
-    Ok(())
-}
-
-async fn insert_deliveries(tx: &mut SqliteConnection, deliveries: &[NewDelivery]) -> StoreResult<()> {
-    let mut rest = deliveries;
-    for n in crate::case::chunks(deliveries.len()) {
-        let (part, more) = rest.split_at(n);
-        rest = more;
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO webhook_deliveries (id, webhook, event, case_id, payload, attempts, created_at, next_attempt_at) ",
-        );
-        q.push_values(part, |mut b, x| {
-            b.push_bind(x.id.as_str())
-                .push_bind(x.webhook.as_str())
-                .push_bind(x.event.as_str())
-                .push_bind(x.case_id)
-                .push_bind(x.payload.as_str())
-                .push_bind(0_i64)
-                .push_bind(micros(x.created_at))
-                .push_bind(micros(x.created_at));
-        });
-        q.build().execute(&mut *tx).await.map_err(err)?;
-    }
-    Ok(())
-}
+use crate::platform::{insert_deliveries, insert_notifications};
+use crate::{append_audits, err, from_micros, micros, SqliteStore};
 
 #[async_trait]
-impl NotificationStore for SqliteStore {
-    async fn notify(
-        &self,
-        actor: &Actor,
-        case_id: Option<i64>,
-        notifications: &[NewNotification],
-        deliveries: &[NewDelivery],
-    ) -> StoreResult<()> {
-        if notifications.is_empty() && deliveries.is_empty() {
-            return Ok(());
-        }
-        let mut tx = self.begin().await?;
-        insert_notifications(&mut tx, notifications).await?;
-        insert_deliveries(&mut tx, deliveries).await?;
-        let target = case_id.map(|c| format!("case:{c}")).unwrap_or_else(|| "notification".into());
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "notification.create", target).with_detail(serde_json::json!({
-                "case": case_id, "notifications": notifications.len(), "deliveries": deliveries.len(),
-            })),
-        )
-        .await?;
-        tx.commit().await.map_err(err)
-    }
-
+impl EscalationStore for SqliteStore {
     async fn cases_to_escalate(
         &self,
         now: DateTime<Utc>,
@@ -228,119 +112,5 @@ impl NotificationStore for SqliteStore {
         }
         tx.commit().await.map_err(err)?;
         Ok(claimed)
-    }
-
-    async fn notifications(&self, recipient_id: i64, unread_only: bool, page: Page) -> StoreResult<Vec<Notification>> {
-        let unread = if unread_only { " AND read_at IS NULL" } else { "" };
-        let rows = sqlx::query(&format!(
-            "SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE recipient_id = ?{unread}
-             ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
-        ))
-        .bind(recipient_id)
-        .bind(page.limit)
-        .bind(page.offset)
-        .fetch_all(&self.read)
-        .await
-        .map_err(err)?;
-        rows.iter().map(notification_row).collect()
-    }
-
-    async fn count_notifications(&self, recipient_id: i64, unread_only: bool) -> StoreResult<i64> {
-        let unread = if unread_only { " AND read_at IS NULL" } else { "" };
-        sqlx::query_scalar(&format!("SELECT count(*) FROM notifications WHERE recipient_id = ?{unread}"))
-            .bind(recipient_id)
-            .fetch_one(&self.read)
-            .await
-            .map_err(err)
-    }
-
-    async fn mark_read(
-        &self,
-        actor: &Actor,
-        recipient_id: i64,
-        ids: Option<&[i64]>,
-        at: DateTime<Utc>,
-    ) -> StoreResult<u64> {
-        let mut q = QueryBuilder::<Sqlite>::new("UPDATE notifications SET read_at = ");
-        q.push_bind(micros(at)).push(" WHERE recipient_id = ").push_bind(recipient_id).push(" AND read_at IS NULL");
-        if let Some(ids) = ids {
-            if ids.is_empty() {
-                return Ok(0);
-            }
-            q.push(" AND id IN (");
-            let mut s = q.separated(", ");
-            for id in ids {
-                s.push_bind(*id);
-            }
-            q.push(")");
-        }
-        let mut tx = self.begin().await?;
-        let n = q.build().execute(&mut *tx).await.map_err(err)?.rows_affected();
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "notification.read", format!("user:{recipient_id}"))
-                .with_detail(serde_json::json!({"ids": ids, "count": n})),
-        )
-        .await?;
-        tx.commit().await.map_err(err)?;
-        Ok(n)
-    }
-
-    async fn claim_deliveries(
-        &self,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-        limit: i64,
-    ) -> StoreResult<Vec<Delivery>> {
-        let mut tx = self.begin().await?;
-        let rows = sqlx::query(&format!(
-            "UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = ?
-             WHERE id IN (SELECT id FROM webhook_deliveries
-                          WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= ? AND delivered_at IS NULL
-                          ORDER BY next_attempt_at, id LIMIT ?)
-             RETURNING {DELIVERY_COLUMNS}"
-        ))
-        .bind(micros(lease_until))
-        .bind(micros(now))
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(err)?;
-        tx.commit().await.map_err(err)?;
-        let mut out = rows.iter().map(delivery_row).collect::<StoreResult<Vec<_>>>()?;
-        out.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
-        Ok(out)
-    }
-
-    async fn finish_delivery(&self, id: &str, outcome: &DeliveryOutcome) -> StoreResult<()> {
-        let q = match outcome {
-            DeliveryOutcome::Delivered(at) => sqlx::query(
-                "UPDATE webhook_deliveries SET delivered_at = ?, next_attempt_at = NULL, last_error = NULL WHERE id = ?",
-            )
-            .bind(micros(*at)),
-            DeliveryOutcome::Failed { error, retry_at } => {
-                sqlx::query("UPDATE webhook_deliveries SET next_attempt_at = ?, last_error = ? WHERE id = ?")
-                    .bind(retry_at.map(micros))
-                    .bind(error.chars().take(1000).collect::<String>())
-            }
-        };
-        let mut tx = self.begin().await?;
-        let n = q.bind(id).execute(&mut *tx).await.map_err(err)?.rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        tx.commit().await.map_err(err)
-    }
-
-    async fn deliveries(&self, page: Page) -> StoreResult<Vec<Delivery>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
-        ))
-        .bind(page.limit)
-        .bind(page.offset)
-        .fetch_all(&self.read)
-        .await
-        .map_err(err)?;
-        rows.iter().map(delivery_row).collect()
     }
 }

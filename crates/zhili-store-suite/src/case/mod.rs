@@ -2,14 +2,15 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use zhili_case::catalogue::{CaseKind, Urgency};
-use zhili_case::model::{Attachment, Case, CaseClock, CaseFilter, Source, TimelineEntry};
+use zhili_case::model::{Case, CaseClock, CaseFilter, Source, TimelineEntry};
 use zhili_case::workflow::{CaseState, CaseStatus, Step};
 use zhili_core::audit::Actor;
 use zhili_core::policy::Role;
 use zhili_core::store::{verify_audit_chain, Page, StoreError};
 
-use zhili_case::store::{CaseMapStore, CaseMetricsStore, CaseStore, NotificationStore};
+use zhili_case::store::{CaseMapStore, CaseMetricsStore, CaseStore, EscalationStore};
 use zhili_core::store::Store;
+use zhili_platform::notify::NotificationStore;
 
 use crate::{actor, audit_count, c, new_user, seed};
 
@@ -19,8 +20,11 @@ pub use map::*;
 pub use notify::*;
 
 /// What the case cases need of a backend.
-pub trait CaseBackend: Store + CaseStore + CaseMetricsStore + CaseMapStore + NotificationStore {}
-impl<T: Store + CaseStore + CaseMetricsStore + CaseMapStore + NotificationStore> CaseBackend for T {}
+pub trait CaseBackend:
+    Store + CaseStore + CaseMetricsStore + CaseMapStore + EscalationStore + NotificationStore
+{
+}
+impl<T: Store + CaseStore + CaseMetricsStore + CaseMapStore + EscalationStore + NotificationStore> CaseBackend for T {}
 
 /// The case loop's cases, one `#[tokio::test]` each (see [`crate::suite_cases!`]).
 #[macro_export]
@@ -28,10 +32,9 @@ macro_rules! case_suite {
     ($run:path) => {
         $crate::suite_cases!($run; case;
             cases_are_stored_and_versioned, case_reports_are_idempotent, case_filters_and_order,
-            open_cases_near_a_point, attachments_and_settings, case_batches_are_all_or_nothing,
+            open_cases_near_a_point, case_batches_are_all_or_nothing,
             case_tallies_by_group, case_rollup_matches_the_cases, cases_are_bulk_loaded, case_points_in_a_box,
-            case_density_sums_to_the_count, escalation_levels_fire_once, cases_to_escalate_skip_the_fully_escalated,
-            notifications_are_per_recipient, webhook_outbox_claims_and_retries);
+            case_density_sums_to_the_count, escalation_levels_fire_once, cases_to_escalate_skip_the_fully_escalated);
     };
 }
 
@@ -303,30 +306,6 @@ pub async fn open_cases_near_a_point(s: &dyn CaseBackend) {
     let one = s.open_cases_near(&[probe("SJ0102", [117.0, 36.0, 118.0, 37.0])], 1).await.unwrap();
     assert_eq!(one.iter().map(|a| a.len()).collect::<Vec<_>>(), vec![1]);
     assert!(s.open_cases_near(&[], 10).await.unwrap().is_empty());
-}
-
-/// Attachments keep their bytes; settings are replaced whole; both are audited.
-pub async fn attachments_and_settings(s: &dyn CaseBackend) {
-    seed(s).await;
-    let before = audit_count(s).await;
-    let meta = Attachment {
-        id: "a1b2c3".into(),
-        content_type: "image/png".into(),
-        size: 4,
-        sha256: "00".repeat(32),
-        uploaded_by: None,
-        created_at: t(0),
-    };
-    s.put_attachment(&actor(), &meta, &[0x89, b'P', b'N', b'G']).await.unwrap();
-    let (m, bytes) = s.attachment("a1b2c3").await.unwrap();
-    assert_eq!((m, bytes), (meta.clone(), vec![0x89, b'P', b'N', b'G']));
-    assert!(matches!(s.attachment("nope").await, Err(StoreError::NotFound)));
-    assert!(matches!(s.put_attachment(&actor(), &meta, b"x").await, Err(StoreError::Conflict { .. })));
-    assert_eq!(s.setting("case.calendar").await.unwrap(), None);
-    s.put_setting(&actor(), "case.calendar", "{\"a\":1}").await.unwrap();
-    s.put_setting(&actor(), "case.calendar", "{\"a\":2}").await.unwrap();
-    assert_eq!(s.setting("case.calendar").await.unwrap().as_deref(), Some("{\"a\":2}"));
-    assert_eq!(audit_count(s).await, before + 3);
 }
 
 /// A batch with one bad case stores none of them.

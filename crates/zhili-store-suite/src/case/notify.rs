@@ -1,11 +1,11 @@
-//! Suite cases for notifications, escalation claims and the webhook outbox (通知存储).
+//! Suite cases for overdue escalation claims (超期督办记录) and the notices they store.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use zhili_case::notify::{DeliveryStatus, NewDelivery, NewNotification, NotificationKind};
-use zhili_case::store::{DeliveryOutcome, Escalation};
-use zhili_core::audit::Actor;
+use zhili_case::notify::{subject, NotificationKind};
+use zhili_case::store::Escalation;
 use zhili_core::policy::Role;
 use zhili_core::store::{verify_audit_chain, Page, StoreError};
+use zhili_platform::notify::{NewDelivery, NewNotification};
 
 use super::{case, report, CaseBackend};
 use crate::{actor, audit_count, new_user, seed};
@@ -17,8 +17,8 @@ fn t(minutes: i64) -> DateTime<Utc> {
 fn note(recipient: i64, case_id: i64, kind: NotificationKind, minutes: i64) -> NewNotification {
     NewNotification {
         recipient_id: recipient,
-        kind,
-        case_id: Some(case_id),
+        kind: kind.as_str().into(),
+        subject: Some(subject(case_id)),
         level: (kind != NotificationKind::Dispatched).then_some(1),
         title: format!("案件 {case_id} {}", kind.label_zh()),
         body: "正文".into(),
@@ -31,7 +31,7 @@ fn delivery(id: &str, case_id: i64, minutes: i64) -> NewDelivery {
         id: id.into(),
         webhook: "ops".into(),
         event: "case.overdue".into(),
-        case_id: Some(case_id),
+        subject: Some(subject(case_id)),
         payload: format!(r#"{{"event":"case.overdue","id":"{id}"}}"#),
         created_at: t(minutes),
     }
@@ -45,10 +45,6 @@ async fn world(s: &dyn CaseBackend) -> (i64, i64, i64) {
     let c = case("SJ0102", "370304100201", 0);
     let stored = s.create_cases(&[(actor(), c.clone(), report(&c))]).await.unwrap();
     (a.id, b.id, stored[0].id)
-}
-
-fn user_actor(id: i64) -> Actor {
-    Actor { user_id: Some(id), name: format!("u{id}"), role: "operator".into(), ip: None }
 }
 
 /// A level fires once per case and deadline: the second claim of the same (case, level,
@@ -139,92 +135,4 @@ pub async fn cases_to_escalate_skip_the_fully_escalated(s: &dyn CaseBackend) {
     assert_eq!(walked, vec![ids[0], ids[2], ids[1], ids[3]]);
     assert!(all(2, None, 0).await.is_empty());
     assert_eq!(all(1, None, 10).await, vec![ids[2], ids[3]]);
-}
-
-/// Notifications per recipient, newest first; unread counts; marking read touches only the
-/// caller's own, and is audited.
-pub async fn notifications_are_per_recipient(s: &dyn CaseBackend) {
-    let (a, b, id) = world(s).await;
-    let notes = vec![
-        note(a, id, NotificationKind::Dispatched, 1),
-        note(a, id, NotificationKind::Overdue, 3),
-        note(b, id, NotificationKind::Overdue, 2),
-        note(a, id, NotificationKind::Escalated, 2),
-    ];
-    let before = audit_count(s).await;
-    s.notify(&actor(), Some(id), &notes, &[delivery("x1", id, 1)]).await.unwrap();
-    assert_eq!(audit_count(s).await, before + 1);
-    let mine = s.notifications(a, false, Page::default()).await.unwrap();
-    let kinds: Vec<_> = mine.iter().map(|n| n.kind).collect();
-    assert_eq!(kinds, [NotificationKind::Overdue, NotificationKind::Escalated, NotificationKind::Dispatched]);
-    assert!(mine.iter().all(|n| n.recipient_id == a && n.read_at.is_none() && n.case_id == Some(id)));
-    assert_eq!(mine[0].created_at, t(3));
-    assert_eq!(mine[0].level, Some(1));
-    assert_eq!(mine[2].level, None);
-    let page = s.notifications(a, false, Page { offset: 1, limit: 1 }).await.unwrap();
-    assert_eq!(page[0].id, mine[1].id);
-    assert_eq!(s.count_notifications(a, true).await.unwrap(), 3);
-    assert_eq!(s.count_notifications(b, true).await.unwrap(), 1);
-
-    // b cannot mark a's notification read: nothing changes.
-    let theirs = s.notifications(b, false, Page::default()).await.unwrap();
-    assert_eq!(s.mark_read(&user_actor(b), b, Some(&[mine[0].id]), t(5)).await.unwrap(), 0);
-    assert_eq!(s.count_notifications(a, true).await.unwrap(), 3);
-    // a marks one; then all (the one read already is not counted again).
-    assert_eq!(s.mark_read(&user_actor(a), a, Some(&[mine[0].id, theirs[0].id]), t(5)).await.unwrap(), 1);
-    assert_eq!(s.count_notifications(a, true).await.unwrap(), 2);
-    let unread = s.notifications(a, true, Page::default()).await.unwrap();
-    assert_eq!(unread.iter().map(|n| n.id).collect::<Vec<_>>(), [mine[1].id, mine[2].id]);
-    assert_eq!(s.notifications(a, false, Page::default()).await.unwrap()[0].read_at, Some(t(5)));
-    assert_eq!(s.mark_read(&user_actor(a), a, None, t(6)).await.unwrap(), 2);
-    assert_eq!(s.count_notifications(a, true).await.unwrap(), 0);
-    assert_eq!(s.count_notifications(a, false).await.unwrap(), 3);
-    assert_eq!(s.count_notifications(b, true).await.unwrap(), 1, "b's stay unread");
-    assert_eq!(s.mark_read(&user_actor(a), a, Some(&[]), t(6)).await.unwrap(), 0);
-    // A notification for nobody is refused.
-    let e = s.notify(&actor(), None, &[note(999_999, id, NotificationKind::Overdue, 1)], &[]).await.unwrap_err();
-    assert!(matches!(e, StoreError::MissingReference { .. }), "{e:?}");
-    verify_audit_chain(s, |_| {}).await.unwrap();
-}
-
-/// The outbox: due deliveries are claimed once (leased), delivered or failed with a retry
-/// time, given up without one; rows are kept.
-pub async fn webhook_outbox_claims_and_retries(s: &dyn CaseBackend) {
-    let (_, _, id) = world(s).await;
-    s.notify(&actor(), Some(id), &[], &[delivery("d1", id, 0), delivery("d2", id, 1), delivery("d3", id, 10)])
-        .await
-        .unwrap();
-    // At minute 5, d1 and d2 are due; leased until minute 6, nobody takes them again meanwhile.
-    let got = s.claim_deliveries(t(5), t(6), 10).await.unwrap();
-    assert_eq!(got.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), ["d1", "d2"]);
-    assert!(got.iter().all(|d| d.attempts == 1 && d.status() == DeliveryStatus::Pending));
-    assert_eq!(got[0].payload, r#"{"event":"case.overdue","id":"d1"}"#);
-    assert!(s.claim_deliveries(t(5), t(6), 10).await.unwrap().is_empty(), "leased");
-    s.finish_delivery("d1", &DeliveryOutcome::Delivered(t(5))).await.unwrap();
-    s.finish_delivery("d2", &DeliveryOutcome::Failed { error: "HTTP 500".into(), retry_at: Some(t(8)) }).await.unwrap();
-    // Minute 7: nothing due (d2 backs off to 8, d3 is due at 10).
-    assert!(s.claim_deliveries(t(7), t(9), 10).await.unwrap().is_empty());
-    // Minute 10: d2 (second attempt) and d3, limited to one at a time, oldest first.
-    let got = s.claim_deliveries(t(10), t(11), 1).await.unwrap();
-    assert_eq!((got[0].id.as_str(), got[0].attempts), ("d2", 2));
-    assert_eq!(got[0].last_error.as_deref(), Some("HTTP 500"));
-    s.finish_delivery("d2", &DeliveryOutcome::Failed { error: "timeout".into(), retry_at: None }).await.unwrap();
-    let got = s.claim_deliveries(t(10), t(11), 10).await.unwrap();
-    assert_eq!(got.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), ["d3"]);
-    // An expired lease (the process died mid-attempt) makes it due again.
-    let got = s.claim_deliveries(t(12), t(13), 10).await.unwrap();
-    assert_eq!((got[0].id.as_str(), got[0].attempts), ("d3", 2));
-    // Every row is kept, newest first, with its status.
-    let all = s.deliveries(Page::default()).await.unwrap();
-    let status: Vec<_> = all.iter().map(|d| (d.id.as_str(), d.status())).collect();
-    assert_eq!(
-        status,
-        [("d3", DeliveryStatus::Pending), ("d2", DeliveryStatus::Failed), ("d1", DeliveryStatus::Delivered)]
-    );
-    assert_eq!(all[2].delivered_at, Some(t(5)));
-    assert_eq!(all[1].last_error.as_deref(), Some("timeout"));
-    assert!(matches!(s.finish_delivery("nope", &DeliveryOutcome::Delivered(t(1))).await, Err(StoreError::NotFound)));
-    // Ids are unique.
-    let e = s.notify(&actor(), None, &[], &[delivery("d1", id, 20)]).await.unwrap_err();
-    assert!(matches!(e, StoreError::Conflict { .. }), "{e:?}");
 }
