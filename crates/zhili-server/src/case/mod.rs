@@ -72,7 +72,7 @@ pub fn start(state: &AppState) {
     notify::start(state);
 }
 
-/// The case module (案件): its routes, navigation and messages.
+/// The case module (案件): its routes, navigation, messages and the cases layer of the One Map.
 pub static MODULE: Module = Module {
     name: "case",
     routes,
@@ -96,6 +96,8 @@ pub static MODULE: Module = Module {
     ],
     messages: MESSAGES,
     openapi: <Doc as utoipa::OpenApi>::openapi,
+    layers: &[map::LAYER],
+    page_scripts: &[],
 };
 
 /// This module's part of the OpenAPI document (merged by `crate::openapi`).
@@ -112,6 +114,17 @@ struct Doc;
 
 /// This module's UI messages (key, zh-CN, English).
 const MESSAGES: &[crate::web::module::Message] = &[
+    ("map.layer.cases", "案件", "Cases"),
+    ("map.cases.period", "时段", "Period"),
+    ("map.cases.7d", "近7天", "Last 7 days"),
+    ("map.cases.30d", "近30天", "Last 30 days"),
+    ("map.cases.year", "今年", "This year"),
+    ("map.cases.state", "状态", "State"),
+    ("map.cases.all", "全部", "All"),
+    ("map.cases.open", "未结案", "Open"),
+    ("map.cases.closed", "已结案", "Closed"),
+    ("map.cases.overdue", "已超时", "Overdue"),
+    ("map.cases.zoom", "13 级以下为热力，放大后显示点位。", "Heat below zoom 13, points above."),
     ("nav.cases", "案件", "Cases"),
     ("nav.dashboard", "统计", "Dashboard"),
     ("dashboard.title", "考核统计", "Performance dashboard"),

@@ -64,6 +64,8 @@ pub static MODULE: Module = Module {
     ],
     messages: MESSAGES,
     openapi: <Doc as utoipa::OpenApi>::openapi,
+    layers: &[],
+    page_scripts: &[],
 };
 
 /// This module's part of the OpenAPI document (merged by `crate::openapi`).

@@ -43,6 +43,8 @@ pub static MODULE: Module = Module {
     nav: &[NavEntry { href: "/grids", key: "nav.grids", needs: Needs::Action(Action::ReadGrids), order: 80 }],
     messages: MESSAGES,
     openapi: <Doc as utoipa::OpenApi>::openapi,
+    layers: &[],
+    page_scripts: &[],
 };
 
 /// This module's part of the OpenAPI document (merged by `crate::openapi`).
