@@ -25,7 +25,53 @@ use crate::case::api::{scoped_filter, CaseQuery};
 use crate::web::caller::Caller;
 use crate::web::error::{AppError, AppResult, ErrorBody};
 use crate::web::extract::ApiQuery;
+use crate::web::i18n::Tr;
+use crate::web::module::MapLayer;
 use crate::AppState;
+
+/// The cases layer (案件图层), registered by the case module: offered to whoever may read
+/// cases, off at first; drawn by `map-cases.js` from `/api/case-points` and
+/// `/api/case-density` (not an OGC collection: the store answers, not the spatial index).
+pub const LAYER: MapLayer = MapLayer {
+    id: "cases",
+    title: "map.layer.cases",
+    action: zhili_core::policy::Action::ReadCases,
+    order: 30,
+    on: false,
+    swatch: "case",
+    note: None,
+    controls: Some(controls),
+    script: Some("map-cases.js"),
+    features: None,
+};
+
+/// The cases layer's controls under its toggle: period, state, legend, hint and status line.
+#[derive(askama::Template)]
+#[template(
+    ext = "html",
+    source = r#"<div id="cases-controls" class="cases-controls" hidden>
+      <select id="cases-period" aria-label="{{ t.get("map.cases.period") }}">
+        <option value="7">{{ t.get("map.cases.7d") }}</option>
+        <option value="30" selected>{{ t.get("map.cases.30d") }}</option>
+        <option value="year">{{ t.get("map.cases.year") }}</option>
+      </select>
+      <select id="cases-state" aria-label="{{ t.get("map.cases.state") }}">
+        <option value="all">{{ t.get("map.cases.all") }}</option>
+        <option value="open">{{ t.get("map.cases.open") }}</option>
+        <option value="closed">{{ t.get("map.cases.closed") }}</option>
+      </select>
+      <p class="legend"><span class="dot open"></span>{{ t.get("map.cases.open") }} <span class="dot overdue"></span>{{ t.get("map.cases.overdue") }} <span class="dot closed"></span>{{ t.get("map.cases.closed") }}</p>
+      <p class="muted">{{ t.get("map.cases.zoom") }}</p>
+      <p id="cases-msg" class="muted" role="status"></p>
+    </div>"#
+)]
+struct Controls {
+    t: Tr,
+}
+
+fn controls(t: Tr) -> askama::Result<String> {
+    askama::Template::render(&Controls { t })
+}
 
 /// Most points in one answer (`limit` may not exceed it).
 pub const MAX_POINTS: i64 = 5_000;

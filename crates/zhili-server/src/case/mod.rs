@@ -73,7 +73,7 @@ pub fn start(state: &AppState) {
     notify::start(state);
 }
 
-/// The case module (案件): its routes, navigation and messages.
+/// The case module (案件): its routes, navigation, messages and the cases layer of the One Map.
 pub static MODULE: Module = Module {
     name: "case",
     routes,
@@ -103,6 +103,8 @@ pub static MODULE: Module = Module {
         href: |id| format!("/cases/{id}"),
     }],
     provide: intake::provide,
+    layers: &[map::LAYER],
+    page_scripts: &[],
 };
 
 /// This module's part of the OpenAPI document (merged by `crate::openapi`).
@@ -122,6 +124,17 @@ const MESSAGES: &[crate::web::module::Message] = &[
     ("notification.kind.dispatched", "派遣", "Dispatched"),
     ("notification.kind.overdue", "超期", "Overdue"),
     ("notification.kind.escalated", "督办", "Escalated"),
+    ("map.layer.cases", "案件", "Cases"),
+    ("map.cases.period", "时段", "Period"),
+    ("map.cases.7d", "近7天", "Last 7 days"),
+    ("map.cases.30d", "近30天", "Last 30 days"),
+    ("map.cases.year", "今年", "This year"),
+    ("map.cases.state", "状态", "State"),
+    ("map.cases.all", "全部", "All"),
+    ("map.cases.open", "未结案", "Open"),
+    ("map.cases.closed", "已结案", "Closed"),
+    ("map.cases.overdue", "已超时", "Overdue"),
+    ("map.cases.zoom", "13 级以下为热力，放大后显示点位。", "Heat below zoom 13, points above."),
     ("nav.cases", "案件", "Cases"),
     ("nav.dashboard", "统计", "Dashboard"),
     ("dashboard.title", "考核统计", "Performance dashboard"),

@@ -46,6 +46,8 @@ pub static MODULE: Module = Module {
     events: &[],
     subjects: &[],
     provide: crate::web::module::no_services,
+    layers: &[],
+    page_scripts: &[],
 };
 
 /// This module's part of the OpenAPI document (merged by `crate::openapi`).

@@ -1,12 +1,10 @@
 //! Map layers (图层) and the standard interfaces that serve them: OGC API – Features at `/ogc`
 //! (GeoJSON, readable by QGIS and OWSLib) and Mapbox Vector Tiles at `/tiles` with TileJSON.
 //!
-//! The layer registry says what each layer holds and who may see it; features come from the
-//! in-memory spatial index, filtered by the caller's jurisdiction (a grid worker: their grids).
-//! A layer the caller may not see does not exist for them (404).
-
-use std::collections::HashSet;
-use std::hash::{DefaultHasher, Hash, Hasher};
+//! Every layer a module registers with a [`FeatureSource`] (`Module::layers`) is served here:
+//! the layer says who may see it, its source what each caller sees of it (e.g. the caller's
+//! jurisdiction, a grid worker their grids). A layer the caller may not see does not exist for
+//! them (404).
 
 use axum::extract::{Path, Query, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
@@ -14,16 +12,16 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use geo::{Intersects, Rect};
 use serde_json::{json, Map, Value};
-use zhili_core::codes::DivisionCode;
-use zhili_core::policy::{authorize, Action, Principal, Role};
+use zhili_core::policy::authorize;
 use zhili_core::ErrorCode;
 use zhili_geo::gcj02::MapCrs;
-use zhili_geo::index::Feature;
 use zhili_geo::mvt::{Layer as MvtLayer, TileBuilder, Value as MvtValue};
 use zhili_geo::tile::TileId;
 
 use crate::web::caller::Caller;
 use crate::web::error::{AppError, AppResult};
+use crate::web::i18n::Tr;
+use crate::web::module::{layers, FeatureSource, MapLayer, Served};
 use crate::AppState;
 
 /// Deepest zoom served.
@@ -31,133 +29,20 @@ pub const MAX_ZOOM: u8 = 20;
 /// Most features in one OGC items page.
 pub const MAX_LIMIT: usize = 10_000;
 
-/// A layer of the registry.
-pub struct LayerDef {
-    /// Stable id, used in URLs.
-    pub id: &'static str,
-    /// Chinese title.
-    pub title_zh: &'static str,
-    /// English title.
-    pub title_en: &'static str,
-    /// Index levels the layer holds.
-    pub levels: std::ops::RangeInclusive<u8>,
-    /// The action that lets a caller see it.
-    pub action: Action,
-    /// Lowest zoom its tiles are served at.
-    pub minzoom: u8,
-}
-
-/// Every layer. Later modules register theirs here.
-pub const LAYERS: &[LayerDef] = &[
-    LayerDef {
-        id: "divisions",
-        title_zh: "行政区划",
-        title_en: "Administrative divisions",
-        levels: 1..=3,
-        action: Action::ReadDivisions,
-        minzoom: 0,
-    },
-    LayerDef {
-        id: "grids",
-        title_zh: "网格",
-        title_en: "Grids",
-        levels: 4..=12,
-        action: Action::ReadGrids,
-        minzoom: 10,
-    },
-];
-
-/// What a caller may see of the features of a layer.
-enum Scope {
-    All,
-    Within(DivisionCode),
-    Grids(HashSet<String>),
-}
-
-impl Scope {
-    fn admits(&self, f: &Feature) -> bool {
-        match self {
-            Scope::All => true,
-            Scope::Within(j) => {
-                // A division is visible inside the jurisdiction and on the chain above it.
-                let code = f.key.get(..12).unwrap_or(&f.key);
-                DivisionCode::parse(code).is_ok_and(|c| j.contains(&c) || c.contains(j))
-            }
-            Scope::Grids(set) => set.contains(&f.key),
-        }
-    }
-
-    fn fingerprint(&self) -> u64 {
-        let mut h = DefaultHasher::new();
-        match self {
-            Scope::All => 0u8.hash(&mut h),
-            Scope::Within(j) => j.as_str().hash(&mut h),
-            Scope::Grids(s) => {
-                let mut v: Vec<&String> = s.iter().collect();
-                v.sort();
-                v.hash(&mut h);
-            }
-        }
-        h.finish()
-    }
-}
-
-/// The layer, if the caller may see it (else 404, never 403: it does not exist for them).
-fn layer_for(caller: &Caller, id: &str) -> AppResult<&'static LayerDef> {
-    LAYERS
-        .iter()
-        .find(|l| l.id == id && authorize(&caller.principal, l.action, None).is_ok())
+/// A registered layer with features, if the caller may see it (else 404, never 403: it does not
+/// exist for them).
+fn layer_for(caller: &Caller, id: &str) -> AppResult<(&'static MapLayer, &'static dyn FeatureSource)> {
+    served_layers(caller)
+        .find(|(l, _)| l.id == id)
         .ok_or_else(|| AppError::msg(ErrorCode::NotFound, format!("no layer {id:?}")).at("collection"))
 }
 
-async fn scope(state: &AppState, p: &Principal, layer: &LayerDef) -> AppResult<Scope> {
-    if layer.id == "divisions" {
-        // Divisions are public reference data.
-        return Ok(Scope::All);
-    }
-    match (p.role, &p.jurisdiction, p.user_id) {
-        (Role::GridWorker, _, Some(id)) => {
-            let grids = crate::grid::api::worker_grids(state, id).await?;
-            Ok(Scope::Grids(grids.into_iter().map(|g| g.code.to_string()).collect()))
-        }
-        (_, Some(j), _) => Ok(Scope::Within(j.clone())),
-        _ => Ok(Scope::All),
-    }
-}
-
-fn properties(f: &Feature, state: &AppState) -> Map<String, Value> {
-    let (kind, name) = state.spatial.label(&f.key);
-    properties_of(f, kind, &name, state)
-}
-
-fn properties_of(f: &Feature, kind: &str, name: &str, state: &AppState) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("code".into(), json!(f.key));
-    m.insert("name".into(), json!(name));
-    m.insert("parent".into(), json!(f.parent));
-    if kind == "grid" {
-        let level = f.level.saturating_sub(3);
-        m.insert("level".into(), json!(level));
-        m.insert("level_name".into(), json!(state.grid_rules.levels.name(level).unwrap_or("")));
-        m.insert("village".into(), json!(f.key.get(..12)));
-    } else {
-        let level = match f.level {
-            1 => "county",
-            2 => "township",
-            _ => "village",
-        };
-        m.insert("level".into(), json!(level));
-    }
-    m
-}
-
-fn geojson_feature(f: &Feature, crs: MapCrs, state: &AppState) -> Value {
-    json!({
-        "type": "Feature",
-        "id": f.key,
-        "geometry": zhili_geo::geometry::area_to_geojson(&crs.geometry(&f.geometry)),
-        "properties": properties(f, state),
-    })
+/// The registered layers with features that the caller may see, in order.
+fn served_layers(caller: &Caller) -> impl Iterator<Item = (&'static MapLayer, &'static dyn FeatureSource)> + '_ {
+    layers()
+        .iter()
+        .filter(|l| authorize(&caller.principal, l.action, None).is_ok())
+        .filter_map(|l| Some((*l, l.features?)))
 }
 
 fn geo_json(v: Value) -> Response {
@@ -171,12 +56,9 @@ fn base_url(headers: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
-fn collection_json(l: &LayerDef, caller: &Caller, base: &str, state: &AppState) -> Value {
-    let title = match caller.locale {
-        zhili_core::model::Locale::ZhCn => l.title_zh,
-        zhili_core::model::Locale::En => l.title_en,
-    };
-    let bbox = state.spatial.extent(&l.levels).map(|r| vec![r.min().x, r.min().y, r.max().x, r.max().y]);
+fn collection_json(l: &MapLayer, src: &dyn FeatureSource, caller: &Caller, base: &str, state: &AppState) -> Value {
+    let title = Tr(caller.locale).get(l.title);
+    let bbox = src.extent(state).map(|r| vec![r.min().x, r.min().y, r.max().x, r.max().y]);
     json!({
         "id": l.id,
         "title": title,
@@ -224,11 +106,8 @@ pub async fn conformance() -> Response {
 #[utoipa::path(get, path = "/ogc/collections", tag = "ogc", responses((status = 200, description = "The layers the caller may see", body = Object)))]
 pub async fn collections(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Response {
     let base = base_url(&headers);
-    let cols: Vec<Value> = LAYERS
-        .iter()
-        .filter(|l| authorize(&caller.principal, l.action, None).is_ok())
-        .map(|l| collection_json(l, &caller, &base, &state))
-        .collect();
+    let cols: Vec<Value> =
+        served_layers(&caller).map(|(l, src)| collection_json(l, src, &caller, &base, &state)).collect();
     axum::Json(json!({
         "links": [{"href": format!("{base}/ogc/collections"), "rel": "self", "type": "application/json", "title": "Collections"}],
         "collections": cols,
@@ -244,8 +123,8 @@ pub async fn collection(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let l = layer_for(&caller, &id)?;
-    Ok(axum::Json(collection_json(l, &caller, &base_url(&headers), &state)).into_response())
+    let (l, src) = layer_for(&caller, &id)?;
+    Ok(axum::Json(collection_json(l, src, &caller, &base_url(&headers), &state)).into_response())
 }
 
 fn bad_query(field: &str, msg: impl Into<String>) -> AppError {
@@ -306,7 +185,7 @@ pub async fn items(
     Path(id): Path<String>,
     Query(q): Query<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let l = layer_for(&caller, &id)?;
+    let (_, src) = layer_for(&caller, &id)?;
     let mut bbox = None;
     let mut limit = 10usize;
     let mut offset = 0usize;
@@ -325,20 +204,20 @@ pub async fn items(
             "offset" => offset = v.parse().map_err(|_| bad_query("offset", "offset must be a whole number ≥ 0"))?,
             "crs" => crs = parse_crs(v)?,
             "f" | "bbox-crs" => {}
-            "code" | "name" | "parent" | "level" | "level_name" | "village" => filters.push((k.clone(), v.clone())),
+            k if src.queryables().contains(&k) => filters.push((k.to_string(), v.clone())),
             other => return Err(bad_query(other, format!("unknown parameter {other:?}"))),
         }
     }
-    let scope = scope(&state, &caller.principal, l).await?;
-    // Select and sort keys under the lock; write only the page, as text.
+    let view = src.view(&state, &caller.principal).await?;
+    // Select and sort keys while the source lends its features; write only the page, as text.
     // With `crs=gcj02` the bbox and the output are in GCJ-02 (for Chinese commercial basemaps).
-    let (matched, page) = state.spatial.with_features(&l.levels, bbox.map(|b| crs.query_rect(b)), |it| {
-        let mut ok: Vec<(&Feature, &str, &str)> = it
-            .filter(|(f, _, _)| scope.admits(f))
-            .filter(|(f, _, _)| bbox.is_none_or(|b| crs.geometry(&f.geometry).intersects(&b)))
-            .filter(|(f, kind, name)| {
+    let (mut matched, mut page) = (0, Vec::new());
+    view.with_features(bbox.map(|b| crs.query_rect(b)), &mut |it| {
+        let mut ok: Vec<Served<'_>> = it
+            .filter(|s| bbox.is_none_or(|b| crs.geometry(&s.feature.geometry).intersects(&b)))
+            .filter(|s| {
                 filters.is_empty() || {
-                    let props = properties_of(f, kind, name, &state);
+                    let props = (s.properties)();
                     filters.iter().all(|(k, v)| match props.get(k) {
                         Some(Value::String(s)) => s == v,
                         Some(Value::Number(n)) => n.to_string() == *v,
@@ -347,21 +226,21 @@ pub async fn items(
                 }
             })
             .collect();
-        ok.sort_unstable_by(|a, b| a.0.key.cmp(&b.0.key));
-        let page: Vec<String> = ok
+        ok.sort_unstable_by(|a, b| a.feature.key.cmp(&b.feature.key));
+        page = ok
             .iter()
             .skip(offset)
             .take(limit)
-            .map(|(f, kind, name)| {
+            .map(|s| {
                 format!(
                     "{{\"type\":\"Feature\",\"id\":{},\"geometry\":{},\"properties\":{}}}",
-                    Value::String(f.key.clone()),
-                    zhili_geo::geometry::area_to_geojson_string(&crs.geometry(&f.geometry)),
-                    Value::Object(properties_of(f, kind, name, &state))
+                    Value::String(s.feature.key.clone()),
+                    zhili_geo::geometry::area_to_geojson_string(&crs.geometry(&s.feature.geometry)),
+                    Value::Object((s.properties)())
                 )
             })
             .collect();
-        (ok.len(), page)
+        matched = ok.len();
     });
     let base = base_url(&headers);
     let keep: Vec<String> =
@@ -405,19 +284,21 @@ pub async fn item(
     Path((id, fid)): Path<(String, String)>,
     Query(q): Query<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let l = layer_for(&caller, &id)?;
+    let (_, src) = layer_for(&caller, &id)?;
     let crs = crs_only(&q)?;
-    let scope = scope(&state, &caller.principal, l).await?;
-    let f = state
-        .spatial
-        .feature(&fid)
-        .filter(|f| l.levels.contains(&f.level) && scope.admits(f))
-        .ok_or_else(|| AppError::msg(ErrorCode::NotFound, format!("no feature {fid:?} in {id}")))?;
-    Ok(geo_json(geojson_feature(&f, crs, &state)))
+    let view = src.view(&state, &caller.principal).await?;
+    let (f, properties) =
+        view.feature(&fid).ok_or_else(|| AppError::msg(ErrorCode::NotFound, format!("no feature {fid:?} in {id}")))?;
+    Ok(geo_json(json!({
+        "type": "Feature",
+        "id": f.key,
+        "geometry": zhili_geo::geometry::area_to_geojson(&crs.geometry(&f.geometry)),
+        "properties": properties,
+    })))
 }
 
-fn mvt_props(f: &Feature, kind: &str, name: &str, state: &AppState) -> Vec<(String, MvtValue)> {
-    properties_of(f, kind, name, state)
+fn mvt_props(properties: Map<String, Value>) -> Vec<(String, MvtValue)> {
+    properties
         .into_iter()
         .filter_map(|(k, v)| match v {
             Value::String(s) => Some((k, MvtValue::String(s))),
@@ -436,7 +317,7 @@ pub async fn tile(
     Path((id, z, x, y)): Path<(String, String, String, String)>,
     Query(q): Query<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let l = layer_for(&caller, &id)?;
+    let (l, src) = layer_for(&caller, &id)?;
     let crs = crs_only(&q)?;
     let num = |field: &str, s: &str| {
         s.parse::<u32>().map_err(|_| bad_query(field, format!("{field} {s:?} is not a whole number")))
@@ -452,29 +333,27 @@ pub async fn tile(
         };
         bad_query(field, e.to_string())
     })?;
-    let scope = scope(&state, &caller.principal, l).await?;
-    let etag = format!("\"{:x}-{:x}-{tile}-{}\"", state.spatial.version(), scope.fingerprint(), crs.as_str())
-        .replace('/', ".");
-    let cache = if matches!(scope, Scope::All) { "public, max-age=60" } else { "private, max-age=60" };
+    let view = src.view(&state, &caller.principal).await?;
+    let etag = format!("\"{}-{tile}-{}\"", view.etag(), crs.as_str()).replace('/', ".");
+    let cache = if view.public() { "public, max-age=60" } else { "private, max-age=60" };
     if headers.get(IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
         let mut r = StatusCode::NOT_MODIFIED.into_response();
         r.headers_mut().insert(ETAG, HeaderValue::from_str(&etag).expect("ASCII"));
         return Ok(r);
     }
     let builder = TileBuilder::new();
-    let bytes = if z < l.minzoom {
+    let bytes = if z < src.minzoom() {
         Vec::new()
     } else {
         let q = builder.query_bounds_lonlat(tile);
         let bounds = crs.query_rect(Rect::new((q[0], q[1]), (q[2], q[3])));
         let mut layer = MvtLayer::new(l.id);
-        // Under one read lock, without copying features.
-        state.spatial.with_features(&l.levels, Some(bounds), |it| {
-            for (f, kind, name) in it.filter(|(f, _, _)| scope.admits(f)) {
-                let id = f.key.parse::<u64>().unwrap_or(0);
-                let props = mvt_props(f, kind, name, &state);
+        view.with_features(Some(bounds), &mut |it| {
+            for s in it {
+                let id = s.feature.key.parse::<u64>().unwrap_or(0);
+                let props = mvt_props((s.properties)());
                 let refs: Vec<(&str, MvtValue)> = props.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-                layer.add_polygon(id, &crs.geometry(&f.geometry), &refs);
+                layer.add_polygon(id, &crs.geometry(&s.feature.geometry), &refs);
             }
         });
         builder.encode(tile, &[layer])
@@ -497,28 +376,25 @@ pub async fn tilejson(
     Query(q): Query<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let id = file.strip_suffix(".json").ok_or_else(|| AppError::new(ErrorCode::RouteNotFound))?;
-    let l = layer_for(&caller, id)?;
+    let (l, src) = layer_for(&caller, id)?;
     let crs = crs_only(&q)?;
     let base = base_url(&headers);
-    let bounds = state.spatial.extent(&l.levels).map(|r| {
+    let bounds = src.extent(&state).map(|r| {
         let (x0, y0) = crs.from_wgs84(r.min().x, r.min().y);
         let (x1, y1) = crs.from_wgs84(r.max().x, r.max().y);
         vec![x0, y0, x1, y1]
     });
     let suffix = if crs == MapCrs::Wgs84 { "" } else { "?crs=gcj02" };
-    let fields = if l.id == "grids" {
-        json!({"code": "String", "name": "String", "parent": "String", "level": "Number", "level_name": "String", "village": "String"})
-    } else {
-        json!({"code": "String", "name": "String", "parent": "String", "level": "String"})
-    };
+    let fields = src.fields();
+    let minzoom = src.minzoom();
     Ok(axum::Json(json!({
         "tilejson": "3.0.0",
         "name": l.id,
         "tiles": [format!("{base}/tiles/{}/{{z}}/{{x}}/{{y}}.mvt{suffix}", l.id)],
-        "minzoom": l.minzoom,
+        "minzoom": minzoom,
         "maxzoom": MAX_ZOOM,
         "bounds": bounds.unwrap_or_else(|| vec![-180.0, -85.0511, 180.0, 85.0511]),
-        "vector_layers": [{"id": l.id, "fields": fields, "minzoom": l.minzoom, "maxzoom": MAX_ZOOM}],
+        "vector_layers": [{"id": l.id, "fields": fields, "minzoom": minzoom, "maxzoom": MAX_ZOOM}],
     }))
     .into_response())
 }

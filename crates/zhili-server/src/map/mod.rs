@@ -1,8 +1,10 @@
-//! The One Map (一张图): the layer registry served as OGC API – Features and vector tiles,
-//! and the map page.
+//! The One Map (一张图): every registered layer with features served as OGC API – Features
+//! and vector tiles, the map page listing every registered layer, and the map's own layers
+//! (divisions and grids, from the spatial index).
 
 pub mod layers;
 pub mod pages;
+pub mod spatial_layers;
 
 use axum::routing::get;
 use axum::Router;
@@ -31,7 +33,7 @@ pub fn routes(_: &AppState) -> Router<AppState> {
         ]))
 }
 
-/// The map module (一张图): its routes, navigation and messages.
+/// The map module (一张图): its routes, navigation, messages and its own layers.
 pub static MODULE: Module = Module {
     name: "map",
     routes,
@@ -42,6 +44,8 @@ pub static MODULE: Module = Module {
     events: &[],
     subjects: &[],
     provide: crate::web::module::no_services,
+    layers: &[spatial_layers::DIVISIONS, spatial_layers::GRIDS],
+    page_scripts: &[],
 };
 
 /// This module's part of the OpenAPI document (merged by `crate::openapi`).
@@ -68,15 +72,4 @@ const MESSAGES: &[crate::web::module::Message] = &[
     ("map.layer.divisions", "行政区划", "Administrative divisions"),
     ("map.layer.grids", "网格", "Grids"),
     ("map.grids_zoom", "网格在放大到 10 级以上时显示。", "Grids show from zoom 10."),
-    ("map.layer.cases", "案件", "Cases"),
-    ("map.cases.period", "时段", "Period"),
-    ("map.cases.7d", "近7天", "Last 7 days"),
-    ("map.cases.30d", "近30天", "Last 30 days"),
-    ("map.cases.year", "今年", "This year"),
-    ("map.cases.state", "状态", "State"),
-    ("map.cases.all", "全部", "All"),
-    ("map.cases.open", "未结案", "Open"),
-    ("map.cases.closed", "已结案", "Closed"),
-    ("map.cases.overdue", "已超时", "Overdue"),
-    ("map.cases.zoom", "13 级以下为热力，放大后显示点位。", "Heat below zoom 13, points above."),
 ];

@@ -43,8 +43,21 @@ struct MapPage {
     basemap_url: String,
     basemap_crs: &'static str,
     basemap_attribution: String,
-    /// Whether the cases layer (案件图层) is offered: to those who may read cases.
-    show_cases: bool,
+    /// The registered layers the caller may see, in order: toggle, note, own controls.
+    layers: Vec<LayerPanel>,
+    /// Their client scripts, after `map.js`.
+    scripts: Vec<&'static str>,
+}
+
+/// A layer's entry in the map page's layer list.
+struct LayerPanel {
+    id: &'static str,
+    label: &'static str,
+    on: bool,
+    swatch: &'static str,
+    note: Option<&'static str>,
+    /// HTML its module rendered (empty if none).
+    controls: String,
 }
 
 pub(crate) async fn map_page(State(state): State<AppState>, caller: Caller) -> AppResult<Response> {
@@ -52,12 +65,23 @@ pub(crate) async fn map_page(State(state): State<AppState>, caller: Caller) -> A
         return Ok(r);
     }
     let (basemap_url, basemap_crs, basemap_attribution) = basemap_fields(&state);
-    let page = MapPage {
-        l: Layout::new(&caller, "map.title", "/map"),
-        basemap_url,
-        basemap_crs,
-        basemap_attribution,
-        show_cases: authorize(&caller.principal, Action::ReadCases, None).is_ok(),
-    };
+    let l = Layout::new(&caller, "map.title", "/map");
+    let visible: Vec<_> = crate::web::module::layers()
+        .iter()
+        .filter(|layer| authorize(&caller.principal, layer.action, None).is_ok())
+        .collect();
+    let mut layers = Vec::with_capacity(visible.len());
+    for layer in &visible {
+        layers.push(LayerPanel {
+            id: layer.id,
+            label: l.t.get(layer.title),
+            on: layer.on,
+            swatch: layer.swatch,
+            note: layer.note.map(|k| l.t.get(k)),
+            controls: layer.controls.map(|c| c(l.t)).transpose()?.unwrap_or_default(),
+        });
+    }
+    let scripts = visible.iter().filter_map(|layer| layer.script).collect();
+    let page = MapPage { l, basemap_url, basemap_crs, basemap_attribution, layers, scripts };
     with_map_csp(html(page)?, &state)
 }

@@ -6,7 +6,7 @@ pub mod notify;
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::web::module::Module;
+use crate::web::module::{Module, Needs, PageScript};
 use crate::AppState;
 
 /// The platform's routes: notifications (API, page, the bell's script) and the outbox.
@@ -29,7 +29,7 @@ pub fn start(state: &AppState) {
     notify::start(state);
 }
 
-/// The platform module (平台服务): its routes, navigation and messages.
+/// The platform module (平台服务): its routes, messages and the bell's script on every page.
 pub static MODULE: Module = Module {
     name: "platform",
     routes,
@@ -40,6 +40,8 @@ pub static MODULE: Module = Module {
     events: &[],
     subjects: &[],
     provide: crate::web::module::no_services,
+    layers: &[],
+    page_scripts: &[PageScript { src: "/assets/notify.js", needs: Needs::LoggedIn }],
 };
 
 /// This module's part of the OpenAPI document (merged by `crate::openapi`).

@@ -70,25 +70,24 @@ pub struct Layout {
     pub(crate) csrf: String,
     pub(crate) nav: Vec<NavItem>,
     pub(crate) path: String,
+    /// The modules' page-wide scripts this caller gets (`Module::page_scripts`).
+    pub(crate) scripts: Vec<&'static str>,
 }
 
 impl Layout {
     pub(crate) fn new(caller: &Caller, title_key: &str, path: &str) -> Layout {
         let t = Tr(caller.locale);
         let p = &caller.principal;
-        let mut nav = Vec::new();
-        let mut add = |href: &'static str, key: &str, allowed: bool| {
-            if allowed {
-                nav.push(NavItem { href, label: t.get(key), active: href == path });
-            }
+        let allowed = |needs: Needs| match needs {
+            Needs::LoggedIn => caller.user.is_some(),
+            Needs::Action(a) => authorize(p, a, None).is_ok(),
         };
-        for e in crate::web::module::nav() {
-            let allowed = match e.needs {
-                Needs::LoggedIn => caller.user.is_some(),
-                Needs::Action(a) => authorize(p, a, None).is_ok(),
-            };
-            add(e.href, e.key, allowed);
-        }
+        let nav = crate::web::module::nav()
+            .iter()
+            .filter(|e| allowed(e.needs))
+            .map(|e| NavItem { href: e.href, label: t.get(e.key), active: e.href == path })
+            .collect();
+        let scripts = crate::web::module::page_scripts().iter().filter(|s| allowed(s.needs)).map(|s| s.src).collect();
         Layout {
             t,
             title: t.get(title_key),
@@ -96,6 +95,7 @@ impl Layout {
             csrf: caller.session.as_ref().map(|s| s.csrf_token.clone()).unwrap_or_default(),
             nav,
             path: path.into(),
+            scripts,
         }
     }
 }

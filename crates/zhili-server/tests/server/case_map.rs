@@ -224,3 +224,35 @@ async fn gcj02_shifts_the_answer_and_reads_the_box_in_gcj02() {
     let (_, d) = w.get(&format!("/api/case-density?bbox={BOX}&crs=gcj02&cell=0.05"), Some("operator")).await;
     assert_eq!((d["total"].as_i64(), d["crs"].as_str()), (Some(4), Some("gcj02")));
 }
+
+/// The One Map page lists every registered layer in order (the map module's divisions and
+/// grids, the case module's cases with its controls) and loads each layer's script after
+/// `map.js`; only layers with features are OGC collections.
+#[tokio::test]
+async fn the_map_page_and_the_collections_follow_the_registered_layers() {
+    let w = world().await;
+    let got =
+        w.answer(world::request("GET", "/map", w.token("operator")).body(axum::body::Body::empty()).unwrap()).await;
+    assert_eq!(got.status, StatusCode::OK);
+    let html = got.text();
+    let at = |needle: &str| html.find(needle).unwrap_or_else(|| panic!("{needle} missing from the map page:\n{html}"));
+    assert!(at("id=\"toggle-divisions\" checked") < at("id=\"toggle-grids\" checked"));
+    assert!(at("id=\"toggle-grids\"") < at("网格在放大到 10 级以上时显示。"));
+    assert!(at("网格在放大到 10 级以上时显示。") < at("id=\"toggle-cases\">"));
+    assert!(at("id=\"toggle-cases\"") < at("id=\"cases-controls\""));
+    assert!(html.contains("<option value=\"30\" selected>近30天</option>") && html.contains("id=\"cases-msg\""));
+    assert!(at("<script src=\"/assets/map.js\">") < at("<script src=\"/assets/map-cases.js\">"));
+    // The platform's bell script is on every page of a logged-in caller, not on the login page.
+    assert!(html.contains("<script src=\"/assets/notify.js\">"));
+    let login = w.answer(world::request("GET", "/login", None).body(axum::body::Body::empty()).unwrap()).await;
+    assert!(!login.text().contains("notify.js"), "{}", login.text());
+
+    let (s, cols) = w.get("/ogc/collections", Some("operator")).await;
+    assert_eq!(s, StatusCode::OK);
+    let ids: Vec<&str> = cols["collections"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["divisions", "grids"]);
+    for uri in ["/ogc/collections/cases", "/ogc/collections/cases/items", "/tiles/cases.json", "/tiles/cases/0/0/0.mvt"]
+    {
+        assert_eq!(w.get(uri, Some("operator")).await.0, StatusCode::NOT_FOUND, "{uri}");
+    }
+}

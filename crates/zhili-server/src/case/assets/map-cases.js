@@ -2,6 +2,8 @@
 // counts per cell (/api/case-density), points at high zooms (/api/case-points): open cases
 // orange (overdue dark red), closed green with a grey ring. A period (近7天/近30天/今年) and
 // open/closed/all; clicking a point shows its class and state with a link to the case.
+// Registered by the case module's layer (`case::map::LAYER`): the map page renders its toggle
+// and controls and loads this script after map.js, for callers who may read cases.
 (function () {
   "use strict";
   var map = window.zhiliMap, el = document.getElementById("map"), box = document.getElementById("toggle-cases");
