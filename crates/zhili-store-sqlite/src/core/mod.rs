@@ -15,66 +15,32 @@ use zhili_core::store::{
 
 use zhili_core::codes::DivisionCode;
 
-use crate::{
-    append_audit, code, err, exists, from_micros, micros, parse_text_time, text_time, within_pattern, SqliteStore,
-};
+use zhili_store_sql::rows::{self as shared, within_pattern};
+
+use crate::{append_audit, err, exists, from_micros, micros, parse_text_time, text_time, SqliteStore};
 
 /// The core's tables (`0001`).
 pub(crate) static MIGRATIONS: Migrator = sqlx::migrate!("src/core/migrations");
 
-fn division_row(r: &SqliteRow) -> StoreResult<Division> {
-    Ok(Division {
-        code: code(r.try_get("code").map_err(err)?)?,
-        name: r.try_get("name").map_err(err)?,
-        boundary: r.try_get("boundary").map_err(err)?,
-    })
-}
+use shared::division as division_row;
 
+/// Flags are INTEGER 0/1.
 fn department_row(r: &SqliteRow) -> StoreResult<Department> {
-    Ok(Department {
-        id: r.try_get("id").map_err(err)?,
-        code: r.try_get("code").map_err(err)?,
-        name: r.try_get("name").map_err(err)?,
-        division: code(r.try_get("division_code").map_err(err)?)?,
-        is_command_centre: r.try_get::<i64, _>("is_command_centre").map_err(err)? != 0,
-    })
+    shared::department(r, r.try_get::<i64, _>("is_command_centre").map_err(err)? != 0)
 }
 
 const USER_COLUMNS: &str =
     "id, username, display_name, role, jurisdiction, department_id, phone, locale, active, created_at";
 
+/// `active` is INTEGER 0/1, `created_at` RFC 3339 text.
 fn user_row(r: &SqliteRow) -> StoreResult<User> {
-    let role: String = r.try_get("role").map_err(err)?;
-    let locale: String = r.try_get("locale").map_err(err)?;
-    Ok(User {
-        id: r.try_get("id").map_err(err)?,
-        username: r.try_get("username").map_err(err)?,
-        display_name: r.try_get("display_name").map_err(err)?,
-        role: Role::from_name(&role).ok_or_else(|| StoreError::Other(format!("bad stored role {role:?}")))?,
-        jurisdiction: code(r.try_get("jurisdiction").map_err(err)?)?,
-        department_id: r.try_get("department_id").map_err(err)?,
-        phone: r.try_get("phone").map_err(err)?,
-        locale: Locale::from_tag(&locale).unwrap_or_default(),
-        active: r.try_get::<i64, _>("active").map_err(err)? != 0,
-        created_at: parse_text_time(&r.try_get::<String, _>("created_at").map_err(err)?)?,
-    })
+    let active = r.try_get::<i64, _>("active").map_err(err)? != 0;
+    shared::user(r, active, parse_text_time(&r.try_get::<String, _>("created_at").map_err(err)?)?)
 }
 
+/// `at` is RFC 3339 text.
 fn audit_row(r: &SqliteRow) -> StoreResult<AuditRecord> {
-    Ok(AuditRecord {
-        seq: r.try_get("seq").map_err(err)?,
-        at: parse_text_time(&r.try_get::<String, _>("at").map_err(err)?)?,
-        actor_id: r.try_get("actor_id").map_err(err)?,
-        actor: r.try_get("actor").map_err(err)?,
-        role: r.try_get("role").map_err(err)?,
-        action: r.try_get("action").map_err(err)?,
-        target: r.try_get("target").map_err(err)?,
-        ip: r.try_get("ip").map_err(err)?,
-        outcome: r.try_get("outcome").map_err(err)?,
-        detail: r.try_get("detail").map_err(err)?,
-        prev_hash: r.try_get("prev_hash").map_err(err)?,
-        hash: r.try_get("hash").map_err(err)?,
-    })
+    shared::audit_record(r, parse_text_time(&r.try_get::<String, _>("at").map_err(err)?)?)
 }
 
 pub(crate) async fn department_exists(tx: &mut SqliteConnection, id: i64) -> StoreResult<bool> {
@@ -474,13 +440,8 @@ impl Store for SqliteStore {
         .await
         .map_err(err)?
         .ok_or(StoreError::NotFound)?;
-        let s = Session {
-            token_hash: r.try_get("token_hash").map_err(err)?,
-            user_id: r.try_get("user_id").map_err(err)?,
-            csrf_token: r.try_get("csrf_token").map_err(err)?,
-            created_at: from_micros(r.try_get("created_us").map_err(err)?)?,
-            expires_at: from_micros(r.try_get("expires_us").map_err(err)?)?,
-        };
+        let created_at = from_micros(r.try_get("created_us").map_err(err)?)?;
+        let s = shared::session(&r, created_at, from_micros(r.try_get("expires_us").map_err(err)?)?)?;
         Ok((s, user_row(&r)?))
     }
 
