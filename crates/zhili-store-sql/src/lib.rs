@@ -12,9 +12,12 @@
 //! - [`filter`]: a [`zhili_case::model::CaseFilter`] as a `WHERE` clause, written once over
 //!   `sqlx::QueryBuilder`; each backend's [`filter::CaseFilterSql`] supplies what its SQL says
 //!   differently (prefixes, state and grid lists, the time encoding, the planner hints).
+//! - [`audit`]: what each write records in the audit log (action, target, detail), so both
+//!   backends' chains say the same of the same change.
 //! - [`tallies`]: how a figures query follows its [`zhili_case::metrics::RollupPlan`]; each
 //!   backend answers the parts (its rollups' SQL) through [`tallies::TallySource`].
 
+pub mod audit;
 pub mod filter;
 pub mod rows;
 pub mod tallies;

@@ -14,8 +14,9 @@ use sqlx::{Postgres, QueryBuilder, Row};
 use zhili_case::metrics::{GroupBy, Part, Tally};
 use zhili_case::model::CaseFilter;
 use zhili_case::store::CaseMetricsStore;
-use zhili_core::audit::{Actor, AuditEvent};
+use zhili_core::audit::Actor;
 use zhili_core::store::StoreResult;
+use zhili_store_sql::audit;
 use zhili_store_sql::filter::push_rollup_filter;
 use zhili_store_sql::rows as shared;
 use zhili_store_sql::tallies::{self, RollupTable, TallySource};
@@ -173,12 +174,7 @@ impl CaseMetricsStore for PgStore {
         for merge in merges {
             rows += sqlx::query(&merge).execute(&mut *tx).await.map_err(err)?.rows_affected();
         }
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "case.rollup_rebuild", "case_daily")
-                .with_detail(serde_json::json!({"utc_offset_minutes": utc_offset_minutes, "rows": rows})),
-        )
-        .await?;
+        append_audit(&mut tx, &audit::case_rollup_rebuild(actor, utc_offset_minutes, rows)).await?;
         tx.commit().await.map_err(err)
     }
 }

@@ -15,6 +15,7 @@ use zhili_case::store::{CasePoint, CaseStore};
 use zhili_case::workflow::CaseState;
 use zhili_core::audit::{audit_time, Actor, AuditEvent};
 use zhili_core::store::{Page, StoreError, StoreResult};
+use zhili_store_sql::audit;
 use zhili_store_sql::filter::{push_case_filter, CaseFilterSql};
 use zhili_store_sql::rows as shared;
 
@@ -445,12 +446,7 @@ impl CaseStore for PgStore {
         for (&i, c) in fresh.iter().zip(&made).filter(|(_, c)| inserted.contains(&c.id)) {
             let (actor, _, entry) = &cases[i];
             events.push(c.id, 1, entry);
-            audits.push(AuditEvent::success(actor, "case.report", format!("case:{}", c.id)).with_detail(
-                serde_json::json!({
-                    "class_code": c.class_code.as_str(), "division": c.division.as_str(),
-                    "source": c.source.as_str(), "external_id": c.external_id,
-                }),
-            ));
+            audits.push(audit::case_report(actor, c));
         }
         events.insert(&mut tx).await?;
         append_audits(&mut tx, &audits).await?;
@@ -500,12 +496,7 @@ impl CaseStore for PgStore {
         }
         events.insert(&mut tx).await?;
         let (first, last) = (ids[0], ids[ids.len() - 1]);
-        append_audits(
-            &mut tx,
-            &[AuditEvent::success(actor, "case.bulk_load", format!("case:{first}..{last}"))
-                .with_detail(serde_json::json!({"count": cases.len(), "first": first, "last": last}))],
-        )
-        .await?;
+        append_audits(&mut tx, &[audit::case_bulk_load(actor, cases.len(), first, last)]).await?;
         tx.commit().await.map_err(err)?;
         Ok(cases.len() as u64)
     }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
-use zhili_core::audit::{audit_time, Actor, AuditEvent, AuditRecord, Outcome};
+use zhili_core::audit::{audit_time, Actor, AuditEvent, AuditRecord};
 use zhili_core::model::{Department, Division, Locale, NewDepartment, NewUser, Session, User};
 use zhili_core::policy::Role;
 use zhili_core::store::{
@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use zhili_core::codes::DivisionCode;
 
+use zhili_store_sql::audit;
 use zhili_store_sql::rows::{self as shared, within_pattern};
 
 use crate::{append_audit, err, exists, notify, PgStore, AUDIT_COLUMNS, CHANGES_CHANNEL};
@@ -126,12 +127,7 @@ impl Store for PgStore {
         .execute(&mut *tx)
         .await
         .map_err(err)?;
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "division.upsert", format!("division:{}", d.code))
-                .with_detail(serde_json::json!({"name": d.name})),
-        )
-        .await?;
+        append_audit(&mut tx, &audit::division_upsert(actor, d)).await?;
         notify(&mut tx, &Change::record("division", &d.code)).await?;
         tx.commit().await.map_err(err)
     }
@@ -193,12 +189,7 @@ impl Store for PgStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(err)?;
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "department.create", format!("department:{id}"))
-                .with_detail(serde_json::json!({"code": d.code, "name": d.name, "division": d.division})),
-        )
-        .await?;
+        append_audit(&mut tx, &audit::department_create(actor, id, d)).await?;
         tx.commit().await.map_err(err)?;
         Ok(Department {
             id,
@@ -261,13 +252,7 @@ impl Store for PgStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(err)?;
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "user.create", format!("user:{id}")).with_detail(
-                serde_json::json!({"username": u.username, "role": u.role, "jurisdiction": u.jurisdiction}),
-            ),
-        )
-        .await?;
+        append_audit(&mut tx, &audit::user_create(actor, id, u)).await?;
         tx.commit().await.map_err(err)?;
         Ok(User {
             id,
@@ -374,14 +359,7 @@ impl Store for PgStore {
                 .await
                 .map_err(err)?;
         }
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "user.update", format!("user:{user_id}")).with_detail(serde_json::json!({
-                "display_name": change.display_name, "role": change.role, "jurisdiction": change.jurisdiction,
-                "department_id": change.department_id, "phone_changed": change.phone.is_some(), "active": change.active,
-            })),
-        )
-        .await?;
+        append_audit(&mut tx, &audit::user_update(actor, user_id, change)).await?;
         notify(&mut tx, &Change::record("user", user_id)).await?;
         tx.commit().await.map_err(err)?;
         Ok(u)
@@ -401,7 +379,7 @@ impl Store for PgStore {
         }
         // A new password ends every session of the account.
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await.map_err(err)?;
-        append_audit(&mut tx, &AuditEvent::success(actor, "user.set_password", format!("user:{user_id}"))).await?;
+        append_audit(&mut tx, &audit::user_set_password(actor, user_id)).await?;
         notify(&mut tx, &Change::record("user", user_id)).await?;
         tx.commit().await.map_err(err)
     }
@@ -418,12 +396,7 @@ impl Store for PgStore {
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "user.set_locale", format!("user:{user_id}"))
-                .with_detail(serde_json::json!({"locale": locale})),
-        )
-        .await?;
+        append_audit(&mut tx, &audit::user_set_locale(actor, user_id, locale)).await?;
         notify(&mut tx, &Change::record("user", user_id)).await?;
         tx.commit().await.map_err(err)
     }
@@ -447,7 +420,7 @@ impl Store for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(err)?;
-        append_audit(&mut tx, &AuditEvent::success(actor, "auth.login", format!("user:{}", s.user_id))).await?;
+        append_audit(&mut tx, &audit::login(actor, s.user_id)).await?;
         tx.commit().await.map_err(err)
     }
 
@@ -477,7 +450,7 @@ impl Store for PgStore {
             .await
             .map_err(err)?;
         let Some(user_id) = user_id else { return Err(StoreError::NotFound) };
-        append_audit(&mut tx, &AuditEvent::success(actor, "auth.logout", format!("user:{user_id}"))).await?;
+        append_audit(&mut tx, &audit::logout(actor, user_id)).await?;
         notify(&mut tx, &Change::record("user", user_id)).await?;
         tx.commit().await.map_err(err)
     }
@@ -497,11 +470,7 @@ impl Store for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(err)?;
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "auth.login", format!("username:{username}")).with_outcome(Outcome::Denied),
-        )
-        .await?;
+        append_audit(&mut tx, &audit::login_failed(actor, username)).await?;
         tx.commit().await.map_err(err)
     }
 
@@ -627,14 +596,7 @@ impl Store for PgStore {
             .map_err(err)?
             .rows_affected();
         }
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "batch.load", "core").with_detail(serde_json::json!({
-                "divisions": b.divisions.len(), "departments": b.departments.len(),
-                "users": b.users.len(), "inserted": inserted,
-            })),
-        )
-        .await?;
+        append_audit(&mut tx, &audit::core_batch_load(actor, b, inserted)).await?;
         notify(&mut tx, &Change::All).await?;
         tx.commit().await.map_err(err)?;
         Ok(inserted)

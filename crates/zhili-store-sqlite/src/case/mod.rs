@@ -19,6 +19,7 @@ use zhili_case::workflow::CaseState;
 use zhili_core::audit::{Actor, AuditEvent};
 use zhili_core::codes::DivisionCode;
 use zhili_core::store::{Page, StoreError, StoreResult};
+use zhili_store_sql::audit;
 use zhili_store_sql::filter::{push_case_filter, CaseFilterSql};
 use zhili_store_sql::rows as shared;
 
@@ -325,12 +326,7 @@ impl CaseStore for SqliteStore {
         for &(i, at) in &fresh {
             let (actor, _, entry) = &reports[i];
             let c = &out[at];
-            audits.push(AuditEvent::success(actor, "case.report", format!("case:{}", c.id)).with_detail(
-                serde_json::json!({
-                    "class_code": c.class_code.as_str(), "division": c.division.as_str(),
-                    "source": c.source.as_str(), "external_id": c.external_id,
-                }),
-            ));
+            audits.push(audit::case_report(actor, c));
             rows.push((c, body(c)?, entry));
         }
         let mut rest = rows.as_slice();
@@ -703,12 +699,7 @@ impl SqliteStore {
         }
         metrics::add_to_rollup(&mut tx, first - 1).await?;
         let last = first + rows.len() as i64 - 1;
-        append_audits(
-            &mut tx,
-            &[AuditEvent::success(actor, "case.bulk_load", format!("case:{first}..{last}"))
-                .with_detail(serde_json::json!({"count": rows.len(), "first": first, "last": last}))],
-        )
-        .await?;
+        append_audits(&mut tx, &[audit::case_bulk_load(actor, rows.len(), first, last)]).await?;
         tx.commit().await.map_err(err)?;
         Ok(rows.len() as u64)
     }

@@ -15,6 +15,7 @@ use zhili_core::store::{
 
 use zhili_core::codes::DivisionCode;
 
+use zhili_store_sql::audit;
 use zhili_store_sql::rows::{self as shared, within_pattern};
 
 use crate::{append_audit, err, exists, from_micros, micros, parse_text_time, text_time, SqliteStore};
@@ -102,12 +103,7 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(err)?;
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "division.upsert", format!("division:{}", d.code))
-                .with_detail(serde_json::json!({"name": d.name})),
-        )
-        .await?;
+        append_audit(&mut tx, &audit::division_upsert(actor, d)).await?;
         tx.commit().await.map_err(err)?;
         self.announce(Change::record("division", &d.code));
         Ok(())
@@ -169,12 +165,7 @@ impl Store for SqliteStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(err)?;
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "department.create", format!("department:{id}"))
-                .with_detail(serde_json::json!({"code": d.code, "name": d.name, "division": d.division})),
-        )
-        .await?;
+        append_audit(&mut tx, &audit::department_create(actor, id, d)).await?;
         tx.commit().await.map_err(err)?;
         Ok(Department {
             id,
@@ -235,13 +226,7 @@ impl Store for SqliteStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(err)?;
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "user.create", format!("user:{id}")).with_detail(
-                serde_json::json!({"username": u.username, "role": u.role, "jurisdiction": u.jurisdiction}),
-            ),
-        )
-        .await?;
+        append_audit(&mut tx, &audit::user_create(actor, id, u)).await?;
         tx.commit().await.map_err(err)?;
         Ok(User {
             id,
@@ -348,14 +333,7 @@ impl Store for SqliteStore {
         if change.active == Some(false) {
             sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(user_id).execute(&mut *tx).await.map_err(err)?;
         }
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "user.update", format!("user:{user_id}")).with_detail(serde_json::json!({
-                "display_name": change.display_name, "role": change.role, "jurisdiction": change.jurisdiction,
-                "department_id": change.department_id, "phone_changed": change.phone.is_some(), "active": change.active,
-            })),
-        )
-        .await?;
+        append_audit(&mut tx, &audit::user_update(actor, user_id, change)).await?;
         tx.commit().await.map_err(err)?;
         self.announce(Change::record("user", user_id));
         Ok(u)
@@ -375,7 +353,7 @@ impl Store for SqliteStore {
         }
         // A new password ends every session of the account.
         sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(user_id).execute(&mut *tx).await.map_err(err)?;
-        append_audit(&mut tx, &AuditEvent::success(actor, "user.set_password", format!("user:{user_id}"))).await?;
+        append_audit(&mut tx, &audit::user_set_password(actor, user_id)).await?;
         tx.commit().await.map_err(err)?;
         self.announce(Change::record("user", user_id));
         Ok(())
@@ -393,12 +371,7 @@ impl Store for SqliteStore {
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "user.set_locale", format!("user:{user_id}"))
-                .with_detail(serde_json::json!({"locale": locale})),
-        )
-        .await?;
+        append_audit(&mut tx, &audit::user_set_locale(actor, user_id, locale)).await?;
         tx.commit().await.map_err(err)?;
         self.announce(Change::record("user", user_id));
         Ok(())
@@ -423,7 +396,7 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(err)?;
-        append_audit(&mut tx, &AuditEvent::success(actor, "auth.login", format!("user:{}", s.user_id))).await?;
+        append_audit(&mut tx, &audit::login(actor, s.user_id)).await?;
         tx.commit().await.map_err(err)
     }
 
@@ -453,7 +426,7 @@ impl Store for SqliteStore {
             .await
             .map_err(err)?;
         let Some(user_id) = user_id else { return Err(StoreError::NotFound) };
-        append_audit(&mut tx, &AuditEvent::success(actor, "auth.logout", format!("user:{user_id}"))).await?;
+        append_audit(&mut tx, &audit::logout(actor, user_id)).await?;
         tx.commit().await.map_err(err)?;
         self.announce(Change::record("user", user_id));
         Ok(())
@@ -475,12 +448,7 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(err)?;
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "auth.login", format!("username:{username}"))
-                .with_outcome(zhili_core::audit::Outcome::Denied),
-        )
-        .await?;
+        append_audit(&mut tx, &audit::login_failed(actor, username)).await?;
         tx.commit().await.map_err(err)
     }
 
@@ -582,14 +550,7 @@ impl Store for SqliteStore {
             .map_err(err)?
             .rows_affected();
         }
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "batch.load", "core").with_detail(serde_json::json!({
-                "divisions": b.divisions.len(), "departments": b.departments.len(),
-                "users": b.users.len(), "inserted": inserted,
-            })),
-        )
-        .await?;
+        append_audit(&mut tx, &audit::core_batch_load(actor, b, inserted)).await?;
         tx.commit().await.map_err(err)?;
         self.announce(Change::All);
         Ok(inserted)

@@ -3,11 +3,12 @@
 use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
-use zhili_core::audit::{Actor, AuditEvent};
+use zhili_core::audit::Actor;
 use zhili_core::codes::DivisionCode;
 use zhili_core::store::{Page, StoreError, StoreResult};
 use zhili_grid::{Grid, GridCode, GridDuty, GridStore};
 
+use zhili_store_sql::audit;
 use zhili_store_sql::rows::{self as shared, within_pattern};
 
 use crate::{append_audit, err, SqliteStore};
@@ -52,11 +53,7 @@ impl GridStore for SqliteStore {
             .await
             .map_err(err)?;
         }
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "grid.import", "grids").with_detail(serde_json::json!({"grids": grids.len()})),
-        )
-        .await?;
+        append_audit(&mut tx, &audit::grid_import(actor, grids.len())).await?;
         tx.commit().await.map_err(err)?;
         if let Some(c) = shared::grids_changed(grids) {
             self.announce(c);
@@ -113,12 +110,7 @@ impl GridStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(err)?;
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "grid.assign", format!("grid:{grid}"))
-                .with_detail(serde_json::json!({"user_id": user_id, "duty": d.as_str()})),
-        )
-        .await?;
+        append_audit(&mut tx, &audit::grid_assign(actor, user_id, grid, d)).await?;
         tx.commit().await.map_err(err)
     }
 
@@ -134,12 +126,7 @@ impl GridStore for SqliteStore {
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "grid.unassign", format!("grid:{grid}"))
-                .with_detail(serde_json::json!({"user_id": user_id})),
-        )
-        .await?;
+        append_audit(&mut tx, &audit::grid_unassign(actor, user_id, grid)).await?;
         tx.commit().await.map_err(err)
     }
 
@@ -184,12 +171,7 @@ impl GridStore for SqliteStore {
             }
             n += written;
         }
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "grid.assign_batch", "grid_workers")
-                .with_detail(serde_json::json!({"rows": rows.len()})),
-        )
-        .await?;
+        append_audit(&mut tx, &audit::grid_assign_batch(actor, rows.len())).await?;
         tx.commit().await.map_err(err)?;
         Ok(n)
     }
