@@ -20,7 +20,6 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
 
 use zhili_core::audit::{audit_time, AuditEvent, AuditRecord, GENESIS};
-use zhili_core::codes::DivisionCode;
 use zhili_core::store::{Change, StoreError, StoreResult};
 
 // One folder per domain, as in every layer: its SQL and the migrations it owns.
@@ -93,10 +92,6 @@ fn err(e: sqlx::Error) -> StoreError {
         sqlx::Error::Database(d) if d.code().is_some_and(|c| transient(&c)) => StoreError::Unavailable(e.to_string()),
         _ => StoreError::Other(e.to_string()),
     }
-}
-
-fn code(s: String) -> StoreResult<DivisionCode> {
-    DivisionCode::parse(&s).map_err(|e| StoreError::Other(format!("bad stored division code {s:?}: {e}")))
 }
 
 pub(crate) const AUDIT_COLUMNS: &str =
@@ -186,10 +181,6 @@ async fn notify(tx: &mut PgConnection, c: &Change) -> StoreResult<()> {
         .await
         .map_err(err)?;
     Ok(())
-}
-
-fn within_pattern(within: Option<&DivisionCode>) -> String {
-    format!("{}%", within.map(|c| c.as_str()).unwrap_or(""))
 }
 
 impl PgStore {

@@ -4,6 +4,23 @@
 //! - [`merge_migrations`]: every domain folder owns its migrations (`src/<domain>/migrations/`);
 //!   a backend runs them as one list ordered by version, so one `_sqlx_migrations` table keeps
 //!   checking that nothing applied has gone missing.
+//! - [`rows`]: rows to models. The columns both dialects decode alike (text, integers, floats)
+//!   are read here through [`rows::Columns`]; what a dialect encodes its own way (times: SQLite
+//!   text or microseconds, PostgreSQL `timestamptz`; flags: SQLite integers, PostgreSQL
+//!   `boolean`) is decoded by the backend and passed in. Stored values are validated here once,
+//!   with the same errors for both.
+//! - [`filter`]: a [`zhili_case::model::CaseFilter`] as a `WHERE` clause, written once over
+//!   `sqlx::QueryBuilder`; each backend's [`filter::CaseFilterSql`] supplies what its SQL says
+//!   differently (prefixes, state and grid lists, the time encoding, the planner hints).
+//! - [`audit`]: what each write records in the audit log (action, target, detail), so both
+//!   backends' chains say the same of the same change.
+//! - [`tallies`]: how a figures query follows its [`zhili_case::metrics::RollupPlan`]; each
+//!   backend answers the parts (its rollups' SQL) through [`tallies::TallySource`].
+
+pub mod audit;
+pub mod filter;
+pub mod rows;
+pub mod tallies;
 
 use std::collections::BTreeMap;
 

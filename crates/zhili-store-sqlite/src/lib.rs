@@ -16,7 +16,6 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use zhili_core::audit::{audit_time, AuditEvent, AuditRecord, GENESIS};
-use zhili_core::codes::DivisionCode;
 use zhili_core::store::{Change, StoreError, StoreResult};
 
 // One folder per domain, as in every layer: its SQL and the migrations it owns.
@@ -96,10 +95,6 @@ fn from_micros(us: i64) -> StoreResult<DateTime<Utc>> {
     DateTime::from_timestamp_micros(us).ok_or_else(|| StoreError::Other(format!("bad stored time {us}")))
 }
 
-fn code(s: String) -> StoreResult<DivisionCode> {
-    DivisionCode::parse(&s).map_err(|e| StoreError::Other(format!("bad stored division code {s:?}: {e}")))
-}
-
 /// Append an audit row inside the caller's transaction and move the head.
 async fn append_audit(tx: &mut SqliteConnection, ev: &AuditEvent) -> StoreResult<AuditRecord> {
     Ok(append_audits(tx, std::slice::from_ref(ev)).await?.remove(0))
@@ -158,10 +153,6 @@ async fn append_audits(tx: &mut SqliteConnection, events: &[AuditEvent]) -> Stor
 
 async fn exists(tx: &mut SqliteConnection, sql: &str, key: impl AsRef<str>) -> StoreResult<bool> {
     Ok(sqlx::query(sql).bind(key.as_ref()).fetch_optional(&mut *tx).await.map_err(err)?.is_some())
-}
-
-fn within_pattern(within: Option<&DivisionCode>) -> String {
-    format!("{}%", within.map(|c| c.as_str()).unwrap_or(""))
 }
 
 impl SqliteStore {

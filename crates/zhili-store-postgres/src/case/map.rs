@@ -6,8 +6,9 @@ use chrono::{DateTime, Utc};
 use sqlx::{Postgres, QueryBuilder, Row};
 use zhili_case::model::CaseFilter;
 use zhili_case::store::{CaseMapStore, CasePoint, DensityCell};
-use zhili_case::workflow::CaseState;
 use zhili_core::store::{StoreError, StoreResult};
+
+use zhili_store_sql::rows as shared;
 
 use crate::case::push_filter;
 use crate::{err, PgStore};
@@ -20,18 +21,9 @@ fn push_where(q: &mut QueryBuilder<'_, Postgres>, filter: &CaseFilter, bbox: [f6
     q.push(" AND lat BETWEEN ").push_bind(min_lat).push(" AND ").push_bind(max_lat);
 }
 
-/// A case point from a row of `id, lon, lat, state, class_code, deadline`.
+/// A case point from a row of `id, lon, lat, state, class_code, deadline` (`timestamptz`).
 pub(crate) fn point_row(r: &sqlx::postgres::PgRow) -> StoreResult<CasePoint> {
-    let state: &str = r.try_get("state").map_err(err)?;
-    Ok(CasePoint {
-        id: r.try_get("id").map_err(err)?,
-        lon: r.try_get("lon").map_err(err)?,
-        lat: r.try_get("lat").map_err(err)?,
-        state: CaseState::from_name(state)
-            .ok_or_else(|| StoreError::Other(format!("bad stored case state {state:?}")))?,
-        class_code: r.try_get("class_code").map_err(err)?,
-        deadline: r.try_get::<Option<DateTime<Utc>>, _>("deadline").map_err(err)?,
-    })
+    shared::case_point(r, r.try_get::<Option<DateTime<Utc>>, _>("deadline").map_err(err)?)
 }
 
 #[async_trait]
@@ -54,14 +46,6 @@ impl CaseMapStore for PgStore {
         push_where(&mut q, filter, bbox);
         q.push(" GROUP BY cx, cy ORDER BY cx, cy");
         let rows = q.build().fetch_all(&self.pool).await.map_err(err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(DensityCell {
-                    lon: r.try_get("lon").map_err(err)?,
-                    lat: r.try_get("lat").map_err(err)?,
-                    count: r.try_get("n").map_err(err)?,
-                })
-            })
-            .collect()
+        rows.iter().map(shared::density_cell).collect()
     }
 }

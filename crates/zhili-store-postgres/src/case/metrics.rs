@@ -11,13 +11,17 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{Postgres, QueryBuilder, Row};
-use zhili_case::metrics::{add_up, rollup_plan, GroupBy, Part, RollupPlan, Tally};
+use zhili_case::metrics::{GroupBy, Part, Tally};
 use zhili_case::model::CaseFilter;
 use zhili_case::store::CaseMetricsStore;
-use zhili_core::audit::{Actor, AuditEvent};
+use zhili_core::audit::Actor;
 use zhili_core::store::StoreResult;
+use zhili_store_sql::audit;
+use zhili_store_sql::filter::push_rollup_filter;
+use zhili_store_sql::rows as shared;
+use zhili_store_sql::tallies::{self, RollupTable, TallySource};
 
-use crate::case::{push_filter, push_prefix};
+use crate::case::{push_filter, Sql};
 use crate::{append_audit, err, PgStore};
 
 /// Push the SQL of a group key (text).
@@ -42,8 +46,8 @@ fn push_key(q: &mut QueryBuilder<'_, Postgres>, group: GroupBy, offset_minutes: 
     q.push(fixed);
 }
 
-impl PgStore {
-    /// Tallies by one grouped scan over the filtered cases.
+#[async_trait]
+impl TallySource for PgStore {
     async fn scanned_tallies(
         &self,
         filter: &CaseFilter,
@@ -76,16 +80,19 @@ impl PgStore {
         rows.iter().map(|r| tally_row(r, "due")).collect()
     }
 
-    /// Tallies of a part of a period summed from `rollup`, plus 应结案数's moving part (the open
-    /// dispatched cases past their handling deadline) of the part's cases.
     async fn rollup_tallies(
         &self,
-        rollup: &Rollup,
+        rollup: RollupTable,
         Part { days: (from, to), filter }: &Part,
         group: GroupBy,
         due_at: DateTime<Utc>,
         offset_minutes: i32,
     ) -> StoreResult<Vec<(String, Tally)>> {
+        let rollup = match rollup {
+            RollupTable::Daily => &DAILY,
+            RollupTable::Monthly => &MONTHLY,
+            RollupTable::Places => &PLACES,
+        };
         let mut q: QueryBuilder<'_, Postgres> = QueryBuilder::new(format!(
             "SELECT {} AS k, sum(reported)::int8 AS reported, sum(filed)::int8 AS filed,
                     sum(dispatched)::int8 AS dispatched, sum(due_closed)::int8 AS due_closed,
@@ -103,18 +110,7 @@ impl PgStore {
         if let Some(d) = to {
             q.push(format!(" AND {period} < ")).push_bind(d);
         }
-        if let Some(w) = &filter.within {
-            push_prefix(&mut q, rollup.division, w.as_str());
-        }
-        if let Some(p) = &filter.class_prefix {
-            push_prefix(&mut q, "class_code", p);
-        }
-        if let Some(d) = &filter.department {
-            q.push(" AND department = ").push_bind(d.clone());
-        }
-        if !filter.grids.is_empty() {
-            q.push(" AND grid = ANY(").push_bind(filter.grids.clone()).push(")");
-        }
+        push_rollup_filter::<Sql>(&mut q, filter, rollup.division);
         q.push(" GROUP BY 1");
         let rows = q.build().fetch_all(&self.pool).await.map_err(err)?;
         let mut out = rows.iter().map(|r| tally_row(r, "due_closed")).collect::<StoreResult<Vec<_>>>()?;
@@ -133,7 +129,9 @@ impl PgStore {
         }
         Ok(out)
     }
+}
 
+impl PgStore {
     async fn rollup_offset(&self) -> StoreResult<i32> {
         sqlx::query_scalar("SELECT utc_offset_minutes FROM case_rollup_meta").fetch_one(&self.pool).await.map_err(err)
     }
@@ -148,27 +146,8 @@ impl CaseMetricsStore for PgStore {
         due_at: DateTime<Utc>,
         utc_offset_minutes: i32,
     ) -> StoreResult<Vec<(String, Tally)>> {
-        let parts = match rollup_plan(filter, group, utc_offset_minutes, self.rollup_offset().await?) {
-            RollupPlan::Scan => return self.scanned_tallies(filter, group, due_at, utc_offset_minutes).await,
-            RollupPlan::Daily { months, days } => {
-                let mut parts = Vec::new();
-                for (rollup, part) in months.iter().map(|m| (&MONTHLY, m)).chain(days.iter().map(|d| (&DAILY, d))) {
-                    parts.push(self.rollup_tallies(rollup, part, group, due_at, utc_offset_minutes).await?);
-                }
-                parts
-            }
-            RollupPlan::Places { months, edges } => {
-                let mut parts = Vec::new();
-                if let Some(m) = &months {
-                    parts.push(self.rollup_tallies(&PLACES, m, group, due_at, utc_offset_minutes).await?);
-                }
-                for edge in edges {
-                    parts.push(self.scanned_tallies(&edge.filter, group, due_at, utc_offset_minutes).await?);
-                }
-                parts
-            }
-        };
-        Ok(add_up(parts))
+        let rollup_offset = self.rollup_offset().await?;
+        tallies::case_tallies(self, filter, group, due_at, utc_offset_minutes, rollup_offset).await
     }
 
     async fn case_rollup_offset(&self) -> StoreResult<i32> {
@@ -195,12 +174,7 @@ impl CaseMetricsStore for PgStore {
         for merge in merges {
             rows += sqlx::query(&merge).execute(&mut *tx).await.map_err(err)?.rows_affected();
         }
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "case.rollup_rebuild", "case_daily")
-                .with_detail(serde_json::json!({"utc_offset_minutes": utc_offset_minutes, "rows": rows})),
-        )
-        .await?;
+        append_audit(&mut tx, &audit::case_rollup_rebuild(actor, utc_offset_minutes, rows)).await?;
         tx.commit().await.map_err(err)
     }
 }
@@ -258,21 +232,7 @@ const PLACES: Rollup = Rollup {
     },
 };
 
+/// A tally row; the handling time is summed in seconds (`float8`).
 fn tally_row(r: &sqlx::postgres::PgRow, due: &str) -> StoreResult<(String, Tally)> {
-    Ok((
-        r.try_get::<String, _>("k").map_err(err)?,
-        Tally {
-            reported: r.try_get("reported").map_err(err)?,
-            filed: r.try_get("filed").map_err(err)?,
-            dispatched: r.try_get("dispatched").map_err(err)?,
-            due: r.try_get(due).map_err(err)?,
-            closed: r.try_get("closed").map_err(err)?,
-            closed_on_time: r.try_get("on_time").map_err(err)?,
-            reworked: r.try_get("reworked").map_err(err)?,
-            extended: r.try_get("extended").map_err(err)?,
-            deferred: r.try_get("deferred").map_err(err)?,
-            dispatched_right: r.try_get("right_first").map_err(err)?,
-            handling_seconds: r.try_get("handling").map_err(err)?,
-        },
-    ))
+    shared::tally(r, due, r.try_get("handling").map_err(err)?)
 }

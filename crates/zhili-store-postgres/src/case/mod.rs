@@ -15,6 +15,9 @@ use zhili_case::store::{CasePoint, CaseStore};
 use zhili_case::workflow::CaseState;
 use zhili_core::audit::{Actor, AuditEvent};
 use zhili_core::store::{Page, StoreError, StoreResult};
+use zhili_store_sql::audit;
+use zhili_store_sql::filter::{push_case_filter, CaseFilterSql};
+use zhili_store_sql::rows as shared;
 
 use crate::{append_audits, err, PgStore};
 
@@ -62,10 +65,6 @@ pub(crate) fn case_row(r: &PgRow) -> StoreResult<Case> {
     case_from_body(r.try_get("id").map_err(err)?, &r.try_get::<String, _>("body").map_err(err)?)
 }
 
-fn state(s: &str) -> StoreResult<CaseState> {
-    CaseState::from_name(s).ok_or_else(|| StoreError::Other(format!("bad stored case state {s:?}")))
-}
-
 fn counter(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
@@ -107,10 +106,10 @@ pub(crate) fn push_prefix(q: &mut QueryBuilder<'_, Postgres>, column: &str, pref
     }
 }
 
-/// The filter's states, each once, in the order given.
-fn distinct_states(f: &CaseFilter) -> Vec<String> {
-    let mut v: Vec<String> = Vec::with_capacity(f.states.len());
-    for s in &f.states {
+/// The states, each once, in the order given.
+fn distinct_states(states: &[CaseState]) -> Vec<String> {
+    let mut v: Vec<String> = Vec::with_capacity(states.len());
+    for s in states {
         if !v.iter().any(|x| x == s.as_str()) {
             v.push(s.as_str().to_string());
         }
@@ -118,45 +117,43 @@ fn distinct_states(f: &CaseFilter) -> Vec<String> {
     v
 }
 
+/// How PostgreSQL says a [`CaseFilter`]: lists as one bound array (`= ANY($n)`), times as
+/// `timestamptz`.
+pub(crate) struct Sql;
+
+impl CaseFilterSql for Sql {
+    type DB = Postgres;
+    const WHERE_ALL: &'static str = " WHERE true";
+    const OVERDUE_BEFORE: &'static str = " AND deadline < ";
+
+    fn push_prefix(q: &mut QueryBuilder<'_, Postgres>, column: &str, prefix: &str) {
+        push_prefix(q, column, prefix);
+    }
+
+    fn push_states(q: &mut QueryBuilder<'_, Postgres>, states: &[CaseState]) {
+        let mut states = distinct_states(states);
+        if states.len() == 1 {
+            // Plain equality, not `= ANY` of one: only then does PostgreSQL (before 17) read the
+            // (…, state, deadline, id DESC) indexes in the worklist order.
+            q.push(" AND state = ").push_bind(states.pop());
+        } else if !states.is_empty() {
+            q.push(" AND state = ANY(").push_bind(states).push(")");
+        }
+    }
+
+    fn push_grids(q: &mut QueryBuilder<'_, Postgres>, grids: &[String]) {
+        q.push(" AND grid = ANY(").push_bind(grids.to_vec()).push(")");
+    }
+
+    fn push_time(q: &mut QueryBuilder<'_, Postgres>, t: DateTime<Utc>) {
+        q.push_bind(t);
+    }
+}
+
 /// The `WHERE` clause of a filter; every value is bound. With `with_states` false the states
 /// are left to the caller.
 pub(crate) fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &CaseFilter, with_states: bool) {
-    q.push(" WHERE true");
-    if let Some(w) = &f.within {
-        push_prefix(q, "division", w.as_str());
-    }
-    let mut states = if with_states { distinct_states(f) } else { vec![] };
-    if states.len() == 1 {
-        // Plain equality, not `= ANY` of one: only then does PostgreSQL (before 17) read the
-        // (…, state, deadline, id DESC) indexes in the worklist order.
-        q.push(" AND state = ").push_bind(states.pop());
-    } else if !states.is_empty() {
-        q.push(" AND state = ANY(").push_bind(states).push(")");
-    }
-    if let Some(p) = &f.class_prefix {
-        push_prefix(q, "class_code", p);
-    }
-    if let Some(d) = &f.department {
-        q.push(" AND department = ").push_bind(d.clone());
-    }
-    if !f.grids.is_empty() {
-        q.push(" AND grid = ANY(").push_bind(f.grids.clone()).push(")");
-    }
-    if let Some(r) = f.reporter_id {
-        q.push(" AND reporter_id = ").push_bind(r);
-    }
-    if let Some(s) = f.source {
-        q.push(" AND source = ").push_bind(s.as_str());
-    }
-    if let Some(t) = f.from {
-        q.push(" AND reported_at >= ").push_bind(t);
-    }
-    if let Some(t) = f.to {
-        q.push(" AND reported_at < ").push_bind(t);
-    }
-    if let Some(t) = f.overdue_at {
-        q.push(" AND deadline < ").push_bind(t);
-    }
+    push_case_filter::<Sql>(q, f, with_states);
 }
 
 /// The projected columns of many cases, as parallel arrays for one `unnest` insert.
@@ -447,12 +444,7 @@ impl CaseStore for PgStore {
         for (&i, c) in fresh.iter().zip(&made).filter(|(_, c)| inserted.contains(&c.id)) {
             let (actor, _, entry) = &cases[i];
             events.push(c.id, 1, entry);
-            audits.push(AuditEvent::success(actor, "case.report", format!("case:{}", c.id)).with_detail(
-                serde_json::json!({
-                    "class_code": c.class_code.as_str(), "division": c.division.as_str(),
-                    "source": c.source.as_str(), "external_id": c.external_id,
-                }),
-            ));
+            audits.push(audit::case_report(actor, c));
         }
         events.insert(&mut tx).await?;
         append_audits(&mut tx, &audits).await?;
@@ -502,12 +494,7 @@ impl CaseStore for PgStore {
         }
         events.insert(&mut tx).await?;
         let (first, last) = (ids[0], ids[ids.len() - 1]);
-        append_audits(
-            &mut tx,
-            &[AuditEvent::success(actor, "case.bulk_load", format!("case:{first}..{last}"))
-                .with_detail(serde_json::json!({"count": cases.len(), "first": first, "last": last}))],
-        )
-        .await?;
+        append_audits(&mut tx, &[audit::case_bulk_load(actor, cases.len(), first, last)]).await?;
         tx.commit().await.map_err(err)?;
         Ok(cases.len() as u64)
     }
@@ -616,25 +603,14 @@ impl CaseStore for PgStore {
             // Every case has its report entry: no rows means no case.
             return Err(StoreError::NotFound);
         }
+        // `seq` is `int`, `at` `timestamptz`, `data` jsonb read as text.
         rows.iter()
             .map(|r| {
                 let data: String = r.try_get("data").map_err(err)?;
-                Ok(TimelineEntry {
-                    seq: i64::from(r.try_get::<i32, _>("seq").map_err(err)?),
-                    at: r.try_get("at").map_err(err)?,
-                    actor_id: r.try_get("actor_id").map_err(err)?,
-                    actor: r.try_get("actor").map_err(err)?,
-                    command: r.try_get("command").map_err(err)?,
-                    from_state: r
-                        .try_get::<Option<String>, _>("from_state")
-                        .map_err(err)?
-                        .as_deref()
-                        .map(state)
-                        .transpose()?,
-                    to_state: state(&r.try_get::<String, _>("to_state").map_err(err)?)?,
-                    data: serde_json::from_str(&data)
-                        .map_err(|e| StoreError::Other(format!("bad stored timeline data of case {id}: {e}")))?,
-                })
+                let data = serde_json::from_str(&data)
+                    .map_err(|e| StoreError::Other(format!("bad stored timeline data of case {id}: {e}")))?;
+                let seq = i64::from(r.try_get::<i32, _>("seq").map_err(err)?);
+                shared::timeline_entry(r, seq, r.try_get("at").map_err(err)?, data)
             })
             .collect()
     }
@@ -650,7 +626,7 @@ impl CaseStore for PgStore {
         const PERIOD_ORDER: &str = " ORDER BY deadline + interval '0 s' ASC NULLS LAST, id DESC";
         let period = filter.from.is_some() || filter.to.is_some();
         let order = if period { PERIOD_ORDER } else { WORKLIST_ORDER };
-        let states = distinct_states(filter);
+        let states = distinct_states(&filter.states);
         let (limit, offset) = (page.limit.max(0), page.offset.max(0));
         // The page's ids (and deadlines) first, then the bodies of that page only: sorting whole
         // rows made PostgreSQL turn every match's body into text (200 ms for a week of 20,000).

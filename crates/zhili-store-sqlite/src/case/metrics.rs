@@ -11,13 +11,17 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Row, Sqlite};
-use zhili_case::metrics::{add_up, rollup_plan, DaySpan, GroupBy, Part, RollupPlan, Tally};
+use zhili_case::metrics::{DaySpan, GroupBy, Part, Tally};
 use zhili_case::model::CaseFilter;
 use zhili_case::store::CaseMetricsStore;
-use zhili_core::audit::{Actor, AuditEvent};
+use zhili_core::audit::Actor;
 use zhili_core::store::StoreResult;
+use zhili_store_sql::audit;
+use zhili_store_sql::filter::push_rollup_filter;
+use zhili_store_sql::rows as shared;
+use zhili_store_sql::tallies::{self, RollupTable, TallySource};
 
-use crate::case::{push_filter, push_prefix};
+use crate::case::{push_filter, Sql};
 use crate::{append_audit, err, micros, SqliteStore};
 
 /// Push the SQL of a group key (text) over `cases`.
@@ -138,46 +142,15 @@ impl Rollup {
         if let Some(d) = to {
             q.push(format!(" AND {column} < ")).push_bind(d.format(format).to_string());
         }
-        if let Some(w) = &filter.within {
-            push_prefix(&mut q, self.division, w.as_str());
-        }
-        if let Some(p) = &filter.class_prefix {
-            push_prefix(&mut q, "class_code", p);
-        }
-        if let Some(d) = &filter.department {
-            q.push(" AND department = ").push_bind(d.clone());
-        }
-        if !filter.grids.is_empty() {
-            q.push(" AND grid IN (");
-            let mut list = q.separated(", ");
-            for g in &filter.grids {
-                list.push_bind(g.clone());
-            }
-            q.push(")");
-        }
+        push_rollup_filter::<Sql>(&mut q, filter, self.division);
         q.push(" GROUP BY 1");
         q
     }
 }
 
+/// A tally row; the handling time is summed in microseconds.
 fn tally_row(r: &sqlx::sqlite::SqliteRow, due: &str) -> StoreResult<(String, Tally)> {
-    let n = |c: &str| r.try_get::<i64, _>(c).map_err(err);
-    Ok((
-        r.try_get::<String, _>("k").map_err(err)?,
-        Tally {
-            reported: n("reported")?,
-            filed: n("filed")?,
-            dispatched: n("dispatched")?,
-            due: n(due)?,
-            closed: n("closed")?,
-            closed_on_time: n("on_time")?,
-            reworked: n("reworked")?,
-            extended: n("extended")?,
-            deferred: n("deferred")?,
-            dispatched_right: n("right_first")?,
-            handling_seconds: n("handling_us")? as f64 / 1e6,
-        },
-    ))
+    shared::tally(r, due, r.try_get::<i64, _>("handling_us").map_err(err)? as f64 / 1e6)
 }
 
 /// Add the cases with an id above `after` (the rows a batch has just inserted, under the write
@@ -194,17 +167,23 @@ impl SqliteStore {
     async fn rollup_offset(&self) -> StoreResult<i32> {
         sqlx::query_scalar("SELECT utc_offset_minutes FROM case_rollup_meta").fetch_one(&self.read).await.map_err(err)
     }
+}
 
-    /// Tallies of a part of a period summed from `rollup`, plus 应结案数's moving part (the open
-    /// dispatched cases past their handling deadline) of the part's cases.
+#[async_trait]
+impl TallySource for SqliteStore {
     async fn rollup_tallies(
         &self,
-        rollup: &Rollup,
+        rollup: RollupTable,
         Part { days, filter }: &Part,
         group: GroupBy,
         due_at: DateTime<Utc>,
         offset_minutes: i32,
     ) -> StoreResult<Vec<(String, Tally)>> {
+        let rollup = match rollup {
+            RollupTable::Daily => &DAILY,
+            RollupTable::Monthly => &MONTHLY,
+            RollupTable::Places => &PLACES,
+        };
         let rows = rollup.sums(filter, *days, group).build().fetch_all(&self.read).await.map_err(err)?;
         let mut out = rows.iter().map(|r| tally_row(r, "due_closed")).collect::<StoreResult<Vec<_>>>()?;
 
@@ -223,7 +202,6 @@ impl SqliteStore {
         Ok(out)
     }
 
-    /// Tallies by one grouped scan over the filtered cases.
     async fn scanned_tallies(
         &self,
         filter: &CaseFilter,
@@ -266,27 +244,8 @@ impl CaseMetricsStore for SqliteStore {
         due_at: DateTime<Utc>,
         utc_offset_minutes: i32,
     ) -> StoreResult<Vec<(String, Tally)>> {
-        let parts = match rollup_plan(filter, group, utc_offset_minutes, self.rollup_offset().await?) {
-            RollupPlan::Scan => return self.scanned_tallies(filter, group, due_at, utc_offset_minutes).await,
-            RollupPlan::Daily { months, days } => {
-                let mut parts = Vec::new();
-                for (rollup, part) in months.iter().map(|m| (&MONTHLY, m)).chain(days.iter().map(|d| (&DAILY, d))) {
-                    parts.push(self.rollup_tallies(rollup, part, group, due_at, utc_offset_minutes).await?);
-                }
-                parts
-            }
-            RollupPlan::Places { months, edges } => {
-                let mut parts = Vec::new();
-                if let Some(m) = &months {
-                    parts.push(self.rollup_tallies(&PLACES, m, group, due_at, utc_offset_minutes).await?);
-                }
-                for edge in edges {
-                    parts.push(self.scanned_tallies(&edge.filter, group, due_at, utc_offset_minutes).await?);
-                }
-                parts
-            }
-        };
-        Ok(add_up(parts))
+        let rollup_offset = self.rollup_offset().await?;
+        tallies::case_tallies(self, filter, group, due_at, utc_offset_minutes, rollup_offset).await
     }
 
     async fn case_rollup_offset(&self) -> StoreResult<i32> {
@@ -306,12 +265,7 @@ impl CaseMetricsStore for SqliteStore {
             sqlx::query(&format!("DELETE FROM {}", rollup.table)).execute(&mut *tx).await.map_err(err)?;
             rows += sqlx::query(&rollup.upsert("true")).execute(&mut *tx).await.map_err(err)?.rows_affected();
         }
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "case.rollup_rebuild", "case_daily")
-                .with_detail(serde_json::json!({"utc_offset_minutes": utc_offset_minutes, "rows": rows})),
-        )
-        .await?;
+        append_audit(&mut tx, &audit::case_rollup_rebuild(actor, utc_offset_minutes, rows)).await?;
         tx.commit().await.map_err(err)
     }
 }

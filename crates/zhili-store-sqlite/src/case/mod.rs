@@ -9,6 +9,7 @@
 use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use sqlx::query_builder::Separated;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
@@ -16,7 +17,11 @@ use zhili_case::model::{Case, CaseFilter, TimelineEntry};
 use zhili_case::store::{CasePoint, CaseStore};
 use zhili_case::workflow::CaseState;
 use zhili_core::audit::{Actor, AuditEvent};
+use zhili_core::codes::DivisionCode;
 use zhili_core::store::{Page, StoreError, StoreResult};
+use zhili_store_sql::audit;
+use zhili_store_sql::filter::{push_case_filter, CaseFilterSql};
+use zhili_store_sql::rows as shared;
 
 use crate::{append_audit, append_audits, err, from_micros, micros, SqliteStore};
 
@@ -130,22 +135,11 @@ pub(crate) fn case_row(r: &SqliteRow) -> StoreResult<Case> {
     Ok(c)
 }
 
-fn state(s: &str) -> StoreResult<CaseState> {
-    CaseState::from_name(s).ok_or_else(|| StoreError::Other(format!("bad stored case state {s:?}")))
-}
-
+/// `at` is INTEGER microseconds, `data` JSON text.
 fn event_row(r: &SqliteRow) -> StoreResult<TimelineEntry> {
     let data: &str = r.try_get("data").map_err(err)?;
-    Ok(TimelineEntry {
-        seq: r.try_get("seq").map_err(err)?,
-        at: from_micros(r.try_get("at").map_err(err)?)?,
-        actor_id: r.try_get("actor_id").map_err(err)?,
-        actor: r.try_get("actor").map_err(err)?,
-        command: r.try_get("command").map_err(err)?,
-        from_state: r.try_get::<Option<&str>, _>("from_state").map_err(err)?.map(state).transpose()?,
-        to_state: state(r.try_get("to_state").map_err(err)?)?,
-        data: serde_json::from_str(data).map_err(|e| StoreError::Other(format!("bad stored event data: {e}")))?,
-    })
+    let data = serde_json::from_str(data).map_err(|e| StoreError::Other(format!("bad stored event data: {e}")))?;
+    shared::timeline_entry(r, r.try_get("seq").map_err(err)?, from_micros(r.try_get("at").map_err(err)?)?, data)
 }
 
 /// A unique violation on `cases` can only be the idempotency key.
@@ -171,10 +165,20 @@ pub(crate) fn push_prefix(q: &mut QueryBuilder<'_, Sqlite>, column: &str, prefix
     }
 }
 
-/// The WHERE clause of a [`CaseFilter`] (every field; absent or empty means "any").
-pub(crate) fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &CaseFilter) {
-    q.push(" WHERE 1 = 1");
-    if let Some(w) = &f.within {
+/// How SQLite says a [`CaseFilter`]: lists as `IN (?, …)`, times as INTEGER microseconds.
+pub(crate) struct Sql;
+
+impl CaseFilterSql for Sql {
+    type DB = Sqlite;
+    const WHERE_ALL: &'static str = " WHERE 1 = 1";
+    // `IS NOT NULL` lets the planner use the partial indexes of running clocks.
+    const OVERDUE_BEFORE: &'static str = " AND deadline IS NOT NULL AND deadline < ";
+
+    fn push_prefix(q: &mut QueryBuilder<'_, Sqlite>, column: &str, prefix: &str) {
+        push_prefix(q, column, prefix);
+    }
+
+    fn push_within(q: &mut QueryBuilder<'_, Sqlite>, w: &DivisionCode) {
         // A village's range is selective and its index the way in. A township's or county's
         // (every non-admin list has one) is a large share of the table: written `+division` it
         // is still checked on the covering indexes, but the planner no longer walks the whole
@@ -182,43 +186,35 @@ pub(crate) fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &CaseFilter) {
         let column = if w.as_str().len() >= 12 { "division" } else { "+division" };
         push_prefix(q, column, w.as_str());
     }
-    if !f.states.is_empty() {
-        q.push(" AND state IN (");
-        let mut list = q.separated(", ");
-        for s in &f.states {
-            list.push_bind(s.as_str());
+
+    fn push_states(q: &mut QueryBuilder<'_, Sqlite>, states: &[CaseState]) {
+        if !states.is_empty() {
+            q.push(" AND state IN (");
+            let mut list = q.separated(", ");
+            for s in states {
+                list.push_bind(s.as_str());
+            }
+            q.push(")");
         }
-        q.push(")");
     }
-    if let Some(p) = &f.class_prefix {
-        push_prefix(q, "class_code", p);
-    }
-    if let Some(d) = &f.department {
-        q.push(" AND department = ").push_bind(d.clone());
-    }
-    if !f.grids.is_empty() {
+
+    fn push_grids(q: &mut QueryBuilder<'_, Sqlite>, grids: &[String]) {
         q.push(" AND grid IN (");
         let mut list = q.separated(", ");
-        for g in &f.grids {
+        for g in grids {
             list.push_bind(g.clone());
         }
         q.push(")");
     }
-    if let Some(r) = f.reporter_id {
-        q.push(" AND reporter_id = ").push_bind(r);
+
+    fn push_time(q: &mut QueryBuilder<'_, Sqlite>, t: DateTime<Utc>) {
+        q.push_bind(micros(t));
     }
-    if let Some(s) = f.source {
-        q.push(" AND source = ").push_bind(s.as_str());
-    }
-    if let Some(t) = f.from {
-        q.push(" AND reported_at >= ").push_bind(micros(t));
-    }
-    if let Some(t) = f.to {
-        q.push(" AND reported_at < ").push_bind(micros(t));
-    }
-    if let Some(t) = f.overdue_at {
-        q.push(" AND deadline IS NOT NULL AND deadline < ").push_bind(micros(t));
-    }
+}
+
+/// The WHERE clause of a [`CaseFilter`] (every field; absent or empty means "any").
+pub(crate) fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &CaseFilter) {
+    push_case_filter::<Sql>(q, f, true);
 }
 
 /// The WHERE clause of a count. A whole jurisdiction (every state, nothing else) is a range of
@@ -330,12 +326,7 @@ impl CaseStore for SqliteStore {
         for &(i, at) in &fresh {
             let (actor, _, entry) = &reports[i];
             let c = &out[at];
-            audits.push(AuditEvent::success(actor, "case.report", format!("case:{}", c.id)).with_detail(
-                serde_json::json!({
-                    "class_code": c.class_code.as_str(), "division": c.division.as_str(),
-                    "source": c.source.as_str(), "external_id": c.external_id,
-                }),
-            ));
+            audits.push(audit::case_report(actor, c));
             rows.push((c, body(c)?, entry));
         }
         let mut rest = rows.as_slice();
@@ -538,8 +529,7 @@ impl CaseStore for SqliteStore {
                             id,
                             lon,
                             lat,
-                            state: CaseState::from_name(&state)
-                                .ok_or_else(|| StoreError::Other(format!("bad stored case state {state:?}")))?,
+                            state: shared::case_state(&state)?,
                             class_code,
                             deadline: deadline.map(from_micros).transpose()?,
                         })
@@ -620,12 +610,7 @@ impl SqliteStore {
         }
         metrics::add_to_rollup(&mut tx, first - 1).await?;
         let last = first + rows.len() as i64 - 1;
-        append_audits(
-            &mut tx,
-            &[AuditEvent::success(actor, "case.bulk_load", format!("case:{first}..{last}"))
-                .with_detail(serde_json::json!({"count": rows.len(), "first": first, "last": last}))],
-        )
-        .await?;
+        append_audits(&mut tx, &[audit::case_bulk_load(actor, rows.len(), first, last)]).await?;
         tx.commit().await.map_err(err)?;
         Ok(rows.len() as u64)
     }

@@ -15,66 +15,33 @@ use zhili_core::store::{
 
 use zhili_core::codes::DivisionCode;
 
-use crate::{
-    append_audit, code, err, exists, from_micros, micros, parse_text_time, text_time, within_pattern, SqliteStore,
-};
+use zhili_store_sql::audit;
+use zhili_store_sql::rows::{self as shared, within_pattern};
+
+use crate::{append_audit, err, exists, from_micros, micros, parse_text_time, text_time, SqliteStore};
 
 /// The core's tables (`0001`).
 pub(crate) static MIGRATIONS: Migrator = sqlx::migrate!("src/core/migrations");
 
-fn division_row(r: &SqliteRow) -> StoreResult<Division> {
-    Ok(Division {
-        code: code(r.try_get("code").map_err(err)?)?,
-        name: r.try_get("name").map_err(err)?,
-        boundary: r.try_get("boundary").map_err(err)?,
-    })
-}
+use shared::division as division_row;
 
+/// Flags are INTEGER 0/1.
 fn department_row(r: &SqliteRow) -> StoreResult<Department> {
-    Ok(Department {
-        id: r.try_get("id").map_err(err)?,
-        code: r.try_get("code").map_err(err)?,
-        name: r.try_get("name").map_err(err)?,
-        division: code(r.try_get("division_code").map_err(err)?)?,
-        is_command_centre: r.try_get::<i64, _>("is_command_centre").map_err(err)? != 0,
-    })
+    shared::department(r, r.try_get::<i64, _>("is_command_centre").map_err(err)? != 0)
 }
 
 const USER_COLUMNS: &str =
     "id, username, display_name, role, jurisdiction, department_id, phone, locale, active, created_at";
 
+/// `active` is INTEGER 0/1, `created_at` RFC 3339 text.
 fn user_row(r: &SqliteRow) -> StoreResult<User> {
-    let role: String = r.try_get("role").map_err(err)?;
-    let locale: String = r.try_get("locale").map_err(err)?;
-    Ok(User {
-        id: r.try_get("id").map_err(err)?,
-        username: r.try_get("username").map_err(err)?,
-        display_name: r.try_get("display_name").map_err(err)?,
-        role: Role::from_name(&role).ok_or_else(|| StoreError::Other(format!("bad stored role {role:?}")))?,
-        jurisdiction: code(r.try_get("jurisdiction").map_err(err)?)?,
-        department_id: r.try_get("department_id").map_err(err)?,
-        phone: r.try_get("phone").map_err(err)?,
-        locale: Locale::from_tag(&locale).unwrap_or_default(),
-        active: r.try_get::<i64, _>("active").map_err(err)? != 0,
-        created_at: parse_text_time(&r.try_get::<String, _>("created_at").map_err(err)?)?,
-    })
+    let active = r.try_get::<i64, _>("active").map_err(err)? != 0;
+    shared::user(r, active, parse_text_time(&r.try_get::<String, _>("created_at").map_err(err)?)?)
 }
 
+/// `at` is RFC 3339 text.
 fn audit_row(r: &SqliteRow) -> StoreResult<AuditRecord> {
-    Ok(AuditRecord {
-        seq: r.try_get("seq").map_err(err)?,
-        at: parse_text_time(&r.try_get::<String, _>("at").map_err(err)?)?,
-        actor_id: r.try_get("actor_id").map_err(err)?,
-        actor: r.try_get("actor").map_err(err)?,
-        role: r.try_get("role").map_err(err)?,
-        action: r.try_get("action").map_err(err)?,
-        target: r.try_get("target").map_err(err)?,
-        ip: r.try_get("ip").map_err(err)?,
-        outcome: r.try_get("outcome").map_err(err)?,
-        detail: r.try_get("detail").map_err(err)?,
-        prev_hash: r.try_get("prev_hash").map_err(err)?,
-        hash: r.try_get("hash").map_err(err)?,
-    })
+    shared::audit_record(r, parse_text_time(&r.try_get::<String, _>("at").map_err(err)?)?)
 }
 
 pub(crate) async fn department_exists(tx: &mut SqliteConnection, id: i64) -> StoreResult<bool> {
@@ -136,12 +103,7 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(err)?;
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "division.upsert", format!("division:{}", d.code))
-                .with_detail(serde_json::json!({"name": d.name})),
-        )
-        .await?;
+        append_audit(&mut tx, &audit::division_upsert(actor, d)).await?;
         tx.commit().await.map_err(err)?;
         self.announce(Change::record("division", &d.code));
         Ok(())
@@ -203,12 +165,7 @@ impl Store for SqliteStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(err)?;
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "department.create", format!("department:{id}"))
-                .with_detail(serde_json::json!({"code": d.code, "name": d.name, "division": d.division})),
-        )
-        .await?;
+        append_audit(&mut tx, &audit::department_create(actor, id, d)).await?;
         tx.commit().await.map_err(err)?;
         Ok(Department {
             id,
@@ -269,13 +226,7 @@ impl Store for SqliteStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(err)?;
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "user.create", format!("user:{id}")).with_detail(
-                serde_json::json!({"username": u.username, "role": u.role, "jurisdiction": u.jurisdiction}),
-            ),
-        )
-        .await?;
+        append_audit(&mut tx, &audit::user_create(actor, id, u)).await?;
         tx.commit().await.map_err(err)?;
         Ok(User {
             id,
@@ -382,14 +333,7 @@ impl Store for SqliteStore {
         if change.active == Some(false) {
             sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(user_id).execute(&mut *tx).await.map_err(err)?;
         }
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "user.update", format!("user:{user_id}")).with_detail(serde_json::json!({
-                "display_name": change.display_name, "role": change.role, "jurisdiction": change.jurisdiction,
-                "department_id": change.department_id, "phone_changed": change.phone.is_some(), "active": change.active,
-            })),
-        )
-        .await?;
+        append_audit(&mut tx, &audit::user_update(actor, user_id, change)).await?;
         tx.commit().await.map_err(err)?;
         self.announce(Change::record("user", user_id));
         Ok(u)
@@ -409,7 +353,7 @@ impl Store for SqliteStore {
         }
         // A new password ends every session of the account.
         sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(user_id).execute(&mut *tx).await.map_err(err)?;
-        append_audit(&mut tx, &AuditEvent::success(actor, "user.set_password", format!("user:{user_id}"))).await?;
+        append_audit(&mut tx, &audit::user_set_password(actor, user_id)).await?;
         tx.commit().await.map_err(err)?;
         self.announce(Change::record("user", user_id));
         Ok(())
@@ -427,12 +371,7 @@ impl Store for SqliteStore {
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "user.set_locale", format!("user:{user_id}"))
-                .with_detail(serde_json::json!({"locale": locale})),
-        )
-        .await?;
+        append_audit(&mut tx, &audit::user_set_locale(actor, user_id, locale)).await?;
         tx.commit().await.map_err(err)?;
         self.announce(Change::record("user", user_id));
         Ok(())
@@ -457,7 +396,7 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(err)?;
-        append_audit(&mut tx, &AuditEvent::success(actor, "auth.login", format!("user:{}", s.user_id))).await?;
+        append_audit(&mut tx, &audit::login(actor, s.user_id)).await?;
         tx.commit().await.map_err(err)
     }
 
@@ -474,13 +413,8 @@ impl Store for SqliteStore {
         .await
         .map_err(err)?
         .ok_or(StoreError::NotFound)?;
-        let s = Session {
-            token_hash: r.try_get("token_hash").map_err(err)?,
-            user_id: r.try_get("user_id").map_err(err)?,
-            csrf_token: r.try_get("csrf_token").map_err(err)?,
-            created_at: from_micros(r.try_get("created_us").map_err(err)?)?,
-            expires_at: from_micros(r.try_get("expires_us").map_err(err)?)?,
-        };
+        let created_at = from_micros(r.try_get("created_us").map_err(err)?)?;
+        let s = shared::session(&r, created_at, from_micros(r.try_get("expires_us").map_err(err)?)?)?;
         Ok((s, user_row(&r)?))
     }
 
@@ -492,7 +426,7 @@ impl Store for SqliteStore {
             .await
             .map_err(err)?;
         let Some(user_id) = user_id else { return Err(StoreError::NotFound) };
-        append_audit(&mut tx, &AuditEvent::success(actor, "auth.logout", format!("user:{user_id}"))).await?;
+        append_audit(&mut tx, &audit::logout(actor, user_id)).await?;
         tx.commit().await.map_err(err)?;
         self.announce(Change::record("user", user_id));
         Ok(())
@@ -514,12 +448,7 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(err)?;
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "auth.login", format!("username:{username}"))
-                .with_outcome(zhili_core::audit::Outcome::Denied),
-        )
-        .await?;
+        append_audit(&mut tx, &audit::login_failed(actor, username)).await?;
         tx.commit().await.map_err(err)
     }
 
@@ -621,14 +550,7 @@ impl Store for SqliteStore {
             .map_err(err)?
             .rows_affected();
         }
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "batch.load", "core").with_detail(serde_json::json!({
-                "divisions": b.divisions.len(), "departments": b.departments.len(),
-                "users": b.users.len(), "inserted": inserted,
-            })),
-        )
-        .await?;
+        append_audit(&mut tx, &audit::core_batch_load(actor, b, inserted)).await?;
         tx.commit().await.map_err(err)?;
         self.announce(Change::All);
         Ok(inserted)

@@ -3,34 +3,22 @@
 use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
-use zhili_core::audit::{Actor, AuditEvent};
+use zhili_core::audit::Actor;
 use zhili_core::codes::DivisionCode;
-use zhili_core::store::{Change, Page, StoreError, StoreResult};
+use zhili_core::store::{Page, StoreError, StoreResult};
 use zhili_grid::{Grid, GridCode, GridDuty, GridStore};
 
-use crate::{append_audit, err, within_pattern, SqliteStore};
+use zhili_store_sql::audit;
+use zhili_store_sql::rows::{self as shared, within_pattern};
+
+use crate::{append_audit, err, SqliteStore};
 
 /// The grids' tables (`0002`).
 pub(crate) static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("src/grid/migrations");
 
-fn grid_code(s: &str) -> StoreResult<GridCode> {
-    GridCode::parse_any(s).map_err(|e| StoreError::Other(format!("bad stored grid code {s:?}: {e}")))
-}
-
+/// `level` is INTEGER; `boundary` GeoJSON text.
 fn grid_row(r: &SqliteRow) -> StoreResult<Grid> {
-    let boundary: String = r.try_get("boundary").map_err(err)?;
-    Ok(Grid {
-        code: grid_code(&r.try_get::<String, _>("code").map_err(err)?)?,
-        name: r.try_get("name").map_err(err)?,
-        level: r.try_get::<i64, _>("level").map_err(err)? as u8,
-        parent: r.try_get::<Option<String>, _>("parent_code").map_err(err)?.as_deref().map(grid_code).transpose()?,
-        boundary: zhili_geo::geometry::read_stored_area(&boundary)
-            .map_err(|e| StoreError::Other(format!("bad stored grid boundary: {e}")))?,
-    })
-}
-
-fn duty(s: &str) -> StoreResult<GridDuty> {
-    GridDuty::from_name(s).ok_or_else(|| StoreError::Other(format!("bad stored duty {s:?}")))
+    shared::grid(r, r.try_get::<i64, _>("level").map_err(err)? as u8)
 }
 
 #[async_trait]
@@ -65,16 +53,10 @@ impl GridStore for SqliteStore {
             .await
             .map_err(err)?;
         }
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "grid.import", "grids").with_detail(serde_json::json!({"grids": grids.len()})),
-        )
-        .await?;
+        append_audit(&mut tx, &audit::grid_import(actor, grids.len())).await?;
         tx.commit().await.map_err(err)?;
-        if grids.len() == 1 {
-            self.announce(Change::record("grid", &grids[0].code));
-        } else if !grids.is_empty() {
-            self.announce(Change::All);
+        if let Some(c) = shared::grids_changed(grids) {
+            self.announce(c);
         }
         Ok(grids.len() as u64)
     }
@@ -128,12 +110,7 @@ impl GridStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(err)?;
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "grid.assign", format!("grid:{grid}"))
-                .with_detail(serde_json::json!({"user_id": user_id, "duty": d.as_str()})),
-        )
-        .await?;
+        append_audit(&mut tx, &audit::grid_assign(actor, user_id, grid, d)).await?;
         tx.commit().await.map_err(err)
     }
 
@@ -149,12 +126,7 @@ impl GridStore for SqliteStore {
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "grid.unassign", format!("grid:{grid}"))
-                .with_detail(serde_json::json!({"user_id": user_id})),
-        )
-        .await?;
+        append_audit(&mut tx, &audit::grid_unassign(actor, user_id, grid)).await?;
         tx.commit().await.map_err(err)
     }
 
@@ -165,7 +137,7 @@ impl GridStore for SqliteStore {
                 .fetch_all(&self.read)
                 .await
                 .map_err(err)?;
-        rows.iter().map(|(g, d)| Ok((grid_code(g)?, duty(d)?))).collect()
+        shared::user_grids(&rows)
     }
 
     async fn grid_workers(&self, grid: &GridCode) -> StoreResult<Vec<(i64, GridDuty)>> {
@@ -175,7 +147,7 @@ impl GridStore for SqliteStore {
                 .fetch_all(&self.read)
                 .await
                 .map_err(err)?;
-        rows.iter().map(|(u, d)| Ok((*u, duty(d)?))).collect()
+        shared::grid_workers(&rows)
     }
 
     async fn load_assignments(&self, actor: &Actor, rows: &[(String, GridCode, GridDuty)]) -> StoreResult<u64> {
@@ -199,12 +171,7 @@ impl GridStore for SqliteStore {
             }
             n += written;
         }
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "grid.assign_batch", "grid_workers")
-                .with_detail(serde_json::json!({"rows": rows.len()})),
-        )
-        .await?;
+        append_audit(&mut tx, &audit::grid_assign_batch(actor, rows.len())).await?;
         tx.commit().await.map_err(err)?;
         Ok(n)
     }
