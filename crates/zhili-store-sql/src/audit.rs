@@ -1,13 +1,16 @@
-//! What each write of the core, grids and the case loop records in the audit log (审计事件),
+//! What each write of the core, the platform, grids and the case loop records in the audit log (审计事件),
 //! for both backends: the action, the target and the detail, so a chain written by either
 //! database says the same of the same change. The SQL that appends them is each backend's.
 
 use serde_json::json;
 use zhili_case::model::Case;
+use zhili_case::store::Escalation;
 use zhili_core::audit::{Actor, AuditEvent, Outcome};
 use zhili_core::model::{Division, Locale, NewDepartment, NewUser};
 use zhili_core::store::{CoreBatch, UserUpdate};
 use zhili_grid::{GridCode, GridDuty};
+use zhili_platform::attachment::Attachment;
+use zhili_platform::Subject;
 
 /// A division created or renamed (`division.upsert`).
 pub fn division_upsert(actor: &Actor, d: &Division) -> AuditEvent {
@@ -106,6 +109,46 @@ pub fn case_bulk_load(actor: &Actor, count: usize, first: i64, last: i64) -> Aud
 pub fn case_rollup_rebuild(actor: &Actor, utc_offset_minutes: i32, rows: u64) -> AuditEvent {
     AuditEvent::success(actor, "case.rollup_rebuild", "case_daily")
         .with_detail(json!({"utc_offset_minutes": utc_offset_minutes, "rows": rows}))
+}
+
+/// Notifications stored and deliveries queued about a subject, or about nothing
+/// (`notification.create`).
+pub fn notification_create(
+    actor: &Actor,
+    subject: Option<&Subject>,
+    notifications: usize,
+    deliveries: usize,
+) -> AuditEvent {
+    let target = subject.map(Subject::to_string).unwrap_or_else(|| "notification".into());
+    AuditEvent::success(actor, "notification.create", target).with_detail(json!({
+        "subject": subject.map(Subject::to_string), "notifications": notifications, "deliveries": deliveries,
+    }))
+}
+
+/// A user's notifications marked read (`notification.read`).
+pub fn notification_read(actor: &Actor, recipient_id: i64, ids: Option<&[i64]>, count: u64) -> AuditEvent {
+    AuditEvent::success(actor, "notification.read", format!("user:{recipient_id}"))
+        .with_detail(json!({"ids": ids, "count": count}))
+}
+
+/// A file uploaded (`attachment.put`).
+pub fn attachment_put(actor: &Actor, meta: &Attachment) -> AuditEvent {
+    AuditEvent::success(actor, "attachment.put", format!("attachment:{}", meta.id))
+        .with_detail(json!({"content_type": meta.content_type, "size": meta.size, "sha256": meta.sha256}))
+}
+
+/// A setting replaced (`setting.put`); of the value only its length.
+pub fn setting_put(actor: &Actor, key: &str, value: &str) -> AuditEvent {
+    AuditEvent::success(actor, "setting.put", format!("setting:{key}"))
+        .with_detail(json!({"key": key, "bytes": value.len()}))
+}
+
+/// An escalation level claimed, with what it told (`case.escalate`).
+pub fn case_escalate(actor: &Actor, e: &Escalation) -> AuditEvent {
+    AuditEvent::success(actor, "case.escalate", format!("case:{}", e.case_id)).with_detail(json!({
+        "level": e.level, "deadline": e.deadline, "notifications": e.notifications.len(),
+        "deliveries": e.deliveries.len(),
+    }))
 }
 
 #[cfg(test)]

@@ -15,6 +15,9 @@ use zhili_core::model::{Department, Division, Locale, Session, User};
 use zhili_core::policy::Role;
 use zhili_core::store::{Change, StoreError, StoreResult};
 use zhili_grid::{Grid, GridCode, GridDuty};
+use zhili_platform::attachment::Attachment;
+use zhili_platform::notify::{Delivery, Notification};
+use zhili_platform::Subject;
 
 /// A column that could not be read. Both backends' error mappings turn every `try_get` error
 /// (no such column, index out of bounds, a value of another type) into
@@ -249,6 +252,70 @@ pub fn tally(r: &impl Columns, due: &str, handling_seconds: f64) -> StoreResult<
             handling_seconds,
         },
     ))
+}
+
+/// A stored subject (`subject_kind`, `subject_id`): both halves or neither.
+pub fn subject(r: &impl Columns) -> StoreResult<Option<Subject>> {
+    match (r.opt_text("subject_kind")?, r.opt_int("subject_id")?) {
+        (Some(k), Some(id)) => {
+            Subject::new(&k, id).map(Some).map_err(|e| StoreError::Other(format!("bad stored subject: {e}")))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// A notification row; the backend decodes its level and times.
+pub fn notification(
+    r: &impl Columns,
+    level: Option<i32>,
+    created_at: DateTime<Utc>,
+    read_at: Option<DateTime<Utc>>,
+) -> StoreResult<Notification> {
+    Ok(Notification {
+        id: r.int("id")?,
+        recipient_id: r.int("recipient_id")?,
+        kind: r.text("kind")?,
+        subject: subject(r)?,
+        level,
+        title: r.text("title")?,
+        body: r.text("body")?,
+        created_at,
+        read_at,
+    })
+}
+
+/// An outbox row; the backend decodes its attempt count and times.
+pub fn delivery(
+    r: &impl Columns,
+    attempts: i32,
+    created_at: DateTime<Utc>,
+    next_attempt_at: Option<DateTime<Utc>>,
+    delivered_at: Option<DateTime<Utc>>,
+) -> StoreResult<Delivery> {
+    Ok(Delivery {
+        id: r.text("id")?,
+        webhook: r.text("webhook")?,
+        event: r.text("event")?,
+        subject: subject(r)?,
+        payload: r.text("payload")?,
+        attempts,
+        created_at,
+        next_attempt_at,
+        delivered_at,
+        last_error: r.opt_text("last_error")?,
+    })
+}
+
+/// An attachment's metadata; the backend decodes its time.
+pub fn attachment(r: &impl Columns, created_at: DateTime<Utc>) -> StoreResult<Attachment> {
+    Ok(Attachment {
+        id: r.text("id")?,
+        content_type: r.text("content_type")?,
+        size: r.int("size")?,
+        sha256: r.text("sha256")?,
+        uploaded_by: r.opt_int("uploaded_by")?,
+        created_at,
+    })
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{Postgres, QueryBuilder, Row};
 use zhili_case::model::Case;
 use zhili_case::store::{Escalation, EscalationStore};
-use zhili_core::audit::{Actor, AuditEvent};
+use zhili_core::audit::Actor;
 use zhili_core::store::{StoreError, StoreResult};
 
 use crate::platform::{insert_deliveries, insert_notifications};
@@ -93,12 +93,7 @@ impl EscalationStore for PgStore {
             if n > 0 {
                 insert_notifications(&mut tx, &e.notifications).await?;
                 insert_deliveries(&mut tx, &e.deliveries).await?;
-                audits.push(AuditEvent::success(actor, "case.escalate", format!("case:{}", e.case_id)).with_detail(
-                    serde_json::json!({
-                        "level": e.level, "deadline": e.deadline, "notifications": e.notifications.len(),
-                        "deliveries": e.deliveries.len(),
-                    }),
-                ));
+                audits.push(zhili_store_sql::audit::case_escalate(actor, e));
             }
         }
         append_audits(&mut tx, &audits).await?;

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
-use zhili_core::audit::{audit_time, Actor, AuditEvent};
+use zhili_core::audit::{audit_time, Actor};
 use zhili_core::store::{Page, StoreError, StoreResult};
 use zhili_platform::attachment::{Attachment, AttachmentStore};
 use zhili_platform::notify::{
@@ -18,23 +18,12 @@ use zhili_platform::notify::{
 };
 use zhili_platform::settings::SettingStore;
 use zhili_platform::Subject;
+use zhili_store_sql::rows;
 
 use crate::{append_audit, err, PgStore};
 
 /// The migrations this folder owns.
 pub(crate) static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("src/platform/migrations");
-
-/// A stored subject: both halves or neither.
-fn subject_row(r: &PgRow) -> StoreResult<Option<Subject>> {
-    let kind: Option<String> = r.try_get("subject_kind").map_err(err)?;
-    let id: Option<i64> = r.try_get("subject_id").map_err(err)?;
-    match (kind, id) {
-        (Some(k), Some(id)) => {
-            Subject::new(&k, id).map(Some).map_err(|e| StoreError::Other(format!("bad stored subject: {e}")))
-        }
-        _ => Ok(None),
-    }
-}
 
 /// [`err`], naming the field of the attachment constraints.
 fn attachment_err(e: sqlx::Error) -> StoreError {
@@ -56,32 +45,15 @@ const DELIVERY_COLUMNS: &str =
     "id, webhook, event, subject_kind, subject_id, payload, attempts, created_at, next_attempt_at, delivered_at, last_error";
 
 fn notification_row(r: &PgRow) -> StoreResult<Notification> {
-    Ok(Notification {
-        id: r.try_get("id").map_err(err)?,
-        recipient_id: r.try_get("recipient_id").map_err(err)?,
-        kind: r.try_get("kind").map_err(err)?,
-        subject: subject_row(r)?,
-        level: r.try_get("level").map_err(err)?,
-        title: r.try_get("title").map_err(err)?,
-        body: r.try_get("body").map_err(err)?,
-        created_at: r.try_get("created_at").map_err(err)?,
-        read_at: r.try_get("read_at").map_err(err)?,
-    })
+    let level = r.try_get("level").map_err(err)?;
+    rows::notification(r, level, r.try_get("created_at").map_err(err)?, r.try_get("read_at").map_err(err)?)
 }
 
 fn delivery_row(r: &PgRow) -> StoreResult<Delivery> {
-    Ok(Delivery {
-        id: r.try_get("id").map_err(err)?,
-        webhook: r.try_get("webhook").map_err(err)?,
-        event: r.try_get("event").map_err(err)?,
-        subject: subject_row(r)?,
-        payload: r.try_get("payload").map_err(err)?,
-        attempts: r.try_get("attempts").map_err(err)?,
-        created_at: r.try_get("created_at").map_err(err)?,
-        next_attempt_at: r.try_get("next_attempt_at").map_err(err)?,
-        delivered_at: r.try_get("delivered_at").map_err(err)?,
-        last_error: r.try_get("last_error").map_err(err)?,
-    })
+    let time = |c: &str| -> StoreResult<Option<DateTime<Utc>>> { r.try_get(c).map_err(err) };
+    let attempts = r.try_get("attempts").map_err(err)?;
+    let created_at = r.try_get("created_at").map_err(err)?;
+    rows::delivery(r, attempts, created_at, time("next_attempt_at")?, time("delivered_at")?)
 }
 
 fn notify_err(e: sqlx::Error) -> StoreError {
@@ -153,12 +125,9 @@ impl NotificationStore for PgStore {
         let mut tx = self.begin().await?;
         insert_notifications(&mut tx, notifications).await?;
         insert_deliveries(&mut tx, deliveries).await?;
-        let target = subject.map(Subject::to_string).unwrap_or_else(|| "notification".into());
         append_audit(
             &mut tx,
-            &AuditEvent::success(actor, "notification.create", target).with_detail(serde_json::json!({
-                "subject": subject.map(Subject::to_string), "notifications": notifications.len(), "deliveries": deliveries.len(),
-            })),
+            &zhili_store_sql::audit::notification_create(actor, subject, notifications.len(), deliveries.len()),
         )
         .await?;
         tx.commit().await.map_err(err)
@@ -210,12 +179,7 @@ impl NotificationStore for PgStore {
         .await
         .map_err(err)?
         .rows_affected();
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "notification.read", format!("user:{recipient_id}"))
-                .with_detail(serde_json::json!({"ids": ids, "count": n})),
-        )
-        .await?;
+        append_audit(&mut tx, &zhili_store_sql::audit::notification_read(actor, recipient_id, ids, n)).await?;
         tx.commit().await.map_err(err)?;
         Ok(n)
     }
@@ -299,13 +263,7 @@ impl AttachmentStore for PgStore {
         if n == 0 {
             return Err(StoreError::Conflict { field: "id" });
         }
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "attachment.put", format!("attachment:{}", meta.id)).with_detail(
-                serde_json::json!({"content_type": meta.content_type, "size": meta.size, "sha256": meta.sha256}),
-            ),
-        )
-        .await?;
+        append_audit(&mut tx, &zhili_store_sql::audit::attachment_put(actor, meta)).await?;
         tx.commit().await.map_err(err)
     }
 
@@ -318,14 +276,7 @@ impl AttachmentStore for PgStore {
         .await
         .map_err(err)?
         .ok_or(StoreError::NotFound)?;
-        let meta = Attachment {
-            id: r.try_get("id").map_err(err)?,
-            content_type: r.try_get("content_type").map_err(err)?,
-            size: r.try_get("size").map_err(err)?,
-            sha256: r.try_get("sha256").map_err(err)?,
-            uploaded_by: r.try_get("uploaded_by").map_err(err)?,
-            created_at: r.try_get("created_at").map_err(err)?,
-        };
+        let meta = rows::attachment(&r, r.try_get("created_at").map_err(err)?)?;
         Ok((meta, r.try_get("bytes").map_err(err)?))
     }
 }
@@ -352,12 +303,7 @@ impl SettingStore for PgStore {
         .execute(&mut *tx)
         .await
         .map_err(err)?;
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "setting.put", format!("setting:{key}"))
-                .with_detail(serde_json::json!({"key": key, "bytes": value.len()})),
-        )
-        .await?;
+        append_audit(&mut tx, &zhili_store_sql::audit::setting_put(actor, key, value)).await?;
         tx.commit().await.map_err(err)
     }
 }

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Row, Sqlite};
 use zhili_case::model::Case;
 use zhili_case::store::{Escalation, EscalationStore};
-use zhili_core::audit::{Actor, AuditEvent};
+use zhili_core::audit::Actor;
 use zhili_core::store::{StoreError, StoreResult};
 
 use crate::case::{case_row, CASE_READ};
@@ -99,12 +99,7 @@ impl EscalationStore for SqliteStore {
             if n > 0 {
                 insert_notifications(&mut tx, &e.notifications).await?;
                 insert_deliveries(&mut tx, &e.deliveries).await?;
-                audits.push(AuditEvent::success(actor, "case.escalate", format!("case:{}", e.case_id)).with_detail(
-                    serde_json::json!({
-                        "level": e.level, "deadline": e.deadline, "notifications": e.notifications.len(),
-                        "deliveries": e.deliveries.len(),
-                    }),
-                ));
+                audits.push(zhili_store_sql::audit::case_escalate(actor, e));
             }
         }
         if !audits.is_empty() {

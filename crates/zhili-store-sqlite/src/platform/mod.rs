@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
-use zhili_core::audit::{Actor, AuditEvent};
+use zhili_core::audit::Actor;
 use zhili_core::store::{Page, StoreError, StoreResult};
 use zhili_platform::attachment::{Attachment, AttachmentStore};
 use zhili_platform::notify::{
@@ -17,23 +17,12 @@ use zhili_platform::notify::{
 };
 use zhili_platform::settings::SettingStore;
 use zhili_platform::Subject;
+use zhili_store_sql::rows;
 
 use crate::{append_audit, err, exists, from_micros, micros, SqliteStore};
 
 /// The migrations this folder owns.
 pub(crate) static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("src/platform/migrations");
-
-/// A stored subject: both halves or neither.
-fn subject_row(r: &SqliteRow) -> StoreResult<Option<Subject>> {
-    let kind: Option<String> = r.try_get("subject_kind").map_err(err)?;
-    let id: Option<i64> = r.try_get("subject_id").map_err(err)?;
-    match (kind, id) {
-        (Some(k), Some(id)) => {
-            Subject::new(&k, id).map(Some).map_err(|e| StoreError::Other(format!("bad stored subject: {e}")))
-        }
-        _ => Ok(None),
-    }
-}
 
 const NOTIFICATION_COLUMNS: &str =
     "id, recipient_id, kind, subject_kind, subject_id, level, title, body, created_at, read_at";
@@ -41,35 +30,20 @@ const DELIVERY_COLUMNS: &str =
     "id, webhook, event, subject_kind, subject_id, payload, attempts, created_at, next_attempt_at, delivered_at, last_error";
 
 fn notification_row(r: &SqliteRow) -> StoreResult<Notification> {
-    Ok(Notification {
-        id: r.try_get("id").map_err(err)?,
-        recipient_id: r.try_get("recipient_id").map_err(err)?,
-        kind: r.try_get("kind").map_err(err)?,
-        subject: subject_row(r)?,
-        level: r.try_get::<Option<i64>, _>("level").map_err(err)?.map(|l| l as i32),
-        title: r.try_get("title").map_err(err)?,
-        body: r.try_get("body").map_err(err)?,
-        created_at: from_micros(r.try_get("created_at").map_err(err)?)?,
-        read_at: r.try_get::<Option<i64>, _>("read_at").map_err(err)?.map(from_micros).transpose()?,
-    })
+    let time = |c: &str| -> StoreResult<Option<DateTime<Utc>>> {
+        r.try_get::<Option<i64>, _>(c).map_err(err)?.map(from_micros).transpose()
+    };
+    let level = r.try_get::<Option<i64>, _>("level").map_err(err)?.map(|l| l as i32);
+    rows::notification(r, level, from_micros(r.try_get("created_at").map_err(err)?)?, time("read_at")?)
 }
 
 fn delivery_row(r: &SqliteRow) -> StoreResult<Delivery> {
     let time = |c: &str| -> StoreResult<Option<DateTime<Utc>>> {
         r.try_get::<Option<i64>, _>(c).map_err(err)?.map(from_micros).transpose()
     };
-    Ok(Delivery {
-        id: r.try_get("id").map_err(err)?,
-        webhook: r.try_get("webhook").map_err(err)?,
-        event: r.try_get("event").map_err(err)?,
-        subject: subject_row(r)?,
-        payload: r.try_get("payload").map_err(err)?,
-        attempts: r.try_get::<i64, _>("attempts").map_err(err)? as i32,
-        created_at: from_micros(r.try_get("created_at").map_err(err)?)?,
-        next_attempt_at: time("next_attempt_at")?,
-        delivered_at: time("delivered_at")?,
-        last_error: r.try_get("last_error").map_err(err)?,
-    })
+    let attempts = r.try_get::<i64, _>("attempts").map_err(err)? as i32;
+    let created_at = from_micros(r.try_get("created_at").map_err(err)?)?;
+    rows::delivery(r, attempts, created_at, time("next_attempt_at")?, time("delivered_at")?)
 }
 
 /// [`err`], naming the references of the notification tables.
@@ -142,12 +116,9 @@ impl NotificationStore for SqliteStore {
         let mut tx = self.begin().await?;
         insert_notifications(&mut tx, notifications).await?;
         insert_deliveries(&mut tx, deliveries).await?;
-        let target = subject.map(Subject::to_string).unwrap_or_else(|| "notification".into());
         append_audit(
             &mut tx,
-            &AuditEvent::success(actor, "notification.create", target).with_detail(serde_json::json!({
-                "subject": subject.map(Subject::to_string), "notifications": notifications.len(), "deliveries": deliveries.len(),
-            })),
+            &zhili_store_sql::audit::notification_create(actor, subject, notifications.len(), deliveries.len()),
         )
         .await?;
         tx.commit().await.map_err(err)
@@ -199,12 +170,7 @@ impl NotificationStore for SqliteStore {
         }
         let mut tx = self.begin().await?;
         let n = q.build().execute(&mut *tx).await.map_err(err)?.rows_affected();
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "notification.read", format!("user:{recipient_id}"))
-                .with_detail(serde_json::json!({"ids": ids, "count": n})),
-        )
-        .await?;
+        append_audit(&mut tx, &zhili_store_sql::audit::notification_read(actor, recipient_id, ids, n)).await?;
         tx.commit().await.map_err(err)?;
         Ok(n)
     }
@@ -299,13 +265,7 @@ impl AttachmentStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(err)?;
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "attachment.put", format!("attachment:{}", meta.id)).with_detail(
-                serde_json::json!({"content_type": meta.content_type, "size": meta.size, "sha256": meta.sha256}),
-            ),
-        )
-        .await?;
+        append_audit(&mut tx, &zhili_store_sql::audit::attachment_put(actor, meta)).await?;
         tx.commit().await.map_err(err)
     }
 
@@ -318,14 +278,7 @@ impl AttachmentStore for SqliteStore {
         .await
         .map_err(err)?
         .ok_or(StoreError::NotFound)?;
-        let meta = Attachment {
-            id: r.try_get("id").map_err(err)?,
-            content_type: r.try_get("content_type").map_err(err)?,
-            size: r.try_get("size").map_err(err)?,
-            sha256: r.try_get("sha256").map_err(err)?,
-            uploaded_by: r.try_get("uploaded_by").map_err(err)?,
-            created_at: from_micros(r.try_get("created_at").map_err(err)?)?,
-        };
+        let meta = rows::attachment(&r, from_micros(r.try_get("created_at").map_err(err)?)?)?;
         Ok((meta, r.try_get("bytes").map_err(err)?))
     }
 }
@@ -353,12 +306,7 @@ impl SettingStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(err)?;
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, "setting.put", format!("setting:{key}"))
-                .with_detail(serde_json::json!({"key": key, "bytes": value.len()})),
-        )
-        .await?;
+        append_audit(&mut tx, &zhili_store_sql::audit::setting_put(actor, key, value)).await?;
         tx.commit().await.map_err(err)
     }
 }
