@@ -130,12 +130,8 @@ pub struct AppState {
     pub metrics: Arc<web::metrics::Metrics>,
     /// The spatial index of divisions and grids (empty until [`grid::spatial::Spatial::start`]).
     pub spatial: grid::spatial::Spatial,
-    /// Case intake (group commit) and cached case settings.
-    pub cases: Arc<case::api::Runtime>,
     /// Sessions recently read.
     pub sessions: Arc<web::caller::SessionCache>,
-    /// Where this process's last complete escalation pass stood.
-    pub escalation_mark: Arc<case::notify::EscalationMark>,
     /// Whether the modules' services are among the ports ([`AppState::with_services`]).
     services: bool,
 }
@@ -143,7 +139,10 @@ pub struct AppState {
 impl AppState {
     /// State over a backend's ports with settings and the default grid rules. Panics if the
     /// ports lack the core's `dyn Store`.
-    pub fn new(ports: Ports, config: ServerConfig) -> AppState {
+    pub fn new(mut ports: Ports, config: ServerConfig) -> AppState {
+        for m in MODULES {
+            (m.runtime)(&mut ports);
+        }
         AppState {
             store: ports.port::<dyn Store>().clone(),
             ports: Arc::new(ports),
@@ -151,9 +150,7 @@ impl AppState {
             config: Arc::new(config),
             metrics: Arc::new(web::metrics::Metrics::default()),
             spatial: grid::spatial::Spatial::default(),
-            cases: Arc::new(case::api::Runtime::default()),
             sessions: Arc::new(web::caller::SessionCache::default()),
-            escalation_mark: Arc::new(case::notify::EscalationMark::default()),
             services: false,
         }
     }

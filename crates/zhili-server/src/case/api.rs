@@ -252,7 +252,7 @@ fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
 /// The department code of the caller, if they belong to one.
 async fn caller_department(state: &AppState, caller: &Caller) -> AppResult<Option<String>> {
     let Some(id) = caller.principal.department_id else { return Ok(None) };
-    let deps = state.cases.departments(state.store.as_ref()).await?;
+    let deps = crate::case::cases(state).departments(state.store.as_ref()).await?;
     Ok(deps.iter().find(|d| d.id == id).map(|d| d.code.clone()))
 }
 
@@ -572,7 +572,7 @@ async fn suggest_department(state: &AppState, class: &CaseClass, division: &Divi
         DepartmentRule::Department(code) => Some(code.clone()),
         DepartmentRule::Territorial => {
             let township = division.as_str().get(..9).unwrap_or(division.as_str()).to_string();
-            let deps = state.cases.departments(state.store.as_ref()).await?;
+            let deps = crate::case::cases(state).departments(state.store.as_ref()).await?;
             deps.iter().find(|d| d.division.as_str() == township && !d.is_command_centre).map(|d| d.code.clone())
         }
     })
@@ -603,7 +603,7 @@ pub(crate) struct Intook {
 /// Store a new case (group commit) and answer with its duplicates and suggested department.
 pub(crate) async fn intake(state: &AppState, r: NewReport) -> AppResult<Intook> {
     let NewReport { actor, reporter, source, placed, description, address, photos, contact, external_id } = r;
-    let calendar = state.cases.calendar(state.port::<dyn SettingStore>()).await?;
+    let calendar = crate::case::cases(state).calendar(state.port::<dyn SettingStore>()).await?;
     let now = Utc::now();
     let mut clock = CaseClock::default();
     apply_clock(&mut clock, &workflow::report_clock(), &placed.class, &calendar, now);
@@ -649,8 +649,7 @@ pub(crate) async fn intake(state: &AppState, r: NewReport) -> AppResult<Intook> 
         to_state: CaseState::Reported,
         data: json!({"command": "report", "source": source.as_str(), "description": description, "photos": photos}),
     };
-    let (stored, duplicates) = state
-        .cases
+    let (stored, duplicates) = crate::case::cases(state)
         .submit(state.ports.port::<dyn CaseStore>().clone(), state.config.case_duplicate_radius_m, actor, case, entry)
         .await?;
     state.metrics.cases_reported.inc();
@@ -688,10 +687,10 @@ pub async fn report(
     let address = b.address.as_deref().map(|a| check_text("address", a, 0, 200)).transpose()?;
     let contact = b.contact.as_deref().map(|c| check_text("contact", c, 1, 50)).transpose()?;
     let external_id = b.external_id.as_deref().map(|c| check_text("external_id", c, 1, 100)).transpose()?;
-    let catalogue = state.cases.catalogue(state.port::<dyn SettingStore>()).await?;
+    let catalogue = crate::case::cases(&state).catalogue(state.port::<dyn SettingStore>()).await?;
     let placed = place(&state, &catalogue, Some(&caller), &b.class_code, b.lon, b.lat, b.crs.as_deref())?;
     check_photos(&state, "photos", &b.photos).await?;
-    let calendar = state.cases.calendar(state.port::<dyn SettingStore>()).await?;
+    let calendar = crate::case::cases(&state).calendar(state.port::<dyn SettingStore>()).await?;
     let done = intake(
         &state,
         NewReport {
@@ -763,7 +762,7 @@ fn parse_time(name: &str, v: &str, calendar: &WorkCalendar) -> AppResult<DateTim
 /// The filter the caller's role allows, narrowed by the query.
 pub(crate) async fn scoped_filter(state: &AppState, caller: &Caller, q: &CaseQuery) -> AppResult<Option<CaseFilter>> {
     authorize(&caller.principal, Action::ReadCases, None)?;
-    let calendar = state.cases.calendar(state.port::<dyn SettingStore>()).await?;
+    let calendar = crate::case::cases(state).calendar(state.port::<dyn SettingStore>()).await?;
     let bad = |name: &str, m: String| AppError::msg(ErrorCode::InvalidQuery, m).at(name);
     let mut f = CaseFilter::default();
     if let Some(s) = &q.state {
@@ -849,8 +848,8 @@ pub async fn list(
     };
     let (cases, (total, total_exact)) =
         tokio::try_join!(state.port::<dyn CaseStore>().cases(&filter, page), count_upto(&state, &filter))?;
-    let catalogue = state.cases.catalogue(state.port::<dyn SettingStore>()).await?;
-    let calendar = state.cases.calendar(state.port::<dyn SettingStore>()).await?;
+    let catalogue = crate::case::cases(&state).catalogue(state.port::<dyn SettingStore>()).await?;
+    let calendar = crate::case::cases(&state).calendar(state.port::<dyn SettingStore>()).await?;
     let now = Utc::now();
     Ok(Json(crate::core::views::Paged {
         items: cases.iter().map(|c| view(c, &catalogue, &calendar, &caller, now)).collect(),
@@ -908,8 +907,8 @@ pub struct CaseDetail {
 pub async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> AppResult<Json<CaseDetail>> {
     let case = visible_case(&state, &caller, &id).await?;
     let timeline = state.port::<dyn CaseStore>().timeline(case.id).await?;
-    let catalogue = state.cases.catalogue(state.port::<dyn SettingStore>()).await?;
-    let calendar = state.cases.calendar(state.port::<dyn SettingStore>()).await?;
+    let catalogue = crate::case::cases(&state).catalogue(state.port::<dyn SettingStore>()).await?;
+    let calendar = crate::case::cases(&state).calendar(state.port::<dyn SettingStore>()).await?;
     let mine = caller_department(&state, &caller).await?;
     let allowed = workflow::allowed(&case.status, caller.principal.role)
         .into_iter()
@@ -949,8 +948,8 @@ pub async fn transition(
 ) -> AppResult<Json<CaseDetail>> {
     let next = transition_one(&state, &caller, &id, b.version, &b.command).await?;
     let (catalogue, calendar) = tokio::try_join!(
-        state.cases.catalogue(state.port::<dyn SettingStore>()),
-        state.cases.calendar(state.port::<dyn SettingStore>())
+        crate::case::cases(&state).catalogue(state.port::<dyn SettingStore>()),
+        crate::case::cases(&state).calendar(state.port::<dyn SettingStore>())
     )?;
     let timeline = state.port::<dyn CaseStore>().timeline(next.id).await?;
     let mine = caller_department(&state, &caller).await?;
@@ -994,11 +993,11 @@ async fn transition_one(
             .at("command"));
         }
     }
-    let catalogue = state.cases.catalogue(state.port::<dyn SettingStore>()).await?;
+    let catalogue = crate::case::cases(state).catalogue(state.port::<dyn SettingStore>()).await?;
     let mut class_code = case.class_code.to_string();
     match command {
         Command::Dispatch { department, .. } => {
-            let deps = state.cases.departments(state.store.as_ref()).await?;
+            let deps = crate::case::cases(state).departments(state.store.as_ref()).await?;
             if !deps.iter().any(|d| d.code == department.trim()) {
                 return Err(field("department", format!("no department {department:?}")));
             }
@@ -1028,7 +1027,7 @@ async fn transition_one(
         .get(&class_code)
         .cloned()
         .ok_or_else(|| field("class_code", format!("the case's class {class_code} is no longer in the catalogue")))?;
-    let calendar = state.cases.calendar(state.port::<dyn SettingStore>()).await?;
+    let calendar = crate::case::cases(state).calendar(state.port::<dyn SettingStore>()).await?;
     let (next, entry) = advance(
         &case,
         &outcome,
@@ -1289,8 +1288,8 @@ pub async fn classes(State(state): State<AppState>, caller: Caller) -> AppResult
     // Body and version from the same read, so the ETag always describes the classes answered.
     let (text, version) = stored_setting(&state, CATALOGUE_KEY).await?;
     let c = match text {
-        Some(text) => keep(&state.cases.catalogue, parse_setting::<Catalogue>(&text, "case catalogue")?),
-        None => state.cases.catalogue(state.port::<dyn SettingStore>()).await?,
+        Some(text) => keep(&crate::case::cases(&state).catalogue, parse_setting::<Catalogue>(&text, "case catalogue")?),
+        None => crate::case::cases(&state).catalogue(state.port::<dyn SettingStore>()).await?,
     };
     let body = serde_json::to_value(&c.classes).map_err(|_| AppError::new(ErrorCode::Internal))?;
     Ok(with_etag(Json(body).into_response(), &version))
@@ -1320,7 +1319,7 @@ pub async fn export_classes(
     ApiQuery(q): ApiQuery<ExportFormat>,
 ) -> AppResult<Response> {
     authorize(&caller.principal, Action::ReadCases, None)?;
-    let c = state.cases.catalogue(state.port::<dyn SettingStore>()).await?;
+    let c = crate::case::cases(&state).catalogue(state.port::<dyn SettingStore>()).await?;
     let (bytes, ty, name) = match q.format.as_deref().unwrap_or("xlsx") {
         "xlsx" => (
             c.to_xlsx().map_err(|e| AppError::msg(ErrorCode::Internal, e.to_string()))?,
@@ -1428,14 +1427,14 @@ pub async fn import_classes(
     let n = catalogue.classes.len();
     let text = serde_json::to_string(&catalogue).map_err(|_| AppError::new(ErrorCode::Internal))?;
     // Check and write under one lock, so two edits in this process cannot both pass the check.
-    let _guard = state.cases.settings_write.lock().await;
+    let _guard = crate::case::cases(&state).settings_write.lock().await;
     let (_, current) = stored_setting(&state, CATALOGUE_KEY).await?;
     check_version(expected.as_deref(), &current)?;
     if q.dry_run.unwrap_or(false) {
         return Ok(Json(json!({"classes": n, "dry_run": true, "version": current})).into_response());
     }
     state.port::<dyn SettingStore>().put_setting(&caller.actor(), CATALOGUE_KEY, &text).await?;
-    keep(&state.cases.catalogue, catalogue);
+    keep(&crate::case::cases(&state).catalogue, catalogue);
     let version = setting_version(Some(&text));
     Ok(with_etag(Json(json!({"classes": n, "version": version})).into_response(), &version))
 }
@@ -1447,8 +1446,10 @@ pub async fn get_calendar(State(state): State<AppState>, caller: Caller) -> AppR
     authorize(&caller.principal, Action::ReadCases, None)?;
     let (text, version) = stored_setting(&state, CALENDAR_KEY).await?;
     let c = match text {
-        Some(text) => keep(&state.cases.calendar, parse_setting::<WorkCalendar>(&text, "work calendar")?),
-        None => state.cases.calendar(state.port::<dyn SettingStore>()).await?,
+        Some(text) => {
+            keep(&crate::case::cases(&state).calendar, parse_setting::<WorkCalendar>(&text, "work calendar")?)
+        }
+        None => crate::case::cases(&state).calendar(state.port::<dyn SettingStore>()).await?,
     };
     let body = serde_json::to_value(&*c).map_err(|_| AppError::new(ErrorCode::Internal))?;
     Ok(with_etag(Json(body).into_response(), &version))
@@ -1468,7 +1469,7 @@ pub async fn put_calendar(
     let expected = if_match(&headers)?;
     c.validate().map_err(|e| field(calendar_field(&e), e.to_string()))?;
     let text = serde_json::to_string(&c).map_err(|_| AppError::new(ErrorCode::Internal))?;
-    let _guard = state.cases.settings_write.lock().await;
+    let _guard = crate::case::cases(&state).settings_write.lock().await;
     let (_, current) = stored_setting(&state, CALENDAR_KEY).await?;
     check_version(expected.as_deref(), &current)?;
     state.port::<dyn SettingStore>().put_setting(&caller.actor(), CALENDAR_KEY, &text).await?;
@@ -1481,7 +1482,7 @@ pub async fn put_calendar(
             .await?;
     }
     let v = serde_json::to_value(&c).map_err(|_| AppError::new(ErrorCode::Internal))?;
-    keep(&state.cases.calendar, c);
+    keep(&crate::case::cases(&state).calendar, c);
     Ok(with_etag(Json(v).into_response(), &setting_version(Some(&text))))
 }
 

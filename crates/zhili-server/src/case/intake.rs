@@ -25,7 +25,7 @@ impl Intake {
         let description = check_text("description", &r.description, 1, 2000)?;
         let address = r.address.as_deref().map(|a| check_text("address", a, 0, 200)).transpose()?;
         let external_id = r.external_id.as_deref().map(|c| check_text("external_id", c, 1, 100)).transpose()?;
-        let catalogue = state.cases.catalogue(state.port::<dyn SettingStore>()).await?;
+        let catalogue = crate::case::cases(state).catalogue(state.port::<dyn SettingStore>()).await?;
         let placed = place(state, &catalogue, None, &r.class_code, r.lon, r.lat, None)?;
         check_photos(state, "photos", &r.photos).await?;
         let done = intake(

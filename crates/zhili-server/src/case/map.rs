@@ -223,7 +223,8 @@ pub async fn points(
         None => Vec::new(),
     };
     let truncated = rows.len() as i64 > limit;
-    let catalogue = state.cases.catalogue(state.port::<dyn zhili_platform::settings::SettingStore>()).await?;
+    let catalogue =
+        crate::case::cases(&state).catalogue(state.port::<dyn zhili_platform::settings::SettingStore>()).await?;
     let en = caller.locale == Locale::En;
     let now = Utc::now();
     let features: Vec<Value> = rows

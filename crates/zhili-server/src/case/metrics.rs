@@ -137,7 +137,8 @@ pub async fn case_metrics(
     caller: Caller,
     ApiQuery(q): ApiQuery<MetricsQuery>,
 ) -> AppResult<Response> {
-    let calendar = state.cases.calendar(state.port::<dyn zhili_platform::settings::SettingStore>()).await?;
+    let calendar =
+        crate::case::cases(&state).calendar(state.port::<dyn zhili_platform::settings::SettingStore>()).await?;
     let offset = calendar.offset();
     let today = Utc::now().with_timezone(&offset).date_naive();
     let from = match &q.from {
@@ -267,7 +268,8 @@ async fn labels(state: &AppState, group: GroupBy) -> AppResult<BTreeMap<String, 
             m.extend(all.into_iter().map(|d| (d.code, d.name)));
         }
         GroupBy::Class | GroupBy::Major => {
-            let c = state.cases.catalogue(state.port::<dyn zhili_platform::settings::SettingStore>()).await?;
+            let c =
+                crate::case::cases(state).catalogue(state.port::<dyn zhili_platform::settings::SettingStore>()).await?;
             for k in &c.classes {
                 m.insert(k.code.to_string(), k.name.clone());
                 m.insert(k.major_code.to_string(), k.major_name.clone());

@@ -102,10 +102,47 @@ pub static MODULE: Module = Module {
         kind: zhili_case::notify::SUBJECT_KIND,
         href: |id| format!("/cases/{id}"),
     }],
-    provide: intake::provide,
+    provide,
+    runtime,
     layers: &[map::LAYER],
     page_scripts: &[],
 };
+
+/// The services the case loop offers the others: case intake, and the deployment's local time
+/// (its working-time calendar's UTC offset).
+fn provide(state: &AppState, ports: &mut zhili_core::ports::Ports) {
+    intake::provide(state, ports);
+    ports.add::<dyn crate::web::clock::LocalTime>(std::sync::Arc::new(CalendarTime(state.clone())));
+}
+
+/// Local time from the working-time calendar.
+struct CalendarTime(AppState);
+
+#[async_trait::async_trait]
+impl crate::web::clock::LocalTime for CalendarTime {
+    async fn offset(&self) -> chrono::FixedOffset {
+        let settings = self.0.port::<dyn zhili_platform::settings::SettingStore>();
+        match cases(&self.0).calendar(settings).await {
+            Ok(c) => c.offset(),
+            Err(e) => {
+                tracing::warn!(error = ?e.message, "work calendar unreadable; showing UTC");
+                chrono::FixedOffset::east_opt(0).expect("zero is in range")
+            }
+        }
+    }
+}
+
+/// The case loop's per-process machinery: the intake writer with the settings caches, and
+/// where the last escalation pass stood.
+fn runtime(ports: &mut zhili_core::ports::Ports) {
+    ports.add::<api::Runtime>(std::sync::Arc::new(api::Runtime::default()));
+    ports.add::<notify::EscalationMark>(std::sync::Arc::new(notify::EscalationMark::default()));
+}
+
+/// The case loop's per-process machinery of this state.
+pub fn cases(state: &AppState) -> &api::Runtime {
+    state.port::<api::Runtime>()
+}
 
 /// This module's part of the OpenAPI document (merged by `crate::openapi`).
 #[derive(utoipa::OpenApi)]

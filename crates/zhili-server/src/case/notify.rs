@@ -37,7 +37,7 @@ async fn audience_of(state: &AppState, who: zhili_case::notify::Audience, case: 
     Ok(match who {
         Who::Department => {
             let Some(code) = case.status.department.as_deref() else { return Ok(None) };
-            let deps = state.cases.departments(state.store.as_ref()).await?;
+            let deps = crate::case::cases(state).departments(state.store.as_ref()).await?;
             deps.iter().find(|d| d.code == code).map(|d| Audience::DepartmentStaff(d.id))
         }
         Who::Township => township_of(&case.division).map(Audience::OperatorsOf),
@@ -197,11 +197,12 @@ pub async fn escalation_pass(state: &AppState, now: DateTime<Utc>) -> AppResult<
     if policy.levels().is_empty() {
         return Ok(report);
     }
-    let calendar = state.cases.calendar(state.port::<dyn zhili_platform::settings::SettingStore>()).await?;
+    let calendar =
+        crate::case::cases(state).calendar(state.port::<dyn zhili_platform::settings::SettingStore>()).await?;
     let levels = i32::try_from(policy.levels().len()).unwrap_or(i32::MAX);
     // Taken before reading: whatever changes from here on is read by the next pass.
     let head = state.store.audit_head().await?.map_or(0, |(seq, _)| seq);
-    let mark = state.escalation_mark.0.lock().expect("not poisoned").clone();
+    let mark = state.port::<EscalationMark>().0.lock().expect("not poisoned").clone();
     let settled = match mark {
         Some(m) if m.at <= now && *m.calendar == *calendar => match settled_before(policy, &calendar, m.at) {
             Some(settled) => changed_cases(state, m.audit_seq, head).await?.map(|ids| (settled, ids)),
@@ -238,7 +239,7 @@ pub async fn escalation_pass(state: &AppState, now: DateTime<Utc>) -> AppResult<
         }
         after = next;
     }
-    *state.escalation_mark.0.lock().expect("not poisoned") = Some(Mark { at: now, audit_seq: head, calendar });
+    *state.port::<EscalationMark>().0.lock().expect("not poisoned") = Some(Mark { at: now, audit_seq: head, calendar });
     Ok(report)
 }
 

@@ -316,8 +316,7 @@ fn service_doc(c: &CaseClass) -> Doc {
 /// GET Service List: one service per active minor class of the catalogue.
 pub async fn services(State(state): State<AppState>, Path(format): Path<String>) -> Answer {
     let format = Format::parse(&format)?;
-    let catalogue = state
-        .cases
+    let catalogue = crate::case::cases(&state)
         .catalogue(state.port::<dyn zhili_platform::settings::SettingStore>())
         .await
         .map_err(|e| Failure::app(format, e))?;
@@ -338,8 +337,7 @@ fn active_class<'a>(catalogue: &'a Catalogue, code: &str) -> Result<&'a CaseClas
 /// GET Service Definition: no service has extra attributes, so the list is empty.
 pub async fn service_definition(State(state): State<AppState>, Path(file): Path<String>) -> Answer {
     let (code, format) = Format::split(&file)?;
-    let catalogue = state
-        .cases
+    let catalogue = crate::case::cases(&state)
         .catalogue(state.port::<dyn zhili_platform::settings::SettingStore>())
         .await
         .map_err(|e| Failure::app(format, e))?;
@@ -455,8 +453,7 @@ pub async fn create_request(
     })?;
     let f = fields(&ct, &body).map_err(|m| Failure::one(format, StatusCode::BAD_REQUEST, m))?;
     let get = |k: &str| f.get(k).map(String::as_str);
-    let catalogue = state
-        .cases
+    let catalogue = crate::case::cases(&state)
         .catalogue(state.port::<dyn zhili_platform::settings::SettingStore>())
         .await
         .map_err(|e| Failure::app(format, e))?;
@@ -704,9 +701,10 @@ fn request_doc(case: &Case, catalogue: &Catalogue, departments: &[Department], o
 
 async fn requests_doc(state: &AppState, format: Format, cases: &[Case]) -> Result<Doc, Failure> {
     let store = state.port::<dyn zhili_platform::settings::SettingStore>();
-    let catalogue = state.cases.catalogue(store).await.map_err(|e| Failure::app(format, e))?;
-    let calendar = state.cases.calendar(store).await.map_err(|e| Failure::app(format, e))?;
-    let departments = state.cases.departments(state.store.as_ref()).await.map_err(|e| Failure::app(format, e))?;
+    let catalogue = crate::case::cases(state).catalogue(store).await.map_err(|e| Failure::app(format, e))?;
+    let calendar = crate::case::cases(state).calendar(store).await.map_err(|e| Failure::app(format, e))?;
+    let departments =
+        crate::case::cases(state).departments(state.store.as_ref()).await.map_err(|e| Failure::app(format, e))?;
     let offset = calendar.offset();
     Ok(Doc::List("request", cases.iter().map(|c| request_doc(c, &catalogue, &departments, offset)).collect()))
 }
@@ -788,8 +786,8 @@ pub async fn list_requests(
     }
 
     let store = state.port::<dyn zhili_platform::settings::SettingStore>();
-    let catalogue = state.cases.catalogue(store).await.map_err(|e| Failure::app(format, e))?;
-    let calendar = state.cases.calendar(store).await.map_err(|e| Failure::app(format, e))?;
+    let catalogue = crate::case::cases(&state).catalogue(store).await.map_err(|e| Failure::app(format, e))?;
+    let calendar = crate::case::cases(&state).calendar(store).await.map_err(|e| Failure::app(format, e))?;
     let offset = calendar.offset();
     let mut codes = Vec::new();
     for c in values(&q, "service_code") {
@@ -909,9 +907,9 @@ pub(crate) async fn public_request(state: &AppState, id: i64) -> Result<Option<V
         Err(e) => return Err(e.into()),
     };
     let store = state.port::<dyn zhili_platform::settings::SettingStore>();
-    let catalogue = state.cases.catalogue(store).await?;
-    let calendar = state.cases.calendar(store).await?;
-    let departments = state.cases.departments(state.store.as_ref()).await?;
+    let catalogue = crate::case::cases(state).catalogue(store).await?;
+    let calendar = crate::case::cases(state).calendar(store).await?;
+    let departments = crate::case::cases(state).departments(state.store.as_ref()).await?;
     Ok(Some(request_doc(&case, &catalogue, &departments, calendar.offset()).json()))
 }
 

@@ -112,8 +112,10 @@ pub(crate) async fn cases_page(
         }
         Err(e) => return Err(e),
     };
-    let catalogue = state.cases.catalogue(state.port::<dyn zhili_platform::settings::SettingStore>()).await?;
-    let calendar = state.cases.calendar(state.port::<dyn zhili_platform::settings::SettingStore>()).await?;
+    let catalogue =
+        crate::case::cases(&state).catalogue(state.port::<dyn zhili_platform::settings::SettingStore>()).await?;
+    let calendar =
+        crate::case::cases(&state).calendar(state.port::<dyn zhili_platform::settings::SettingStore>()).await?;
     let en = caller.locale == Locale::En;
     let now = chrono::Utc::now();
     let local =
@@ -162,8 +164,12 @@ pub(crate) async fn cases_page(
             None => classes.push((major, c.major_name.clone(), vec![(c.code.to_string(), c.name.clone())])),
         }
     }
-    let departments =
-        state.cases.departments(state.store.as_ref()).await?.iter().map(|d| (d.code.clone(), d.name.clone())).collect();
+    let departments = crate::case::cases(&state)
+        .departments(state.store.as_ref())
+        .await?
+        .iter()
+        .map(|d| (d.code.clone(), d.name.clone()))
+        .collect();
     let role = caller.principal.role;
     let bulk = [("file", "cases.bulk_file"), ("dispatch", "cases.bulk_dispatch"), ("accept", "cases.bulk_accept")]
         .into_iter()

@@ -46,6 +46,7 @@ pub static MODULE: Module = Module {
     events: &[],
     subjects: &[],
     provide: crate::web::module::no_services,
+    runtime: crate::web::module::no_runtime,
     layers: &[],
     page_scripts: &[],
 };

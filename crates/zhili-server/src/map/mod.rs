@@ -44,6 +44,7 @@ pub static MODULE: Module = Module {
     events: &[],
     subjects: &[],
     provide: crate::web::module::no_services,
+    runtime: crate::web::module::no_runtime,
     layers: &[spatial_layers::DIVISIONS, spatial_layers::GRIDS],
     page_scripts: &[],
 };

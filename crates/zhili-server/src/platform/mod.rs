@@ -40,6 +40,7 @@ pub static MODULE: Module = Module {
     events: &[],
     subjects: &[],
     provide: crate::web::module::no_services,
+    runtime: crate::web::module::no_runtime,
     layers: &[],
     page_scripts: &[PageScript { src: "/assets/notify.js", needs: Needs::LoggedIn }],
 };

@@ -421,7 +421,7 @@ pub async fn page(State(state): State<AppState>, caller: Caller) -> AppResult<Re
         state.port::<dyn NotificationStore>().notifications(user, false, Page { offset: 0, limit: 200 }),
         state.port::<dyn NotificationStore>().count_notifications(user, true)
     )?;
-    let calendar = state.cases.calendar(state.port::<dyn zhili_platform::settings::SettingStore>()).await?;
+    let offset = crate::web::clock::local_offset(&state.ports).await;
     let rows = items
         .into_iter()
         .map(|n| Row {
@@ -433,7 +433,7 @@ pub async fn page(State(state): State<AppState>, caller: Caller) -> AppResult<Re
                 .and_then(crate::web::module::subject_href)
                 .unwrap_or_else(|| "/notifications".into()),
             kind: n.kind,
-            at: n.created_at.with_timezone(&calendar.offset()).format("%Y-%m-%d %H:%M").to_string(),
+            at: n.created_at.with_timezone(&offset).format("%Y-%m-%d %H:%M").to_string(),
             unread: n.read_at.is_none(),
             title: n.title,
             body: n.body,

@@ -1,8 +1,9 @@
 //! What every domain's pages and handlers share (网页公共件), and that uses no domain:
 //! the error shape, extractors, who is calling, i18n, the page frame and embedded assets,
-//! and the process's metrics.
+//! the deployment's local time, and the process's metrics.
 
 pub mod caller;
+pub mod clock;
 pub mod error;
 pub mod extract;
 pub mod i18n;

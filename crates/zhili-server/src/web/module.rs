@@ -71,6 +71,9 @@ pub struct Module {
     /// Adds the services it offers other modules to the ports (case intake), once the state is
     /// built; they are found by trait like the storage ports.
     pub provide: fn(&AppState, &mut zhili_core::ports::Ports),
+    /// Adds its per-process machinery (caches, queues, marks) to the ports when the state is
+    /// made, so the state names no module (`state.port::<case::api::Runtime>()`).
+    pub runtime: fn(&mut zhili_core::ports::Ports),
     /// Its layers of the One Map (ids unique across all modules).
     pub layers: &'static [MapLayer],
     /// Scripts it adds to every page's frame (after `app.js`), e.g. the notification bell's.
@@ -164,6 +167,9 @@ pub struct SubjectLink {
     /// The page of the subject with this id.
     pub href: fn(i64) -> String,
 }
+
+/// No per-process machinery.
+pub fn no_runtime(_: &mut zhili_core::ports::Ports) {}
 
 /// Provide nothing: for modules that offer no service to others.
 pub fn no_services(_: &AppState, _: &mut zhili_core::ports::Ports) {}
@@ -286,6 +292,7 @@ mod tests {
             events: &[],
             subjects: &[],
             provide: no_services,
+            runtime: no_runtime,
             layers,
             page_scripts: &[],
         }))
