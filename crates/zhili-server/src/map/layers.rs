@@ -24,6 +24,16 @@ use crate::web::i18n::Tr;
 use crate::web::module::{layers, FeatureSource, MapLayer, Served};
 use crate::AppState;
 
+/// Longest free-text search (`q`).
+pub const MAX_Q: usize = 50;
+
+/// Whether a feature answers the free-text search `q` (OGC API – Features Part 9, `q`; already
+/// lower-cased): its name contains it, or its code starts with it.
+fn matches_text(props: &Map<String, Value>, q: &str) -> bool {
+    let has = |k: &str| props.get(k).and_then(Value::as_str).map(str::to_lowercase);
+    has("name").is_some_and(|n| n.contains(q)) || has("code").is_some_and(|c| c.starts_with(q))
+}
+
 /// Deepest zoom served.
 pub const MAX_ZOOM: u8 = 20;
 /// Most features in one OGC items page.
@@ -175,9 +185,10 @@ pub fn parse_bbox(s: &str) -> AppResult<Rect<f64>> {
     Ok(Rect::new((x0, y0), (x1, y1)))
 }
 
-/// `GET /ogc/collections/{id}/items`: `bbox`, `limit` (1–10,000, default 10), `offset`, and
-/// exact-match filters on properties (`?level=3&village=370304100201`).
-#[utoipa::path(get, path = "/ogc/collections/{id}/items", tag = "ogc", params(("id" = String, Path, description = "Layer id"), ("bbox" = Option<String>, Query, description = "minx,miny,maxx,maxy (CRS84)"), ("limit" = Option<usize>, Query, description = "1–10000, default 10"), ("offset" = Option<usize>, Query, description = "Features to skip")), responses((status = 200, description = "GeoJSON FeatureCollection", body = Object), (status = 400, body = crate::web::error::ErrorBody), (status = 404, body = crate::web::error::ErrorBody)))]
+/// `GET /ogc/collections/{id}/items`: `bbox`, `limit` (1–10,000, default 10), `offset`,
+/// exact-match filters on properties (`?level=3&village=370304100201`), and the free-text `q`
+/// (a part of the name, or the start of the code: `?q=河岭`).
+#[utoipa::path(get, path = "/ogc/collections/{id}/items", tag = "ogc", params(("id" = String, Path, description = "Layer id"), ("bbox" = Option<String>, Query, description = "minx,miny,maxx,maxy (CRS84)"), ("limit" = Option<usize>, Query, description = "1–10000, default 10"), ("offset" = Option<usize>, Query, description = "Features to skip"), ("q" = Option<String>, Query, description = "Free text: part of the name or the start of the code, 1–50 characters")), responses((status = 200, description = "GeoJSON FeatureCollection", body = Object), (status = 400, body = crate::web::error::ErrorBody), (status = 404, body = crate::web::error::ErrorBody)))]
 pub async fn items(
     State(state): State<AppState>,
     caller: Caller,
@@ -190,9 +201,17 @@ pub async fn items(
     let mut limit = 10usize;
     let mut offset = 0usize;
     let mut filters: Vec<(String, String)> = Vec::new();
+    let mut text: Option<String> = None;
     let mut crs = MapCrs::Wgs84;
     for (k, v) in &q {
         match k.as_str() {
+            "q" => {
+                let t = v.trim();
+                if t.is_empty() || t.chars().count() > MAX_Q {
+                    return Err(bad_query("q", format!("q must have 1–{MAX_Q} characters")));
+                }
+                text = Some(t.to_lowercase());
+            }
             "bbox" => bbox = Some(parse_bbox(v)?),
             "limit" => {
                 limit = v
@@ -216,13 +235,14 @@ pub async fn items(
         let mut ok: Vec<Served<'_>> = it
             .filter(|s| bbox.is_none_or(|b| crs.geometry(&s.feature.geometry).intersects(&b)))
             .filter(|s| {
-                filters.is_empty() || {
+                (filters.is_empty() && text.is_none()) || {
                     let props = (s.properties)();
-                    filters.iter().all(|(k, v)| match props.get(k) {
-                        Some(Value::String(s)) => s == v,
-                        Some(Value::Number(n)) => n.to_string() == *v,
-                        _ => false,
-                    })
+                    text.as_deref().is_none_or(|t| matches_text(&props, t))
+                        && filters.iter().all(|(k, v)| match props.get(k) {
+                            Some(Value::String(s)) => s == v,
+                            Some(Value::Number(n)) => n.to_string() == *v,
+                            _ => false,
+                        })
                 }
             })
             .collect();

@@ -67,7 +67,7 @@ struct Doc;
 const MESSAGES: &[crate::web::module::Message] = &[
     ("nav.map", "一张图", "One Map"),
     ("map.title", "社会治理一张图", "One Map"),
-    ("map.search", "网格编码或名称", "Grid code or name"),
+    ("map.search", "名称、编码或案件编号", "Name, code or case number"),
     ("map.go", "查找", "Find"),
     ("map.layers", "图层", "Layers"),
     ("map.layer.divisions", "行政区划", "Administrative divisions"),

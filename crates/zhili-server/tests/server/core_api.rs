@@ -843,6 +843,24 @@ async fn ogc_features_and_vector_tiles() {
     let (_, b) = w.call("GET", "/ogc/collections/grids/items?level=2", t, None).await;
     assert_eq!(b["features"][0]["properties"]["code"], "37030410020111");
     assert_eq!(b["features"][0]["geometry"]["type"], "Polygon");
+    // Free text: a part of the name or the start of the code; within what the caller sees.
+    let found = |b: &Value| -> Vec<String> {
+        b["features"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().to_string()).collect()
+    };
+    let (_, b) = w.call("GET", "/ogc/collections/grids/items?q=020111", t, None).await;
+    assert_eq!(found(&b), ["37030410020111"], "part of the name 网格37030410020111");
+    let (_, b) = w.call("GET", "/ogc/collections/grids/items?q=3703041002", t, None).await;
+    assert_eq!(found(&b), ["37030410020101", "37030410020111"], "the start of the code");
+    let (_, b) = w.call("GET", "/ogc/collections/grids/items?q=%E7%BD%91%E6%A0%BC&level=1", t, None).await;
+    assert_eq!(found(&b), ["37030410020101", "37030410120101"], "网格, with a filter beside it");
+    let (_, b) = w.call("GET", "/ogc/collections/grids/items?q=%E7%BD%91%E6%A0%BC", w.token("gridworker"), None).await;
+    assert_eq!(b["numberMatched"], 2, "a grid worker finds only their own grids");
+    let (_, b) = w.call("GET", "/ogc/collections/grids/items?q=nothing", t, None).await;
+    assert_eq!(b["numberMatched"], 0);
+    for q in ["q=", "q=%20", &format!("q={}", "x".repeat(51))] {
+        let (s, b) = w.call("GET", &format!("/ogc/collections/grids/items?{q}"), t, None).await;
+        assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("q")), "{q}: {b}");
+    }
     // A grid worker sees their own grids only; a township leader their township's.
     let (_, b) = w.call("GET", "/ogc/collections/grids/items", w.token("gridworker"), None).await;
     assert_eq!(b["numberMatched"], 2);

@@ -69,6 +69,28 @@ async function main() {
     }
     const card = await page.locator("#card").innerText();
     if (!card.includes("小网格")) throw new Error(`card lacks the level name: ${card}`);
+    // Part of a name (社区): several places, listed to choose from; choosing one shows its card.
+    await page.fill("#q", "社区");
+    await page.click("#search button");
+    await page.waitForSelector("#search-results li button", { timeout: 10000 });
+    const listed = await page.locator("#search-results li").count();
+    if (listed < 2) throw new Error(`${name}: searching 社区 listed ${listed} places`);
+    const first = (await page.locator("#search-results li button").first().innerText()).split("\n")[0];
+    await page.locator("#search-results li button").first().click();
+    await page.waitForFunction((n) => document.querySelector("#card") && document.querySelector("#card").innerText.includes(n), first, { timeout: 10000 });
+    // A case number: the map flies there and shows the case with a link to it.
+    const caseId = await page.evaluate(() => fetch("/api/cases?limit=1", { credentials: "same-origin" }).then((r) => r.json()).then((b) => b.items[0].id));
+    await page.fill("#q", String(caseId));
+    await page.click("#search button");
+    // Alone it is shown at once; beside places whose names hold the digits it is listed first.
+    await page.waitForSelector(`.maplibregl-popup a[href="/cases/${caseId}"], #search-results li button`, { timeout: 10000 });
+    if (await page.locator("#search-results li button").count()) {
+      const top = await page.locator("#search-results li button").first().innerText();
+      if (!top.includes(String(caseId))) throw new Error(`${name}: case ${caseId} is not listed first: ${top}`);
+      await page.locator("#search-results li button").first().click();
+    }
+    await page.waitForSelector(`.maplibregl-popup a[href="/cases/${caseId}"]`, { timeout: 10000 });
+    console.log(`${name}: search 社区 listed ${listed}, case ${caseId} found`);
     await page.screenshot({ path: `${outDir}/onemap-${name}.png` });
     console.log(`${name}: card ${card.replace(/\s+/g, " ")}`);
     if (name.endsWith("desktop")) await casesLayer(page, name, caseAnswers);

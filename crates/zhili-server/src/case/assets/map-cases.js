@@ -10,8 +10,8 @@
   if (!map || !el || !box) return;
   var zh = el.dataset.lang !== "en";
   var T = zh
-    ? { cls: "类别", state: "状态", open: "查看案件", overdue: "已超时", points: "案件点位 ", heat: "热力：案件 ", truncated: "（仅显示最新 {n} 件，请放大或缩短时段）", failed: "案件加载失败：" }
-    : { cls: "Class", state: "State", open: "Open the case", overdue: "Overdue", points: "Case points: ", heat: "Heat: cases ", truncated: " (newest {n} only: zoom in or shorten the period)", failed: "Cases failed to load: " };
+    ? { caseNo: "案件 ", cls: "类别", state: "状态", open: "查看案件", overdue: "已超时", points: "案件点位 ", heat: "热力：案件 ", truncated: "（仅显示最新 {n} 件，请放大或缩短时段）", failed: "案件加载失败：" }
+    : { caseNo: "Case ", cls: "Class", state: "State", open: "Open the case", overdue: "Overdue", points: "Case points: ", heat: "Heat: cases ", truncated: " (newest {n} only: zoom in or shorten the period)", failed: "Cases failed to load: " };
   var POINTS_ZOOM = 13;
   var gcj = el.dataset.basemap && el.dataset.basemapCrs === "gcj02";
   var controls = document.getElementById("cases-controls");
@@ -108,6 +108,40 @@
     ["cases-heat", "cases-points"].forEach(function (l) { if (map.getLayer(l)) map.setLayoutProperty(l, "visibility", on ? "visible" : "none"); });
     if (on) load();
   }
+  // WGS-84 → GCJ-02 for a case found by number when the basemap is GCJ-02 (the published
+  // formula, as zhili_geo::gcj02::wgs84_to_gcj02 on the server, which shifts the tiles).
+  function toMap(lon, lat) {
+    if (!gcj || lon < 72.004 || lon > 137.8347 || lat < 0.8293 || lat > 55.8271) return [lon, lat];
+    var A = 6378245.0, EE = 0.00669342162296594323, PI = Math.PI, x = lon - 105, y = lat - 35;
+    var tl = -100 + 2 * x + 3 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x));
+    tl += (20 * Math.sin(6 * x * PI) + 20 * Math.sin(2 * x * PI)) * 2 / 3;
+    tl += (20 * Math.sin(y * PI) + 40 * Math.sin(y / 3 * PI)) * 2 / 3;
+    tl += (160 * Math.sin(y / 12 * PI) + 320 * Math.sin(y * PI / 30)) * 2 / 3;
+    var tn = 300 + x + 2 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x));
+    tn += (20 * Math.sin(6 * x * PI) + 20 * Math.sin(2 * x * PI)) * 2 / 3;
+    tn += (20 * Math.sin(x * PI) + 40 * Math.sin(x / 3 * PI)) * 2 / 3;
+    tn += (150 * Math.sin(x / 12 * PI) + 300 * Math.sin(x / 30 * PI)) * 2 / 3;
+    var rad = lat / 180 * PI, magic = 1 - EE * Math.sin(rad) * Math.sin(rad), sq = Math.sqrt(magic);
+    return [lon + tn * 180 / (A / sq * Math.cos(rad) * PI), lat + tl * 180 / ((A * (1 - EE)) / (magic * sq) * PI)];
+  }
+  // The One Map's search finds a case by its number (案件编号): fly there and show its card.
+  (window.zhiliMapSearch = window.zhiliMapSearch || []).push(function (q) {
+    if (!/^[0-9]{1,12}$/.test(q)) return Promise.resolve([]);
+    return fetch("/api/cases/" + q, { credentials: "same-origin" }).then(function (r) {
+      return r.ok ? r.json() : null;
+    }).then(function (b) {
+      var c = b && b.case;
+      if (!c) return [];
+      return [{ rank: -1, label: T.caseNo + c.id, sub: (c.class_name || c.class_code) + " · " + (c.address || ""), go: function () {
+        var at = toMap(c.lon, c.lat);
+        map.flyTo({ center: at, zoom: Math.max(map.getZoom(), 16), duration: 600 });
+        new maplibregl.Popup({ closeButton: true, maxWidth: "260px" }).setLngLat(at)
+          .setHTML("<div class=case-popup><strong>#" + esc(c.id) + " " + esc(c.class_name || c.class_code) + "</strong><br>" +
+            esc(c.address || "") + "<br><a href=\"/cases/" + esc(c.id) + "\">" + T.open + "</a></div>")
+          .addTo(map);
+      } }];
+    });
+  });
   box.addEventListener("change", function () { show(box.checked); });
   period.addEventListener("change", schedule);
   stateSel.addEventListener("change", schedule);

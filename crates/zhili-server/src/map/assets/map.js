@@ -1,15 +1,17 @@
 // Zhili One Map (一张图): divisions and grids as vector tiles on MapLibre GL JS (vendored).
 // No basemap by default, so it works offline; a configured raster basemap in GCJ-02 (高德,
-// 腾讯) makes the server shift our layers onto it (`crs=gcj02` on tiles, items and locate). Click a feature for its card; search by code or
-// name; the breadcrumbs show the grid chain under the cursor.
+// 腾讯) makes the server shift our layers onto it (`crs=gcj02` on tiles, items and locate). Click a feature for its card; search by part of a
+// name, the start of a code, or (the cases layer's searcher) a case number; the breadcrumbs show the grid chain under the cursor.
 (function () {
   "use strict";
   var el = document.getElementById("map");
   if (!el || !window.maplibregl) return;
   var zh = el.dataset.lang !== "en";
   var T = zh
-    ? { code: "编码", name: "名称", level: "层级", village: "所属村社区", parent: "上级", records: "详细数据", notFound: "未找到", none: "此处无网格" }
-    : { code: "Code", name: "Name", level: "Level", village: "Village", parent: "Parent", records: "Record", notFound: "Not found", none: "No grid here" };
+    ? { code: "编码", name: "名称", level: "层级", village: "所属村社区", parent: "上级", records: "详细数据", notFound: "未找到", none: "此处无网格",
+        grid: "网格", division: "行政区划", searching: "查找中…", choose: "找到 {n} 处，请选择：" }
+    : { code: "Code", name: "Name", level: "Level", village: "Village", parent: "Parent", records: "Record", notFound: "Not found", none: "No grid here",
+        grid: "Grid", division: "Division", searching: "Searching…", choose: "{n} found, choose one:" };
   maplibregl.setWorkerUrl("/assets/vendor/maplibre-gl/maplibre-gl-csp-worker.js");
   var origin = window.location.origin;
   var basemap = el.dataset.basemap || "";
@@ -104,19 +106,51 @@
     });
     return [[b[0], b[1]], [b[2], b[3]]];
   }
+  // Search (查找): every searcher answers a promise of results ({label, sub, go, rank}); the map's own
+  // looks for divisions and grids by part of the name or the start of the code; other layers'
+  // scripts add theirs to window.zhiliMapSearch (the cases layer: a case number). One result is
+  // shown at once; several are listed to choose from.
   var msg = document.getElementById("search-msg");
+  var list = document.createElement("ul");
+  list.id = "search-results";
+  list.className = "search-results";
+  msg.parentNode.insertBefore(list, msg.nextSibling);
+  function featureSearch(layer, kind) {
+    return function (q) {
+      var url = "/ogc/collections/" + layer + "/items?limit=8&q=" + encodeURIComponent(q);
+      return fetch(withCrs(url), { credentials: "same-origin" }).then(function (r) {
+        return r.ok ? r.json() : { features: [] };
+      }).then(function (fc) {
+        return (fc.features || []).map(function (f) {
+          return { label: f.properties.name || f.properties.code, sub: kind + " · " + f.properties.code,
+            go: function () { map.fitBounds(bbox(f.geometry), { padding: 40, duration: 600 }); show(f.properties); } };
+        });
+      });
+    };
+  }
+  var searchers = window.zhiliMapSearch = window.zhiliMapSearch || [];
+  searchers.unshift(featureSearch("grids", T.grid), featureSearch("divisions", T.division));
   document.getElementById("search").addEventListener("submit", function (e) {
     e.preventDefault();
     var q = document.getElementById("q").value.trim();
+    list.innerHTML = "";
     if (!q) return;
-    var field = /^[0-9]+$/.test(q) ? "code" : "name";
-    var url = "/ogc/collections/grids/items?limit=1&" + field + "=" + encodeURIComponent(q);
-    fetch(withCrs(url), { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (fc) {
-      var f = fc.features && fc.features[0];
-      if (!f) { msg.textContent = T.notFound + ": " + q; return; }
-      msg.textContent = "";
-      map.fitBounds(bbox(f.geometry), { padding: 40, duration: 600 });
-      show(f.properties);
+    msg.textContent = T.searching;
+    Promise.all(searchers.map(function (s) { return s(q).catch(function () { return []; }); })).then(function (all) {
+      // Stable by rank (a searcher's exact hit, like a case number, says rank -1: listed first).
+      var found = [].concat.apply([], all).map(function (r, i) { return [r.rank || 0, i, r]; })
+        .sort(function (a, b) { return a[0] - b[0] || a[1] - b[1]; }).map(function (x) { return x[2]; });
+      if (!found.length) { msg.textContent = T.notFound + ": " + q; return; }
+      if (found.length === 1) { msg.textContent = ""; found[0].go(); return; }
+      msg.textContent = T.choose.replace("{n}", found.length);
+      found.forEach(function (r) {
+        var li = document.createElement("li"), b = document.createElement("button");
+        b.type = "button";
+        b.innerHTML = esc(r.label) + "<small>" + esc(r.sub) + "</small>";
+        b.addEventListener("click", function () { list.innerHTML = ""; msg.textContent = ""; r.go(); });
+        li.appendChild(b);
+        list.appendChild(li);
+      });
     });
   });
 })();
