@@ -69,7 +69,7 @@ fn view(g: &Grid, state: &AppState, detail: bool) -> GridView {
     }
 }
 
-fn parse_grid_code(state: &AppState, field: &str, s: &str) -> AppResult<GridCode> {
+pub(crate) fn parse_grid_code(state: &AppState, field: &str, s: &str) -> AppResult<GridCode> {
     GridCode::parse(s, state.grid_rules.scheme).map_err(|e| AppError::field(field, e.to_string()))
 }
 
@@ -99,7 +99,7 @@ pub(crate) async fn worker_grids(state: &AppState, user_id: i64) -> AppResult<Ve
 }
 
 /// Whether the caller may see this grid.
-async fn may_see(state: &AppState, caller: &Caller, g: &Grid) -> AppResult<bool> {
+pub(crate) async fn may_see(state: &AppState, caller: &Caller, g: &Grid) -> AppResult<bool> {
     authorize(&caller.principal, Action::ReadGrids, None)?;
     if caller.principal.role == Role::GridWorker {
         let id = caller.require_user()?.id;

@@ -28,6 +28,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/api/grids/{code}", get(api::get_grid))
         .route("/api/grids/{code}/workers/{user_id}", put(api::assign_worker).delete(api::unassign_worker))
         .route("/grids", get(pages::grids_page))
+        .route("/grids/{code}", get(pages::grid_page))
         .merge(crate::web::page::assets(&[(
             "grids.js",
             "text/javascript; charset=utf-8",
@@ -77,4 +78,15 @@ const MESSAGES: &[crate::web::module::Message] = &[
     ("grids.file", "文件", "File"),
     ("grids.check", "校验", "Validate"),
     ("grids.run", "导入", "Import"),
+    ("grid.title", "网格详情", "Grid"),
+    ("grid.not_found", "没有这个网格，或不在您的管辖范围内", "No such grid, or it is outside your jurisdiction"),
+    ("grid.workers", "网格人员", "Grid staff"),
+    ("grid.duty", "职责", "Duty"),
+    ("grid.phone", "电话", "Phone"),
+    ("grid.no_workers", "尚未配备网格员", "No grid workers assigned yet"),
+    ("grid.duty.leader", "网格长", "Grid leader"),
+    ("grid.duty.full_time", "专职网格员", "Full-time grid worker"),
+    ("grid.duty.part_time", "兼职网格员", "Part-time grid worker"),
+    ("grid.on_map", "在一张图上查看", "Show on the One Map"),
+    ("grid.cases", "本网格案件", "Cases in this grid"),
 ];

@@ -1360,3 +1360,45 @@ async fn case_story_through_every_path() {
         assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some(field)), "{q}: {b}");
     }
 }
+
+/// The grid page (网格详情): names first (codes beside them), the grid's staff with their duties
+/// and masked phones, links to the One Map and the grid's cases; a grid the caller may not see is
+/// an HTML 404, as unknown codes are. The grids list links to it and names parent and village.
+#[tokio::test]
+async fn grid_pages_show_names_and_staff() {
+    let w = world().await;
+    let page = |uri: &str, who: &str| {
+        let req = world::request("GET", uri, w.token(who)).header("accept", "text/html");
+        w.answer(req.body(Body::empty()).unwrap())
+    };
+    let a = page("/grids/37030410020111", "admin").await;
+    assert_eq!(a.status, StatusCode::OK);
+    let html = a.text();
+    for want in [
+        "网格37030410020111",
+        "网格37030410020101",
+        "甲村",
+        "/map?q=37030410020111",
+        "/cases?grid=37030410020111",
+        "/grids/37030410020101",
+    ] {
+        assert!(html.contains(want), "the page lacks {want:?}");
+    }
+    assert!(html.contains("尚未配备网格员"), "nobody is assigned to the child grid");
+    let html = page("/grids/37030410020101", "admin").await.text();
+    assert!(html.contains("gridworker") && html.contains("网格长"), "the leader and their duty");
+    assert!(html.contains("138****1999") && !html.contains("13812341999"), "the phone is masked");
+    // The grid worker sees their grids; another village's grid is not found, nor is nonsense.
+    assert_eq!(page("/grids/37030410020111", "gridworker").await.status, StatusCode::OK);
+    for (uri, who) in
+        [("/grids/37030410120101", "gridworker"), ("/grids/12345", "admin"), ("/grids/37030410099901", "admin")]
+    {
+        let a = page(uri, who).await;
+        assert_eq!(a.status, StatusCode::NOT_FOUND, "{uri} as {who}");
+        assert!(a.text().contains("没有这个网格"), "{uri}: {}", a.text());
+    }
+    // The list links each grid to its page and shows parent and village by name.
+    let html = page("/grids", "admin").await.text();
+    assert!(html.contains("href=\"/grids/37030410020111\"") && html.contains("甲村") && html.contains("乙村"));
+    assert!(!html.contains("/api/grids/3703"), "no link to raw JSON");
+}

@@ -94,6 +94,14 @@ async function main() {
     await page.screenshot({ path: `${outDir}/onemap-${name}.png` });
     console.log(`${name}: card ${card.replace(/\s+/g, " ")}`);
     if (name.endsWith("desktop")) await casesLayer(page, name, caseAnswers);
+    // A link to the map with a search (a grid page's 在一张图上查看) shows that grid's card, whose
+    // link opens the grid's page (not raw JSON).
+    await page.goto(`${base}/map?q=${code}`);
+    await page.waitForFunction(cardHas, code, { timeout: 30000 });
+    await page.click("#card a");
+    await page.waitForURL(`${base}/grids/${code}`);
+    const h1 = await page.locator("h1").innerText();
+    if (!h1.includes(code)) throw new Error(`${name}: the grid page's title is ${h1}`);
     await page.close();
   }
   if (!gcj) await gridImport(browser, errors);

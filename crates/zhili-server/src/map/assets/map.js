@@ -8,9 +8,9 @@
   if (!el || !window.maplibregl) return;
   var zh = el.dataset.lang !== "en";
   var T = zh
-    ? { code: "编码", name: "名称", level: "层级", village: "所属村社区", parent: "上级", records: "详细数据", notFound: "未找到", none: "此处无网格",
+    ? { code: "编码", name: "名称", level: "层级", village: "所属村社区", parent: "上级", records: "网格详情", notFound: "未找到", none: "此处无网格",
         grid: "网格", division: "行政区划", searching: "查找中…", choose: "找到 {n} 处，请选择：" }
-    : { code: "Code", name: "Name", level: "Level", village: "Village", parent: "Parent", records: "Record", notFound: "Not found", none: "No grid here",
+    : { code: "Code", name: "Name", level: "Level", village: "Village", parent: "Parent", records: "Grid page", notFound: "Not found", none: "No grid here",
         grid: "Grid", division: "Division", searching: "Searching…", choose: "{n} found, choose one:" };
   maplibregl.setWorkerUrl("/assets/vendor/maplibre-gl/maplibre-gl-csp-worker.js");
   var origin = window.location.origin;
@@ -72,7 +72,7 @@
       "<dt>" + T.level + "</dt><dd>" + esc(p.level_name || p.level) + "</dd>" +
       (p.village ? "<dt>" + T.village + "</dt><dd class=mono>" + esc(p.village) + "</dd>" : "") +
       (p.parent ? "<dt>" + T.parent + "</dt><dd class=mono>" + esc(p.parent) + "</dd>" : "") +
-      "</dl><a href=\"/api/grids/" + encodeURIComponent(p.code) + "\">" + T.records + "</a>";
+      "</dl>" + (p.level_name ? "<a href=\"/grids/" + encodeURIComponent(p.code) + "\">" + T.records + "</a>" : "");
   }
   map.on("click", "grids-fill", function (e) {
     // The finest grid under the click: the highest level.
@@ -130,7 +130,8 @@
   }
   var searchers = window.zhiliMapSearch = window.zhiliMapSearch || [];
   searchers.unshift(featureSearch("grids", T.grid), featureSearch("divisions", T.division));
-  document.getElementById("search").addEventListener("submit", function (e) {
+  var form = document.getElementById("search");
+  form.addEventListener("submit", function (e) {
     e.preventDefault();
     var q = document.getElementById("q").value.trim();
     list.innerHTML = "";
@@ -153,4 +154,10 @@
       });
     });
   });
+  // `/map?q=…` (a grid page's 在一张图上查看) searches once the map and the layers' scripts are up.
+  var asked = new URLSearchParams(window.location.search).get("q");
+  if (asked) {
+    document.getElementById("q").value = asked;
+    map.once("load", function () { form.requestSubmit(); });
+  }
 })();
