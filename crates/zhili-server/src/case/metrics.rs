@@ -12,6 +12,7 @@ use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use zhili_case::metrics::{GroupBy, Rates, Tally};
 use zhili_case::model::CaseFilter;
+use zhili_core::model::Locale;
 use zhili_core::ErrorCode;
 
 use crate::case::api::{scoped_filter, CaseQuery};
@@ -201,7 +202,7 @@ pub async fn case_metrics(
         None => rows,
     };
     let period = |(from, to): (NaiveDate, NaiveDate), t: Tally| PeriodTotal { from, to, tally: t, rates: t.rates() };
-    let labels = labels(&state, group).await?;
+    let labels = labels(&state, group, caller.locale).await?;
     let answer = MetricsAnswer {
         group: group.as_str(),
         total: period((from, to), sum(&rows)),
@@ -250,7 +251,7 @@ fn roll_up(state: &AppState, rows: Vec<(String, Tally)>, level: u8) -> Vec<(Stri
 }
 
 /// Readable names for group keys.
-async fn labels(state: &AppState, group: GroupBy) -> AppResult<BTreeMap<String, String>> {
+async fn labels(state: &AppState, group: GroupBy, locale: Locale) -> AppResult<BTreeMap<String, String>> {
     let mut m = BTreeMap::new();
     match group {
         GroupBy::Department => {
@@ -272,7 +273,16 @@ async fn labels(state: &AppState, group: GroupBy) -> AppResult<BTreeMap<String, 
                 crate::case::cases(state).catalogue(state.port::<dyn zhili_platform::settings::SettingStore>()).await?;
             for k in &c.classes {
                 m.insert(k.code.to_string(), k.name.clone());
-                m.insert(k.major_code.to_string(), k.major_name.clone());
+                // Event and component major classes may share a name (市容环境): say which.
+                let kind = match locale {
+                    Locale::ZhCn => k.kind.label_zh(),
+                    Locale::En => k.kind.as_str(),
+                };
+                let major = match locale {
+                    Locale::ZhCn => format!("{}（{kind}）", k.major_name),
+                    Locale::En => format!("{} ({kind})", k.major_name),
+                };
+                m.insert(k.major_code.to_string(), major);
             }
         }
         _ => {}

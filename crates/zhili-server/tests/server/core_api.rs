@@ -1346,6 +1346,13 @@ async fn case_story_through_every_path() {
     // The department sees its own figures only.
     let (_, m) = w.call("GET", "/api/case-metrics", staff, None).await;
     assert_eq!(m["total"]["tally"]["reported"], 3);
+    // Major classes say their kind: event and component majors may share a name (市容环境).
+    let (_, m) = w.call("GET", "/api/case-metrics?group=major", op, None).await;
+    assert_eq!(
+        (m["rows"][0]["key"].as_str(), m["rows"][0]["label"].as_str()),
+        (Some("SJ01"), Some("市容环境（事件）")),
+        "{m}"
+    );
     let (s, csv) = w.call("GET", "/api/case-metrics?group=class&format=csv", op, None).await;
     assert_eq!(s, StatusCode::OK);
     assert!(csv.as_str().unwrap().contains("\"SJ0102\",\"暴露垃圾\",\"5\""), "{csv}");

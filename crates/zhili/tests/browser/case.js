@@ -100,6 +100,12 @@ async function main() {
     return k && Number(k.textContent) >= 1 && document.querySelectorAll("#chart-trend canvas").length > 0;
   }, null, { timeout: 20000 });
   const kpis = (await lp.locator("#kpis").innerText()).replace(/\s+/g, " ");
+  // No percentage of an almost empty base (the change is shown absolute then), and the class
+  // donut names each major class once (event and component majors say their kind).
+  const huge = (kpis.match(/[+-]\d+(\.\d+)?%/g) || []).filter((p) => Math.abs(parseFloat(p)) > 10000);
+  if (huge.length) throw new Error(`dashboard shows percentages of a tiny base: ${huge}`);
+  const majors = await lp.evaluate(() => echarts.getInstanceByDom(document.getElementById("chart-major")).getOption().series[0].data.map((d) => d.name));
+  if (new Set(majors).size !== majors.length) throw new Error(`the class donut repeats a name: ${majors}`);
   await lp.screenshot({ path: `${outDir}/dashboard.png` });
   console.log(`dashboard: ${kpis}`);
   await browser.close();

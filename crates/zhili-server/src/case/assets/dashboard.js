@@ -47,10 +47,13 @@
       return r.json().then(function (b) { if (!r.ok) throw b; return b; });
     });
   }
+  var MIN_BASE = 20;
   function delta(cur, old, rate) {
     if (cur == null || old == null) return "—";
     if (rate) return ((cur - old) * 100 >= 0 ? "+" : "") + ((cur - old) * 100).toFixed(2) + "pt";
-    if (!old) return "—";
+    // Against a base too small for a percentage (an almost empty earlier period), the absolute
+    // change says more: "+2037" rather than "+2037244.4%".
+    if (old < MIN_BASE) return (cur - old >= 0 ? "+" : "") + (cur - old);
     var d = (cur - old) / old * 100;
     return (d >= 0 ? "+" : "") + d.toFixed(1) + "%";
   }
@@ -62,8 +65,10 @@
       var pick = function (p) { return rate ? p.rates[k] : p.tally[k]; };
       var v = pick(m.total);
       var shown = hours ? (v == null ? "—" : v.toFixed(1)) : rate ? pct(v) : num(v);
+      // A rate of a period with a handful of cases is noise: no change against it.
+      var change = function (p) { return hours || (rate && p.tally.filed < MIN_BASE) ? "—" : delta(v, pick(p), rate); };
       return "<div class=kpi data-k=" + k + "><div class=n>" + T[k] + "</div><div class=v>" + shown + "</div><div class=d>" +
-        T.mom + " " + (hours ? "—" : delta(v, pick(m.previous), rate)) + " · " + T.yoy + " " + (hours ? "—" : delta(v, pick(m.last_year), rate)) + "</div></div>";
+        T.mom + " " + change(m.previous) + " · " + T.yoy + " " + change(m.last_year) + "</div></div>";
     }).join("");
   }
   function table(m) {
