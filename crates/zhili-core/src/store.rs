@@ -114,6 +114,8 @@ pub struct UserFilter {
     pub role: Option<Role>,
     /// Only this department.
     pub department_id: Option<i64>,
+    /// Only those whose username or display name contains this text (case-insensitive).
+    pub text: Option<String>,
 }
 
 /// Changes to a user account; `None` leaves a field as it is.

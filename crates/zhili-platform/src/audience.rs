@@ -26,13 +26,13 @@ pub enum Audience {
 pub async fn recipients(store: &dyn Store, audience: &Audience) -> StoreResult<Vec<i64>> {
     let filter = match audience {
         Audience::DepartmentStaff(id) => {
-            UserFilter { role: Some(Role::DepartmentStaff), department_id: Some(*id), within: None }
+            UserFilter { role: Some(Role::DepartmentStaff), department_id: Some(*id), within: None, text: None }
         }
         Audience::OperatorsOf(d) => {
-            UserFilter { within: Some(d.clone()), role: Some(Role::Operator), department_id: None }
+            UserFilter { within: Some(d.clone()), role: Some(Role::Operator), department_id: None, text: None }
         }
         Audience::LeadersOver(d) => {
-            UserFilter { within: Some(county_of(d)), role: Some(Role::Leader), department_id: None }
+            UserFilter { within: Some(county_of(d)), role: Some(Role::Leader), department_id: None, text: None }
         }
     };
     let users = store.users(&filter, Page { offset: 0, limit: MAX_RECIPIENTS }).await?;

@@ -76,6 +76,22 @@ pub fn division_code(s: String) -> StoreResult<DivisionCode> {
     DivisionCode::parse(&s).map_err(|e| StoreError::Other(format!("bad stored division code {s:?}: {e}")))
 }
 
+/// The `LIKE … ESCAPE '\'` pattern of a text search: lower-cased, its `%`, `_` and `\` taken
+/// literally, anywhere in the value (`None` for no search).
+pub fn contains_pattern(text: Option<&str>) -> Option<String> {
+    text.map(|t| {
+        let mut p = String::from("%");
+        for c in t.to_lowercase().chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                p.push('\\');
+            }
+            p.push(c);
+        }
+        p.push('%');
+        p
+    })
+}
+
 /// The `LIKE` pattern of the codes within a division (every code for `None`).
 pub fn within_pattern(within: Option<&DivisionCode>) -> String {
     format!("{}%", within.map(|c| c.as_str()).unwrap_or(""))

@@ -250,10 +250,23 @@ pub struct UserQuery {
     pub role: Option<String>,
     /// Only this department.
     pub department_id: Option<i64>,
+    /// Only those whose username or name contains this text (1–50 characters).
+    pub q: Option<String>,
     /// Items to skip.
     pub offset: Option<i64>,
     /// Items to return, 1–1000.
     pub limit: Option<i64>,
+}
+
+/// A user search text, checked: 1–50 characters once trimmed (`None` for none or blank).
+pub(crate) fn user_text(q: Option<&str>) -> AppResult<Option<String>> {
+    match q.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) if t.chars().count() > 50 => {
+            Err(AppError::msg(ErrorCode::InvalidQuery, "q must have at most 50 characters").at("q"))
+        }
+        Some(t) => Ok(Some(t.to_string())),
+    }
 }
 
 /// Users inside the caller's jurisdiction; phones masked.
@@ -290,13 +303,14 @@ pub async fn list_users(
                 .ok_or_else(|| AppError::msg(ErrorCode::InvalidQuery, format!("unknown role {r:?}")).at("role"))?,
         ),
     };
-    let filter = UserFilter { within, role, department_id: q.department_id };
+    let text = user_text(q.q.as_deref())?;
+    let filter = UserFilter { within, role, department_id: q.department_id, text };
     let users = state.store.users(&filter, page).await?;
     let total = state.store.count_users(&filter).await?;
     state
         .store
         .audit(&AuditEvent::success(&caller.actor(), "user.list", "users").with_detail(serde_json::json!({
-            "within": filter.within, "role": filter.role, "department_id": filter.department_id,
+            "within": filter.within, "role": filter.role, "department_id": filter.department_id, "q": filter.text,
             "returned": users.len(),
         })))
         .await?;

@@ -280,6 +280,10 @@ struct UserRow {
 #[template(path = "core/templates/users.html")]
 struct UsersPage {
     l: Layout,
+    /// The search, as typed (for the form and the pager's links).
+    q: String,
+    /// The search, URL-encoded.
+    q_url: String,
     rows: Vec<UserRow>,
     total: i64,
     prev: Option<i64>,
@@ -296,28 +300,38 @@ fn user_row(u: &User, l: Locale) -> UserRow {
     }
 }
 
+/// Query of `/users`: a page, and a search by username or name.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UsersQuery {
+    offset: Option<i64>,
+    q: Option<String>,
+}
+
 pub(crate) async fn users_page(
     State(state): State<AppState>,
     caller: Caller,
-    ApiQuery(q): ApiQuery<OffsetQuery>,
+    ApiQuery(q): ApiQuery<UsersQuery>,
 ) -> AppResult<Response> {
     if let Some(r) = denied(&caller, Action::ReadUsers, "/users") {
         return Ok(r);
     }
     let offset = q.offset.unwrap_or(0).max(0);
-    let filter = UserFilter { within: caller.principal.jurisdiction.clone(), ..Default::default() };
+    let text = crate::core::api::user_text(q.q.as_deref())?;
+    let filter = UserFilter { within: caller.principal.jurisdiction.clone(), text, ..Default::default() };
     let users = state.store.users(&filter, Page { offset, limit: PAGE_SIZE }).await?;
     let total = state.store.count_users(&filter).await?;
     state
         .store
-        .audit(
-            &zhili_core::audit::AuditEvent::success(&caller.actor(), "user.list", "users")
-                .with_detail(serde_json::json!({"within": filter.within, "returned": users.len(), "page": "/users"})),
-        )
+        .audit(&zhili_core::audit::AuditEvent::success(&caller.actor(), "user.list", "users").with_detail(
+            serde_json::json!({"within": filter.within, "q": filter.text, "returned": users.len(), "page": "/users"}),
+        ))
         .await?;
     let (prev, next) = pager(offset, total);
     html(UsersPage {
         l: Layout::new(&caller, "users.title", "/users"),
+        q_url: urlencode(filter.text.as_deref().unwrap_or("")),
+        q: filter.text.unwrap_or_default(),
         rows: users.iter().map(|u| user_row(u, caller.locale)).collect(),
         total,
         prev,

@@ -1409,3 +1409,30 @@ async fn grid_pages_show_names_and_staff() {
     assert!(html.contains("href=\"/grids/37030410020111\"") && html.contains("甲村") && html.contains("乙村"));
     assert!(!html.contains("/api/grids/3703"), "no link to raw JSON");
 }
+
+/// Users are found by part of the username or the name, within the caller's jurisdiction, in the
+/// API and on the users page (whose pager keeps the search); a search over 50 characters is
+/// refused naming `q`.
+#[tokio::test]
+async fn users_are_found_by_name() {
+    let w = world().await;
+    let names = |b: &Value| -> Vec<String> {
+        b["items"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap().to_string()).collect()
+    };
+    let (s, b) = w.call("GET", "/api/users?q=TOWN_", w.token("admin"), None).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(names(&b), ["town_leader", "town_operator", "town_admin"]);
+    assert_eq!(b["total"], 3);
+    let (_, b) = w.call("GET", "/api/users?q=town&role=leader", w.token("admin"), None).await;
+    assert_eq!(names(&b), ["town_leader"]);
+    let (_, b) = w.call("GET", "/api/users?q=_gw", w.token("admin"), None).await;
+    assert_eq!(names(&b), ["other_gw"], "_ is taken literally");
+    let (_, b) = w.call("GET", "/api/users?q=_gw", w.token("town_admin"), None).await;
+    assert_eq!(names(&b), Vec::<String>::new(), "the other township's grid worker is outside the jurisdiction");
+    let (s, b) = w.call("GET", &format!("/api/users?q={}", "x".repeat(51)), w.token("admin"), None).await;
+    assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("q")), "{b}");
+    let req = world::request("GET", "/users?q=town", w.token("admin")).header("accept", "text/html");
+    let html = w.answer(req.body(Body::empty()).unwrap()).await.text();
+    assert!(html.contains("town_operator") && !html.contains(">gridworker<"), "{html}");
+    assert!(html.contains("value=\"town\"") && html.contains("<label for=\"users-q\">"), "the form keeps the search");
+}

@@ -289,9 +289,11 @@ impl Store for PgStore {
     }
 
     async fn users(&self, f: &UserFilter, page: Page) -> StoreResult<Vec<User>> {
+        let text = zhili_store_sql::rows::contains_pattern(f.text.as_deref());
         let rows = sqlx::query(&format!(
             "SELECT {USER_COLUMNS} FROM users
              WHERE jurisdiction LIKE $1 AND ($2::text IS NULL OR role = $2) AND ($3::bigint IS NULL OR department_id = $3)
+               AND ($6::text IS NULL OR lower(username) LIKE $6 ESCAPE '\\' OR lower(display_name) LIKE $6 ESCAPE '\\')
              ORDER BY id LIMIT $4 OFFSET $5"
         ))
         .bind(within_pattern(f.within.as_ref()))
@@ -299,6 +301,7 @@ impl Store for PgStore {
         .bind(f.department_id)
         .bind(page.limit)
         .bind(page.offset)
+        .bind(text)
         .fetch_all(&self.pool)
         .await
         .map_err(err)?;
@@ -306,13 +309,16 @@ impl Store for PgStore {
     }
 
     async fn count_users(&self, f: &UserFilter) -> StoreResult<i64> {
+        let text = zhili_store_sql::rows::contains_pattern(f.text.as_deref());
         sqlx::query_scalar(
             "SELECT count(*) FROM users
-             WHERE jurisdiction LIKE $1 AND ($2::text IS NULL OR role = $2) AND ($3::bigint IS NULL OR department_id = $3)",
+             WHERE jurisdiction LIKE $1 AND ($2::text IS NULL OR role = $2) AND ($3::bigint IS NULL OR department_id = $3)
+               AND ($4::text IS NULL OR lower(username) LIKE $4 ESCAPE '\\' OR lower(display_name) LIKE $4 ESCAPE '\\')",
         )
         .bind(within_pattern(f.within.as_ref()))
         .bind(f.role.map(Role::as_str))
         .bind(f.department_id)
+        .bind(text)
         .fetch_one(&self.pool)
         .await
         .map_err(err)

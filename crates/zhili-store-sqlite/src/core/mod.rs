@@ -263,9 +263,11 @@ impl Store for SqliteStore {
     }
 
     async fn users(&self, f: &UserFilter, page: Page) -> StoreResult<Vec<User>> {
+        let text = zhili_store_sql::rows::contains_pattern(f.text.as_deref());
         let rows = sqlx::query(&format!(
             "SELECT {USER_COLUMNS} FROM users
              WHERE jurisdiction LIKE ? AND (? IS NULL OR role = ?) AND (? IS NULL OR department_id = ?)
+               AND (? IS NULL OR lower(username) LIKE ? ESCAPE '\\' OR lower(display_name) LIKE ? ESCAPE '\\')
              ORDER BY id LIMIT ? OFFSET ?"
         ))
         .bind(within_pattern(f.within.as_ref()))
@@ -273,6 +275,9 @@ impl Store for SqliteStore {
         .bind(f.role.map(Role::as_str))
         .bind(f.department_id)
         .bind(f.department_id)
+        .bind(text.as_deref())
+        .bind(text.as_deref())
+        .bind(text.as_deref())
         .bind(page.limit)
         .bind(page.offset)
         .fetch_all(&self.read)
@@ -282,15 +287,20 @@ impl Store for SqliteStore {
     }
 
     async fn count_users(&self, f: &UserFilter) -> StoreResult<i64> {
+        let text = zhili_store_sql::rows::contains_pattern(f.text.as_deref());
         sqlx::query_scalar(
             "SELECT count(*) FROM users
-             WHERE jurisdiction LIKE ? AND (? IS NULL OR role = ?) AND (? IS NULL OR department_id = ?)",
+             WHERE jurisdiction LIKE ? AND (? IS NULL OR role = ?) AND (? IS NULL OR department_id = ?)
+               AND (? IS NULL OR lower(username) LIKE ? ESCAPE '\\' OR lower(display_name) LIKE ? ESCAPE '\\')",
         )
         .bind(within_pattern(f.within.as_ref()))
         .bind(f.role.map(Role::as_str))
         .bind(f.role.map(Role::as_str))
         .bind(f.department_id)
         .bind(f.department_id)
+        .bind(text.as_deref())
+        .bind(text.as_deref())
+        .bind(text.as_deref())
         .fetch_one(&self.read)
         .await
         .map_err(err)

@@ -154,6 +154,15 @@ pub async fn users(s: &dyn Store) {
     assert_eq!(s.users(&by_role, Page::default()).await.unwrap(), vec![staff.clone()]);
     let by_dept = UserFilter { department_id: Some(d.id), ..Default::default() };
     assert_eq!(s.count_users(&by_dept).await.unwrap(), 1);
+    // Text: part of the username or the display name (用户water1), any case; % and _ literal.
+    let text = |t: &str| UserFilter { text: Some(t.into()), ..Default::default() };
+    assert_eq!(s.users(&text("ATER"), Page::default()).await.unwrap(), vec![staff.clone()]);
+    assert_eq!(s.count_users(&text("用户")).await.unwrap(), 3);
+    assert_eq!(s.count_users(&text("户gw")).await.unwrap(), 1);
+    assert_eq!(s.count_users(&text("%")).await.unwrap(), 0);
+    assert_eq!(s.count_users(&text("_")).await.unwrap(), 0);
+    let both = UserFilter { text: Some("用户".into()), role: Some(Role::Admin), ..Default::default() };
+    assert_eq!(s.users(&both, Page::default()).await.unwrap(), vec![admin.clone()]);
 
     s.set_locale(&a, gw.id, Locale::En).await.unwrap();
     assert_eq!(s.user(gw.id).await.unwrap().locale, Locale::En);
