@@ -48,6 +48,15 @@ impl Source {
         Source::ALL.into_iter().find(|x| x.as_str() == s)
     }
 
+    /// The sources a citizen reports through (公众上报): only their cases are shown publicly
+    /// (Open311 reads, the citizens' status page); internal reports never are.
+    pub const PUBLIC: [Source; 2] = [Source::Public, Source::Open311];
+
+    /// Whether a case from this source was reported publicly.
+    pub fn is_public(self) -> bool {
+        Source::PUBLIC.contains(&self)
+    }
+
     /// Chinese label.
     pub fn label_zh(self) -> &'static str {
         match self {

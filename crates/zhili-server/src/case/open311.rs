@@ -14,7 +14,9 @@
 //!   are accepted and ignored (one jurisdiction; public reports need no key). With a
 //!   `device_id`, a retry of the same report from the same device on the same day answers the
 //!   stored request instead of storing another.
-//! - Reads are public and carry no personal data: never the contact or the reporter, status notes
+//! - Reads show only what was reported publicly (`Source::PUBLIC`: the citizens' page and
+//!   GeoReport clients); a grid worker's, a hotline's or a sensor's case does not exist for them.
+//!   Reads are public and carry no personal data: never the contact or the reporter, status notes
 //!   made from the state (not operators' free text), and phone numbers, identity numbers and
 //!   e-mail addresses in descriptions and addresses masked. Photos uploaded inside Zhili need a
 //!   login, so `media_url` is only the URL a GeoReport client gave.
@@ -776,8 +778,8 @@ pub async fn list_requests(
         let mut cases = Vec::new();
         for id in ids {
             match state.port::<dyn zhili_case::store::CaseStore>().case(id).await {
-                Ok(c) => cases.push(c),
-                Err(StoreError::NotFound) => {}
+                Ok(c) if c.source.is_public() => cases.push(c),
+                Ok(_) | Err(StoreError::NotFound) => {}
                 Err(e) => return Err(Failure::app(format, e.into())),
             }
         }
@@ -842,11 +844,13 @@ pub async fn list_requests(
         to: to.map(|e| e + Duration::microseconds(1)),
         ..CaseFilter::default()
     };
-    let mut filters: Vec<CaseFilter> = if codes.is_empty() {
-        vec![base]
-    } else {
-        codes.into_iter().map(|c| CaseFilter { class_prefix: Some(c), ..base.clone() }).collect()
-    };
+    // Only what was reported publicly, class by class.
+    let classes: Vec<Option<String>> =
+        if codes.is_empty() { vec![None] } else { codes.into_iter().map(Some).collect() };
+    let mut filters: Vec<CaseFilter> = classes
+        .iter()
+        .flat_map(|c| Source::PUBLIC.map(|s| CaseFilter { class_prefix: c.clone(), source: Some(s), ..base.clone() }))
+        .collect();
     let fail = |e: StoreError| Failure::app(format, e.into());
     let st = &state;
     let count = |filters: Vec<CaseFilter>| async move {
@@ -902,8 +906,8 @@ pub async fn list_requests(
 /// status page (群众查询); `None` if there is no such request.
 pub(crate) async fn public_request(state: &AppState, id: i64) -> Result<Option<Value>, AppError> {
     let case = match state.port::<dyn zhili_case::store::CaseStore>().case(id).await {
-        Ok(c) => c,
-        Err(StoreError::NotFound) => return Ok(None),
+        Ok(c) if c.source.is_public() => c,
+        Ok(_) | Err(StoreError::NotFound) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
     let store = state.port::<dyn zhili_platform::settings::SettingStore>();
@@ -919,8 +923,8 @@ pub async fn get_request(State(state): State<AppState>, Path(file): Path<String>
     let not_found = || Failure::one(format, StatusCode::NOT_FOUND, format!("service_request_id: no request {id:?}"));
     let n: i64 = id.parse().ok().filter(|n| *n > 0).ok_or_else(not_found)?;
     let case = match state.port::<dyn zhili_case::store::CaseStore>().case(n).await {
-        Ok(c) => c,
-        Err(StoreError::NotFound) => return Err(not_found()),
+        Ok(c) if c.source.is_public() => c,
+        Ok(_) | Err(StoreError::NotFound) => return Err(not_found()),
         Err(e) => return Err(Failure::app(format, e.into())),
     };
     let doc = requests_doc(&state, format, std::slice::from_ref(&case)).await?;

@@ -184,7 +184,8 @@ fn cases() -> Vec<Case> {
         c("GET", "/report", "", None, [200, 403, 200, 403, 200, 303]),
         c("GET", "/dashboard", "", None, [200, 200, 200, 200, 200, 303]),
         c("GET", "/open311/v2/services.json", "", None, [200; 6]),
-        c("GET", "/open311/v2/requests/{case}.json", "", None, [200; 6]),
+        // The world's case is a grid worker's report: not public, so not found by anyone on Open311.
+        c("GET", "/open311/v2/requests/{case}.json", "", None, [404; 6]),
         c("GET", "/assets/vendor/echarts/echarts.common.min.js", "", None, [200; 6]),
         // The grid worker leads 01 and so sees 11 below it, but not village 乙's grid.
         c("GET", "/api/grids/37030410020111", "/api/grids/{code}", None, [200, 200, 200, 200, 200, 401]),

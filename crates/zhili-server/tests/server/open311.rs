@@ -594,3 +594,29 @@ async fn listings_stop_at_the_newest_thousand() {
         list.iter().map(|r| r["requested_datetime"].as_str().unwrap().parse().unwrap()).collect();
     assert!(times.windows(2).all(|p| p[0] >= p[1]));
 }
+
+/// Only what was reported publicly is public: a case the operator took by phone (or a grid
+/// worker's, or a sensor's) is not listed, not found by id, alone or in a list, and has no
+/// public status page; the citizen's report beside it is all of these.
+#[tokio::test]
+async fn internal_reports_are_not_public() {
+    let w = world().await;
+    let public = w.report("路边暴露垃圾，公众上报").await;
+    let body = json!({"class_code": "SJ0102", "lat": HERE.0.parse::<f64>().unwrap(), "lon": HERE.1.parse::<f64>().unwrap(),
+        "description": "热线来电：楼道堆物，来电人 13812345678"});
+    let got = w.send("POST", "/api/cases", "application/json", &body.to_string(), Some(&w.operator)).await;
+    assert_eq!(got.status, StatusCode::CREATED, "{}", got.body);
+    let internal = got.json()["case"]["id"].as_i64().unwrap();
+    let ids = |v: Value| -> Vec<i64> {
+        v.as_array().unwrap().iter().map(|r| r["service_request_id"].as_i64().unwrap()).collect()
+    };
+    assert_eq!(ids(w.get("/open311/v2/requests.json").await.json()), vec![public], "the listing");
+    let both = format!("/open311/v2/requests.json?service_request_id={public},{internal}");
+    assert_eq!(ids(w.get(&both).await.json()), vec![public], "by ids");
+    assert_eq!(w.get(&format!("/open311/v2/requests/{internal}.json")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(w.get(&format!("/open311/v2/requests/{public}.json")).await.status, StatusCode::OK);
+    let page = w.get(&format!("/public/requests/{internal}")).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(!page.body.contains("楼道堆物"), "nothing of the internal case leaks");
+    assert_eq!(w.get(&format!("/public/requests/{public}")).await.status, StatusCode::OK);
+}
