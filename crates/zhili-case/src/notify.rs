@@ -256,15 +256,36 @@ impl EscalationPolicy {
     }
 }
 
+/// What a notice names a case by, as a person reads it: its class's name (not its code), its
+/// department's name, and its deadline in the deployment's local time.
+#[derive(Debug, Clone, Copy)]
+pub struct NoticeNames<'a> {
+    /// The case class's name (暴露垃圾).
+    pub class: &'a str,
+    /// The department's name (城管局), for a dispatch.
+    pub department: &'a str,
+    /// The deployment's UTC offset (the working calendar's).
+    pub offset: chrono::FixedOffset,
+}
+
+impl NoticeNames<'_> {
+    fn deadline(&self, case: &Case) -> String {
+        case.clock
+            .deadline
+            .map(|d| d.with_timezone(&self.offset).format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default()
+    }
+}
+
 /// The kind, title and body (zh-CN) of the notice for escalation `level` of `case`.
-pub fn escalation_notice(case: &Case, level: i32) -> (NotificationKind, String, String) {
+pub fn escalation_notice(case: &Case, level: i32, names: &NoticeNames<'_>) -> (NotificationKind, String, String) {
     let step = case.clock.step.map(|s| s.label_zh()).unwrap_or("当前环节");
-    let deadline = case.clock.deadline.map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default();
+    let deadline = names.deadline(case);
     if level <= 1 {
         (
             NotificationKind::Overdue,
             format!("案件 {} 已超期", case.id),
-            format!("{}（{}）{}已超过时限 {}。", case.class_code, case.address, step, deadline),
+            format!("{}（{}）{}已超过时限 {}。", names.class, case.address, step, deadline),
         )
     } else {
         (
@@ -272,18 +293,23 @@ pub fn escalation_notice(case: &Case, level: i32) -> (NotificationKind, String, 
             format!("案件 {} 超期督办（{}级）", case.id, level),
             format!(
                 "{}（{}）{}超期未办，已升级至第 {} 级督办；时限 {}。",
-                case.class_code, case.address, step, level, deadline
+                names.class, case.address, step, level, deadline
             ),
         )
     }
 }
 
-/// The title and body (zh-CN) of the notice that `case` was dispatched to `department`.
-pub fn dispatch_notice(case: &Case, department: &str) -> (String, String) {
-    let deadline = case.clock.deadline.map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default();
+/// The title and body (zh-CN) of the notice that `case` was dispatched to `names.department`.
+pub fn dispatch_notice(case: &Case, names: &NoticeNames<'_>) -> (String, String) {
     (
         format!("新派遣案件 {}", case.id),
-        format!("{}（{}）已派遣至 {}，请签收处置；处置时限 {}。", case.class_code, case.address, department, deadline),
+        format!(
+            "{}（{}）已派遣至 {}，请签收处置；处置时限 {}。",
+            names.class,
+            case.address,
+            names.department,
+            names.deadline(case)
+        ),
     )
 }
 
@@ -390,11 +416,19 @@ mod tests {
     #[test]
     fn notices_read_in_chinese() {
         let c = case(Some(monday_9()));
-        let (k, title, body) = escalation_notice(&c, 1);
+        let names = NoticeNames {
+            class: "暴露垃圾",
+            department: "城管局",
+            offset: chrono::FixedOffset::east_opt(8 * 3600).unwrap(),
+        };
+        let (k, title, body) = escalation_notice(&c, 1, &names);
         assert_eq!((k, title.as_str()), (NotificationKind::Overdue, "案件 7 已超期"));
-        assert!(body.contains("SJ0102") && body.contains("处置"), "{body}");
-        let (k, title, _) = escalation_notice(&c, 2);
+        assert!(body.contains("暴露垃圾") && body.contains("处置") && !body.contains("SJ0102"), "{body}");
+        assert!(body.contains("2026-03-02 09:00") && !body.contains("UTC"), "local time: {body}");
+        let (k, title, _) = escalation_notice(&c, 2, &names);
         assert_eq!((k, title.as_str()), (NotificationKind::Escalated, "案件 7 超期督办（2级）"));
-        assert_eq!(dispatch_notice(&c, "cgj").0, "新派遣案件 7");
+        let (title, body) = dispatch_notice(&c, &names);
+        assert_eq!(title, "新派遣案件 7");
+        assert!(body.contains("已派遣至 城管局") && !body.contains("cgj"), "{body}");
     }
 }

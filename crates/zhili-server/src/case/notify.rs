@@ -17,7 +17,7 @@ use serde_json::json;
 use zhili_case::calendar::WorkCalendar;
 use zhili_case::model::Case;
 use zhili_case::notify::{
-    dispatch_notice, escalation_notice, subject, EscalationPolicy, NotificationKind, WebhookEvent,
+    dispatch_notice, escalation_notice, subject, EscalationPolicy, NoticeNames, NotificationKind, WebhookEvent,
 };
 use zhili_case::store::{Escalation, EscalationStore};
 use zhili_case::workflow::CaseState;
@@ -131,7 +131,13 @@ pub async fn after_transition(state: &AppState, before: &Case, after: &Case) {
 
 async fn notify_dispatch(state: &AppState, case: &Case, now: DateTime<Utc>) -> AppResult<()> {
     let Some(dept) = case.status.department.as_deref() else { return Ok(()) };
-    let (title, body) = dispatch_notice(case, dept);
+    let settings = state.port::<dyn zhili_platform::settings::SettingStore>();
+    let (catalogue, calendar) =
+        tokio::try_join!(crate::case::cases(state).catalogue(settings), crate::case::cases(state).calendar(settings))?;
+    let departments = crate::case::cases(state).departments(state.store.as_ref()).await?;
+    let department = departments.iter().find(|d| d.code == dept).map_or(dept, |d| d.name.as_str());
+    let class = catalogue.get(case.class_code.as_str()).map_or(case.class_code.as_str(), |c| c.name.as_str());
+    let (title, body) = dispatch_notice(case, &NoticeNames { class, department, offset: calendar.offset() });
     let staff = audience_of(state, zhili_case::notify::Audience::Department, case).await?;
     let notes: Vec<NewNotification> = audience(state, &mut HashMap::new(), staff)
         .await?
@@ -304,6 +310,8 @@ async fn escalate(
     report: &mut EscalationReport,
 ) -> AppResult<()> {
     report.overdue += page.len();
+    let catalogue =
+        crate::case::cases(state).catalogue(state.port::<dyn zhili_platform::settings::SettingStore>()).await?;
     let ids: Vec<i64> = page.iter().map(|c| c.id).collect();
     let recorded: HashSet<(i64, i32, DateTime<Utc>)> = if ids.is_empty() {
         HashSet::new()
@@ -327,7 +335,9 @@ async fn escalate(
                     }
                 }
             }
-            let (kind, title, body) = escalation_notice(case, level);
+            let class = catalogue.get(case.class_code.as_str()).map_or(case.class_code.as_str(), |c| c.name.as_str());
+            let names = NoticeNames { class, department: "", offset: calendar.offset() };
+            let (kind, title, body) = escalation_notice(case, level, &names);
             let event = if level <= 1 { WebhookEvent::CaseOverdue } else { WebhookEvent::CaseEscalated };
             items.push(Escalation {
                 case_id: case.id,

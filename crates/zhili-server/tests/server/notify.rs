@@ -141,6 +141,10 @@ async fn dispatch_escalation_and_webhooks() {
     assert_eq!(n["items"][0]["case_id"], id);
     assert_eq!(n["items"][0]["url"], format!("/cases/{id}"));
     assert_eq!(n["items"][0]["kind_label"], "派遣");
+    assert_eq!(n["items"][0]["subject"], format!("case:{id}"));
+    // Names and local time, as people read them: not the department's code, not UTC.
+    let body = n["items"][0]["body"].as_str().unwrap();
+    assert!(body.contains("已派遣至 城管局") && body.contains("暴露垃圾") && !body.contains("UTC"), "{body}");
     assert_eq!(w.ok("GET", "/api/notifications/count", "staff", None).await["unread"], 1);
 
     // The sender posts case.dispatched, signed.
