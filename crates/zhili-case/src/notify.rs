@@ -115,10 +115,11 @@ impl WebhookEvent {
     pub const NAMES: [&'static str; 3] = ["case.dispatched", "case.overdue", "case.escalated"];
 }
 
-/// Who is told at an escalation level (通知对象).
+/// Who is told at an escalation level (通知对象), relative to the case: its department, its township,
+/// its county, the leaders over it; the server resolves each to a platform `Audience`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Audience {
+pub enum CaseAudience {
     /// 承办部门: staff (role `department_staff`) of the department the case is dispatched to.
     Department,
     /// 街镇: operators whose jurisdiction is the case's township.
@@ -129,23 +130,24 @@ pub enum Audience {
     Leaders,
 }
 
-impl Audience {
+impl CaseAudience {
     /// Every audience.
-    pub const ALL: [Audience; 4] = [Audience::Department, Audience::Township, Audience::District, Audience::Leaders];
+    pub const ALL: [CaseAudience; 4] =
+        [CaseAudience::Department, CaseAudience::Township, CaseAudience::District, CaseAudience::Leaders];
 
     /// Stable name, as configured.
     pub fn as_str(self) -> &'static str {
         match self {
-            Audience::Department => "department",
-            Audience::Township => "township",
-            Audience::District => "district",
-            Audience::Leaders => "leaders",
+            CaseAudience::Department => "department",
+            CaseAudience::Township => "township",
+            CaseAudience::District => "district",
+            CaseAudience::Leaders => "leaders",
         }
     }
 
     /// Parse the stable name.
-    pub fn from_name(s: &str) -> Option<Audience> {
-        Audience::ALL.into_iter().find(|a| a.as_str() == s)
+    pub fn from_name(s: &str) -> Option<CaseAudience> {
+        CaseAudience::ALL.into_iter().find(|a| a.as_str() == s)
     }
 }
 
@@ -155,7 +157,7 @@ pub struct EscalationLevel {
     /// Working minutes past the deadline at which the level is due (0: as soon as overdue).
     pub after_working_minutes: u32,
     /// Who is told.
-    pub notify: Vec<Audience>,
+    pub notify: Vec<CaseAudience>,
 }
 
 /// Why an escalation policy was refused; names the offending level (1-based).
@@ -196,8 +198,14 @@ impl Default for EscalationPolicy {
     fn default() -> Self {
         EscalationPolicy {
             levels: vec![
-                EscalationLevel { after_working_minutes: 0, notify: vec![Audience::Department, Audience::Township] },
-                EscalationLevel { after_working_minutes: 240, notify: vec![Audience::District, Audience::Leaders] },
+                EscalationLevel {
+                    after_working_minutes: 0,
+                    notify: vec![CaseAudience::Department, CaseAudience::Township],
+                },
+                EscalationLevel {
+                    after_working_minutes: 240,
+                    notify: vec![CaseAudience::District, CaseAudience::Leaders],
+                },
             ],
         }
     }
@@ -382,17 +390,20 @@ mod tests {
 
     #[test]
     fn policies_are_checked() {
-        let l = |after, notify: &[Audience]| EscalationLevel { after_working_minutes: after, notify: notify.to_vec() };
-        assert!(EscalationPolicy::new(vec![l(0, &[Audience::Department]), l(60, &[Audience::District])]).is_ok());
+        let l =
+            |after, notify: &[CaseAudience]| EscalationLevel { after_working_minutes: after, notify: notify.to_vec() };
+        assert!(
+            EscalationPolicy::new(vec![l(0, &[CaseAudience::Department]), l(60, &[CaseAudience::District])]).is_ok()
+        );
         assert_eq!(
-            EscalationPolicy::new(vec![l(0, &[Audience::Department]), l(0, &[])]),
+            EscalationPolicy::new(vec![l(0, &[CaseAudience::Department]), l(0, &[])]),
             Err(PolicyError::NobodyNotified { level: 2 })
         );
         assert_eq!(
-            EscalationPolicy::new(vec![l(60, &[Audience::Department]), l(30, &[Audience::District])]),
+            EscalationPolicy::new(vec![l(60, &[CaseAudience::Department]), l(30, &[CaseAudience::District])]),
             Err(PolicyError::OutOfOrder { level: 2 })
         );
-        assert!(EscalationPolicy::new(vec![l(0, &[Audience::Leaders]); 10]).is_err());
+        assert!(EscalationPolicy::new(vec![l(0, &[CaseAudience::Leaders]); 10]).is_err());
         assert_eq!(EscalationPolicy::default().level(0), None);
         assert_eq!(EscalationPolicy::default().level(3), None);
     }
@@ -407,8 +418,8 @@ mod tests {
             assert_eq!(serde_json::to_value(e).unwrap(), e.as_str());
             assert!(WebhookEvent::NAMES.contains(&e.as_str()));
         }
-        for a in Audience::ALL {
-            assert_eq!(Audience::from_name(a.as_str()), Some(a));
+        for a in CaseAudience::ALL {
+            assert_eq!(CaseAudience::from_name(a.as_str()), Some(a));
         }
         assert_eq!(subject(7).to_string(), "case:7");
     }

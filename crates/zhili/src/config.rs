@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use serde::Deserialize;
-use zhili_case::notify::{Audience, EscalationLevel, EscalationPolicy};
+use zhili_case::notify::{CaseAudience, EscalationLevel, EscalationPolicy};
 use zhili_server::ServerConfig;
 
 /// (section, key, default as TOML, documentation)
@@ -320,7 +320,7 @@ impl Config {
         for (i, l) in self.case.escalation.iter().enumerate() {
             let mut notify = Vec::new();
             for who in &l.notify {
-                let a = Audience::from_name(who).with_context(|| {
+                let a = CaseAudience::from_name(who).with_context(|| {
                     format!(
                         "case.escalation[{i}].notify: unknown audience {who:?} (use department, township, district, leaders)"
                     )

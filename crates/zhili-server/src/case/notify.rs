@@ -29,11 +29,15 @@ use crate::platform::notify::{delivery_id, system};
 use crate::web::error::AppResult;
 use crate::AppState;
 
-/// The platform audience a case's escalation audience (`zhili_case::notify::Audience`) names:
+/// The platform audience a case's escalation audience (`zhili_case::notify::CaseAudience`) names:
 /// its department's staff, its township's or county's operators, the leaders over it. None when
 /// the case has no such place (no department yet, a county-level case has no township).
-async fn audience_of(state: &AppState, who: zhili_case::notify::Audience, case: &Case) -> AppResult<Option<Audience>> {
-    use zhili_case::notify::Audience as Who;
+async fn audience_of(
+    state: &AppState,
+    who: zhili_case::notify::CaseAudience,
+    case: &Case,
+) -> AppResult<Option<Audience>> {
+    use zhili_case::notify::CaseAudience as Who;
     Ok(match who {
         Who::Department => {
             let Some(code) = case.status.department.as_deref() else { return Ok(None) };
@@ -138,7 +142,7 @@ async fn notify_dispatch(state: &AppState, case: &Case, now: DateTime<Utc>) -> A
     let department = departments.iter().find(|d| d.code == dept).map_or(dept, |d| d.name.as_str());
     let class = catalogue.get(case.class_code.as_str()).map_or(case.class_code.as_str(), |c| c.name.as_str());
     let (title, body) = dispatch_notice(case, &NoticeNames { class, department, offset: calendar.offset() });
-    let staff = audience_of(state, zhili_case::notify::Audience::Department, case).await?;
+    let staff = audience_of(state, zhili_case::notify::CaseAudience::Department, case).await?;
     let notes: Vec<NewNotification> = audience(state, &mut HashMap::new(), staff)
         .await?
         .into_iter()
