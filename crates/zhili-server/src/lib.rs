@@ -225,6 +225,11 @@ async fn security_headers(req: Request, next: Next) -> Response {
 pub static MODULES: &[&web::module::Module] =
     &[&core::MODULE, &platform::MODULE, &grid::MODULE, &map::MODULE, &case::MODULE];
 
+/// Every UI message (key, zh-CN, English): the frame's and every module's.
+pub fn messages() -> impl Iterator<Item = &'static web::module::Message> {
+    web::i18n::MESSAGES.iter().chain(MODULES.iter().flat_map(|m| m.messages.iter()))
+}
+
 /// Every webhook event some module raises (what `[[webhooks]]` may subscribe to).
 pub fn webhook_events() -> impl Iterator<Item = &'static str> {
     MODULES.iter().flat_map(|m| m.events.iter().copied())
@@ -249,6 +254,7 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), web::metrics::track))
         .layer(middleware::from_fn(security_headers))
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn_with_state(state.clone(), web::localize::localize))
         .layer(
             tower_http::trace::TraceLayer::new_for_http()
                 .make_span_with(tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO))

@@ -703,6 +703,27 @@ async fn browser_reports_a_problem_on_the_public_page() {
     assert!(b.shots.join("public-report.png").exists());
 }
 
+#[tokio::test]
+async fn browser_sees_every_page_in_one_language() {
+    let Some(b) = Browser::ready() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(
+        &["demo", "--cases", "200", "--data-dir", dir.path().join("d").to_str().unwrap()],
+        &[("ZHILI_ADMIN_PASSWORD", ADMIN_PW)],
+    )
+    .await;
+    // The registered message keys, so the story can tell an untranslated key from other text.
+    let keys: Vec<&str> = zhili_server::messages().map(|m| m.0).collect();
+    let keys_file = dir.path().join("keys.json");
+    std::fs::write(&keys_file, serde_json::to_vec(&keys).unwrap()).unwrap();
+    b.story("language.js", &[&s.base, ADMIN_PW, keys_file.to_str().unwrap(), b.shots()]);
+    for lang in ["zh-CN", "en"] {
+        for page in ["login", "home", "report", "case", "dashboard", "status", "unknown", "audit"] {
+            assert!(b.shots.join(format!("language-{lang}-{page}.png")).exists(), "{lang} {page}");
+        }
+    }
+}
+
 /// A raster tile server on a free port: every request gets a 1×1 PNG; counts requests.
 fn tile_server() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
     use std::io::{Read, Write};

@@ -29,7 +29,7 @@ use zhili_core::store::{Page, StoreError, StoreResult};
 use zhili_core::ErrorCode;
 
 use crate::web::caller::Caller;
-use crate::web::error::{AppError, AppResult, ErrorBody, ErrorDetail};
+use crate::web::error::{AppError, AppResult, ErrorBody, ErrorDetail, Param};
 use crate::web::extract::{ApiJson, ApiQuery, RawBody};
 use zhili_case::store::CaseStore;
 use zhili_core::store::Store;
@@ -233,11 +233,43 @@ fn field(name: &str, message: impl Into<String>) -> AppError {
 }
 
 fn transition_error(e: workflow::TransitionError) -> AppError {
+    use workflow::TransitionError as E;
     let field = e.field();
     let err = AppError::msg(e.error_code(), e.to_string());
-    match field {
+    let err = match field {
         Some(f) => err.at(f),
         None => err.at("command"),
+    };
+    let command = |k: workflow::CommandKind| Param::Label(k.label_zh(), k.label_en());
+    let commands = |ks: &[workflow::CommandKind], sep: &str| {
+        let (zh, en): (Vec<_>, Vec<_>) = ks.iter().map(|k| (k.label_zh(), k.label_en())).unzip();
+        (zh.join("、"), en.join(sep))
+    };
+    match &e {
+        E::WrongState { command: k, current, allowed_now, .. } => {
+            let (zh, en) = commands(allowed_now, ", ");
+            let none = allowed_now.is_empty();
+            err.key(if none { "case.error.wrong_state_none" } else { "case.error.wrong_state" })
+                .param("command", command(*k))
+                .param("state", Param::Label(current.label_zh(), current.label_en()))
+                .param("now", Param::Both(zh, en))
+        }
+        E::WrongRole { command: k, role, .. } => err
+            .key("case.error.wrong_role")
+            .param("command", command(*k))
+            .param("role", Param::Label(role.label_zh(), role.label_en())),
+        E::MissingField { command: k, field } => err
+            .key("case.error.missing_field")
+            .param("command", command(*k))
+            .param("field", Param::Field(field.to_string())),
+        E::InvalidField { command: k, field, .. } => err
+            .key("case.error.invalid_field")
+            .param("command", command(*k))
+            .param("field", Param::Field(field.to_string())),
+        E::ExtensionPending { pending_minutes } => {
+            err.key("case.error.extension_pending").arg("minutes", pending_minutes)
+        }
+        E::NoExtensionPending => err.key("case.error.no_extension_pending"),
     }
 }
 
@@ -389,7 +421,13 @@ fn view(case: &Case, catalogue: &Catalogue, calendar: &WorkCalendar, caller: &Ca
         class_name: catalogue.get(&case.class_code).map(|c| c.name.clone()).unwrap_or_default(),
         urgency: case.urgency.as_str(),
         source: case.source.as_str(),
-        source_label: if en { case.source.as_str() } else { case.source.label_zh() },
+        source_label: if en {
+            crate::web::i18n::Tr(zhili_core::model::Locale::En)
+                .try_get(&format!("case.source.{}", case.source.as_str()))
+                .unwrap_or(case.source.as_str())
+        } else {
+            case.source.label_zh()
+        },
         description: case.description.clone(),
         address: case.address.clone(),
         lon: case.lon,
@@ -529,10 +567,17 @@ pub(crate) fn place(
         .find(|c| c.kind == "division")
         .and_then(|c| DivisionCode::parse(&c.code).ok())
         .or_else(|| grid.as_deref().and_then(|g| zhili_grid::GridCode::parse_any(g).ok()).map(|g| g.village()))
-        .ok_or_else(|| field("lon", format!("the position {lon:.6}, {lat:.6} is outside the district")))?;
+        .ok_or_else(|| {
+            field("lon", format!("the position {lon:.6}, {lat:.6} is outside the district"))
+                .key("case.error.outside_district")
+                .arg("lon", format_args!("{lon:.6}"))
+                .arg("lat", format_args!("{lat:.6}"))
+        })?;
     if let Some(c) = caller {
         if c.principal.role != Role::Public && !c.principal.sees(&division) {
-            return Err(field("lon", format!("the position is in {division}, outside your jurisdiction")));
+            return Err(field("lon", format!("the position is in {division}, outside your jurisdiction"))
+                .key("case.error.outside_jurisdiction")
+                .arg("division", &division));
         }
     }
     Ok(Placed { class, lon, lat, grid, division, chain })
@@ -753,7 +798,10 @@ fn parse_time(name: &str, v: &str, calendar: &WorkCalendar) -> AppResult<DateTim
         return Ok(t.with_timezone(&Utc));
     }
     let d = NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
-        AppError::msg(ErrorCode::InvalidQuery, format!("{name} must be YYYY-MM-DD or RFC 3339")).at(name)
+        AppError::msg(ErrorCode::InvalidQuery, format!("{name} must be YYYY-MM-DD or RFC 3339"))
+            .at(name)
+            .key("case.error.bad_time")
+            .param("field", Param::Field(name.into()))
     })?;
     let local = d.and_hms_opt(0, 0, 0).expect("midnight exists");
     Ok(local.and_local_timezone(calendar.offset()).single().expect("fixed offsets are unambiguous").with_timezone(&Utc))
@@ -1106,11 +1154,16 @@ fn check_bulk(b: &BulkBody) -> AppResult<()> {
         return Err(field("command", format!("{} is not a bulk command; use file, dispatch or accept", kind.as_str())));
     }
     if b.cases.is_empty() || b.cases.len() > MAX_BULK {
-        return Err(field("cases", format!("give 1–{MAX_BULK} cases, got {}", b.cases.len())));
+        return Err(field("cases", format!("give 1–{MAX_BULK} cases, got {}", b.cases.len()))
+            .key("case.error.bulk_count")
+            .arg("max", MAX_BULK)
+            .arg("got", b.cases.len()));
     }
     let mut seen = std::collections::HashSet::new();
     match b.cases.iter().find(|c| !seen.insert(c.id)) {
-        Some(dup) => Err(field("cases", format!("case {} is given twice", dup.id))),
+        Some(dup) => Err(field("cases", format!("case {} is given twice", dup.id))
+            .key("case.error.bulk_twice")
+            .arg("id", dup.id)),
         None => Ok(()),
     }
 }
@@ -1143,7 +1196,13 @@ pub async fn bulk_transition(
             // A failing database fails the request; the cases before it are stored and say so
             // in their timelines.
             Err(e) if e.status().is_server_error() => return Err(e),
-            Err(e) => BulkOutcome { id: item.id, ok: false, version: None, state: None, error: Some(e.detail()) },
+            Err(e) => BulkOutcome {
+                id: item.id,
+                ok: false,
+                version: None,
+                state: None,
+                error: Some(e.detail_in(caller.locale)),
+            },
         });
     }
     let done = results.iter().filter(|r| r.ok).count();

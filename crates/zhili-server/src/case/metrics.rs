@@ -95,7 +95,7 @@ fn bad(name: &str, m: impl Into<String>) -> AppError {
 
 fn day(name: &str, v: &str) -> AppResult<NaiveDate> {
     NaiveDate::parse_from_str(v, "%Y-%m-%d")
-        .map_err(|_| bad(name, format!("{name} must be a date YYYY-MM-DD, got {v:?}")))
+        .map_err(|_| bad(name, format!("{name} must be a date YYYY-MM-DD, got {v:?}")).key("case.error.bad_date"))
 }
 
 /// Tallies of one period, grouped.
@@ -151,10 +151,10 @@ pub async fn case_metrics(
         None => today.succ_opt().expect("tomorrow exists"),
     };
     if to <= from {
-        return Err(bad("to", "to must be after from"));
+        return Err(bad("to", "to must be after from").key("case.error.period_order"));
     }
     if (to - from).num_days() > 366 * 5 {
-        return Err(bad("to", "a period is at most five years"));
+        return Err(bad("to", "a period is at most five years").key("case.error.period_long"));
     }
     let group = match q.group.as_deref() {
         None => GroupBy::None,

@@ -904,7 +904,12 @@ pub async fn list_requests(
 
 /// One request as the public sees it (the JSON of [`get_request`]'s item), for the citizens'
 /// status page (群众查询); `None` if there is no such request.
-pub(crate) async fn public_request(state: &AppState, id: i64) -> Result<Option<Value>, AppError> {
+/// Its `status_notes` are said in `t`'s language only (the Open311 API gives both).
+pub(crate) async fn public_request(
+    state: &AppState,
+    id: i64,
+    t: crate::web::i18n::Tr,
+) -> Result<Option<Value>, AppError> {
     let case = match state.port::<dyn zhili_case::store::CaseStore>().case(id).await {
         Ok(c) if c.source.is_public() => c,
         Ok(_) | Err(StoreError::NotFound) => return Ok(None),
@@ -914,7 +919,13 @@ pub(crate) async fn public_request(state: &AppState, id: i64) -> Result<Option<V
     let catalogue = crate::case::cases(state).catalogue(store).await?;
     let calendar = crate::case::cases(state).calendar(store).await?;
     let departments = crate::case::cases(state).departments(state.store.as_ref()).await?;
-    Ok(Some(request_doc(&case, &catalogue, &departments, calendar.offset()).json()))
+    let mut doc = request_doc(&case, &catalogue, &departments, calendar.offset()).json();
+    let st = case.status.state;
+    doc["status_notes"] = Value::from(match (st, case.status.duplicate_of) {
+        (CaseState::Voided, Some(other)) => t.format("public.duplicate_of", &[("id", other.to_string())]),
+        _ => crate::web::error::Param::Label(st.label_zh(), st.label_en()).text(t),
+    });
+    Ok(Some(doc))
 }
 
 /// GET Service Request: one request (a list of one, as the specification answers it).

@@ -51,7 +51,8 @@ struct CasesPage {
     /// The bulk commands the caller may give from here (批量立案/派遣/签收).
     bulk: Vec<(&'static str, &'static str)>,
     /// A bad filter, named.
-    error: Option<String>,
+    /// A bad filter: the field at fault and what is wrong, in the caller's language.
+    error: Option<(String, String)>,
 }
 
 /// A major class in the worklist's class filter: (code, name, its minor classes as (code, name)).
@@ -106,8 +107,7 @@ pub(crate) async fn cases_page(
         Ok(None) => (vec![], (0, true)),
         // A bad filter is shown on the page, naming the field; the list is empty.
         Err(e) if e.code == ErrorCode::InvalidQuery || e.code == ErrorCode::InvalidField => {
-            let d = e.detail();
-            error = Some(format!("{}: {}", d.field.unwrap_or_default(), d.message));
+            error = Some((e.field.clone().unwrap_or_default(), e.text(tr)));
             (vec![], (0, true))
         }
         Err(e) => return Err(e),

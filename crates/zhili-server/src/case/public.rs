@@ -122,7 +122,7 @@ async fn status_page(
     let l = Layout::new(&caller, "public.status_title", &path);
     let t = l.t;
     let found = match id.trim().parse::<i64>().ok().filter(|n| *n > 0) {
-        Some(n) => crate::case::open311::public_request(&state, n).await?,
+        Some(n) => crate::case::open311::public_request(&state, n, t).await?,
         None => None,
     };
     let asked: String = id.chars().take(40).collect();

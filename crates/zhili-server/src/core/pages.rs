@@ -349,6 +349,25 @@ struct AuditPage {
     total: i64,
 }
 
+impl AuditPage {
+    /// An action's or outcome's label (`audit.action.<code>`, `audit.outcome.<code>`,
+    /// registered by the module that writes it); the code itself when none is registered.
+    fn label<'a>(&self, kind: &str, code: &'a str) -> std::borrow::Cow<'a, str> {
+        match self.l.t.try_get(&format!("audit.{kind}.{code}")) {
+            Some(label) => label.into(),
+            None => code.into(),
+        }
+    }
+}
+
+impl AuditPage {
+    /// The label of an actor that is not a user (`system`, `anonymous`); a user's name is
+    /// shown as it is.
+    fn actor(&self, name: &str) -> Option<&'static str> {
+        self.l.t.try_get(&format!("audit.actor.{name}"))
+    }
+}
+
 pub(crate) async fn audit_page(
     State(state): State<AppState>,
     caller: Caller,

@@ -309,11 +309,10 @@ pub async fn import_grids(
         ImportReport { imported: 0, valid: report.grids.len(), errors: report.errors, warnings: report.warnings };
     if !out.errors.is_empty() {
         let body = ImportFailure {
-            error: ErrorDetail {
-                code: ErrorCode::InvalidField.as_str(),
-                message: format!("{} problem(s) found; nothing was imported", out.errors.len()),
-                field: Some("features".into()),
-            },
+            error: AppError::field("features", format!("{} problem(s) found; nothing was imported", out.errors.len()))
+                .key("grid.error.import_problems")
+                .arg("n", out.errors.len())
+                .detail_in(caller.locale),
             report: out,
         };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());

@@ -65,6 +65,11 @@ struct Doc;
 
 /// This module's UI messages (key, zh-CN, English).
 const MESSAGES: &[crate::web::module::Message] = &[
+    ("grid.error.import_problems", "发现 {n} 处问题，未导入任何数据", "{n} problem(s) found; nothing was imported"),
+    ("audit.action.grid.assign", "分配网格员", "Grid worker assigned"),
+    ("audit.action.grid.assign_batch", "批量分配网格员", "Grid workers assigned in bulk"),
+    ("audit.action.grid.import", "导入网格", "Grids imported"),
+    ("audit.action.grid.unassign", "取消网格员分配", "Grid worker unassigned"),
     ("nav.grids", "网格", "Grids"),
     ("grids.title", "网格", "Grids"),
     ("grids.code", "网格编码", "Code"),

@@ -57,6 +57,10 @@ struct Doc;
 
 /// This module's UI messages (key, zh-CN, English).
 const MESSAGES: &[crate::web::module::Message] = &[
+    ("audit.action.notification.create", "发送通知", "Notifications sent"),
+    ("audit.action.notification.read", "标记通知已读", "Notifications read"),
+    ("audit.action.attachment.put", "上传文件", "File uploaded"),
+    ("audit.action.setting.put", "修改设置", "Setting changed"),
     ("notifications.title", "消息通知", "Notifications"),
     ("notifications.unread", "未读", "Unread"),
     ("notifications.none", "暂无通知", "No notifications"),

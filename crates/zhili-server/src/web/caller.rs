@@ -61,7 +61,26 @@ pub struct Caller {
     pub locale: Locale,
 }
 
+/// The language of a request before any login is known: the locale cookie, else
+/// `Accept-Language`.
+pub fn request_locale(headers: &axum::http::HeaderMap) -> Locale {
+    cookie(headers, LOCALE_COOKIE).and_then(Locale::from_tag).unwrap_or_else(|| {
+        crate::web::i18n::from_accept_language(headers.get("accept-language").and_then(|v| v.to_str().ok()))
+    })
+}
+
 impl Caller {
+    /// The anonymous public, speaking `locale` (when who calls cannot be told).
+    pub fn anonymous(locale: Locale) -> Caller {
+        Caller {
+            principal: Principal::anonymous(),
+            user: None,
+            session: None,
+            via: Via::Anonymous,
+            ip: String::new(),
+            locale,
+        }
+    }
     /// The audit actor for this caller.
     pub fn actor(&self) -> Actor {
         Actor::of(&self.principal, Some(self.ip.clone()))
@@ -201,9 +220,7 @@ where
         }
         let app = AppState::from_ref(state);
         let ip = ClientIp::from_request_parts(parts, state).await?.0;
-        let fallback_locale = cookie(&parts.headers, LOCALE_COOKIE).and_then(Locale::from_tag).unwrap_or_else(|| {
-            crate::web::i18n::from_accept_language(parts.headers.get("accept-language").and_then(|v| v.to_str().ok()))
-        });
+        let fallback_locale = request_locale(&parts.headers);
         let (token, via) = match bearer(&parts.headers) {
             Some(t) => (Some(t?.to_string()), Via::Bearer),
             None => (cookie(&parts.headers, SESSION_COOKIE).map(str::to_string), Via::Cookie),

@@ -25,6 +25,14 @@ pub(crate) const MESSAGES: &[(&str, &str, &str)] = &[
     ("nav.notifications", "通知", "Notifications"),
     ("error.forbidden", "无权访问此页面", "You may not open this page"),
     ("error.not_found", "页面不存在", "No such page"),
+    ("error.status", "错误", "Error"),
+    ("error.conflict_field", "{field}已存在", "{field} already exists"),
+    ("error.missing_reference", "{field}所指的记录不存在", "{field} refers to a record that does not exist"),
+    (
+        "error.stale",
+        "记录已被他人修改（现为第 {current} 版），请刷新后重试",
+        "The record was changed by someone else (it is now at version {current}); reload and retry",
+    ),
     ("settings.read_only", "只读：仅管理员可修改。", "Read only: only administrators may change this."),
     ("settings.save", "保存", "Save"),
 ];
@@ -46,6 +54,19 @@ impl Tr {
                 "?"
             }
         }
+    }
+
+    /// The message for `key`, if one is registered.
+    pub fn try_get(&self, key: &str) -> Option<&'static str> {
+        crate::web::module::message(key).map(|(zh, en)| match self.0 {
+            Locale::ZhCn => zh,
+            Locale::En => en,
+        })
+    }
+
+    /// The message for `key` with each `{name}` replaced by its value.
+    pub fn format(&self, key: &str, params: &[(&str, String)]) -> String {
+        params.iter().fold(self.get(key).to_string(), |s, (name, value)| s.replace(&format!("{{{name}}}"), value))
     }
 
     /// The BCP 47 tag for `<html lang>`.

@@ -189,8 +189,10 @@ async function intake(browser) {
   if (dispatched.some((st) => st !== "dispatched")) throw new Error(`bulk dispatch left ${dispatched}`);
   // A bad filter is named on the page.
   await page.goto(`${base}/cases?from=2026-13-01`);
+  // Named by the field's label in the page's language; its code stays in data-field.
   const err = await page.locator("#filter-error").innerText();
-  if (!err.includes("from")) throw new Error(`bad filter not named: ${err}`);
+  const at = await page.getAttribute("#filter-error", "data-field");
+  if (!err.includes("起始日期") || at !== "from") throw new Error(`bad filter not named: ${err} (${at})`);
   console.log(`worklist: filed and dispatched cases ${picked.join(", ")} at once`);
   await op.ctx.close();
 }

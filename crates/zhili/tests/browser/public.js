@@ -2,7 +2,7 @@
 // account: from the login page's link to the report form; pick a category and use the GPS
 // position; a report without a description is refused next to the field, a bad phone number by
 // the Open311 API next to its field; then it is received, and its number leads to the status page
-// (已受理 / open).
+// (已受理, data-status open).
 // usage: node public.js BASE_URL LONGITUDE LATITUDE SCREENSHOT_DIR
 const { chromium } = require("playwright-core");
 
@@ -68,7 +68,9 @@ async function main() {
   await page.click("#done-link");
   await page.waitForURL(`${base}/public/requests/${id}`);
   const status = await text("#status-open");
-  if (!/已受理/.test(status) || !/open/.test(status)) throw new Error(`status: ${status}`);
+  // The state in the page's language only; its code is the section's data-status.
+  const code = await page.getAttribute("#public-status", "data-status");
+  if (!/已受理/.test(status) || /open/i.test(status) || code !== "open") throw new Error(`status: ${status} (${code})`);
   if ((await page.content()).includes("13812345678")) throw new Error("the phone number is on the public status page");
   await page.screenshot({ path: `${outDir}/public-status.png`, fullPage: true });
   console.log(`status of ${id}: ${status} · ${await text("#status-detail")}`);

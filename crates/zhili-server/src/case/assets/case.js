@@ -14,7 +14,9 @@
     description: "描述", deadline: "时限", remaining: "剩余工作分钟", overdue: "已超时", reported: "上报时间",
     note: "说明", reason: "原因", photos: "照片", passed: "核查结果", yes: "通过", no: "不通过", approve: "审批",
     agree: "同意", reject: "不同意", minutes: "延长工作分钟", score: "满意度(1–5)", duplicate_of: "重复于案件编号",
-    timeline: "处置记录", counters: "计数", contact: "联系方式", nothing: "当前无可执行操作", version: "版本"
+    timeline: "处置记录", counters: "计数", contact: "联系方式", nothing: "当前无可执行操作", version: "版本",
+    counter: { dispatches: "派遣", returns: "回退", reworks: "返工", extensions: "延期", reopens: "重新打开", deferrals: "缓办" },
+    times: "次"
   } : {
     file: "File", void: "Void", dispatch: "Dispatch", accept: "Accept", return: "Return", request_extension: "Request extension",
     decide_extension: "Decide extension", respond: "Respond", verify: "Verify", close: "Close", evaluate: "Evaluate", reopen: "Reopen",
@@ -23,7 +25,9 @@
     description: "Description", deadline: "Deadline", remaining: "Working minutes left", overdue: "Overdue", reported: "Reported",
     note: "Note", reason: "Reason", photos: "Photos", passed: "Result", yes: "Passed", no: "Failed", approve: "Decision",
     agree: "Approve", reject: "Reject", minutes: "Extra working minutes", score: "Satisfaction (1–5)", duplicate_of: "Duplicate of case",
-    timeline: "Timeline", counters: "Counters", contact: "Contact", nothing: "Nothing to do now", version: "Version"
+    timeline: "Timeline", counters: "Counters", contact: "Contact", nothing: "Nothing to do now", version: "Version",
+    counter: { dispatches: "dispatches", returns: "returns", reworks: "reworks", extensions: "extensions", reopens: "reopens", deferrals: "deferrals" },
+    times: ""
   };
   // The fields each command takes: [name, kind] (kind: text, textarea, number, department, bool, photos).
   var FIELDS = {
@@ -82,14 +86,16 @@
       (c.clock.deadline ? "<dt>" + L.deadline + "</dt><dd>" + time(c.clock.deadline) + " · " + L.remaining + " " + c.clock.remaining_working_minutes +
         (c.clock.overdue ? " <span class='badge bad'>" + L.overdue + "</span>" : "") + "</dd>" : "") +
       "<dt>" + L.reported + "</dt><dd>" + time(c.reported_at) + "</dd>" +
-      "<dt>" + L.counters + "</dt><dd class=mono>" + Object.keys(k).map(function (x) { return x + " " + k[x]; }).join(" · ") + "</dd>" +
+      "<dt>" + L.counters + "</dt><dd id=case-counters>" + Object.keys(k).map(function (x) {
+        return "<span title='" + esc(x) + "'>" + esc(L.counter[x] || x) + " " + k[x] + (L.times ? " " + L.times : "") + "</span>";
+      }).join(" · ") + "</dd>" +
       "</dl>";
     var photos = c.photos.slice();
     d.timeline.forEach(function (e) { (e.data.photos || []).forEach(function (p) { var u = "/api/attachments/" + p; if (photos.indexOf(u) < 0) photos.push(u); }); });
     $("case-photos").innerHTML = photos.map(function (u) { return "<a href='" + esc(u) + "'><img src='" + esc(u) + "' alt=''></a>"; }).join("");
     $("case-timeline").innerHTML = "<h2>" + L.timeline + "</h2><ol class=timeline>" + d.timeline.map(function (e) {
       var extra = ["reason", "note", "department", "score", "extra_minutes"].filter(function (f) { return e.data[f] != null && e.data[f] !== ""; })
-        .map(function (f) { return esc(e.data[f]); }).join(" · ");
+        .map(function (f) { return f === "department" ? "<span class=mono>" + esc(e.data[f]) + "</span>" : esc(e.data[f]); }).join(" · ");
       var verdict = e.data.passed === false ? " (" + L.no + ")" : e.data.approve === false ? " (" + L.reject + ")" : "";
       return "<li><strong>" + esc(L[e.command] || e.command) + verdict + "</strong> · " + esc(e.actor) + " · " + time(e.at) + (extra ? "<br>" + extra : "") + "</li>";
     }).join("") + "</ol>";
@@ -103,16 +109,20 @@
     var f = document.createElement("form");
     f.dataset.command = cmd;
     var html = "";
+    var described = function (name) { return " aria-describedby='err-" + cmd + "-" + name + "'"; };
     (FIELDS[cmd] || []).forEach(function (fd) {
-      var name = fd[0], kind = fd[1], label = L[name] || L[name.replace("extra_", "")] || name;
+      var name = fd[0], kind = fd[1], label = L[name] || L[name.replace("extra_", "")] || name, d = described(name);
       if (name === "extra_minutes") label = L.minutes;
       if (name === "approve") label = L.approve;
-      if (kind === "textarea") html += "<textarea name=" + name + " rows=1 placeholder='" + esc(label) + "' aria-label='" + esc(label) + "'></textarea>";
-      else if (kind === "number") html += "<input type=number name=" + name + " min=1 placeholder='" + esc(label) + "' aria-label='" + esc(label) + "'>";
-      else if (kind === "bool") html += "<select name=" + name + " aria-label='" + esc(label) + "'><option value=true>" + (name === "passed" ? L.yes : L.agree) + "</option><option value=false>" + (name === "passed" ? L.no : L.reject) + "</option></select>";
-      else if (kind === "department") html += "<select name=department aria-label='" + esc(L.department) + "'></select>";
-      else if (kind === "photos") html += "<input type=file name=photos accept='image/jpeg,image/png,image/webp' capture=environment multiple aria-label='" + esc(L.photos) + "'>";
-      else html += "<input name=" + name + " placeholder='" + esc(label) + "' aria-label='" + esc(label) + "'>";
+      if (kind === "textarea") html += "<textarea name=" + name + d + " rows=1 placeholder='" + esc(label) + "' aria-label='" + esc(label) + "'></textarea>";
+      else if (kind === "number") html += "<input type=number name=" + name + d + " min=1 placeholder='" + esc(label) + "' aria-label='" + esc(label) + "'>";
+      else if (kind === "bool") html += "<select name=" + name + d + " aria-label='" + esc(label) + "'><option value=true>" + (name === "passed" ? L.yes : L.agree) + "</option><option value=false>" + (name === "passed" ? L.no : L.reject) + "</option></select>";
+      else if (kind === "department") html += "<select name=department" + d + " aria-label='" + esc(L.department) + "'></select>";
+      else if (kind === "photos") html += "<input type=file name=photos" + d + " accept='image/jpeg,image/png,image/webp' capture=environment multiple aria-label='" + esc(L.photos) + "'>";
+      else html += "<input name=" + name + d + " placeholder='" + esc(label) + "' aria-label='" + esc(label) + "'>";
+    });
+    (FIELDS[cmd] || []).forEach(function (fd) {
+      html += "<span class=field-error id='err-" + cmd + "-" + fd[0] + "' data-for='" + fd[0] + "' role=alert></span>";
     });
     html += "<button type=submit name=go value=" + cmd + ">" + esc(L[cmd] || cmd) + "</button>";
     f.innerHTML = html;
@@ -132,12 +142,12 @@
         if (photosInput) body.photos = ids;
         return api("/api/cases/" + id + "/transitions", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
       }).then(function (d) { msg.textContent = ""; render(d); }, function (err) {
-        var e = (err && err.error) || {};
-        msg.textContent = (e.message || String(err)) + (e.field ? " [" + e.field + "]" : "");
+        // The error's text in the user's language, under the field at fault.
+        window.zhili.error.show(f, err, msg);
       });
     });
     return f;
   }
 
-  api("/api/cases/" + id).then(render, function (err) { msg.textContent = (err.error && err.error.message) || String(err); });
+  api("/api/cases/" + id).then(render, function (err) { msg.textContent = window.zhili.error.text(err); });
 })();

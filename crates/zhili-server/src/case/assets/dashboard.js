@@ -116,8 +116,8 @@
         series: [{ type: "pie", radius: ["35%", "65%"], top: 24, data: major.rows.map(function (r) { return { name: r.label || r.key, value: r.tally.reported }; }) }]
       }, true);
     }, function (err) {
-      var e = (err && err.error) || {};
-      $("dash-msg").textContent = (e.message || String(err)) + (e.field ? " [" + e.field + "]" : "");
+      // In the user's language, under the date (or other field) at fault.
+      window.zhili.error.show($("dash-form"), err, $("dash-msg"));
     });
   }
   $("dash-form").addEventListener("submit", function (e) { e.preventDefault(); show(); });

@@ -83,8 +83,9 @@
         $("submit").disabled = false;
         if (!x.r.ok) {
           var err = (x.b && x.b.error) || {};
-          var shown = err.field && fieldError(err.field, err.message);
-          msg.textContent = shown ? "" : (err.message || String(x.r.status)) + (err.field ? " [" + err.field + "]" : "");
+          var text = window.zhili.error.text(x.b);
+          var shown = err.field && fieldError(err.field, text);
+          msg.textContent = shown ? "" : text;
           msg.className = "bad";
           return;
         }

@@ -99,7 +99,7 @@
       })
       .catch(function (e) {
         if (e && e.name === "AbortError") return;
-        msg.textContent = T.failed + ((e && e.error && e.error.message) || String(e));
+        msg.textContent = T.failed + window.zhili.error.text(e);
       });
   }
 

@@ -82,7 +82,8 @@
       $("position").textContent = $("lat").value + ", " + $("long").value + " (±" + Math.round(p.coords.accuracy) + " m)";
     }, function (e) {
       $("position").textContent = "—";
-      fieldError("lat", T.noGeo + e.message);
+      fieldError("lat", T.noGeo + ((zh ? { 1: "未允许使用位置", 2: "暂时无法获取位置", 3: "定位超时" }
+        : { 1: "permission denied", 2: "position unavailable", 3: "timed out" })[e.code] || ""));
     }, { enableHighAccuracy: true, timeout: 15000 });
   }
   $("locate").addEventListener("click", locate);

@@ -9,9 +9,11 @@
   var zh = form.dataset.lang !== "en";
   var T = zh
     ? { sent: "已上报，案件编号 ", queued: "网络不可用：已保存，联网后自动发送", waiting: "待发送：", none: "",
-        noPos: "请先定位", locating: "定位中…", noGeo: "无法定位：", sending: "发送中…", dup: "附近有同类未结案件：" }
+        noPos: "请先定位", locating: "定位中…", noGeo: "无法定位：", sending: "发送中…", dup: "附近有同类未结案件：",
+        noGeoApi: "浏览器不支持定位", geo: { 1: "未允许使用位置", 2: "暂时无法获取位置", 3: "定位超时" } }
     : { sent: "Reported, case number ", queued: "Offline: saved, will be sent when back online", waiting: "Waiting to send: ",
-        none: "", noPos: "Locate first", locating: "Locating…", noGeo: "Cannot locate: ", sending: "Sending…", dup: "Open cases of this kind nearby: " };
+        none: "", noPos: "Locate first", locating: "Locating…", noGeo: "Cannot locate: ", sending: "Sending…", dup: "Open cases of this kind nearby: ",
+        noGeoApi: "this browser cannot locate", geo: { 1: "permission denied", 2: "position unavailable", 3: "timed out" } };
   var $ = function (id) { return document.getElementById(id); };
   var msg = $("report-msg"), qmsg = $("queue-msg");
   function say(text, cls) { msg.textContent = text; msg.className = cls || ""; }
@@ -81,8 +83,9 @@
           }, function (e) {
             if (e && e.status && e.status >= 400 && e.status < 500 && e.status !== 401 && e.status !== 408 && e.status !== 429) {
               // The server refused it: it will not succeed later either.
-              var err = (e.body && e.body.error) || {};
-              say((err.message || e.status) + (err.field ? " [" + err.field + "]" : ""), "bad");
+              // Its text (in the user's language) under the field at fault, else below the form.
+              if (window.zhili.error.show(form, e.body, msg)) say("", "");
+              else say(window.zhili.error.text(e.body), "bad");
               return drop(item.id);
             }
             say(T.queued, "bad");
@@ -125,13 +128,13 @@
   });
 
   function locate() {
-    if (!navigator.geolocation) { say(T.noGeo + "geolocation", "bad"); return; }
+    if (!navigator.geolocation) { say(T.noGeo + T.noGeoApi, "bad"); return; }
     $("position").textContent = T.locating;
     navigator.geolocation.getCurrentPosition(function (p) {
       $("lon").value = p.coords.longitude.toFixed(7);
       $("lat").value = p.coords.latitude.toFixed(7);
       $("position").textContent = $("lon").value + ", " + $("lat").value + " (±" + Math.round(p.coords.accuracy) + " m)";
-    }, function (e) { $("position").textContent = "—"; say(T.noGeo + e.message, "bad"); }, { enableHighAccuracy: true, timeout: 15000 });
+    }, function (e) { $("position").textContent = "—"; say(T.noGeo + (T.geo[e.code] || ""), "bad"); }, { enableHighAccuracy: true, timeout: 15000 });
   }
   $("locate").addEventListener("click", locate);
   locate();
@@ -146,6 +149,7 @@
       photoIds: []
     };
     say(T.sending);
+    window.zhili.error.clear(form);
     put(item).then(function () {
       var keep = [$("lon").value, $("lat").value, major.value];
       form.reset();

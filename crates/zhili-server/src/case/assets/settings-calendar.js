@@ -114,7 +114,8 @@
       holidayText({ text: $("holiday-text").value }).then(function (res) {
         if (res.status !== 200) {
           var e = res.body.error || {};
-          if (!fieldError(e.field || "text", e.message || T.failed)) msg.textContent = e.message;
+          var text = window.zhili.error.text(res.body);
+          if (!fieldError(e.field || "text", text)) msg.textContent = text;
           return;
         }
         holidays = toSet(res.body.holidays);
@@ -177,9 +178,10 @@
         // Body errors name a JSON path such as periods[0].start: show it at its section.
         var f = (err.field || "").split(/[.[]/)[0];
         if (f === "workdays") f = "holidays";
-        if (fieldError(f, err.message)) { msg.textContent = ""; return; }
-        msg.textContent = (err.message || T.failed + " (" + res.status + ")");
+        var text = window.zhili.error.text(res.body);
+        if (fieldError(f, text)) { msg.textContent = ""; return; }
+        msg.textContent = text;
       })
-      .catch(function (err) { msg.className = "bad"; msg.textContent = T.failed + ": " + err; });
+      .catch(function (err) { msg.className = "bad"; msg.textContent = window.zhili.error.text(err); });
   });
 })();

@@ -178,9 +178,10 @@
       if (!(mine && f && fieldError(f, p.message))) rest.push(p.message);
     });
     var e = b.error || {};
-    if (!b.problems && e.field && fieldError(e.field, e.message)) return;
+    var text = b.error ? window.zhili.error.text(b) : T.failed;
+    if (!b.problems && e.field && fieldError(e.field, text)) return;
     msg.className = "bad";
-    msg.textContent = (e.message || T.failed) + (rest.length ? " — " + rest.join("; ") : "");
+    msg.textContent = text + (rest.length ? " — " + rest.join("; ") : "");
   }
 
   form.addEventListener("submit", function (e) {
@@ -261,7 +262,7 @@
         }
         out.className = "bad";
         var ps = b.problems || [];
-        out.innerHTML = "<p>" + esc(b.error ? b.error.message.split("\n")[0] : T.failed + " (" + res.status + ")") + "</p>" + (ps.length
+        out.innerHTML = "<p>" + esc(b.error ? window.zhili.error.text(b) : T.failed + " (" + res.status + ")") + "</p>" + (ps.length
           ? "<h3 class=bad>" + T.errors + " (" + ps.length + ")</h3><table><thead><tr><th>" + T.row + "</th><th>" + T.column +
             "</th><th>" + T.problem + "</th></tr></thead><tbody>" + ps.map(function (p) {
               var rowText = p.row != null ? p.row : (p.rows || []).join(", ");

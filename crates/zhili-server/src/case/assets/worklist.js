@@ -51,7 +51,7 @@
         } else {
           var e = document.createElement("div");
           e.className = "bulk-error bad";
-          e.textContent = res.error.message + (res.error.field ? " (" + res.error.field + ")" : "");
+          e.textContent = window.zhili.error.text({ error: res.error });
           row.querySelector(".state").appendChild(e);
         }
       });
@@ -60,9 +60,8 @@
         : b.done + " done, " + b.refused + " refused" + (b.done ? "; reload for the new states" : "");
       refresh();
     }).catch(function (b) {
-      var e = (b && b.error) || {};
       msg.className = "msg bad";
-      msg.textContent = (e.message || String(b)) + (e.field ? " (" + e.field + ")" : "");
+      msg.textContent = window.zhili.error.text(b);
     });
   });
   refresh();

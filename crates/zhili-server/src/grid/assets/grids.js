@@ -40,7 +40,7 @@
       var report = b.report || (res.status === 200 ? b : null);
       if (!report) {
         out.className = "bad";
-        out.textContent = T.failed + " (" + res.status + "): " + (b.error ? b.error.message + (b.error.field ? " [" + b.error.field + "]" : "") : "");
+        out.textContent = T.failed + ": " + window.zhili.error.text(b);
         return;
       }
       out.className = report.errors.length ? "bad" : "good";

@@ -1,0 +1,179 @@
+// One language at a time, in a real headless Chromium: in zh-CN and then in English the
+// administrator meets the pages a user meets — login, home, the report page with a position
+// outside the district, a case, the dashboard with the end date before the start, the public
+// status page, an unknown address and the audit log — and on each: no raw JSON, no
+// untranslated message key, in zh-CN no English word outside the allow-list of names, codes
+// and units (and nothing in `.mono`, which shows codes), in English no Chinese in the page's
+// own words (headings, labels, buttons, table heads, messages). The bad position's error is
+// the text in the page's language under the position field.
+// usage: node language.js BASE_URL ADMIN_PASSWORD KEYS_JSON SCREENSHOT_DIR
+const fs = require("fs");
+const { chromium } = require("playwright-core");
+
+const [base, password, keysFile, outDir] = process.argv.slice(2);
+const KEYS = new Set(JSON.parse(fs.readFileSync(keysFile, "utf8")));
+// Outside the district: Beijing's Tiananmen (the demo district is in Shandong).
+const BEIJING = { longitude: 116.4, latitude: 39.9 };
+// English words a zh-CN page may show: names (of the product's languages, libraries, formats),
+// codes and units. Anything else in ASCII letters is an untranslated text.
+const ALLOWED = new Set([
+  "English", // the language switch names the other language in that language
+  "CSV", "XLSX", "GeoJSON", "GeoPackage", "Open311", // file formats and protocols: names
+  "MapLibre", "OpenStreetMap", "ECharts", // libraries and data credited by name
+  "m", "km", "min", "ID", "IP", "GPS", "UTC", // units and abbreviations
+]);
+
+const failures = [];
+function fail(lang, page, what) { failures.push(`[${lang}] ${page}: ${what}`); }
+
+// The page's visible text, split: everything, and the text of the page's own words (headings,
+// labels, buttons, table heads, messages), and the text outside `.mono` (codes).
+async function texts(page) {
+  return page.evaluate(() => {
+    const OWN = "h1, h2, h3, label, button, th, dt, legend, nav a, .field-error, [role=status], [role=alert], .audit-action, .audit-outcome, .pager a, title";
+    const all = document.body.innerText;
+    const own = [], plain = [];
+    const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+      const el = n.parentElement;
+      if (!el || el.closest("script, style, noscript, [hidden], .maplibregl-ctrl-attrib")) continue;
+      const style = getComputedStyle(el);
+      if (style.display === "none" || style.visibility === "hidden") continue;
+      const t = n.textContent.trim();
+      if (!t) continue;
+      if (el.matches(OWN) || (el.parentElement && el.parentElement.matches(OWN) && el.matches("span, strong, small"))) own.push(t);
+      if (!el.closest(".mono, code, option[value]:not([value=''])")) plain.push(t);
+    }
+    // Option labels hold class names (names, allowed in either language).
+    return { all, own: own.join("\n"), plain: plain.join("\n"), title: document.title };
+  });
+}
+
+async function check(page, lang, name) {
+  await page.screenshot({ path: `${outDir}/language-${lang}-${name}.png`, fullPage: true });
+  const t = await texts(page);
+  if (/[{\[]\s*"[a-z_]+"\s*:/.test(t.all)) fail(lang, name, `raw JSON in the page: ${t.all.slice(0, 300)}`);
+  for (const m of t.all.matchAll(/\b[a-z_]+\.[a-z_.]+\b/g)) {
+    if (KEYS.has(m[0])) fail(lang, name, `untranslated message key ${m[0]}`);
+  }
+  // A snake_case code outside `.mono` is an untranslated value (a source, a state, an action).
+  const snake = [...new Set(t.plain.match(/\b[a-z]+_[a-z_]+\b/g) || [])];
+  if (snake.length) fail(lang, name, `codes shown as text: ${snake.join(", ")}`);
+  if (lang === "zh-CN") {
+    const words = (t.plain + "\n" + t.title).match(/[A-Za-z][A-Za-z'’-]*/g) || [];
+    // A word next to digits is a code (SJ0102, gw370304…); else it must be allowed.
+    const text = t.plain + "\n" + t.title;
+    const bad = [...new Set(words)].filter((w) => !ALLOWED.has(w) && new RegExp(`(^|[^A-Za-z0-9])${w}([^A-Za-z0-9]|$)`).test(text));
+    if (bad.length) fail(lang, name, `English words in the zh-CN page: ${bad.join(", ")}`);
+  } else {
+    const cjk = t.own.split("\n").filter((l) => /[\u3400-\u9fff]/.test(l) && !/^中文$/.test(l));
+    if (cjk.length) fail(lang, name, `Chinese in the English page's own words: ${cjk.join(" | ")}`);
+  }
+  return t;
+}
+
+async function story(browser, lang) {
+  const ctx = await browser.newContext({
+    viewport: { width: 1280, height: 900 }, locale: lang === "en" ? "en-GB" : "zh-CN",
+    permissions: ["geolocation"], geolocation: BEIJING,
+  });
+  const page = await ctx.newPage();
+  page.on("pageerror", (e) => fail(lang, page.url(), `script error ${e}`));
+  const zh = lang === "zh-CN";
+
+  // Login (before logging in: the language is the browser's).
+  await page.goto(`${base}/login`);
+  await check(page, lang, "login");
+  await page.fill("input[name=username]", "admin");
+  await page.fill("input[name=password]", password);
+  await page.click("button[type=submit].primary");
+  await page.waitForURL((u) => !u.pathname.startsWith("/login"), { timeout: 15000 });
+  // The administrator's own setting wins once logged in: switch it to this story's language.
+  if ((await page.getAttribute("html", "lang")) !== lang) {
+    await page.click("#switch-language");
+    await page.waitForFunction((l) => document.documentElement.lang === l, lang, { timeout: 15000 });
+  }
+  await page.goto(`${base}/`);
+  await check(page, lang, "home");
+
+  // The report page: a position outside the district is refused, in words, at the position.
+  await page.goto(`${base}/report`);
+  await page.waitForFunction(() => document.querySelectorAll("#minor option").length > 0, null, { timeout: 15000 });
+  await page.click("#locate");
+  await page.waitForFunction(() => document.getElementById("lon").value !== "", null, { timeout: 15000 });
+  await page.fill("#description", zh ? "路口井盖缺失" : "A manhole cover is missing");
+  await page.click("#submit");
+  await page.waitForFunction(() => document.getElementById("position-error").textContent !== "", null, { timeout: 15000 })
+    .catch(async () => fail(lang, "report", `no error at the position: ${await page.locator("#report-msg").innerText()}`));
+  const shown = await page.locator("#position-error").innerText();
+  const expected = zh ? /^位置 116\.4\d*, 39\.9\d* 不在本辖区范围内$/ : /^The position 116\.4\d*, 39\.9\d* is outside the district$/;
+  if (!expected.test(shown)) fail(lang, "report", `the position's error is ${JSON.stringify(shown)}`);
+  if ((await page.getAttribute("#position", "aria-describedby")) !== "position-error") fail(lang, "report", "the position does not point at its error");
+  await check(page, lang, "report");
+
+  // A case page, and a command refused for a missing field (shown at that field).
+  const id = await page.evaluate(async () => (await (await fetch("/api/cases?limit=1", { credentials: "same-origin" })).json()).items[0].id);
+  await page.goto(`${base}/cases/${id}`);
+  await page.waitForSelector("#case-summary dl", { timeout: 15000 });
+  const form = await page.$("form[data-command=void], form[data-command=return], form[data-command=shelve], form[data-command=defer], form[data-command=reopen]");
+  if (form) {
+    await form.$eval("button[type=submit]", (b) => b.click());
+    await page.waitForFunction(() => Array.prototype.some.call(document.querySelectorAll("#case-actions .field-error"), (e) => e.textContent !== ""), null, { timeout: 15000 })
+      .catch(async () => fail(lang, "case", `no error at the field: ${await page.locator("#case-msg").innerText()}`));
+  }
+  await check(page, lang, "case");
+
+  // The dashboard with the end before the start: the error under the end date.
+  await page.goto(`${base}/dashboard`);
+  await page.waitForSelector("#dash-form", { timeout: 15000 });
+  await page.fill("#dash-from", "2026-03-10");
+  await page.fill("#dash-to", "2026-03-01");
+  await page.click("#dash-form button[type=submit]");
+  await page.waitForFunction(() => document.getElementById("dash-to-error").textContent !== "", null, { timeout: 15000 })
+    .catch(async () => fail(lang, "dashboard", `no error at the end date: ${await page.locator("#dash-msg").innerText()}`));
+  const dateError = await page.locator("#dash-to-error").innerText();
+  if (dateError !== (zh ? "截止日期须晚于起始日期" : "The end date must be after the start date")) fail(lang, "dashboard", `the date error is ${JSON.stringify(dateError)}`);
+  await check(page, lang, "dashboard");
+
+  // The public status page of that case.
+  await page.goto(`${base}/public/requests/${id}`);
+  const status = await page.locator("#status-open").innerText();
+  if (zh ? /[A-Za-z]/.test(status) : /[\u3400-\u9fff]/.test(status)) fail(lang, "status", `the state is ${JSON.stringify(status)}`);
+  await check(page, lang, "status");
+
+  // An unknown address: the HTML 404 page in the frame, not JSON.
+  const r = await page.goto(`${base}/no/such/page`);
+  if (r.status() !== 404) fail(lang, "unknown", `status ${r.status()}`);
+  if (!(await page.$("header.top .brand"))) fail(lang, "unknown", "not in the frame");
+  const notFound = await page.locator("main").innerText();
+  if (!notFound.includes(zh ? "页面不存在" : "No such page")) fail(lang, "unknown", notFound);
+  await check(page, lang, "unknown");
+
+  // The audit log: actions and outcomes by label, their codes in the tooltip.
+  await page.goto(`${base}/audit`);
+  await page.waitForSelector("td.audit-action", { timeout: 15000 });
+  const codes = await page.$$eval("td.audit-action", (tds) => tds.map((td) => [td.textContent, td.title]));
+  if (!codes.some(([label, code]) => label !== code)) fail(lang, "audit", `no action is labelled: ${JSON.stringify(codes.slice(0, 5))}`);
+  await check(page, lang, "audit");
+  await ctx.close();
+}
+
+async function main() {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  try {
+    await story(browser, "zh-CN");
+    await story(browser, "en");
+  } finally {
+    await browser.close();
+  }
+  if (failures.length) {
+    console.error(failures.join("\n"));
+    process.exit(1);
+  }
+  console.log("language: zh-CN and English pages checked");
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
