@@ -10,7 +10,9 @@
   var T = zh
     ? { code: "编码", name: "名称", level: "层级", village: "所属村社区", parent: "上级", records: "详细数据", notFound: "未找到", none: "此处无网格" }
     : { code: "Code", name: "Name", level: "Level", village: "Village", parent: "Parent", records: "Record", notFound: "Not found", none: "No grid here" };
-  maplibregl.setWorkerUrl("/assets/vendor/maplibre-gl/maplibre-gl-csp-worker.js");
+  // The worker's content-hashed URL is on the library's script tag (data-maplibre-worker).
+  var lib = document.querySelector("script[data-maplibre-worker]");
+  maplibregl.setWorkerUrl(lib ? lib.getAttribute("data-maplibre-worker") : "/assets/vendor/maplibre-gl/maplibre-gl-csp-worker.js");
   var origin = window.location.origin;
   var basemap = el.dataset.basemap || "";
   var gcj = basemap && el.dataset.basemapCrs === "gcj02";
