@@ -1,7 +1,7 @@
 //! Embedded assets through the router: pages link every file by its content-hashed URL, which
 //! answers with a year's immutable caching; brotli or gzip by `Accept-Encoding` (with `Vary`),
 //! decoding to the plain file; `If-None-Match` answers 304; plain URLs keep working, revalidated;
-//! a stale hash is 404; the favicon (SVG and `/favicon.ico`).
+//! a stale hash is 404; the favicon (SVG and `/favicon.ico`) and the bell's inline SVG icon.
 
 use std::collections::BTreeSet;
 use std::io::Read;
@@ -155,7 +155,7 @@ async fn etags_answer_304_and_stale_names_404() {
 }
 
 #[tokio::test]
-async fn favicon() {
+async fn favicon_and_bell_icon() {
     let w = world().await;
     let ico = fetch(&w, "/favicon.ico", &[("accept-encoding", "br")]).await;
     assert_eq!(ico.status, StatusCode::OK);
@@ -169,6 +169,9 @@ async fn favicon() {
     let icon =
         format!("<link rel=\"icon\" href=\"{}\" type=\"image/svg+xml\">", zhili_server::web::asset::url("favicon.svg"));
     assert!(html.contains(&icon), "{html}");
+    let bell = &html[html.find("id=\"bell\"").expect("the bell")..];
+    let bell = &bell[..bell.find("</a>").unwrap()];
+    assert!(bell.contains("<svg") && !bell.contains('🔔'), "{bell}");
     // The login page has the favicon too.
     assert!(fetch(&w, "/login", &[]).await.text().contains(&icon));
 }
