@@ -276,6 +276,12 @@ pub async fn serve(
         (m.start)(&state);
     }
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    // Compress the embedded assets now, off the async workers, so no visitor waits for it.
+    tokio::task::spawn_blocking(|| {
+        let started = std::time::Instant::now();
+        let (files, bytes) = web::asset::precompress();
+        tracing::info!(files, bytes, ms = started.elapsed().as_millis() as u64, "embedded assets compressed");
+    });
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown.await;

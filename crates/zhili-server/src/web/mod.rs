@@ -2,6 +2,7 @@
 //! the error shape (said in the caller's language by `localize`), extractors, who is calling, i18n, the page frame and embedded assets,
 //! the deployment's local time, and the process's metrics.
 
+pub mod asset;
 pub mod caller;
 pub mod clock;
 pub mod error;

@@ -2,8 +2,7 @@
 //! page, the navigation frame, and embedded assets. Forms carry CSRF tokens.
 
 use askama::Template;
-use axum::extract::Path;
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
+use axum::http::header::LOCATION;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -13,41 +12,42 @@ use zhili_core::model::Locale;
 use zhili_core::policy::{authorize, Action, Role};
 use zhili_core::ErrorCode;
 
+use crate::web::asset;
 use crate::web::caller::Caller;
 use crate::web::error::{AppError, AppResult};
 use crate::web::i18n::Tr;
 use crate::web::module::Needs;
 use crate::AppState;
 
-/// The shared routes: the frame's own files and the vendored libraries.
+/// The shared routes: the frame's own files, the favicon and the vendored libraries.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/assets/vendor/maplibre-gl/{file}", get(vendor_asset))
-        .route("/assets/vendor/echarts/{file}", get(echarts_asset))
+        .route("/assets/vendor/maplibre-gl/{file}", get(unknown_asset))
+        .route("/assets/vendor/echarts/{file}", get(unknown_asset))
         .route("/assets/{file}", get(unknown_asset))
         .merge(assets(&[
             ("app.css", "text/css; charset=utf-8", include_str!("assets/app.css")),
             ("app.js", "text/javascript; charset=utf-8", include_str!("assets/app.js")),
+            ("favicon.svg", "image/svg+xml", include_str!("assets/favicon.svg")),
         ]))
+        .merge(asset::routes(VENDORED.iter().copied()))
+        .merge(asset::routes([FAVICON_ICO]))
+        .merge(asset::route_plain("/favicon.ico", FAVICON_ICO.0, FAVICON_ICO.1, FAVICON_ICO.2))
 }
+
+/// The favicon for clients that ask `/favicon.ico` (32×32 and 16×16; `favicon.svg` is the same
+/// mark as a vector).
+const FAVICON_ICO: (&str, &str, &[u8]) = ("favicon.ico", "image/x-icon", include_bytes!("assets/favicon.ico"));
 
 /// A file a module embeds and serves under `/assets/{name}`: name, content type, text. No CDN,
 /// nothing fetched at run time.
 pub type Asset = (&'static str, &'static str, &'static str);
 
-/// The routes of a module's own files, `/assets/{name}` each.
+/// The routes of a module's own files: `/assets/{name}` each, and its content-hashed name
+/// (`/assets/app.<hash>.js`, cached for a year) that pages link through `Layout::asset`,
+/// compressed as the client accepts (see [`asset`]).
 pub fn assets(files: &'static [Asset]) -> Router<AppState> {
-    files.iter().fold(Router::new(), |r, &(name, ty, body)| {
-        r.route(
-            &format!("/assets/{name}"),
-            get(move || async move {
-                let mut r = body.into_response();
-                r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(ty));
-                r.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
-                r
-            }),
-        )
-    })
+    asset::routes(files.iter().map(|&(name, ty, body)| (name, ty, body.as_bytes())))
 }
 
 /// Any other name under `/assets/`.
@@ -70,8 +70,8 @@ pub struct Layout {
     pub(crate) csrf: String,
     pub(crate) nav: Vec<NavItem>,
     pub(crate) path: String,
-    /// The modules' page-wide scripts this caller gets (`Module::page_scripts`).
-    pub(crate) scripts: Vec<&'static str>,
+    /// The modules' page-wide scripts this caller gets (`Module::page_scripts`), as linked.
+    pub(crate) scripts: Vec<String>,
 }
 
 impl Layout {
@@ -87,7 +87,11 @@ impl Layout {
             .filter(|e| allowed(e.needs))
             .map(|e| NavItem { href: e.href, label: t.get(e.key), active: e.href == path })
             .collect();
-        let scripts = crate::web::module::page_scripts().iter().filter(|s| allowed(s.needs)).map(|s| s.src).collect();
+        let scripts = crate::web::module::page_scripts()
+            .iter()
+            .filter(|s| allowed(s.needs))
+            .map(|s| s.src.strip_prefix("/assets/").map_or_else(|| s.src.to_string(), asset::url))
+            .collect();
         Layout {
             t,
             title: t.get(title_key),
@@ -97,6 +101,14 @@ impl Layout {
             path: path.into(),
             scripts,
         }
+    }
+}
+
+impl Layout {
+    /// The URL a page links an embedded file by (`{{ l.asset("app.js") }}`): its
+    /// content-hashed name, `/assets/app.<hash>.js`, cached for a year.
+    pub(crate) fn asset(&self, name: &str) -> String {
+        asset::url(name)
     }
 }
 
@@ -160,52 +172,28 @@ pub(crate) fn urlencode(s: &str) -> String {
     serde_urlencoded::to_string([("", s)]).map(|v| v[1..].to_string()).unwrap_or_default()
 }
 
-/// MapLibre GL JS, vendored with its licence (see assets/vendor/maplibre-gl/README.md).
-const VENDOR: &[(&str, &str, &[u8])] = &[
+const JS: &str = "text/javascript; charset=utf-8";
+const TEXT: &str = "text/plain; charset=utf-8";
+
+/// The vendored libraries with their licences: MapLibre GL JS (see
+/// assets/vendor/maplibre-gl/README.md) and Apache ECharts (assets/vendor/echarts/README.md).
+const VENDORED: &[(&str, &str, &[u8])] = &[
+    ("vendor/maplibre-gl/maplibre-gl-csp.js", JS, include_bytes!("assets/vendor/maplibre-gl/maplibre-gl-csp.js")),
     (
-        "maplibre-gl-csp.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("assets/vendor/maplibre-gl/maplibre-gl-csp.js"),
-    ),
-    (
-        "maplibre-gl-csp-worker.js",
-        "text/javascript; charset=utf-8",
+        "vendor/maplibre-gl/maplibre-gl-csp-worker.js",
+        JS,
         include_bytes!("assets/vendor/maplibre-gl/maplibre-gl-csp-worker.js"),
     ),
-    ("maplibre-gl.css", "text/css; charset=utf-8", include_bytes!("assets/vendor/maplibre-gl/maplibre-gl.css")),
-    ("LICENSE.txt", "text/plain; charset=utf-8", include_bytes!("assets/vendor/maplibre-gl/LICENSE.txt")),
-];
-
-/// Apache ECharts, vendored with its licence (see assets/vendor/echarts/README.md).
-const ECHARTS: &[(&str, &str, &[u8])] = &[
     (
-        "echarts.common.min.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("assets/vendor/echarts/echarts.common.min.js"),
+        "vendor/maplibre-gl/maplibre-gl.css",
+        "text/css; charset=utf-8",
+        include_bytes!("assets/vendor/maplibre-gl/maplibre-gl.css"),
     ),
-    ("LICENSE", "text/plain; charset=utf-8", include_bytes!("assets/vendor/echarts/LICENSE")),
-    ("NOTICE", "text/plain; charset=utf-8", include_bytes!("assets/vendor/echarts/NOTICE")),
+    ("vendor/maplibre-gl/LICENSE.txt", TEXT, include_bytes!("assets/vendor/maplibre-gl/LICENSE.txt")),
+    ("vendor/echarts/echarts.common.min.js", JS, include_bytes!("assets/vendor/echarts/echarts.common.min.js")),
+    ("vendor/echarts/LICENSE", TEXT, include_bytes!("assets/vendor/echarts/LICENSE")),
+    ("vendor/echarts/NOTICE", TEXT, include_bytes!("assets/vendor/echarts/NOTICE")),
 ];
-
-async fn echarts_asset(Path(file): Path<String>) -> Response {
-    serve_vendored(ECHARTS, &file)
-}
-
-fn serve_vendored(table: &[(&str, &'static str, &'static [u8])], file: &str) -> Response {
-    match table.iter().find(|a| a.0 == file) {
-        Some((_, ty, body)) => {
-            let mut r = (*body).into_response();
-            r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(ty));
-            r.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
-            r
-        }
-        None => AppError::new(ErrorCode::NotFound).into_response(),
-    }
-}
-
-async fn vendor_asset(Path(file): Path<String>) -> Response {
-    serve_vendored(VENDOR, &file)
-}
 
 /// Rows per page of a server-rendered list.
 pub(crate) const PAGE_SIZE: i64 = 50;

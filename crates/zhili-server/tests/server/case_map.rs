@@ -241,9 +241,11 @@ async fn the_map_page_and_the_collections_follow_the_registered_layers() {
     assert!(at("网格在放大到 10 级以上时显示。") < at("id=\"toggle-cases\">"));
     assert!(at("id=\"toggle-cases\"") < at("id=\"cases-controls\""));
     assert!(html.contains("<option value=\"30\" selected>近30天</option>") && html.contains("id=\"cases-msg\""));
-    assert!(at("<script src=\"/assets/map.js\">") < at("<script src=\"/assets/map-cases.js\">"));
+    // Scripts are linked by their content-hashed names (`/assets/map.<hash>.js`).
+    let script = |name: &str| format!("<script src=\"{}\">", zhili_server::web::asset::url(name));
+    assert!(at(&script("map.js")) < at(&script("map-cases.js")));
     // The platform's bell script is on every page of a logged-in caller, not on the login page.
-    assert!(html.contains("<script src=\"/assets/notify.js\">"));
+    assert!(html.contains(&script("notify.js")));
     let login = w.answer(world::request("GET", "/login", None).body(axum::body::Body::empty()).unwrap()).await;
     assert!(!login.text().contains("notify.js"), "{}", login.text());
 

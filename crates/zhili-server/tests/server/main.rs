@@ -2,6 +2,7 @@
 //! temporary folder, without a socket (but for the webhook receivers). [`world`] builds each
 //! test's world and holds the request helpers; each other module is one domain.
 
+mod assets;
 mod case_map;
 mod core_api;
 mod errors;

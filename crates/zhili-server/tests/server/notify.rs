@@ -246,7 +246,7 @@ async fn dispatch_escalation_and_webhooks() {
     assert_eq!(got.status, StatusCode::OK);
     let html = got.text();
     assert!(html.contains("消息通知") && html.contains("超期") && html.contains(&format!("/cases/{id}")), "{html}");
-    assert!(html.contains("/assets/notify.js") && html.contains("id=\"bell\""));
+    assert!(html.contains(&zhili_server::web::asset::url("notify.js")) && html.contains("id=\"bell\""));
     assert_eq!(w.answer(Request::get("/assets/notify.js").body(Body::empty()).unwrap()).await.status, StatusCode::OK);
 }
 

@@ -78,7 +78,8 @@ async fn public_pages_answer_anonymously_in_chinese_with_a_strict_csp() {
     assert!(got.text().contains("<html lang=\"zh-CN\">"), "{}", got.text());
     assert!(got.text().contains("群众随手拍"));
     assert!(got.text().contains("仅工作人员可见"), "the phone note");
-    assert!(got.text().contains("<script src=\"/assets/public-report.js\"></script>"));
+    let script = format!("<script src=\"{}\"></script>", zhili_server::web::asset::url("public-report.js"));
+    assert!(got.text().contains(&script));
     assert!(got.text().contains("action=\"/public/requests\""), "the lookup box");
     assert!(!got.text().contains("type=\"file\""), "no anonymous photo upload");
 

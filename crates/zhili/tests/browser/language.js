@@ -135,8 +135,15 @@ async function story(browser, lang) {
   if (dateError !== (zh ? "截止日期须晚于起始日期" : "The end date must be after the start date")) fail(lang, "dashboard", `the date error is ${JSON.stringify(dateError)}`);
   await check(page, lang, "dashboard");
 
-  // The public status page of that case.
-  await page.goto(`${base}/public/requests/${id}`);
+  // The public status page of a publicly reported case (internal cases have none): one a
+  // citizen reports through Open311, at the position of the case above.
+  const publicId = await page.evaluate(async (caseId) => {
+    const c = (await (await fetch(`/api/cases/${caseId}`, { credentials: "same-origin" })).json()).case;
+    const body = new URLSearchParams({ service_code: c.class_code, lat: c.lat, long: c.lon, description: "路灯不亮，公众上报" });
+    const r = await fetch("/open311/v2/requests.json", { method: "POST", body });
+    return (await r.json())[0].service_request_id;
+  }, id);
+  await page.goto(`${base}/public/requests/${publicId}`);
   const status = await page.locator("#status-open").innerText();
   if (zh ? /[A-Za-z]/.test(status) : /[\u3400-\u9fff]/.test(status)) fail(lang, "status", `the state is ${JSON.stringify(status)}`);
   await check(page, lang, "status");

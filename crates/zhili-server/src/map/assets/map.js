@@ -12,7 +12,9 @@
         grid: "网格", division: "行政区划", searching: "查找中…", choose: "找到 {n} 处，请选择：" }
     : { code: "Code", name: "Name", level: "Level", village: "Village", parent: "Parent", records: "Grid page", notFound: "Not found", none: "No grid here",
         grid: "Grid", division: "Division", searching: "Searching…", choose: "{n} found, choose one:" };
-  maplibregl.setWorkerUrl("/assets/vendor/maplibre-gl/maplibre-gl-csp-worker.js");
+  // The worker's content-hashed URL is on the library's script tag (data-maplibre-worker).
+  var lib = document.querySelector("script[data-maplibre-worker]");
+  maplibregl.setWorkerUrl(lib ? lib.getAttribute("data-maplibre-worker") : "/assets/vendor/maplibre-gl/maplibre-gl-csp-worker.js");
   var origin = window.location.origin;
   var basemap = el.dataset.basemap || "";
   var gcj = basemap && el.dataset.basemapCrs === "gcj02";

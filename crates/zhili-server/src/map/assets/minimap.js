@@ -7,7 +7,9 @@
 (function () {
   "use strict";
   if (!window.maplibregl) return;
-  maplibregl.setWorkerUrl("/assets/vendor/maplibre-gl/maplibre-gl-csp-worker.js");
+  // The worker's content-hashed URL is on the library's script tag (data-maplibre-worker).
+  var lib = document.querySelector("script[data-maplibre-worker]");
+  maplibregl.setWorkerUrl(lib ? lib.getAttribute("data-maplibre-worker") : "/assets/vendor/maplibre-gl/maplibre-gl-csp-worker.js");
 
   // WGS 84 → GCJ-02: the published formula, as in zhili_geo::gcj02.
   var A = 6378245.0, EE = 0.00669342162296594323;
