@@ -59,6 +59,9 @@ pub struct Caller {
     pub ip: String,
     /// The UI language: the user's setting, else the cookie, else Accept-Language.
     pub locale: Locale,
+    /// What the request asked for, path and query as sent (`/cases/7?x=1`): where a login
+    /// returns to.
+    pub target: String,
 }
 
 impl Caller {
@@ -215,6 +218,7 @@ where
             via: Via::Anonymous,
             ip,
             locale: fallback_locale,
+            target: parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default(),
         };
         if let Some(token) = token {
             match app.sessions.session(app.store.as_ref(), &password::token_hash(&token)).await {

@@ -4,6 +4,7 @@
 
 mod case_map;
 mod core_api;
+mod home;
 mod intake;
 mod notify;
 mod open311;
