@@ -664,7 +664,11 @@ impl CaseStore for PgStore {
                 let mut q =
                     QueryBuilder::<Postgres>::new("SELECT c.id, c.body::text AS body FROM (SELECT id FROM cases");
                 push_filter(&mut q, filter, true);
-                q.push(" ORDER BY id DESC LIMIT ").push_bind(page.limit.max(0));
+                // Within a period or since a closing time, that range is read and sorted
+                // (`id + 0`) rather than the primary key walked backwards checking each time.
+                let ranged = filter.from.is_some() || filter.to.is_some() || filter.closed_from.is_some();
+                q.push(if ranged { " ORDER BY id + 0 DESC LIMIT " } else { " ORDER BY id DESC LIMIT " });
+                q.push_bind(page.limit.max(0));
                 q.push(" OFFSET ").push_bind(page.offset.max(0));
                 q.push(") p JOIN cases c ON c.id = p.id ORDER BY c.id DESC");
                 let rows = q.build().fetch_all(&self.pool).await.map_err(err)?;

@@ -391,6 +391,22 @@ pub async fn case_deadline_and_closing_filters(s: &dyn CaseBackend) {
         vec![made[4].id]
     );
     assert_eq!(s.count_cases(&closed).await.unwrap(), 1);
+    // With the other conditions a closing list has (its states, a department) and every order.
+    let closed_in = |states: Vec<CaseState>, department: Option<&str>, order: CaseOrder| CaseFilter {
+        states,
+        department: department.map(str::to_string),
+        order,
+        ..closed.clone()
+    };
+    for order in [CaseOrder::Deadline, CaseOrder::Newest, CaseOrder::Upcoming { now: t(100) }] {
+        let both = vec![CaseState::Closed, CaseState::Evaluated];
+        assert_eq!(list(closed_in(both.clone(), None, order)).await, vec![made[4].id], "{order:?}");
+        assert_eq!(s.count_cases(&closed_in(both, None, order)).await.unwrap(), 1);
+        assert!(list(closed_in(vec![CaseState::Reported], None, order)).await.is_empty());
+        assert!(list(closed_in(vec![], Some("cgj"), order)).await.is_empty());
+    }
+    let since_any = CaseFilter { closed_from: Some(t(0)), order: CaseOrder::Newest, ..Default::default() };
+    assert_eq!(list(since_any).await, vec![made[5].id, made[4].id]);
     assert_eq!(s.count_cases_upto(&CaseFilter { closed_from: Some(t(0)), ..Default::default() }, 10).await.unwrap(), 2);
 }
 
