@@ -249,6 +249,8 @@ pub fn rollup_plan(filter: &CaseFilter, group: GroupBy, utc_offset_minutes: i32,
         && filter.reporter_id.is_none()
         && filter.source.is_none()
         && filter.overdue_at.is_none()
+        && filter.due_from.is_none()
+        && filter.closed_from.is_none()
         && utc_offset_minutes == rollup_offset;
     let Some(offset) = utc_offset_minutes.checked_mul(60).and_then(FixedOffset::east_opt) else {
         return RollupPlan::Scan;

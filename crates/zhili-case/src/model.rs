@@ -198,8 +198,49 @@ pub struct CaseFilter {
     pub from: Option<DateTime<Utc>>,
     /// Reported before.
     pub to: Option<DateTime<Utc>>,
-    /// Only those whose current clock has run out at this instant.
+    /// Only those whose current clock has run out at this instant (running deadline before it).
     pub overdue_at: Option<DateTime<Utc>>,
+    /// Only those whose running clock runs out at or after this instant (not yet overdue then).
+    /// With [`CaseFilter::overdue_at`] later, the clocks that run out in between (即将超时).
+    pub due_from: Option<DateTime<Utc>>,
+    /// Closed (last 结案) at or after this instant.
+    pub closed_from: Option<DateTime<Utc>>,
+    /// The order of the list (not a condition: counts and figures ignore it).
+    pub order: CaseOrder,
+}
+
+/// The order of a worklist (排序).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CaseOrder {
+    /// Earliest running deadline first (the longest overdue lead), then the cases without a
+    /// running clock, newest first (id descending within a deadline).
+    #[default]
+    Deadline,
+    /// New work first (待办优先): the clocks still running at `now`, the nearest deadline first
+    /// (work that just arrived has a fresh clock, so it is never behind old overdue cases); then
+    /// the overdue ones, the most recently overdue first; then the cases without a running
+    /// clock, newest first. Ties newest first (id descending).
+    Upcoming {
+        /// The instant that splits running from overdue.
+        now: DateTime<Utc>,
+    },
+    /// Newest first (id descending).
+    Newest,
+}
+
+impl CaseOrder {
+    /// The (block, deadline) sort key of a case in this order, for checking a list: smaller
+    /// first, ties by id descending. Blocks: 0 running, 1 overdue, 2 without a running clock.
+    pub fn key(self, deadline: Option<DateTime<Utc>>) -> (u8, i64) {
+        let micros = |d: DateTime<Utc>| d.timestamp_micros();
+        match (self, deadline) {
+            (CaseOrder::Newest, _) => (0, 0),
+            (CaseOrder::Deadline, Some(d)) => (0, micros(d)),
+            (CaseOrder::Upcoming { now }, Some(d)) if d >= now => (0, micros(d)),
+            (CaseOrder::Upcoming { .. }, Some(d)) => (1, -micros(d)),
+            (_, None) => (2, 0),
+        }
+    }
 }
 
 /// The time limit of a step for a class: 立案派遣 is filing plus dispatch.

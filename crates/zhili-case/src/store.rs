@@ -40,8 +40,9 @@ pub trait CaseStore: Send + Sync {
     /// The case's timeline, oldest first.
     async fn timeline(&self, id: i64) -> StoreResult<Vec<TimelineEntry>>;
 
-    /// Cases matching the filter: those with the earliest running deadline first (so overdue
-    /// first), then those without a running clock, newest first.
+    /// Cases matching the filter, in its order ([`crate::model::CaseOrder`]; by default the
+    /// earliest running deadline first, so overdue first, then those without a running clock,
+    /// newest first).
     async fn cases(&self, filter: &CaseFilter, page: Page) -> StoreResult<Vec<Case>>;
 
     /// How many cases match the filter.

@@ -73,6 +73,14 @@ where
         q.push(D::OVERDUE_BEFORE);
         D::push_time(q, t);
     }
+    if let Some(t) = f.due_from {
+        q.push(" AND deadline >= ");
+        D::push_time(q, t);
+    }
+    if let Some(t) = f.closed_from {
+        q.push(" AND closed_at >= ");
+        D::push_time(q, t);
+    }
 }
 
 /// The conditions of a filter that a rollup keeps (`AND` after the rollup's own period): the

@@ -660,6 +660,24 @@ async fn browser_opens_the_one_map_and_clicks_a_grid() {
 }
 
 #[tokio::test]
+async fn browser_shows_each_role_its_queue_and_returns_to_the_link_after_login() {
+    let Some(b) = Browser::ready() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(
+        &["demo", "--cases", "2000", "--data-dir", dir.path().join("d").to_str().unwrap()],
+        &[("ZHILI_ADMIN_PASSWORD", ADMIN_PW)],
+    )
+    .await;
+    b.story("home.js", &[&s.base, zhili_demo::DEMO_PASSWORD, b.shots()]);
+    for name in ["operator", "department", "gridworker", "leader"] {
+        for screen in ["phone", "desktop"] {
+            assert!(b.shots.join(format!("home-{name}-{screen}.png")).exists(), "{name} {screen}");
+        }
+    }
+    assert!(b.shots.join("home-login-return.png").exists());
+}
+
+#[tokio::test]
 async fn browser_edits_the_catalogue_and_the_calendar() {
     let Some(b) = Browser::ready() else { return };
     let dir = tempfile::tempdir().unwrap();

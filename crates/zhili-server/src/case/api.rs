@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot, OnceCell};
 use zhili_case::calendar::WorkCalendar;
 use zhili_case::catalogue::{CaseClass, Catalogue, DepartmentRule};
-use zhili_case::model::{advance, apply_clock, Case, CaseClock, CaseFilter, Source, TimelineEntry};
+use zhili_case::model::{advance, apply_clock, Case, CaseClock, CaseFilter, CaseOrder, Source, TimelineEntry};
 use zhili_case::workflow::{self, CaseState, CaseStatus, Command, CommandKind};
 use zhili_core::audit::Actor;
 use zhili_core::codes::DivisionCode;
@@ -787,6 +787,16 @@ pub struct CaseQuery {
     pub overdue: Option<bool>,
     /// Only cases the caller reported.
     pub mine: Option<bool>,
+    /// Only running clocks that run out within the next 4 working hours (即将超时), not yet
+    /// overdue.
+    pub due_soon: Option<bool>,
+    /// Closed (last 结案) on or after this date (YYYY-MM-DD, local) or instant (RFC 3339).
+    pub closed_from: Option<String>,
+    /// The order: `upcoming` (new work first: running clocks nearest first, then overdue most
+    /// recent first, then the rest newest first), `deadline` (earliest running deadline first,
+    /// so the longest overdue lead) or `newest`. Default: `newest` for leaders (who watch,
+    /// not act), `upcoming` for everyone else.
+    pub sort: Option<String>,
     /// Items to skip.
     pub offset: Option<i64>,
     /// Items to return, 1–1000.
@@ -805,6 +815,19 @@ fn parse_time(name: &str, v: &str, calendar: &WorkCalendar) -> AppResult<DateTim
     })?;
     let local = d.and_hms_opt(0, 0, 0).expect("midnight exists");
     Ok(local.and_local_timezone(calendar.offset()).single().expect("fixed offsets are unambiguous").with_timezone(&Utc))
+}
+
+/// How soon a running clock must run out to count as 即将超时 (`due_soon`): 4 working hours.
+pub(crate) const DUE_SOON: zhili_case::calendar::WorkDuration = zhili_case::calendar::WorkDuration::WorkingMinutes(240);
+
+/// A worklist's order when none is asked for: new work first for whoever acts on cases (the
+/// states each role acts in start a fresh clock, so what just arrived leads and year-old overdue
+/// cases follow every running one); newest first for leaders, who watch rather than act.
+pub(crate) fn default_order(role: Role, now: DateTime<Utc>) -> CaseOrder {
+    match role {
+        Role::Leader => CaseOrder::Newest,
+        _ => CaseOrder::Upcoming { now },
+    }
 }
 
 /// The filter the caller's role allows, narrowed by the query.
@@ -829,9 +852,24 @@ pub(crate) async fn scoped_filter(state: &AppState, caller: &Caller, q: &CaseQue
     }
     f.from = q.from.as_deref().map(|v| parse_time("from", v, &calendar)).transpose()?;
     f.to = q.to.as_deref().map(|v| parse_time("to", v, &calendar)).transpose()?;
+    let now = Utc::now();
     if q.overdue == Some(true) {
-        f.overdue_at = Some(Utc::now());
+        f.overdue_at = Some(now);
     }
+    if q.due_soon == Some(true) {
+        f.due_from = Some(now);
+        f.overdue_at = Some(calendar.add(now, DUE_SOON).min(f.overdue_at.unwrap_or(DateTime::<Utc>::MAX_UTC)));
+    }
+    f.closed_from = q.closed_from.as_deref().map(|v| parse_time("closed_from", v, &calendar)).transpose()?;
+    f.order = match q.sort.as_deref() {
+        None | Some("") => default_order(caller.principal.role, now),
+        Some("upcoming") => CaseOrder::Upcoming { now },
+        Some("deadline") => CaseOrder::Deadline,
+        Some("newest") => CaseOrder::Newest,
+        Some(other) => {
+            return Err(bad("sort", format!("sort must be upcoming, deadline or newest, got {other:?}")));
+        }
+    };
     if q.mine == Some(true) {
         f.reporter_id = Some(caller.require_user()?.id);
     }
@@ -876,7 +914,7 @@ pub(crate) async fn scoped_filter(state: &AppState, caller: &Caller, q: &CaseQue
 }
 
 /// A page of cases: the caller's worklist (a department: its cases; a grid worker: cases in
-/// their grids; the centre: its jurisdiction), running deadlines first so overdue ones lead.
+/// their grids; the centre: its jurisdiction), by default new work first (`sort`).
 #[utoipa::path(get, path = "/api/cases", tag = "cases", params(CaseQuery),
     responses((status = 200, body = crate::core::views::Paged<CaseView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn list(

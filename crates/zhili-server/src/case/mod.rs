@@ -3,6 +3,7 @@
 //! citizens' pages, the case pages, and dispatch notices and overdue escalation (`notify`).
 
 pub mod api;
+pub mod home;
 pub mod intake;
 pub mod map;
 pub mod metrics;
@@ -106,6 +107,7 @@ pub static MODULE: Module = Module {
     runtime,
     layers: &[map::LAYER],
     page_scripts: &[],
+    home: Some(home::parts),
 };
 
 /// The services the case loop offers the others: case intake, and the deployment's local time
@@ -274,6 +276,27 @@ const MESSAGES: &[crate::web::module::Message] = &[
     ("cases.bulk_note", "说明（可选）", "Note (optional)"),
     ("cases.bulk_apply", "执行", "Apply"),
     ("cases.pick_all", "全选本页", "Select this page"),
+    ("cases.sort", "排序", "Order"),
+    ("cases.sort_default", "默认排序", "Default order"),
+    ("cases.sort_upcoming", "新待办优先", "New work first"),
+    ("cases.sort_deadline", "最早时限优先", "Earliest deadline first"),
+    ("cases.sort_newest", "最新上报优先", "Newest first"),
+    ("home.queue", "我的待办", "My to-do"),
+    ("home.today", "今日概况", "Today"),
+    ("home.to_verify", "待核实", "To confirm"),
+    ("home.to_check", "待核查", "To verify"),
+    ("home.my_reports", "我的上报", "My reports"),
+    ("home.to_accept", "待签收", "To accept"),
+    ("home.handling", "处置中", "Being handled"),
+    ("home.due_soon", "即将超时", "Due within 4 working hours"),
+    ("home.overdue", "已超时", "Overdue"),
+    ("home.to_file", "待立案", "To file"),
+    ("home.to_dispatch", "待派遣", "To dispatch"),
+    ("home.to_close", "待结案", "To close"),
+    ("home.reported_today", "今日上报", "Reported today"),
+    ("home.closed_today", "今日结案", "Closed today"),
+    ("home.overdue_now", "当前超时", "Overdue now"),
+    ("home.on_time_rate", "本月按期结案率", "On-time rate this month"),
     ("case.title", "案件详情", "Case"),
     ("report.title", "上报问题", "Report a problem"),
     ("report.major", "大类", "Category"),

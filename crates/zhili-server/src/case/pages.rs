@@ -53,6 +53,8 @@ struct CasesPage {
     /// A bad filter, named.
     /// A bad filter: the field at fault and what is wrong, in the caller's language.
     error: Option<(String, String)>,
+    /// The orders to choose from: (value, label).
+    sorts: Vec<(&'static str, &'static str)>,
 }
 
 /// A major class in the worklist's class filter: (code, name, its minor classes as (code, name)).
@@ -69,7 +71,32 @@ pub(crate) struct CasesPageQuery {
     grid: Option<String>,
     from: Option<String>,
     to: Option<String>,
+    mine: Option<String>,
+    due_soon: Option<String>,
+    closed_from: Option<String>,
+    sort: Option<String>,
     offset: Option<i64>,
+}
+
+/// The worklist query of the page's query (flags as `1`, blanks as absent): what the page lists
+/// and what a home tile linking to it counts.
+pub(crate) fn worklist_query(q: &CasesPageQuery) -> crate::case::api::CaseQuery {
+    let given = |v: &Option<String>| v.clone().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let flag = |v: &Option<String>| Some(v.as_deref() == Some("1"));
+    crate::case::api::CaseQuery {
+        state: given(&q.state),
+        overdue: flag(&q.overdue),
+        mine: flag(&q.mine),
+        due_soon: flag(&q.due_soon),
+        class: given(&q.class),
+        department: given(&q.department),
+        grid: given(&q.grid),
+        from: given(&q.from),
+        to: given(&q.to),
+        closed_from: given(&q.closed_from),
+        sort: given(&q.sort),
+        ..crate::case::api::CaseQuery::default()
+    }
 }
 
 pub(crate) async fn cases_page(
@@ -81,19 +108,10 @@ pub(crate) async fn cases_page(
         return Ok(r);
     }
     let offset = q.offset.unwrap_or(0).max(0);
-    let overdue = q.overdue.as_deref() == Some("1");
-    let given = |v: &Option<String>| v.clone().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-    let st = given(&q.state);
-    let query = crate::case::api::CaseQuery {
-        state: st.clone(),
-        overdue: Some(overdue),
-        class: given(&q.class),
-        department: given(&q.department),
-        grid: given(&q.grid),
-        from: given(&q.from),
-        to: given(&q.to),
-        ..crate::case::api::CaseQuery::default()
-    };
+    let query = worklist_query(&q);
+    let (overdue, mine, due_soon) =
+        (query.overdue == Some(true), query.mine == Some(true), query.due_soon == Some(true));
+    let st = query.state.clone();
     let tr = Tr(caller.locale);
     let mut error = None;
     let (cases, (total, exact)) = match crate::case::api::scoped_filter(&state, &caller, &query).await {
@@ -144,13 +162,17 @@ pub(crate) async fn cases_page(
         ("grid", &query.grid),
         ("from", &query.from),
         ("to", &query.to),
+        ("closed_from", &query.closed_from),
+        ("sort", &query.sort),
     ] {
         if let Some(v) = v {
             keep.push_str(&format!("&{name}={}", urlencode(v)));
         }
     }
-    if overdue {
-        keep.push_str("&overdue=1");
+    for (name, on) in [("overdue", overdue), ("mine", mine), ("due_soon", due_soon)] {
+        if on {
+            keep.push_str(&format!("&{name}=1"));
+        }
     }
     let states = zhili_case::workflow::CaseState::ALL
         .iter()
@@ -199,8 +221,20 @@ pub(crate) async fn cases_page(
             grid: query.grid,
             from: query.from,
             to: query.to,
+            mine: mine.then(|| "1".into()),
+            due_soon: due_soon.then(|| "1".into()),
+            closed_from: query.closed_from,
+            sort: query.sort,
             offset: None,
         },
+        sorts: [
+            ("upcoming", "cases.sort_upcoming"),
+            ("deadline", "cases.sort_deadline"),
+            ("newest", "cases.sort_newest"),
+        ]
+        .into_iter()
+        .map(|(v, key)| (v, tr.get(key)))
+        .collect(),
         classes,
         departments,
         bulk,

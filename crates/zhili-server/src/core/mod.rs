@@ -70,6 +70,7 @@ pub static MODULE: Module = Module {
     runtime: crate::web::module::no_runtime,
     layers: &[],
     page_scripts: &[],
+    home: Some(pages::home_parts),
 };
 
 /// This module's part of the OpenAPI document (merged by `crate::openapi`).
@@ -128,6 +129,7 @@ const MESSAGES: &[crate::web::module::Message] = &[
     ("home.divisions", "行政区划数", "Divisions"),
     ("home.departments", "部门数", "Departments"),
     ("home.users", "用户数", "Users"),
+    ("home.platform", "平台概况", "Platform"),
     ("divisions.title", "行政区划", "Administrative divisions"),
     ("divisions.code", "代码", "Code"),
     ("divisions.name", "名称", "Name"),

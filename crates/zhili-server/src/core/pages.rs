@@ -9,7 +9,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use zhili_core::codes::DivisionCode;
 use zhili_core::model::{Locale, User};
-use zhili_core::policy::{authorize, Action};
+use zhili_core::policy::{Action, Role};
 use zhili_core::store::{Page, UserFilter};
 use zhili_core::{password, ErrorCode};
 
@@ -18,6 +18,7 @@ use crate::web::caller::{Caller, LOCALE_COOKIE, LOGIN_CSRF_COOKIE};
 use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{ApiQuery, ClientIp, FormBody};
 use crate::web::i18n::Tr;
+use crate::web::module::{BoxFuture, HomeSection, HomeTile};
 use crate::web::page::*;
 use crate::AppState;
 
@@ -26,35 +27,65 @@ use crate::AppState;
 struct HomePage {
     l: Layout,
     jurisdiction: String,
-    divisions: i64,
-    departments: usize,
-    users: Option<i64>,
+    /// Every module's sections for the caller, in order.
+    sections: Vec<HomeSection>,
 }
 
+/// The home page (工作台): every module's part for the caller (`Module::home`) — their queues
+/// with counts — in the sections' order.
 pub(crate) async fn home(State(state): State<AppState>, caller: Caller) -> AppResult<Response> {
     if let Some(r) = denied(&caller, Action::ReadOwnProfile, "/") {
         return Ok(r);
     }
     let j = caller.principal.jurisdiction.clone().ok_or_else(|| AppError::new(ErrorCode::Unauthenticated))?;
     let jd = state.store.division(&j).await?;
-    let departments = state
-        .store
-        .departments(None, Page { offset: 0, limit: 10_000 })
-        .await?
-        .iter()
-        .filter(|d| caller.principal.concerns(&d.division))
-        .count();
-    let users = if authorize(&caller.principal, Action::ReadUsers, None).is_ok() {
-        Some(state.store.count_users(&UserFilter { within: Some(j.clone()), ..Default::default() }).await?)
-    } else {
-        None
-    };
+    let mut sections = Vec::new();
+    for parts in crate::web::module::homes() {
+        sections.extend(parts(&state, &caller).await?);
+    }
+    sections.sort_by_key(|s| s.order);
     html(HomePage {
         l: Layout::new(&caller, "home.title", "/"),
         jurisdiction: format!("{} ({})", jd.name, jd.code),
-        divisions: state.store.count_divisions(Some(&j)).await?,
-        departments,
-        users,
+        sections,
+    })
+}
+
+/// The core's part of the home page: for administrators, the platform's size (divisions,
+/// departments, users in their jurisdiction).
+pub(crate) fn home_parts<'a>(state: &'a AppState, caller: &'a Caller) -> BoxFuture<'a, AppResult<Vec<HomeSection>>> {
+    Box::pin(async move {
+        if caller.principal.role != Role::Admin {
+            return Ok(vec![]);
+        }
+        let Some(j) = caller.principal.jurisdiction.clone() else { return Ok(vec![]) };
+        let t = Tr(caller.locale);
+        let departments = state
+            .store
+            .departments(None, Page { offset: 0, limit: 10_000 })
+            .await?
+            .iter()
+            .filter(|d| caller.principal.concerns(&d.division))
+            .count();
+        let divisions = state.store.count_divisions(Some(&j)).await?;
+        let users = state.store.count_users(&UserFilter { within: Some(j.clone()), ..Default::default() }).await?;
+        let tile = |id, key: &str, n: i64, href: &str| HomeTile {
+            id,
+            label: t.get(key).into(),
+            figure: n.to_string(),
+            href: href.into(),
+            alert: false,
+        };
+        Ok(vec![HomeSection {
+            id: "platform",
+            order: 50,
+            title: t.get("home.platform").into(),
+            tiles: vec![
+                tile("divisions", "home.divisions", divisions, "/divisions"),
+                tile("departments", "home.departments", departments as i64, "/departments"),
+                tile("users", "home.users", users, "/users"),
+            ],
+        }])
     })
 }
 

@@ -50,6 +50,7 @@ pub static MODULE: Module = Module {
     runtime: crate::web::module::no_runtime,
     layers: &[],
     page_scripts: &[],
+    home: None,
 };
 
 /// This module's part of the OpenAPI document (merged by `crate::openapi`).

@@ -47,6 +47,7 @@ pub static MODULE: Module = Module {
     runtime: crate::web::module::no_runtime,
     layers: &[spatial_layers::DIVISIONS, spatial_layers::GRIDS],
     page_scripts: &[],
+    home: None,
 };
 
 /// This module's part of the OpenAPI document (merged by `crate::openapi`).

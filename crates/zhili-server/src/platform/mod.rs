@@ -43,6 +43,7 @@ pub static MODULE: Module = Module {
     runtime: crate::web::module::no_runtime,
     layers: &[],
     page_scripts: &[PageScript { src: "/assets/notify.js", needs: Needs::LoggedIn }],
+    home: None,
 };
 
 /// This module's part of the OpenAPI document (merged by `crate::openapi`).

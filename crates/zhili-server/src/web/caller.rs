@@ -59,6 +59,9 @@ pub struct Caller {
     pub ip: String,
     /// The UI language: the user's setting, else the cookie, else Accept-Language.
     pub locale: Locale,
+    /// What the request asked for, path and query as sent (`/cases/7?x=1`): where a login
+    /// returns to.
+    pub target: String,
 }
 
 /// The language of a request before any login is known: the locale cookie, else
@@ -79,6 +82,7 @@ impl Caller {
             via: Via::Anonymous,
             ip: String::new(),
             locale,
+            target: String::new(),
         }
     }
     /// The audit actor for this caller.
@@ -232,6 +236,7 @@ where
             via: Via::Anonymous,
             ip,
             locale: fallback_locale,
+            target: parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default(),
         };
         if let Some(token) = token {
             match app.sessions.session(app.store.as_ref(), &password::token_hash(&token)).await {

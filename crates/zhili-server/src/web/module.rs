@@ -78,6 +78,41 @@ pub struct Module {
     pub layers: &'static [MapLayer],
     /// Scripts it adds to every page's frame (after `app.js`), e.g. the notification bell's.
     pub page_scripts: &'static [PageScript],
+    /// Its part of the home page (工作台), if any: the caller's queues with their counts.
+    pub home: Option<HomeParts>,
+}
+
+/// A module's part of the home page: the sections it shows `caller` (none if nothing concerns
+/// them). The home page (core's) renders every module's sections by their `order`.
+pub type HomeParts =
+    for<'a> fn(&'a AppState, &'a crate::web::caller::Caller) -> BoxFuture<'a, AppResult<Vec<HomeSection>>>;
+
+/// A section of the home page: a title and its tiles.
+#[derive(Debug)]
+pub struct HomeSection {
+    /// Stable id (`#home-{id}` on the page).
+    pub id: &'static str,
+    /// Its place among all modules' sections (smaller first).
+    pub order: u16,
+    /// Its title, in the caller's language.
+    pub title: String,
+    /// Its tiles, in order.
+    pub tiles: Vec<HomeTile>,
+}
+
+/// One count on the home page, leading to the list it counts.
+#[derive(Debug)]
+pub struct HomeTile {
+    /// Stable id (`#tile-{id}` on the page).
+    pub id: &'static str,
+    /// Its label, in the caller's language.
+    pub label: String,
+    /// The figure as shown (`12`, `10000+`, `96.5%`).
+    pub figure: String,
+    /// Where it leads (a same-site path).
+    pub href: String,
+    /// Whether it asks for attention (overdue, about to run out) and is not zero.
+    pub alert: bool,
 }
 
 /// A script every page of the frame loads, for those it is for.
@@ -183,6 +218,7 @@ pub(crate) struct Registry {
     subjects: HashMap<&'static str, &'static SubjectLink>,
     layers: Vec<&'static MapLayer>,
     page_scripts: Vec<&'static PageScript>,
+    homes: Vec<HomeParts>,
 }
 
 static REGISTRY: OnceLock<Registry> = OnceLock::new();
@@ -227,7 +263,8 @@ pub(crate) fn build(modules: &[&'static Module]) -> Registry {
     let mut layers: Vec<&'static MapLayer> = modules.iter().flat_map(|m| m.layers.iter()).collect();
     layers.sort_by_key(|l| l.order);
     let page_scripts = modules.iter().flat_map(|m| m.page_scripts.iter()).collect();
-    Registry { nav, messages, subjects, layers, page_scripts }
+    let homes = modules.iter().filter_map(|m| m.home).collect();
+    Registry { nav, messages, subjects, layers, page_scripts, homes }
 }
 
 /// The registered modules' registry; before [`register`], the frame's own messages only (not
@@ -250,6 +287,11 @@ pub(crate) fn layers() -> &'static [&'static MapLayer] {
 /// Every registered page-wide script, in the modules' order.
 pub(crate) fn page_scripts() -> &'static [&'static PageScript] {
     &registry().page_scripts
+}
+
+/// Every registered module's part of the home page, in the modules' order.
+pub(crate) fn homes() -> &'static [HomeParts] {
+    &registry().homes
 }
 
 /// A registered message, (zh-CN, English).
@@ -295,6 +337,7 @@ mod tests {
             runtime: no_runtime,
             layers,
             page_scripts: &[],
+            home: None,
         }))
     }
 

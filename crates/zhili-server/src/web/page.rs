@@ -134,14 +134,33 @@ pub(crate) fn html_status(status: StatusCode, t: impl Template) -> AppResult<Res
 
 pub(crate) fn redirect(to: &str) -> Response {
     let mut r = StatusCode::SEE_OTHER.into_response();
-    r.headers_mut().insert(LOCATION, HeaderValue::from_str(to).unwrap_or(HeaderValue::from_static("/")));
+    // A decoded `next` may hold non-ASCII text (`?q=井盖`): sent percent-encoded.
+    let mut location = String::with_capacity(to.len());
+    for b in to.bytes() {
+        if b.is_ascii_graphic() {
+            location.push(char::from(b));
+        } else {
+            location.push_str(&format!("%{b:02X}"));
+        }
+    }
+    r.headers_mut().insert(LOCATION, HeaderValue::from_str(&location).unwrap_or(HeaderValue::from_static("/")));
     r
 }
 
-/// Only same-site relative paths may be redirect targets.
+/// Only same-site relative paths may be redirect targets: one leading `/` (not `//host`), no
+/// backslash (`/\\host`, which browsers read as `//host`), no control characters (browsers drop
+/// tabs and newlines, so `/\t/host` is `//host`).
 pub(crate) fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && n.len() < 512 => n,
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(char::is_control)
+                && n.len() < 512 =>
+        {
+            n
+        }
         _ => "/",
     }
 }
@@ -158,7 +177,11 @@ struct ErrorPage {
 pub(crate) fn denied(caller: &Caller, action: Action, path: &str) -> Option<Response> {
     match authorize(&caller.principal, action, None) {
         Ok(()) => None,
-        Err(_) if caller.user.is_none() => Some(redirect(&format!("/login?next={}", urlencode(path)))),
+        Err(_) if caller.user.is_none() => {
+            // Back to what was asked for, query included (the page's own path if unknown).
+            let back = if caller.target.starts_with('/') { caller.target.as_str() } else { path };
+            Some(redirect(&format!("/login?next={}", urlencode(back))))
+        }
         Err(_) => Some(error_page(caller, StatusCode::FORBIDDEN, Tr(caller.locale).get("error.forbidden").into())),
     }
 }

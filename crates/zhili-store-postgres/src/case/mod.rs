@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
-use zhili_case::model::{Case, CaseFilter, TimelineEntry};
+use zhili_case::model::{Case, CaseFilter, CaseOrder, TimelineEntry};
 use zhili_case::store::{CasePoint, CaseStore};
 use zhili_case::workflow::CaseState;
 use zhili_core::audit::{Actor, AuditEvent};
@@ -368,6 +368,47 @@ enum Slot {
 
 const CASE_LIST: &str = "SELECT id, body::text AS body FROM cases";
 
+impl PgStore {
+    /// A page in the order [`CaseOrder::Upcoming`]: three walks that stop at the page's end
+    /// (the running clocks from `now` up, the overdue ones from `now` down, the rest newest
+    /// first) on the (…, deadline, id DESC) indexes, merged. Within a period or since a closing
+    /// time, that range is read and sorted instead.
+    async fn cases_upcoming(&self, filter: &CaseFilter, now: DateTime<Utc>, page: Page) -> StoreResult<Vec<Case>> {
+        let (limit, offset) = (page.limit.max(0), page.offset.max(0));
+        let mut q = QueryBuilder::<Postgres>::new("SELECT c.id, c.body::text AS body FROM (");
+        if filter.from.is_some() || filter.to.is_some() || filter.closed_from.is_some() {
+            q.push("SELECT id, deadline, CASE WHEN deadline IS NULL THEN 2 WHEN deadline < ")
+                .push_bind(now)
+                .push(" THEN 1 ELSE 0 END AS r FROM cases");
+            push_filter(&mut q, filter, true);
+            q.push(" ORDER BY 3, CASE WHEN deadline >= ")
+                .push_bind(now)
+                .push(" THEN deadline END, deadline + interval '0 s' DESC, id DESC");
+        } else {
+            let end = offset.saturating_add(limit);
+            q.push("SELECT * FROM ((SELECT id, deadline, 0 AS r FROM cases");
+            push_filter(&mut q, filter, true);
+            q.push(" AND deadline >= ").push_bind(now);
+            q.push(" ORDER BY deadline, id DESC LIMIT ").push_bind(end);
+            q.push(") UNION ALL (SELECT id, deadline, 1 AS r FROM cases");
+            push_filter(&mut q, filter, true);
+            q.push(" AND deadline < ").push_bind(now);
+            q.push(" ORDER BY deadline DESC, id DESC LIMIT ").push_bind(end);
+            q.push(") UNION ALL (SELECT id, NULL::timestamptz AS deadline, 2 AS r FROM cases");
+            push_filter(&mut q, filter, true);
+            q.push(" AND deadline IS NULL ORDER BY id DESC LIMIT ").push_bind(end);
+            q.push(")) u ORDER BY r, CASE WHEN r = 0 THEN deadline END, deadline DESC, id DESC");
+        }
+        q.push(" LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+        q.push(
+            ") p JOIN cases c ON c.id = p.id \
+             ORDER BY p.r, CASE WHEN p.r = 0 THEN p.deadline END, p.deadline DESC, p.id DESC",
+        );
+        let rows = q.build().fetch_all(&self.pool).await.map_err(err)?;
+        rows.iter().map(case_row).collect()
+    }
+}
+
 #[async_trait]
 impl CaseStore for PgStore {
     async fn create_cases(&self, cases: &[(Actor, Case, TimelineEntry)]) -> StoreResult<Vec<Case>> {
@@ -616,6 +657,24 @@ impl CaseStore for PgStore {
     }
 
     async fn cases(&self, filter: &CaseFilter, page: Page) -> StoreResult<Vec<Case>> {
+        match filter.order {
+            CaseOrder::Deadline => {}
+            CaseOrder::Upcoming { now } => return self.cases_upcoming(filter, now, page).await,
+            CaseOrder::Newest => {
+                let mut q =
+                    QueryBuilder::<Postgres>::new("SELECT c.id, c.body::text AS body FROM (SELECT id FROM cases");
+                push_filter(&mut q, filter, true);
+                // Within a period or since a closing time, that range is read and sorted
+                // (`id + 0`) rather than the primary key walked backwards checking each time.
+                let ranged = filter.from.is_some() || filter.to.is_some() || filter.closed_from.is_some();
+                q.push(if ranged { " ORDER BY id + 0 DESC LIMIT " } else { " ORDER BY id DESC LIMIT " });
+                q.push_bind(page.limit.max(0));
+                q.push(" OFFSET ").push_bind(page.offset.max(0));
+                q.push(") p JOIN cases c ON c.id = p.id ORDER BY c.id DESC");
+                let rows = q.build().fetch_all(&self.pool).await.map_err(err)?;
+                return rows.iter().map(case_row).collect();
+            }
+        }
         // Earliest running deadline first (so overdue first), then no clock; newest first within.
         // `deadline ASC NULLS LAST` is `(deadline IS NULL), deadline` in the form the indexes
         // (…, deadline, id DESC) are read in.

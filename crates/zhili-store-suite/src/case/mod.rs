@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use zhili_case::catalogue::{CaseKind, Urgency};
-use zhili_case::model::{Case, CaseClock, CaseFilter, Source, TimelineEntry};
+use zhili_case::model::{Case, CaseClock, CaseFilter, CaseOrder, Source, TimelineEntry};
 use zhili_case::workflow::{CaseState, CaseStatus, Step};
 use zhili_core::audit::Actor;
 use zhili_core::policy::Role;
@@ -32,6 +32,7 @@ macro_rules! case_suite {
     ($run:path) => {
         $crate::suite_cases!($run; case;
             cases_are_stored_and_versioned, case_reports_are_idempotent, case_filters_and_order,
+            case_orders_put_new_work_first, case_deadline_and_closing_filters,
             open_cases_near_a_point, case_batches_are_all_or_nothing,
             case_tallies_by_group, case_rollup_matches_the_cases, cases_are_bulk_loaded, case_points_in_a_box,
             case_density_sums_to_the_count, escalation_levels_fire_once, cases_to_escalate_skip_the_fully_escalated);
@@ -269,6 +270,144 @@ pub async fn case_filters_and_order(s: &dyn CaseBackend) {
             assert_eq!(walked, ids(&all), "pages of {size} within {within:?}");
         }
     }
+}
+
+/// The worklist orders: new work first ([`CaseOrder::Upcoming`]: running clocks nearest
+/// first, then overdue most recent first, then stopped newest first) and newest first, whole and
+/// page by page, with and without the filters that change how a backend reads them.
+pub async fn case_orders_put_new_work_first(s: &dyn CaseBackend) {
+    seed(s).await;
+    let now = t(500);
+    // Deadlines on both sides of `now` (long overdue, just overdue, soon, later), ties, and
+    // cases without a running clock; in two villages, two states, one department.
+    let cases: Vec<Case> = (0..24)
+        .map(|i| {
+            let mut x = case("SJ0102", if i % 2 == 0 { "370304100201" } else { "370304001001" }, i * 10);
+            x.status.state = if i % 3 == 0 { CaseState::Dispatched } else { CaseState::Reported };
+            if i % 3 == 0 {
+                x.status.department = Some("cgj".into());
+            }
+            match i % 4 {
+                0 => x.clock.deadline = Some(t(500 - 400 + i * 3)), // overdue, long ago to recent
+                1 => x.clock.deadline = Some(t(500 + 200 - i * 5)), // running
+                2 => x.clock.deadline = Some(t(500 + (i % 8) * 20)), // running, ties; one exactly at now
+                _ => {
+                    x.clock = CaseClock::default();
+                    x.status.state = CaseState::Closed;
+                    x.status.department = None;
+                }
+            }
+            x
+        })
+        .collect();
+    let made = create(s, cases).await;
+    let expect = |order: CaseOrder, f: &CaseFilter| {
+        let mut v: Vec<&Case> = made.iter().filter(|c| matches(c, f)).collect();
+        v.sort_by_key(|c| (order.key(c.clock.deadline), std::cmp::Reverse(c.id)));
+        v.iter().map(|c| c.id).collect::<Vec<_>>()
+    };
+    let filters = [
+        CaseFilter::default(),
+        CaseFilter { within: Some(c("370304100")), ..Default::default() },
+        CaseFilter { states: vec![CaseState::Reported], ..Default::default() },
+        CaseFilter { states: vec![CaseState::Reported, CaseState::Dispatched], ..Default::default() },
+        CaseFilter { department: Some("cgj".into()), ..Default::default() },
+        CaseFilter { from: Some(t(30)), to: Some(t(200)), ..Default::default() },
+    ];
+    for order in [CaseOrder::Upcoming { now }, CaseOrder::Newest, CaseOrder::Deadline] {
+        for base in &filters {
+            let f = CaseFilter { order, ..base.clone() };
+            let want = expect(order, &f);
+            assert!(!want.is_empty());
+            let all = ids(&s.cases(&f, Page { offset: 0, limit: 100 }).await.unwrap());
+            assert_eq!(all, want, "{order:?} {base:?}");
+            for size in [1, 3, 5] {
+                let mut walked = Vec::new();
+                for k in 0.. {
+                    let page = s.cases(&f, Page { offset: k * size, limit: size }).await.unwrap();
+                    if page.is_empty() {
+                        break;
+                    }
+                    walked.extend(ids(&page));
+                }
+                assert_eq!(walked, want, "pages of {size}, {order:?} {base:?}");
+            }
+            // The order is no condition: counts are the same in every order.
+            assert_eq!(s.count_cases(&f).await.unwrap(), want.len() as i64);
+            assert_eq!(s.count_cases_upto(&f, 1000).await.unwrap(), want.len() as i64);
+        }
+    }
+    // New work first: the first running clock leads, the longest overdue is behind every other
+    // clock, stopped cases last.
+    let f = CaseFilter { order: CaseOrder::Upcoming { now }, ..Default::default() };
+    let up = s.cases(&f, Page { offset: 0, limit: 100 }).await.unwrap();
+    assert!(up[0].clock.deadline.unwrap() >= now);
+    let last_clock = up.iter().rposition(|c| c.clock.deadline.is_some()).unwrap();
+    assert_eq!(up[last_clock].clock.deadline, made.iter().filter_map(|c| c.clock.deadline).min());
+}
+
+/// Whether a case matches the filter's conditions used in [`case_orders_put_new_work_first`].
+fn matches(c: &Case, f: &CaseFilter) -> bool {
+    f.within.as_ref().is_none_or(|w| c.division.as_str().starts_with(w.as_str()))
+        && (f.states.is_empty() || f.states.contains(&c.status.state))
+        && f.department.as_ref().is_none_or(|d| c.status.department.as_ref() == Some(d))
+        && f.from.is_none_or(|t| c.reported_at >= t)
+        && f.to.is_none_or(|t| c.reported_at < t)
+}
+
+/// Running clocks that run out within a span (即将超时), and cases closed since an instant.
+pub async fn case_deadline_and_closing_filters(s: &dyn CaseBackend) {
+    seed(s).await;
+    let mut soon = case("SJ0102", "370304100201", 0);
+    soon.clock.deadline = Some(t(130));
+    let mut later = case("SJ0102", "370304100201", 1);
+    later.clock.deadline = Some(t(300));
+    let mut overdue = case("SJ0102", "370304100201", 2);
+    overdue.clock.deadline = Some(t(90));
+    let mut at_now = case("SJ0102", "370304100201", 3);
+    at_now.clock.deadline = Some(t(100));
+    let mut closed_today = case("SJ0102", "370304100201", 4);
+    closed_today.clock = CaseClock::default();
+    closed_today.status.state = CaseState::Closed;
+    closed_today.closed_at = Some(t(1000));
+    let mut closed_before = case("SJ0102", "370304100201", 5);
+    closed_before.clock = CaseClock::default();
+    closed_before.status.state = CaseState::Closed;
+    closed_before.closed_at = Some(t(900));
+    let made = create(s, vec![soon, later, overdue, at_now, closed_today, closed_before]).await;
+    let list = |f: CaseFilter| async move { ids(&s.cases(&f, Page { offset: 0, limit: 100 }).await.unwrap()) };
+    // Runs out at or after t(100) and before t(200): soon, and the one at t(100) exactly.
+    let due = CaseFilter { due_from: Some(t(100)), overdue_at: Some(t(200)), ..Default::default() };
+    assert_eq!(list(due.clone()).await, vec![made[3].id, made[0].id]);
+    assert_eq!(s.count_cases(&due).await.unwrap(), 2);
+    assert_eq!(
+        list(CaseFilter { due_from: Some(t(100)), ..Default::default() }).await,
+        vec![made[3].id, made[0].id, made[1].id]
+    );
+    let closed = CaseFilter { closed_from: Some(t(950)), ..Default::default() };
+    assert_eq!(list(closed.clone()).await, vec![made[4].id]);
+    assert_eq!(
+        list(CaseFilter { order: CaseOrder::Upcoming { now: t(100) }, ..closed.clone() }).await,
+        vec![made[4].id]
+    );
+    assert_eq!(s.count_cases(&closed).await.unwrap(), 1);
+    // With the other conditions a closing list has (its states, a department) and every order.
+    let closed_in = |states: Vec<CaseState>, department: Option<&str>, order: CaseOrder| CaseFilter {
+        states,
+        department: department.map(str::to_string),
+        order,
+        ..closed.clone()
+    };
+    for order in [CaseOrder::Deadline, CaseOrder::Newest, CaseOrder::Upcoming { now: t(100) }] {
+        let both = vec![CaseState::Closed, CaseState::Evaluated];
+        assert_eq!(list(closed_in(both.clone(), None, order)).await, vec![made[4].id], "{order:?}");
+        assert_eq!(s.count_cases(&closed_in(both, None, order)).await.unwrap(), 1);
+        assert!(list(closed_in(vec![CaseState::Reported], None, order)).await.is_empty());
+        assert!(list(closed_in(vec![], Some("cgj"), order)).await.is_empty());
+    }
+    let since_any = CaseFilter { closed_from: Some(t(0)), order: CaseOrder::Newest, ..Default::default() };
+    assert_eq!(list(since_any).await, vec![made[5].id, made[4].id]);
+    assert_eq!(s.count_cases_upto(&CaseFilter { closed_from: Some(t(0)), ..Default::default() }, 10).await.unwrap(), 2);
 }
 
 /// Open cases of a class near a point, for duplicate suggestions.
