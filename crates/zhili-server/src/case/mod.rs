@@ -76,7 +76,6 @@ pub fn start(state: &AppState) {
 
 /// The case module (案件): its routes, navigation, messages and the cases layer of the One Map.
 pub static MODULE: Module = Module {
-    name: "case",
     routes,
     start,
     nav: &[
@@ -106,8 +105,8 @@ pub static MODULE: Module = Module {
     provide,
     runtime,
     layers: &[map::LAYER],
-    page_scripts: &[],
     home: Some(home::parts),
+    ..Module::named("case")
 };
 
 /// The services the case loop offers the others: case intake, and the deployment's local time

@@ -47,9 +47,7 @@ pub fn routes(_: &AppState) -> Router<AppState> {
 
 /// The core module (平台核心): its routes, navigation and messages.
 pub static MODULE: Module = Module {
-    name: "core",
     routes,
-    start: crate::web::module::no_start,
     nav: &[
         NavEntry { href: "/", key: "nav.home", needs: Needs::LoggedIn, order: 10 },
         NavEntry { href: "/divisions", key: "nav.divisions", needs: Needs::Action(Action::ReadDivisions), order: 90 },
@@ -64,13 +62,8 @@ pub static MODULE: Module = Module {
     ],
     messages: MESSAGES,
     openapi: <Doc as utoipa::OpenApi>::openapi,
-    events: &[],
-    subjects: &[],
-    provide: crate::web::module::no_services,
-    runtime: crate::web::module::no_runtime,
-    layers: &[],
-    page_scripts: &[],
     home: Some(pages::home_parts),
+    ..Module::named("core")
 };
 
 /// This module's part of the OpenAPI document (merged by `crate::openapi`).

@@ -38,19 +38,11 @@ pub fn routes(state: &AppState) -> Router<AppState> {
 
 /// The grid module (网格): its routes, navigation and messages.
 pub static MODULE: Module = Module {
-    name: "grid",
     routes,
-    start: crate::web::module::no_start,
     nav: &[NavEntry { href: "/grids", key: "nav.grids", needs: Needs::Action(Action::ReadGrids), order: 80 }],
     messages: MESSAGES,
     openapi: <Doc as utoipa::OpenApi>::openapi,
-    events: &[],
-    subjects: &[],
-    provide: crate::web::module::no_services,
-    runtime: crate::web::module::no_runtime,
-    layers: &[],
-    page_scripts: &[],
-    home: None,
+    ..Module::named("grid")
 };
 
 /// This module's part of the OpenAPI document (merged by `crate::openapi`).

@@ -35,19 +35,12 @@ pub fn routes(_: &AppState) -> Router<AppState> {
 
 /// The map module (一张图): its routes, navigation, messages and its own layers.
 pub static MODULE: Module = Module {
-    name: "map",
     routes,
-    start: crate::web::module::no_start,
     nav: &[NavEntry { href: "/map", key: "nav.map", needs: Needs::Action(Action::ReadGrids), order: 20 }],
     messages: MESSAGES,
     openapi: <Doc as utoipa::OpenApi>::openapi,
-    events: &[],
-    subjects: &[],
-    provide: crate::web::module::no_services,
-    runtime: crate::web::module::no_runtime,
     layers: &[spatial_layers::DIVISIONS, spatial_layers::GRIDS],
-    page_scripts: &[],
-    home: None,
+    ..Module::named("map")
 };
 
 /// This module's part of the OpenAPI document (merged by `crate::openapi`).

@@ -31,19 +31,13 @@ pub fn start(state: &AppState) {
 
 /// The platform module (平台服务): its routes, messages and the bell's script on every page.
 pub static MODULE: Module = Module {
-    name: "platform",
     routes,
     start,
     nav: &[],
     messages: MESSAGES,
     openapi: <Doc as utoipa::OpenApi>::openapi,
-    events: &[],
-    subjects: &[],
-    provide: crate::web::module::no_services,
-    runtime: crate::web::module::no_runtime,
-    layers: &[],
     page_scripts: &[PageScript { src: "/assets/notify.js", needs: Needs::LoggedIn }],
-    home: None,
+    ..Module::named("platform")
 };
 
 /// This module's part of the OpenAPI document (merged by `crate::openapi`).

@@ -206,6 +206,30 @@ pub struct SubjectLink {
 /// No per-process machinery.
 pub fn no_runtime(_: &mut zhili_core::ports::Ports) {}
 
+impl Module {
+    /// A module of this name with nothing yet: no routes, background work, navigation,
+    /// messages, paths, events, subjects, services, machinery, layers, scripts or home part. A
+    /// module's static starts from it and says only what it has:
+    /// `Module { routes, nav: NAV, messages: MESSAGES, ..Module::named("flood") }`.
+    pub const fn named(name: &'static str) -> Module {
+        Module {
+            name,
+            routes: |_| Router::new(),
+            start: no_start,
+            nav: &[],
+            messages: &[],
+            openapi: utoipa::openapi::OpenApi::default,
+            events: &[],
+            subjects: &[],
+            provide: no_services,
+            runtime: no_runtime,
+            layers: &[],
+            page_scripts: &[],
+            home: None,
+        }
+    }
+}
+
 /// Provide nothing: for modules that offer no service to others.
 pub fn no_services(_: &AppState, _: &mut zhili_core::ports::Ports) {}
 
