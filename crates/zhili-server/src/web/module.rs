@@ -348,21 +348,7 @@ mod tests {
     }
 
     fn module(name: &'static str, layers: &'static [MapLayer]) -> &'static Module {
-        Box::leak(Box::new(Module {
-            name,
-            routes: |_| Router::new(),
-            start: no_start,
-            nav: &[],
-            messages: &[],
-            openapi: utoipa::openapi::OpenApi::default,
-            events: &[],
-            subjects: &[],
-            provide: no_services,
-            runtime: no_runtime,
-            layers,
-            page_scripts: &[],
-            home: None,
-        }))
+        Box::leak(Box::new(Module { layers, ..Module::named(name) }))
     }
 
     #[test]

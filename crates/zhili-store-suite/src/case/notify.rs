@@ -1,11 +1,12 @@
 //! Suite cases for overdue escalation claims (超期督办记录) and the notices they store.
 
+use crate::platform::delivery;
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use zhili_case::notify::{subject, NotificationKind};
+use zhili_case::notify::NotificationKind;
 use zhili_case::store::Escalation;
 use zhili_core::policy::Role;
 use zhili_core::store::{verify_audit_chain, Page, StoreError};
-use zhili_platform::notify::{NewDelivery, NewNotification};
+use zhili_platform::notify::NewNotification;
 
 use super::{case, report, CaseBackend};
 use crate::{actor, audit_count, new_user, seed};
@@ -15,26 +16,7 @@ fn t(minutes: i64) -> DateTime<Utc> {
 }
 
 fn note(recipient: i64, case_id: i64, kind: NotificationKind, minutes: i64) -> NewNotification {
-    NewNotification {
-        recipient_id: recipient,
-        kind: kind.as_str().into(),
-        subject: Some(subject(case_id)),
-        level: (kind != NotificationKind::Dispatched).then_some(1),
-        title: format!("案件 {case_id} {}", kind.label_zh()),
-        body: "正文".into(),
-        created_at: t(minutes),
-    }
-}
-
-fn delivery(id: &str, case_id: i64, minutes: i64) -> NewDelivery {
-    NewDelivery {
-        id: id.into(),
-        webhook: "ops".into(),
-        event: "case.overdue".into(),
-        subject: Some(subject(case_id)),
-        payload: format!(r#"{{"event":"case.overdue","id":"{id}"}}"#),
-        created_at: t(minutes),
-    }
+    crate::platform::note(recipient, case_id, kind.as_str(), minutes)
 }
 
 /// Two users and one stored case; returns (user a, user b, case id).
