@@ -24,7 +24,8 @@ struct CaseRow {
     class: String,
     state: &'static str,
     address: String,
-    department: String,
+    /// The department dispatched to: (name, code).
+    department: Option<(String, String)>,
     deadline: String,
     overdue: bool,
     reported: String,
@@ -138,6 +139,16 @@ pub(crate) async fn cases_page(
     let now = chrono::Utc::now();
     let local =
         |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&calendar.offset()).format("%Y-%m-%d %H:%M").to_string();
+    // Departments by name (codes only in the tooltip), for the rows and the filter.
+    let departments: Vec<(String, String)> = crate::case::cases(&state)
+        .departments(state.store.as_ref())
+        .await?
+        .iter()
+        .map(|d| (d.code.clone(), d.name.clone()))
+        .collect();
+    let department_name = |code: &str| {
+        departments.iter().find(|(c, _)| c == code).map(|(_, n)| n.clone()).unwrap_or_else(|| code.to_string())
+    };
     let rows = cases
         .iter()
         .map(|c| CaseRow {
@@ -146,7 +157,7 @@ pub(crate) async fn cases_page(
             class: catalogue.get(&c.class_code).map(|k| k.name.clone()).unwrap_or_else(|| c.class_code.to_string()),
             state: if en { c.status.state.label_en() } else { c.status.state.label_zh() },
             address: c.address.clone(),
-            department: c.status.department.clone().unwrap_or_default(),
+            department: c.status.department.as_deref().map(|d| (department_name(d), d.to_string())),
             deadline: c.clock.deadline.map(local).unwrap_or_default(),
             overdue: c.overdue(now),
             reported: local(c.reported_at),
@@ -186,12 +197,6 @@ pub(crate) async fn cases_page(
             None => classes.push((major, c.major_name.clone(), vec![(c.code.to_string(), c.name.clone())])),
         }
     }
-    let departments = crate::case::cases(&state)
-        .departments(state.store.as_ref())
-        .await?
-        .iter()
-        .map(|d| (d.code.clone(), d.name.clone()))
-        .collect();
     let role = caller.principal.role;
     let bulk = [("file", "cases.bulk_file"), ("dispatch", "cases.bulk_dispatch"), ("accept", "cases.bulk_accept")]
         .into_iter()
