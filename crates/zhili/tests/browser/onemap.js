@@ -69,6 +69,10 @@ async function main() {
     }
     const card = await page.locator("#card").innerText();
     if (!card.includes("小网格")) throw new Error(`card lacks the level name: ${card}`);
+    // Where it lies, by name (村/社区 › 街道 › 区), not by code.
+    await page.waitForFunction(() => { const d = document.querySelector("#card-chain"); return d && d.textContent !== "…"; }, null, { timeout: 10000 });
+    const chain = await page.locator("#card-chain").innerText();
+    if (!/[\u4e00-\u9fff]/.test(chain) || /\d{6}/.test(chain)) throw new Error(`${name}: the card's place is not by name: ${JSON.stringify(chain)}`);
     // Part of a name (社区): several places, listed to choose from; choosing one shows its card.
     await page.fill("#q", "社区");
     await page.click("#search button");

@@ -8,9 +8,9 @@
   if (!el || !window.maplibregl) return;
   var zh = el.dataset.lang !== "en";
   var T = zh
-    ? { code: "编码", name: "名称", level: "层级", village: "所属村社区", parent: "上级", records: "网格详情", notFound: "未找到", none: "此处无网格",
+    ? { code: "编码", name: "名称", level: "层级", village: "所属村社区", parent: "所属", records: "网格详情", notFound: "未找到", none: "此处无网格",
         grid: "网格", division: "行政区划", searching: "查找中…", choose: "找到 {n} 处，请选择：" }
-    : { code: "Code", name: "Name", level: "Level", village: "Village", parent: "Parent", records: "Grid page", notFound: "Not found", none: "No grid here",
+    : { code: "Code", name: "Name", level: "Level", village: "Village", parent: "Within", records: "Grid page", notFound: "Not found", none: "No grid here",
         grid: "Grid", division: "Division", searching: "Searching…", choose: "{n} found, choose one:" };
   // The worker's content-hashed URL is on the library's script tag (data-maplibre-worker).
   var lib = document.querySelector("script[data-maplibre-worker]");
@@ -66,20 +66,28 @@
 
   var card = document.getElementById("card");
   function esc(s) { return String(s == null ? "" : s).replace(/[&<>"']/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; }); }
-  function show(p) {
+  // A grid's card: its name with the code in a secondary line, its level, and where it lies
+  // (the names of the grids and divisions above it, from /api/locate at the clicked point).
+  function show(p, at) {
     map.setFilter("selected", ["==", ["get", "code"], p.code]);
     card.hidden = false;
-    card.innerHTML = "<h3>" + esc(p.name) + "</h3><dl>" +
-      "<dt>" + T.code + "</dt><dd class=mono>" + esc(p.code) + "</dd>" +
+    card.innerHTML = "<h3>" + esc(p.name) + "</h3><p class=\"mono muted\">" + esc(p.code) + "</p><dl>" +
       "<dt>" + T.level + "</dt><dd>" + esc(p.level_name || p.level) + "</dd>" +
-      (p.village ? "<dt>" + T.village + "</dt><dd class=mono>" + esc(p.village) + "</dd>" : "") +
-      (p.parent ? "<dt>" + T.parent + "</dt><dd class=mono>" + esc(p.parent) + "</dd>" : "") +
+      "<dt>" + T.parent + "</dt><dd id=card-chain>…</dd>" +
       "</dl>" + (p.level_name ? "<a href=\"/grids/" + encodeURIComponent(p.code) + "\">" + T.records + "</a>" : "");
+    fetch(withCrs("/api/locate?lon=" + at.lng + "&lat=" + at.lat), { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : []; })
+      .then(function (chain) {
+        var up = chain.filter(function (c) { return c.code !== p.code; }).map(function (c) { return c.name || c.code; });
+        var dd = document.getElementById("card-chain");
+        if (dd) dd.textContent = up.length ? up.join(" › ") : "—";
+      })
+      .catch(function () {});
   }
   map.on("click", "grids-fill", function (e) {
     // The finest grid under the click: the highest level.
     var f = e.features.slice().sort(function (a, b) { return b.properties.level - a.properties.level; })[0];
-    if (f) show(f.properties);
+    if (f) show(f.properties, e.lngLat);
   });
   map.on("mouseenter", "grids-fill", function () { map.getCanvas().style.cursor = "pointer"; });
   map.on("mouseleave", "grids-fill", function () { map.getCanvas().style.cursor = ""; });
@@ -125,7 +133,11 @@
       }).then(function (fc) {
         return (fc.features || []).map(function (f) {
           return { label: f.properties.name || f.properties.code, sub: kind + " · " + f.properties.code,
-            go: function () { map.fitBounds(bbox(f.geometry), { padding: 40, duration: 600 }); show(f.properties); } };
+            go: function () {
+              var b = bbox(f.geometry);
+              map.fitBounds(b, { padding: 40, duration: 600 });
+              show(f.properties, { lng: (b[0][0] + b[1][0]) / 2, lat: (b[0][1] + b[1][1]) / 2 });
+            } };
         });
       });
     };
