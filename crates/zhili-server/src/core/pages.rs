@@ -281,19 +281,49 @@ pub(crate) async fn divisions_page(
 #[template(path = "core/templates/departments.html")]
 struct DepartmentsPage {
     l: Layout,
-    rows: Vec<zhili_core::model::Department>,
+    /// Each department with its division's name (the code in the tooltip).
+    rows: Vec<(zhili_core::model::Department, String)>,
+}
+
+/// The names of the divisions `codes` name (each looked up once); a code that names no division
+/// stays as it is.
+async fn division_names(
+    state: &AppState,
+    codes: Vec<zhili_core::codes::DivisionCode>,
+) -> AppResult<std::collections::HashMap<String, String>> {
+    let mut names = std::collections::HashMap::new();
+    for code in codes {
+        if names.contains_key(code.as_str()) {
+            continue;
+        }
+        let name = match state.store.division(&code).await {
+            Ok(d) => d.name,
+            Err(zhili_core::store::StoreError::NotFound) => code.to_string(),
+            Err(e) => return Err(e.into()),
+        };
+        names.insert(code.to_string(), name);
+    }
+    Ok(names)
 }
 
 pub(crate) async fn departments_page(State(state): State<AppState>, caller: Caller) -> AppResult<Response> {
     if let Some(r) = denied(&caller, Action::ReadDepartments, "/departments") {
         return Ok(r);
     }
-    let rows = state
+    let rows: Vec<_> = state
         .store
         .departments(None, Page { offset: 0, limit: 10_000 })
         .await?
         .into_iter()
         .filter(|d| caller.principal.concerns(&d.division))
+        .collect();
+    let names = division_names(&state, rows.iter().map(|d| d.division.clone()).collect()).await?;
+    let rows = rows
+        .into_iter()
+        .map(|d| {
+            let name = names.get(d.division.as_str()).cloned().unwrap_or_default();
+            (d, name)
+        })
         .collect();
     html(DepartmentsPage { l: Layout::new(&caller, "departments.title", "/departments"), rows })
 }
@@ -303,7 +333,8 @@ struct UserRow {
     username: String,
     name: String,
     role: &'static str,
-    jurisdiction: String,
+    /// The jurisdiction: (name, code).
+    jurisdiction: (String, String),
     phone: String,
 }
 
@@ -321,12 +352,13 @@ struct UsersPage {
     next: Option<i64>,
 }
 
-fn user_row(u: &User, l: Locale) -> UserRow {
+fn user_row(u: &User, l: Locale, names: &std::collections::HashMap<String, String>) -> UserRow {
+    let code = u.jurisdiction.to_string();
     UserRow {
         username: u.username.clone(),
         name: u.display_name.clone(),
         role: role_label(u.role, l),
-        jurisdiction: u.jurisdiction.to_string(),
+        jurisdiction: (names.get(&code).cloned().unwrap_or_else(|| code.clone()), code),
         phone: u.phone.as_deref().map(zhili_core::mask::mask_phone).unwrap_or_default(),
     }
 }
@@ -359,11 +391,12 @@ pub(crate) async fn users_page(
         ))
         .await?;
     let (prev, next) = pager(offset, total);
+    let names = division_names(&state, users.iter().map(|u| u.jurisdiction.clone()).collect()).await?;
     html(UsersPage {
         l: Layout::new(&caller, "users.title", "/users"),
         q_url: urlencode(filter.text.as_deref().unwrap_or("")),
         q: filter.text.unwrap_or_default(),
-        rows: users.iter().map(|u| user_row(u, caller.locale)).collect(),
+        rows: users.iter().map(|u| user_row(u, caller.locale, &names)).collect(),
         total,
         prev,
         next,

@@ -1436,4 +1436,7 @@ async fn users_are_found_by_name() {
     let html = w.answer(req.body(Body::empty()).unwrap()).await.text();
     assert!(html.contains("town_operator") && !html.contains(">gridworker<"), "{html}");
     assert!(html.contains("value=\"town\"") && html.contains("<label for=\"users-q\">"), "the form keeps the search");
+    // Jurisdictions by name, the code only in the tooltip.
+    assert!(html.contains("<span title=\"370304100\">域城镇</span>"), "{html}");
+    assert!(!html.contains(">370304100<"), "{html}");
 }
