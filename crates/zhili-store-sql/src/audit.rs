@@ -3,8 +3,9 @@
 //! database says the same of the same change. The SQL that appends them is each backend's.
 
 use serde_json::json;
-use zhili_case::model::Case;
+use zhili_case::model::{Case, TimelineEntry};
 use zhili_case::store::Escalation;
+use zhili_case::workflow::CaseState;
 use zhili_core::audit::{Actor, AuditEvent, Outcome};
 use zhili_core::model::{Division, Locale, NewDepartment, NewUser};
 use zhili_core::store::{CoreBatch, UserUpdate};
@@ -96,6 +97,15 @@ pub fn case_report(actor: &Actor, c: &Case) -> AuditEvent {
     AuditEvent::success(actor, "case.report", format!("case:{}", c.id)).with_detail(json!({
         "class_code": c.class_code.as_str(), "division": c.division.as_str(),
         "source": c.source.as_str(), "external_id": c.external_id,
+    }))
+}
+
+/// A case moved by a command (`case.<command>`): its new version, the timeline entry's number
+/// and the states from and to.
+pub fn case_transition(actor: &Actor, c: &Case, entry: &TimelineEntry, seq: i64) -> AuditEvent {
+    AuditEvent::success(actor, &format!("case.{}", entry.command), format!("case:{}", c.id)).with_detail(json!({
+        "version": c.version, "seq": seq,
+        "from": entry.from_state.map(CaseState::as_str), "to": entry.to_state.as_str(),
     }))
 }
 

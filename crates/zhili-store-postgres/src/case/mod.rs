@@ -13,7 +13,7 @@ use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 use zhili_case::model::{Case, CaseFilter, CaseOrder, TimelineEntry};
 use zhili_case::store::{CasePoint, CaseStore};
 use zhili_case::workflow::CaseState;
-use zhili_core::audit::{Actor, AuditEvent};
+use zhili_core::audit::Actor;
 use zhili_core::store::{Page, StoreError, StoreResult};
 use zhili_store_sql::audit;
 use zhili_store_sql::filter::{push_case_filter, CaseFilterSql};
@@ -606,10 +606,10 @@ impl CaseStore for PgStore {
             });
         }
         // The row lock taken by the update serialises writers of this case, so max + 1 is free.
-        sqlx::query(
+        let seq: i64 = sqlx::query_scalar(
             "INSERT INTO case_events (case_id, seq, at, actor_id, actor, command, from_state, to_state, data)
              SELECT $1, coalesce(max(seq), 0) + 1, $2, $3, $4, $5, $6, $7, $8::jsonb
-             FROM case_events WHERE case_id = $1",
+             FROM case_events WHERE case_id = $1 RETURNING seq::int8",
         )
         .bind(case.id)
         .bind(entry.at)
@@ -619,15 +619,10 @@ impl CaseStore for PgStore {
         .bind(entry.from_state.map(CaseState::as_str))
         .bind(entry.to_state.as_str())
         .bind(entry.data.to_string())
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await
         .map_err(case_err)?;
-        crate::append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, &format!("case.{}", entry.command), format!("case:{}", case.id))
-                .with_detail(serde_json::json!({"version": case.version, "state": case.status.state.as_str()})),
-        )
-        .await?;
+        crate::append_audit(&mut tx, &zhili_store_sql::audit::case_transition(actor, case, entry, seq)).await?;
         tx.commit().await.map_err(err)
     }
 

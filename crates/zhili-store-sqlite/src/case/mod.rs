@@ -478,16 +478,7 @@ impl CaseStore for SqliteStore {
         }
         q.push(") RETURNING seq");
         let seq: i64 = q.build_query_scalar().fetch_one(&mut *tx).await.map_err(err)?;
-        append_audit(
-            &mut tx,
-            &AuditEvent::success(actor, &format!("case.{}", entry.command), format!("case:{}", case.id)).with_detail(
-                serde_json::json!({
-                    "version": case.version, "seq": seq,
-                    "from": entry.from_state.map(CaseState::as_str), "to": entry.to_state.as_str(),
-                }),
-            ),
-        )
-        .await?;
+        append_audit(&mut tx, &audit::case_transition(actor, case, entry, seq)).await?;
         tx.commit().await.map_err(err)
     }
 

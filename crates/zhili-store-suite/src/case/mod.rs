@@ -161,6 +161,12 @@ pub async fn cases_are_stored_and_versioned(s: &dyn CaseBackend) {
     assert_eq!(tl.len(), 2);
     assert_eq!((tl[1].seq, tl[1].command.as_str(), tl[1].to_state), (2, "file", CaseState::Filed));
     assert_eq!(tl[1].data["note"], "属实");
+    // Its audit record says the same on every backend.
+    let head = s.audit_head().await.unwrap().unwrap().0;
+    let rec = s.audit_rows(head - 1, 1).await.unwrap().remove(0);
+    assert_eq!((rec.action.as_str(), rec.target.as_str()), ("case.file", format!("case:{}", next.id).as_str()));
+    let detail: serde_json::Value = serde_json::from_str(&rec.detail).unwrap();
+    assert_eq!(detail, serde_json::json!({"version": 2, "seq": 2, "from": "reported", "to": "filed"}));
 
     // A concurrent edit made against version 1 loses, and writes nothing.
     let audits = audit_count(s).await;
