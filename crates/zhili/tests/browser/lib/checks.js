@@ -8,7 +8,9 @@
 // - every <input>, <select> and <textarea> labelled (a <label>, aria-label or aria-labelledby;
 //   type=hidden and inputs not rendered excepted);
 // - on a phone-sized viewport, tap targets (buttons, button links, navigation and pager links,
-//   form fields, checkboxes with their label) at least 44 px high and wide;
+//   form fields, checkboxes with their label) at least 44 px high and wide, and the sticky
+//   header at most 56 px high;
+// - text at WCAG AA contrast against its background (4.5:1; 3:1 for large text);
 // and saves a full-page screenshot. A failed check is collected (`failures`), not thrown, so
 // one run lists everything wrong; the story ends with `finish()`.
 const fs = require("fs");
@@ -96,6 +98,40 @@ async function overflow(page) {
   });
 }
 
+// Text below WCAG AA contrast (4.5:1, 3:1 for large text): the text's colour against the first
+// opaque background behind it (text over a map, a chart or an image is not judged).
+async function lowContrast(page) {
+  return page.evaluate(() => {
+    const rgb = (c) => { const m = c.match(/[\d.]+/g); return m ? m.map(Number) : [0, 0, 0, 0]; };
+    const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+      .reduce((a, v, i) => a + v * [0.2126, 0.7152, 0.0722][i], 0);
+    const bad = new Set();
+    const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+      const el = n.parentElement;
+      if (!n.textContent.trim() || !el || el.closest("script, style, [hidden], canvas, svg, .maplibregl-map, .chart, option, dialog:not([open])")) continue;
+      if (el.getClientRects().length === 0) continue;
+      const st = getComputedStyle(el);
+      if (st.visibility === "hidden" || Number(st.opacity) === 0) continue;
+      let bg = null;
+      for (let p = el; p; p = p.parentElement) {
+        const c = rgb(getComputedStyle(p).backgroundColor);
+        if (getComputedStyle(p).backgroundImage !== "none") { bg = "image"; break; }
+        if ((c[3] === undefined ? 1 : c[3]) >= 0.9) { bg = c; break; }
+      }
+      if (bg === "image") continue;
+      bg = bg || [255, 255, 255];
+      const fg = rgb(st.color);
+      const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+      const ratio = (a + 0.05) / (b + 0.05);
+      const size = parseFloat(st.fontSize), bold = Number(st.fontWeight) >= 700;
+      const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+      if (ratio < need - 0.01) bad.add(`"${n.textContent.trim().slice(0, 16)}" ${st.color} on rgb(${bg.slice(0, 3).join(",")}) ${ratio.toFixed(2)}`);
+    }
+    return [...bad];
+  });
+}
+
 // Tap targets under 44 × 44 px on the current (phone) viewport.
 async function smallTargets(page) {
   return page.evaluate(() => {
@@ -144,11 +180,15 @@ function checker(keysFile, outDir) {
       const cjk = t.own.split("\n").filter((l) => /[\u3400-\u9fff]/.test(l) && !/^中文$/.test(l));
       if (cjk.length) fail(lang, name, `Chinese in the English page's own words: ${cjk.join(" | ")}`);
     }
+    const dim = await lowContrast(page);
+    if (dim.length) fail(lang, name, `text below AA contrast: ${dim.slice(0, 8).join("; ")}`);
     const missing = await unlabelled(page);
     if (missing.length) fail(lang, name, `fields without a label: ${missing.join(", ")}`);
 
     const vp = page.viewportSize();
     if (vp.width < 500) {
+      const top = await page.$eval("header.top", (h) => h.getBoundingClientRect().height).catch(() => 0);
+      if (top > 56) fail(lang, name, `the header is ${top} px high on a phone`);
       const small = await smallTargets(page);
       if (small.length) fail(lang, name, `tap targets under 44 px: ${small.slice(0, 12).join("; ")}`);
     }
@@ -173,4 +213,4 @@ function checker(keysFile, outDir) {
   return { check, fail, failures, finish };
 }
 
-module.exports = { checker, ALLOWED, texts, unlabelled, overflow, smallTargets };
+module.exports = { checker, ALLOWED, texts, unlabelled, overflow, smallTargets, lowContrast };
