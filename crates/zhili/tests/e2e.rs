@@ -668,8 +668,36 @@ async fn browser_shows_each_role_its_queue_and_returns_to_the_link_after_login()
         &[("ZHILI_ADMIN_PASSWORD", ADMIN_PW)],
     )
     .await;
-    b.story("home.js", &[&s.base, zhili_demo::DEMO_PASSWORD, b.shots()]);
-    for name in ["operator", "department", "gridworker", "leader"] {
+    let keys_file = message_keys(dir.path());
+    b.story("home.js", &[&s.base, zhili_demo::DEMO_PASSWORD, b.shots(), &keys_file]);
+    // Every page each role visited was checked (lib/checks.js) and shot, on both screens.
+    let pages = [
+        "login-operator1",
+        "operator",
+        "operator-to-file",
+        "operator-case",
+        "operator-bulk-confirm",
+        "operator-bulk-done",
+        "operator-to-dispatch",
+        "operator-dispatch",
+        "login-cgj01",
+        "department",
+        "department-worklist",
+        "department-case",
+        "department-respond",
+        "gridworker",
+        "gridworker-to-check",
+        "gridworker-case",
+        "gridworker-my-reports",
+        "login-leader",
+        "leader",
+        "leader-dashboard",
+        "leader-reported-today",
+        "leader-case",
+        "leader-map",
+        "leader-overdue",
+    ];
+    for name in pages {
         for screen in ["phone", "desktop"] {
             assert!(b.shots.join(format!("home-{name}-{screen}.png")).exists(), "{name} {screen}");
         }
@@ -730,16 +758,22 @@ async fn browser_sees_every_page_in_one_language() {
         &[("ZHILI_ADMIN_PASSWORD", ADMIN_PW)],
     )
     .await;
-    // The registered message keys, so the story can tell an untranslated key from other text.
-    let keys: Vec<&str> = zhili_server::messages().map(|m| m.0).collect();
-    let keys_file = dir.path().join("keys.json");
-    std::fs::write(&keys_file, serde_json::to_vec(&keys).unwrap()).unwrap();
-    b.story("language.js", &[&s.base, ADMIN_PW, keys_file.to_str().unwrap(), b.shots()]);
+    let keys_file = message_keys(dir.path());
+    b.story("language.js", &[&s.base, ADMIN_PW, &keys_file, b.shots()]);
     for lang in ["zh-CN", "en"] {
         for page in ["login", "home", "report", "case", "dashboard", "status", "unknown", "audit"] {
             assert!(b.shots.join(format!("language-{lang}-{page}.png")).exists(), "{lang} {page}");
         }
     }
+}
+
+/// The registered message keys in `dir/keys.json` (its path answered), so the page checks
+/// (`tests/browser/lib/checks.js`) can tell an untranslated key from other text.
+fn message_keys(dir: &Path) -> String {
+    let keys: Vec<&str> = zhili_server::messages().map(|m| m.0).collect();
+    let file = dir.join("keys.json");
+    std::fs::write(&file, serde_json::to_vec(&keys).unwrap()).unwrap();
+    file.to_str().unwrap().to_string()
 }
 
 /// A raster tile server on a free port: every request gets a 1×1 PNG; counts requests.

@@ -12,6 +12,7 @@ pub(crate) const MESSAGES: &[(&str, &str, &str)] = &[
     ("app.short", "治理", "Zhili"),
     ("nav.logout", "退出登录", "Log out"),
     ("nav.menu", "菜单", "Menu"),
+    ("nav.account", "账户", "Account"),
     ("nav.language", "English", "中文"),
     ("level.county", "区县", "County"),
     ("level.township", "乡镇街道", "Township"),

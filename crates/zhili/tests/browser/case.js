@@ -5,6 +5,7 @@
 // usage: node case.js BASE_URL DEMO_PASSWORD SCREENSHOT_DIR
 const { chromium } = require("playwright-core");
 const { loginAs } = require("./login");
+const { acceptConfirm } = require("./lib/confirm");
 
 const [base, password, outDir] = process.argv.slice(2);
 const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==", "base64");
@@ -17,7 +18,10 @@ async function act(page, id, command, fill, expectState) {
   const form = `form[data-command=${command}]`;
   await page.waitForSelector(form, { timeout: 15000 });
   if (fill) await fill(page, form);
+  // 结案 and 作废 ask first (data-confirm).
+  const asks = await page.getAttribute(form, "data-confirm");
   await page.click(`${form} button[type=submit]`);
+  if (asks) await acceptConfirm(page);
   await page.waitForFunction((s) => {
     const el = document.querySelector("#case-state");
     return el && el.dataset.state === s;
@@ -153,7 +157,8 @@ async function intake(browser) {
   console.log(`operator entered case ${id} at ${place.replace(/\s+/g, " ")}`);
 
   // The worklist filtered by state and class; three cases picked and filed at once (批量立案),
-  // then dispatched at once (批量派遣): each row says it went through.
+  // then dispatched at once (批量派遣), each confirmed first: the list comes again in place
+  // without them.
   // Two more hotline calls about the same spot, so that three are waiting.
   await page.evaluate(async (cid) => {
     const c = (await (await fetch("/api/cases/" + cid, { credentials: "same-origin" })).json()).case;
@@ -172,7 +177,10 @@ async function intake(browser) {
   await page.waitForFunction(() => !document.getElementById("bulk").hidden, null, { timeout: 5000 });
   await page.selectOption("#bulk select[name=command]", "file");
   await page.click("#bulk button[type=submit]");
-  await page.waitForFunction(() => document.querySelectorAll("#worklist tr.done").length === 3, null, { timeout: 15000 }).catch(async (e) => {
+  await acceptConfirm(page);
+  // The list comes again in place: the filed cases are no longer 已上报.
+  const gone = (ids) => ids.every((i) => !document.querySelector(`#worklist tr[data-id="${i}"]`));
+  await page.waitForFunction(gone, picked, { timeout: 15000 }).catch(async (e) => {
     throw new Error(`bulk file: ${await page.locator("#bulk-msg").innerText()} ${e}`);
   });
   await page.goto(`${base}/cases?state=filed&class=SJ0102`);
@@ -180,7 +188,8 @@ async function intake(browser) {
   await page.selectOption("#bulk select[name=command]", "dispatch");
   await page.selectOption("#bulk select[name=department]", "cgj");
   await page.click("#bulk button[type=submit]");
-  await page.waitForFunction(() => document.querySelectorAll("#worklist tr.done").length === 3, null, { timeout: 15000 }).catch(async (e) => {
+  await acceptConfirm(page);
+  await page.waitForFunction(gone, picked, { timeout: 15000 }).catch(async (e) => {
     throw new Error(`bulk dispatch: ${await page.locator("#bulk-msg").innerText()} ${e}`);
   });
   await page.screenshot({ path: `${outDir}/worklist-bulk.png` });

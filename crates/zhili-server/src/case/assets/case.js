@@ -16,7 +16,9 @@
     agree: "同意", reject: "不同意", minutes: "延长工作分钟", score: "满意度(1–5)", duplicate_of: "重复于案件编号",
     timeline: "处置记录", counters: "计数", contact: "联系方式", nothing: "当前无可执行操作", version: "版本",
     counter: { dispatches: "派遣", returns: "回退", reworks: "返工", extensions: "延期", reopens: "重新打开", deferrals: "缓办" },
-    times: "次"
+    times: "次", done: "已完成",
+    // Commands that cannot be taken back: asked again before they are sent (data-confirm).
+    confirm: { void: "作废后案件不再处理，且不能恢复。确定作废此案件？", close: "结案后处置流程结束。确定结案？" }
   } : {
     file: "File", void: "Void", dispatch: "Dispatch", accept: "Accept", return: "Return", request_extension: "Request extension",
     decide_extension: "Decide extension", respond: "Respond", verify: "Verify", close: "Close", evaluate: "Evaluate", reopen: "Reopen",
@@ -27,7 +29,8 @@
     agree: "Approve", reject: "Reject", minutes: "Extra working minutes", score: "Satisfaction (1–5)", duplicate_of: "Duplicate of case",
     timeline: "Timeline", counters: "Counters", contact: "Contact", nothing: "Nothing to do now", version: "Version",
     counter: { dispatches: "dispatches", returns: "returns", reworks: "reworks", extensions: "extensions", reopens: "reopens", deferrals: "deferrals" },
-    times: ""
+    times: "", done: "done",
+    confirm: { void: "A voided case is not handled and cannot be restored. Void this case?", close: "Closing ends the handling of this case. Close it?" }
   };
   // The fields each command takes: [name, kind] (kind: text, textarea, number, department, bool, photos).
   var FIELDS = {
@@ -108,6 +111,7 @@
   function actionForm(cmd, c) {
     var f = document.createElement("form");
     f.dataset.command = cmd;
+    if (L.confirm[cmd]) f.dataset.confirm = L.confirm[cmd];
     var html = "";
     var described = function (name) { return " aria-describedby='err-" + cmd + "-" + name + "'"; };
     (FIELDS[cmd] || []).forEach(function (fd) {
@@ -141,7 +145,7 @@
       upload(photosInput ? photosInput.files : []).then(function (ids) {
         if (photosInput) body.photos = ids;
         return api("/api/cases/" + id + "/transitions", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-      }).then(function (d) { msg.textContent = ""; render(d); }, function (err) {
+      }).then(function (d) { msg.textContent = ""; render(d); window.zhili.toast((L[cmd] || cmd) + (zh ? "：" : ": ") + L.done); }, function (err) {
         // The error's text in the user's language, under the field at fault.
         window.zhili.error.show(f, err, msg);
       });

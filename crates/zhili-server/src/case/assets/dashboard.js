@@ -11,13 +11,13 @@
     reworked: "返工数", extended: "延期数", deferred: "缓办数", dispatched_right: "准确派遣数",
     closure_rate: "结案率", on_time_rate: "按期结案率", rework_rate: "返工率", extension_rate: "延期率",
     accurate_dispatch_rate: "准确派遣率", avg_handling_hours: "平均处置时长(小时)", mom: "环比", yoy: "同比",
-    trend: "月度趋势", byGroup: "分组结案率", byMajor: "大类构成", key: "分组", name: "名称", none: "（无）"
+    trend: "月度趋势", byGroup: "分组结案率", byMajor: "大类构成", key: "分组", name: "名称", none: "（无）", loading: "数据加载中…"
   } : {
     reported: "Reported", filed: "Filed", dispatched: "Dispatched", due: "Due", closed: "Closed", closed_on_time: "Closed on time",
     reworked: "Reworked", extended: "Extended", deferred: "Deferred", dispatched_right: "Dispatched right",
     closure_rate: "Closure rate", on_time_rate: "On-time rate", rework_rate: "Rework rate", extension_rate: "Extension rate",
     accurate_dispatch_rate: "Accurate dispatch", avg_handling_hours: "Avg handling (h)", mom: "MoM", yoy: "YoY",
-    trend: "Monthly trend", byGroup: "Closure rate by group", byMajor: "By major class", key: "Key", name: "Name", none: "(none)"
+    trend: "Monthly trend", byGroup: "Closure rate by group", byMajor: "By major class", key: "Key", name: "Name", none: "(none)", loading: "Loading…"
   };
   var $ = function (id) { return document.getElementById(id); };
   var charts = {
@@ -82,13 +82,25 @@
           rates.map(function (c) { return "<td>" + pct(r.rates[c]) + "</td>"; }).join("") + "</tr>";
       }).join("") + "</tbody>";
   }
+  // Each figure waits visibly for its data: the charts with ECharts' own spinner, the figures
+  // and the table with a line that says so (aria-busy for screen readers).
+  function busy(on) {
+    Object.keys(charts).forEach(function (k) { if (on) charts[k].showLoading({ text: T.loading, color: "#b42318", textColor: "#616e7c" }); else charts[k].hideLoading(); });
+    ["kpis", "dash-table"].forEach(function (id) { if (on) $(id).setAttribute("aria-busy", "true"); else $(id).removeAttribute("aria-busy"); });
+    if (on) {
+      $("kpis").innerHTML = "<div class='loading kpi-loading' id=kpis-loading>" + T.loading + "</div>";
+      $("dash-table").innerHTML = "";
+    }
+  }
   function show() {
-    $("dash-msg").textContent = "…";
+    $("dash-msg").textContent = "";
+    busy(true);
     $("dash-csv").href = "/api/case-metrics?" + params({ format: "csv" });
     $("dash-xlsx").href = "/api/case-metrics?" + params({ format: "xlsx" });
     var base = "from=" + $("dash-from").value + "&to=" + $("dash-to").value;
     Promise.all([get(params()), get(base + "&group=month"), get(base + "&group=major")]).then(function (res) {
       var m = res[0], trend = res[1], major = res[2];
+      busy(false);
       $("dash-msg").textContent = m.total.from + " – " + m.total.to;
       kpis(m);
       table(m);
@@ -116,6 +128,8 @@
         series: [{ type: "pie", radius: ["35%", "65%"], top: 24, data: major.rows.map(function (r) { return { name: r.label || r.key, value: r.tally.reported }; }) }]
       }, true);
     }, function (err) {
+      busy(false);
+      $("kpis").innerHTML = "";
       // In the user's language, under the date (or other field) at fault.
       window.zhili.error.show($("dash-form"), err, $("dash-msg"));
     });

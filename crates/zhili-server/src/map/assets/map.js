@@ -9,9 +9,9 @@
   var zh = el.dataset.lang !== "en";
   var T = zh
     ? { code: "编码", name: "名称", level: "层级", village: "所属村社区", parent: "所属", records: "网格详情", notFound: "未找到", none: "此处无网格",
-        grid: "网格", division: "行政区划", searching: "查找中…", choose: "找到 {n} 处，请选择：" }
+        grid: "网格", division: "行政区划", searching: "查找中…", choose: "找到 {n} 处，请选择：", loading: "地图加载中…" }
     : { code: "Code", name: "Name", level: "Level", village: "Village", parent: "Within", records: "Grid page", notFound: "Not found", none: "No grid here",
-        grid: "Grid", division: "Division", searching: "Searching…", choose: "{n} found, choose one:" };
+        grid: "Grid", division: "Division", searching: "Searching…", choose: "{n} found, choose one:", loading: "Loading the map…" };
   // The worker's content-hashed URL is on the library's script tag (data-maplibre-worker).
   var lib = document.querySelector("script[data-maplibre-worker]");
   maplibregl.setWorkerUrl(lib ? lib.getAttribute("data-maplibre-worker") : "/assets/vendor/maplibre-gl/maplibre-gl-csp-worker.js");
@@ -52,6 +52,16 @@
       ])
     }
   });
+  // Until the first tiles are drawn (a slow phone waits seconds on a blank map): a spinner
+  // over the map, gone at the first idle (everything asked for is loaded and drawn).
+  var loading = document.createElement("div");
+  loading.id = "map-loading";
+  loading.className = "loading map-loading";
+  loading.setAttribute("role", "status");
+  loading.textContent = T.loading;
+  el.parentNode.appendChild(loading);
+  el.setAttribute("aria-busy", "true");
+  map.once("idle", function () { loading.remove(); el.removeAttribute("aria-busy"); });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }));
   window.zhiliMap = map;
