@@ -11,6 +11,7 @@ pub mod notify;
 pub mod open311;
 pub mod pages;
 pub mod public;
+pub mod thumb;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -138,6 +139,7 @@ impl crate::web::clock::LocalTime for CalendarTime {
 fn runtime(ports: &mut zhili_core::ports::Ports) {
     ports.add::<api::Runtime>(std::sync::Arc::new(api::Runtime::default()));
     ports.add::<notify::EscalationMark>(std::sync::Arc::new(notify::EscalationMark::default()));
+    ports.add::<thumb::Thumbs>(std::sync::Arc::new(thumb::Thumbs::default()));
 }
 
 /// The case loop's per-process machinery of this state.
@@ -173,6 +175,8 @@ const MESSAGES: &[crate::web::module::Message] = &[
     ("case.error.bad_date", "请填写有效日期", "Enter a valid date"),
     ("case.error.period_order", "截止日期须晚于起始日期", "The end date must be after the start date"),
     ("case.error.period_long", "查询时段最长五年", "A period is at most five years"),
+    ("case.error.thumb_not_image", "该附件类型为 {type}，不是图片，没有缩略图", "This attachment is {type}, not an image: it has no thumbnail"),
+    ("case.error.thumb_undecodable", "该图片无法解码，文件可能已损坏", "The image cannot be decoded; the file may be damaged"),
     ("case.error.bad_time", "{field}不是有效日期（应为 年-月-日）", "The {field} is not a valid date (YYYY-MM-DD)"),
     ("field.from", "起始日期", "start date"),
     ("field.to", "截止日期", "end date"),
