@@ -350,6 +350,10 @@ pub struct ClockView {
     pub changes_at: Option<DateTime<Utc>>,
     /// Working minutes of a working day, to show working time as days and hours.
     pub day_minutes: u32,
+    /// The deadline in the deployment's local time, as pages show instants (`2026-03-05 09:30`).
+    pub deadline_local: Option<String>,
+    /// The zone of local times (`UTC+08:00`), for a tooltip.
+    pub zone: String,
 }
 
 /// A case as the API shows it.
@@ -482,6 +486,11 @@ fn view(case: &Case, catalogue: &Catalogue, calendar: &WorkCalendar, caller: &Ca
             running: countdown.is_some_and(|c| c.running),
             changes_at: countdown.and_then(|c| c.changes_at),
             day_minutes: calendar.day_minutes(),
+            deadline_local: case
+                .clock
+                .deadline
+                .map(|d| d.with_timezone(&calendar.offset()).format("%Y-%m-%d %H:%M").to_string()),
+            zone: format!("UTC{}", calendar.offset()),
         },
         handled_on_time: case.handled_on_time,
         score: case.score,
