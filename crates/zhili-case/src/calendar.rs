@@ -349,6 +349,47 @@ impl WorkCalendar {
         self.working_minutes_between(now, deadline)
     }
 
+    /// Whether `t` is working time: inside a working period of a working day.
+    pub fn is_working_time(&self, t: DateTime<Utc>) -> bool {
+        let (day, tod) = split(self.to_local(t));
+        self.is_working_day_num(day, &self.weekend_mask()) && self.period_nanos().any(|(s, e)| s <= tod && tod < e)
+    }
+
+    /// The first working instant at or after `t`: `t` itself in working time, else the start of
+    /// the next working period (a case reported at 20:00 is taken in at 08:30 the next working
+    /// day). [`DateTime::<Utc>::MAX_UTC`] if working time never comes.
+    pub fn next_working_start(&self, t: DateTime<Utc>) -> DateTime<Utc> {
+        let (day, tod) = split(self.to_local(t));
+        if self.is_working_day_num(day, &self.weekend_mask()) {
+            for (s, e) in self.period_nanos().filter(|(s, e)| s < e) {
+                if tod < s {
+                    return self.instant_at(day_start(day) + s);
+                }
+                if tod < e {
+                    return t;
+                }
+            }
+        }
+        let first = self.period_nanos().filter(|(s, e)| s < e).map(|(s, _)| s).min();
+        match (first, self.nth_working_day_after(day, 1)) {
+            (Some(s), Some(d)) => self.instant_at(day_start(d) + s),
+            _ => DateTime::<Utc>::MAX_UTC,
+        }
+    }
+
+    /// When working time next starts or stops after `t`: the end of the current period in working
+    /// time, else [`WorkCalendar::next_working_start`]. A countdown in working time holds still
+    /// or starts moving there.
+    pub fn next_change(&self, t: DateTime<Utc>) -> DateTime<Utc> {
+        let (day, tod) = split(self.to_local(t));
+        if self.is_working_day_num(day, &self.weekend_mask()) {
+            if let Some((_, e)) = self.period_nanos().find(|(s, e)| *s <= tod && tod < *e) {
+                return self.instant_at(day_start(day) + e);
+            }
+        }
+        self.next_working_start(t)
+    }
+
     /// Add the dates of holiday text to the calendar. One entry a line: a date or an inclusive range
     /// `YYYY-MM-DD..YYYY-MM-DD`, then `休` (holiday; also `off`) or `班` (make-up working day; also
     /// `work`); `#` starts a comment, blank lines are skipped. A line's mark replaces whatever the calendar
@@ -984,5 +1025,28 @@ mod tests {
         let (day, tod) = split(cal.to_local(bj(2026, 10, 10, 8, 30)));
         assert_eq!(date_of(day), Some(date(2026, 10, 10)));
         assert_eq!(tod, (8 * 60 + 30) * NANOS_PER_MIN);
+    }
+
+    #[test]
+    fn working_time_starts_and_stops_at_the_periods() {
+        let cal = WorkCalendar::china();
+        // Wed 2026-03-04: 08:30–12:00 and 13:30–17:30.
+        assert!(!cal.is_working_time(bj(2026, 3, 4, 8, 29)));
+        assert!(cal.is_working_time(bj(2026, 3, 4, 8, 30)));
+        assert!(!cal.is_working_time(bj(2026, 3, 4, 12, 0)), "a period's end is no longer working time");
+        assert!(!cal.is_working_time(bj(2026, 3, 7, 10, 0)), "Saturday");
+        // Inside a period: the instant itself; lunch: 13:30; evening: the next morning.
+        assert_eq!(cal.next_working_start(bj(2026, 3, 4, 10, 0)), bj(2026, 3, 4, 10, 0));
+        assert_eq!(cal.next_working_start(bj(2026, 3, 4, 12, 10)), bj(2026, 3, 4, 13, 30));
+        assert_eq!(cal.next_working_start(bj(2026, 3, 4, 20, 0)), bj(2026, 3, 5, 8, 30));
+        assert_eq!(cal.next_working_start(bj(2026, 3, 4, 7, 0)), bj(2026, 3, 4, 8, 30));
+        // Friday evening → Monday; the eve of National Day → Thu Oct 8.
+        assert_eq!(cal.next_working_start(bj(2026, 3, 6, 18, 0)), bj(2026, 3, 9, 8, 30));
+        assert_eq!(cal.next_working_start(bj(2026, 9, 30, 18, 0)), bj(2026, 10, 8, 8, 30));
+        // Changes: the end of the current period, else the next start.
+        assert_eq!(cal.next_change(bj(2026, 3, 4, 10, 0)), bj(2026, 3, 4, 12, 0));
+        assert_eq!(cal.next_change(bj(2026, 3, 4, 12, 0)), bj(2026, 3, 4, 13, 30));
+        assert_eq!(cal.next_change(bj(2026, 3, 4, 17, 29)), bj(2026, 3, 4, 17, 30));
+        assert_eq!(cal.next_change(bj(2026, 3, 4, 17, 30)), bj(2026, 3, 5, 8, 30));
     }
 }

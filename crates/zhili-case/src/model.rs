@@ -252,6 +252,125 @@ pub fn step_limit(class: &CaseClass, step: Step) -> Vec<WorkDuration> {
     }
 }
 
+/// Where a step's limit starts counting when its clock starts at `now`: an ordinary (一般) case
+/// is taken in when work starts, so a report at 20:00 has its whole allowance from the next
+/// working morning, natural-time limits (the seed's 30 minutes to file) included; an urgent
+/// (紧急) case counts from the instant, around the clock.
+pub fn counting_start(class: &CaseClass, calendar: &WorkCalendar, now: DateTime<Utc>) -> DateTime<Utc> {
+    match class.urgency {
+        Urgency::Normal => calendar.next_working_start(now),
+        Urgency::Urgent => now,
+    }
+}
+
+/// The share of a step's allowance below which its countdown turns yellow (预警).
+pub const WARNING_SHARE: f64 = 0.25;
+
+/// How a step's time is counted, and so shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockBasis {
+    /// Working time (工作时): the countdown holds still outside working hours.
+    Working,
+    /// Natural time: every limit of the step is natural minutes (urgent classes).
+    Natural,
+}
+
+/// The traffic light of a running clock (红黄绿灯).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Light {
+    /// More than [`WARNING_SHARE`] of the allowance is left.
+    Green,
+    /// Less than that is left.
+    Yellow,
+    /// Past the deadline (超时).
+    Red,
+}
+
+impl Light {
+    /// Stable name: `green`, `yellow`, `red`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Light::Green => "green",
+            Light::Yellow => "yellow",
+            Light::Red => "red",
+        }
+    }
+}
+
+/// A running clock as a countdown (倒计时) at one instant, in its basis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Countdown {
+    /// How the step's time is counted.
+    pub basis: ClockBasis,
+    /// Minutes left in the basis; negative: overdue by that many.
+    pub remaining_minutes: i64,
+    /// The step's whole allowance in the basis (from where it started counting to the deadline).
+    pub allowance_minutes: i64,
+    /// Strictly past the deadline.
+    pub overdue: bool,
+    /// Green, yellow or red.
+    pub light: Light,
+    /// Whether the countdown moves now (working time, or a natural clock that has started counting).
+    pub running: bool,
+    /// When `running` next changes (a working period's start or end), if it ever does.
+    pub changes_at: Option<DateTime<Utc>>,
+}
+
+/// The countdown of a case's running clock at `now` (none while paused or idle). The basis is
+/// natural only when every limit of the step in `class` is natural time; the allowance runs from
+/// where the step started counting ([`counting_start`]) to the deadline, extensions included.
+pub fn countdown(
+    clock: &CaseClock,
+    class: &CaseClass,
+    calendar: &WorkCalendar,
+    now: DateTime<Utc>,
+) -> Option<Countdown> {
+    let (step, deadline) = (clock.step?, clock.deadline?);
+    let started = clock.started_at.unwrap_or(now).min(deadline);
+    let natural = step_limit(class, step).iter().all(|d| matches!(d, WorkDuration::Minutes(_)));
+    let overdue = now > deadline;
+    let (basis, remaining, allowance, running, changes_at) = if natural {
+        // A clock stored before counting_start existed may end before the next working start.
+        let from = Some(counting_start(class, calendar, started)).filter(|f| *f <= deadline).unwrap_or(started);
+        let minutes = |a: DateTime<Utc>, b: DateTime<Utc>| (b - a).num_minutes();
+        let running = now >= from;
+        (
+            ClockBasis::Natural,
+            minutes(now.max(from), deadline),
+            minutes(from, deadline),
+            running,
+            (!running).then_some(from),
+        )
+    } else {
+        let change = calendar.next_change(now);
+        (
+            ClockBasis::Working,
+            calendar.remaining(deadline, now),
+            calendar.working_minutes_between(started, deadline),
+            calendar.is_working_time(now),
+            (change < DateTime::<Utc>::MAX_UTC).then_some(change),
+        )
+    };
+    let light = if overdue {
+        Light::Red
+    } else if allowance <= 0 || (remaining as f64) < WARNING_SHARE * allowance as f64 {
+        Light::Yellow
+    } else {
+        Light::Green
+    };
+    Some(Countdown {
+        basis,
+        remaining_minutes: remaining,
+        allowance_minutes: allowance,
+        overdue,
+        light,
+        running,
+        changes_at,
+    })
+}
+
 /// Apply clock effects to a case's clock at `now`, in working time of `calendar`.
 /// Returns whether a handling clock that stopped did so in time (for 按期结案), if one stopped.
 pub fn apply_clock(
@@ -265,7 +384,8 @@ pub fn apply_clock(
     for e in effects {
         match *e {
             ClockEffect::Start { step } => {
-                let deadline = step_limit(class, step).into_iter().fold(now, |t, d| calendar.add(t, d));
+                let from = counting_start(class, calendar, now);
+                let deadline = step_limit(class, step).into_iter().fold(from, |t, d| calendar.add(t, d));
                 *clock = CaseClock {
                     step: Some(step),
                     started_at: Some(now),
@@ -362,4 +482,81 @@ pub fn advance(
         data: serde_json::to_value(&outcome.record.command).unwrap_or(serde_json::Value::Null),
     };
     (next, entry)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::Catalogue;
+    use chrono::{FixedOffset, TimeZone};
+
+    /// Beijing local time → UTC instant.
+    fn bj(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+        FixedOffset::east_opt(8 * 3600).unwrap().with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap().with_timezone(&Utc)
+    }
+
+    fn start(class: &CaseClass, step: Step, at: DateTime<Utc>) -> CaseClock {
+        let mut clock = CaseClock::default();
+        apply_clock(&mut clock, &[ClockEffect::Start { step }], class, &WorkCalendar::china(), at);
+        clock
+    }
+
+    #[test]
+    fn a_case_reported_after_hours_has_its_whole_allowance_the_next_morning() {
+        let national = Catalogue::national();
+        let cal = WorkCalendar::china();
+        // 暴露垃圾: ordinary; filing and dispatch 30 natural minutes each, handling 4 working hours.
+        let class = national.get("SJ0102").unwrap();
+        // Reported Wed 2026-03-04 20:00: counting starts Thu 08:30, the hour ends 09:30.
+        let clock = start(class, Step::Dispatch, bj(2026, 3, 4, 20, 0));
+        assert_eq!(clock.started_at, Some(bj(2026, 3, 4, 20, 0)));
+        assert_eq!(clock.deadline, Some(bj(2026, 3, 5, 9, 30)));
+        let evening = countdown(&clock, class, &cal, bj(2026, 3, 4, 20, 5)).unwrap();
+        assert_eq!(evening.basis, ClockBasis::Natural);
+        assert_eq!((evening.remaining_minutes, evening.allowance_minutes), (60, 60), "not 0 after hours");
+        assert_eq!((evening.light, evening.overdue, evening.running), (Light::Green, false, false));
+        assert_eq!(evening.changes_at, Some(bj(2026, 3, 5, 8, 30)));
+        // Next morning it counts down, yellow in the last quarter, red once past.
+        let at_9 = countdown(&clock, class, &cal, bj(2026, 3, 5, 9, 0)).unwrap();
+        assert_eq!((at_9.remaining_minutes, at_9.light, at_9.running), (30, Light::Green, true));
+        let at_915 = countdown(&clock, class, &cal, bj(2026, 3, 5, 9, 16)).unwrap();
+        assert_eq!((at_915.remaining_minutes, at_915.light), (14, Light::Yellow));
+        let late = countdown(&clock, class, &cal, bj(2026, 3, 5, 11, 30)).unwrap();
+        assert_eq!((late.remaining_minutes, late.light, late.overdue), (-120, Light::Red, true));
+    }
+
+    #[test]
+    fn a_working_time_clock_holds_still_outside_working_hours() {
+        let national = Catalogue::national();
+        let cal = WorkCalendar::china();
+        let class = national.get("SJ0102").unwrap();
+        // Dispatched Wed 16:30: 4 working hours = 60 min today, 180 tomorrow → Thu 11:30.
+        let clock = start(class, Step::Handle, bj(2026, 3, 4, 16, 30));
+        assert_eq!(clock.deadline, Some(bj(2026, 3, 5, 11, 30)));
+        let night = countdown(&clock, class, &cal, bj(2026, 3, 4, 22, 0)).unwrap();
+        assert_eq!(night.basis, ClockBasis::Working);
+        assert_eq!((night.remaining_minutes, night.allowance_minutes, night.running), (180, 240, false));
+        assert_eq!(night.changes_at, Some(bj(2026, 3, 5, 8, 30)));
+        assert_eq!(night.light, Light::Green);
+        let at_11 = countdown(&clock, class, &cal, bj(2026, 3, 5, 10, 55)).unwrap();
+        assert_eq!((at_11.remaining_minutes, at_11.light, at_11.running), (35, Light::Yellow, true));
+        assert_eq!(at_11.changes_at, Some(bj(2026, 3, 5, 12, 0)));
+        // Overdue by 2 working hours at Thu 15:30 (11:30–12:00 and 13:30–15:30).
+        let over = countdown(&clock, class, &cal, bj(2026, 3, 5, 15, 30)).unwrap();
+        assert_eq!((over.remaining_minutes, over.light, over.overdue), (-150, Light::Red, true));
+    }
+
+    #[test]
+    fn an_urgent_case_counts_around_the_clock() {
+        let national = Catalogue::national();
+        let cal = WorkCalendar::china();
+        // 上水井盖: urgent, 10 + 10 natural minutes from the instant, even at night.
+        let class = national.get("BJ0101").unwrap();
+        let clock = start(class, Step::Dispatch, bj(2026, 3, 4, 23, 0));
+        assert_eq!(clock.deadline, Some(bj(2026, 3, 4, 23, 20)));
+        let c = countdown(&clock, class, &cal, bj(2026, 3, 4, 23, 5)).unwrap();
+        assert_eq!((c.basis, c.remaining_minutes, c.allowance_minutes, c.running), (ClockBasis::Natural, 15, 20, true));
+        // Paused (缓办) or idle: no countdown.
+        assert_eq!(countdown(&CaseClock { deadline: None, ..clock }, class, &cal, bj(2026, 3, 4, 23, 5)), None);
+    }
 }

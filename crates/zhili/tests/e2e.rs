@@ -660,6 +660,21 @@ async fn browser_opens_the_one_map_and_clicks_a_grid() {
 }
 
 #[tokio::test]
+async fn browser_shows_before_and_after_photos_the_countdown_and_finds_places() {
+    let Some(b) = Browser::ready() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(
+        &["demo", "--cases", "2000", "--data-dir", dir.path().join("d").to_str().unwrap()],
+        &[("ZHILI_ADMIN_PASSWORD", ADMIN_PW)],
+    )
+    .await;
+    b.story("photos.js", &[&s.base, zhili_demo::DEMO_PASSWORD, b.shots()]);
+    for shot in ["case-desktop", "case-phone", "viewer-desktop", "viewer-phone", "intake-picked", "map-popup"] {
+        assert!(b.shots.join(format!("photos-{shot}.png")).exists(), "{shot}");
+    }
+}
+
+#[tokio::test]
 async fn browser_shows_each_role_its_queue_and_returns_to_the_link_after_login() {
     let Some(b) = Browser::ready() else { return };
     let dir = tempfile::tempdir().unwrap();

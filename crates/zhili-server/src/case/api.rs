@@ -19,7 +19,9 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot, OnceCell};
 use zhili_case::calendar::WorkCalendar;
 use zhili_case::catalogue::{CaseClass, Catalogue, DepartmentRule};
-use zhili_case::model::{advance, apply_clock, Case, CaseClock, CaseFilter, CaseOrder, Source, TimelineEntry};
+use zhili_case::model::{
+    advance, apply_clock, countdown, Case, CaseClock, CaseFilter, CaseOrder, ClockBasis, Source, TimelineEntry,
+};
 use zhili_case::workflow::{self, CaseState, CaseStatus, Command, CommandKind};
 use zhili_core::audit::Actor;
 use zhili_core::codes::DivisionCode;
@@ -332,6 +334,26 @@ pub struct ClockView {
     pub overdue: bool,
     /// Working minutes left when paused (缓办).
     pub paused_remaining: Option<i64>,
+    /// How the step's time is counted: `working` (holds still outside working hours) or
+    /// `natural` (urgent classes); absent when no clock runs.
+    pub basis: Option<&'static str>,
+    /// Minutes left in `basis` (negative: overdue by that many); the countdown shown.
+    pub remaining_minutes: Option<i64>,
+    /// The step's whole allowance in `basis`, from where it started counting.
+    pub allowance_minutes: Option<i64>,
+    /// Traffic light: `green`, `yellow` (less than a quarter left) or `red` (overdue).
+    pub light: Option<&'static str>,
+    /// Whether the countdown moves now (in working time, or a natural clock that has started).
+    pub running: bool,
+    /// When `running` next changes (a working period starts or ends): a page counting down
+    /// reads the case again then.
+    pub changes_at: Option<DateTime<Utc>>,
+    /// Working minutes of a working day, to show working time as days and hours.
+    pub day_minutes: u32,
+    /// The deadline in the deployment's local time, as pages show instants (`2026-03-05 09:30`).
+    pub deadline_local: Option<String>,
+    /// The zone of local times (`UTC+08:00`), for a tooltip.
+    pub zone: String,
 }
 
 /// A case as the API shows it.
@@ -377,6 +399,8 @@ pub struct CaseView {
     pub contact: Option<String>,
     /// Photo URLs taken at report time.
     pub photos: Vec<String>,
+    /// The first report photo's thumbnail (`?size=thumb`), for lists and map popups.
+    pub thumb: Option<String>,
     /// Counters: dispatches, returns, reworks, extensions, reopens, deferrals.
     #[schema(value_type = Object)]
     pub counters: Value,
@@ -411,6 +435,7 @@ fn view(case: &Case, catalogue: &Catalogue, calendar: &WorkCalendar, caller: &Ca
     let st = case.status.state;
     let en = caller.locale == zhili_core::model::Locale::En;
     let unmasked = authorize(&caller.principal, Action::ReadPersonalData, None).is_ok();
+    let countdown = catalogue.get(&case.class_code).and_then(|k| countdown(&case.clock, k, calendar, now));
     CaseView {
         id: case.id,
         version: case.version,
@@ -441,6 +466,7 @@ fn view(case: &Case, catalogue: &Catalogue, calendar: &WorkCalendar, caller: &Ca
             .as_deref()
             .map(|c| if unmasked { c.to_string() } else { zhili_core::mask::mask_phone(c) }),
         photos: case.photos.iter().map(|p| photo_url(p)).collect(),
+        thumb: case.photos.first().map(|p| format!("{}?size=thumb", photo_url(p))),
         counters: serde_json::to_value(case.status.counters).unwrap_or(Value::Null),
         pending_extension: case.status.pending_extension.as_ref().and_then(|p| serde_json::to_value(p).ok()),
         duplicate_of: case.status.duplicate_of,
@@ -450,6 +476,21 @@ fn view(case: &Case, catalogue: &Catalogue, calendar: &WorkCalendar, caller: &Ca
             remaining_working_minutes: case.clock.deadline.map(|d| calendar.remaining(d, now)),
             overdue: case.overdue(now),
             paused_remaining: case.clock.paused_remaining,
+            basis: countdown.map(|c| match c.basis {
+                ClockBasis::Working => "working",
+                ClockBasis::Natural => "natural",
+            }),
+            remaining_minutes: countdown.map(|c| c.remaining_minutes),
+            allowance_minutes: countdown.map(|c| c.allowance_minutes),
+            light: countdown.map(|c| c.light.as_str()),
+            running: countdown.is_some_and(|c| c.running),
+            changes_at: countdown.and_then(|c| c.changes_at),
+            day_minutes: calendar.day_minutes(),
+            deadline_local: case
+                .clock
+                .deadline
+                .map(|d| d.with_timezone(&calendar.offset()).format("%Y-%m-%d %H:%M").to_string()),
+            zone: format!("UTC{}", calendar.offset()),
         },
         handled_on_time: case.handled_on_time,
         score: case.score,
@@ -1310,18 +1351,52 @@ pub async fn upload(
     Ok((StatusCode::CREATED, Json(answer)).into_response())
 }
 
-/// Read an uploaded photo (logged-in users).
-#[utoipa::path(get, path = "/api/attachments/{id}", tag = "cases", params(("id" = String, Path, description = "Attachment id")),
-    responses((status = 200, description = "The file", content_type = "image/jpeg"), (status = 404, body = ErrorBody)))]
-pub async fn download(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> AppResult<Response> {
+/// Query of `GET /api/attachments/{id}`.
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentQuery {
+    /// `thumb`: a JPEG at most 320 px on its longer side (images only); `full` (default): the
+    /// file as uploaded.
+    pub size: Option<String>,
+}
+
+/// Read an uploaded photo (logged-in users), or its thumbnail with `size=thumb`.
+#[utoipa::path(get, path = "/api/attachments/{id}", tag = "cases", params(("id" = String, Path, description = "Attachment id"), AttachmentQuery),
+    responses((status = 200, description = "The file, or its thumbnail as image/jpeg", content_type = "image/jpeg"), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn download(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<AttachmentQuery>,
+) -> AppResult<Response> {
     authorize(&caller.principal, Action::ReadCases, None)?;
+    let thumb = match q.size.as_deref() {
+        None | Some("full") => false,
+        Some("thumb") => true,
+        Some(other) => {
+            return Err(
+                AppError::msg(ErrorCode::InvalidQuery, format!("size must be thumb or full, not {other:?}")).at("size")
+            )
+        }
+    };
     if id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(AppError::new(ErrorCode::NotFound));
+        return Err(AppError::msg(ErrorCode::NotFound, format!("no attachment {id:?}")).at("id"));
     }
-    let (meta, bytes) = state.port::<dyn AttachmentStore>().attachment(&id).await?;
-    let mut r = bytes.into_response();
+    let (meta, bytes) = match state.port::<dyn AttachmentStore>().attachment(&id).await {
+        Err(StoreError::NotFound) => {
+            return Err(AppError::msg(ErrorCode::NotFound, format!("no attachment {id:?}")).at("id"))
+        }
+        other => other?,
+    };
+    let (content_type, body) = if thumb {
+        ("image/jpeg".to_string(), state.port::<crate::case::thumb::Thumbs>().of(&meta, bytes).await?.to_vec())
+    } else {
+        (meta.content_type.clone(), bytes)
+    };
+    let mut r = body.into_response();
     let h = r.headers_mut();
-    h.insert(CONTENT_TYPE, HeaderValue::from_str(&meta.content_type).map_err(|_| AppError::new(ErrorCode::Internal))?);
+    h.insert(CONTENT_TYPE, HeaderValue::from_str(&content_type).map_err(|_| AppError::new(ErrorCode::Internal))?);
     h.insert(axum::http::header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=86400, immutable"));
     Ok(r)
 }

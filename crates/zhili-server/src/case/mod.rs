@@ -11,6 +11,7 @@ pub mod notify;
 pub mod open311;
 pub mod pages;
 pub mod public;
+pub mod thumb;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -138,6 +139,7 @@ impl crate::web::clock::LocalTime for CalendarTime {
 fn runtime(ports: &mut zhili_core::ports::Ports) {
     ports.add::<api::Runtime>(std::sync::Arc::new(api::Runtime::default()));
     ports.add::<notify::EscalationMark>(std::sync::Arc::new(notify::EscalationMark::default()));
+    ports.add::<thumb::Thumbs>(std::sync::Arc::new(thumb::Thumbs::default()));
 }
 
 /// The case loop's per-process machinery of this state.
@@ -173,6 +175,8 @@ const MESSAGES: &[crate::web::module::Message] = &[
     ("case.error.bad_date", "请填写有效日期", "Enter a valid date"),
     ("case.error.period_order", "截止日期须晚于起始日期", "The end date must be after the start date"),
     ("case.error.period_long", "查询时段最长五年", "A period is at most five years"),
+    ("case.error.thumb_not_image", "该附件类型为 {type}，不是图片，没有缩略图", "This attachment is {type}, not an image: it has no thumbnail"),
+    ("case.error.thumb_undecodable", "该图片无法解码，文件可能已损坏", "The image cannot be decoded; the file may be damaged"),
     ("case.error.bad_time", "{field}不是有效日期（应为 年-月-日）", "The {field} is not a valid date (YYYY-MM-DD)"),
     ("field.from", "起始日期", "start date"),
     ("field.to", "截止日期", "end date"),
@@ -315,6 +319,9 @@ const MESSAGES: &[crate::web::module::Message] = &[
     ("intake.address", "地址（可不填，按位置生成）", "Address (optional: derived from the position)"),
     ("intake.position", "位置（在地图上点击）", "Position (click the map)"),
     ("intake.place", "所在网格", "Grid"),
+    ("intake.find_place", "查找地点", "Find a place"),
+    ("intake.find_hint", "网格、村社区或乡镇街道名称", "Name of a grid, village or township"),
+    ("intake.find", "查找", "Find"),
     ("public.title", "群众随手拍", "Report a problem"),
     ("public.link", "群众随手拍：反映身边问题", "Report a problem (no account needed)"),
     ("public.intro", "无需登录。选择类别、描述问题、使用您的位置，提交后可凭编号查询办理进度。", "No account needed. Pick a category, describe the problem and use your location; follow it later by its number."),

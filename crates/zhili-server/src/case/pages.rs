@@ -255,6 +255,8 @@ struct CasePage {
     basemap_url: String,
     basemap_crs: &'static str,
     basemap_attribution: String,
+    /// The deployment's UTC offset in minutes (`web::clock`): the page shows instants in it.
+    utc_offset: i32,
 }
 
 pub(crate) async fn case_page(
@@ -269,8 +271,15 @@ pub(crate) async fn case_page(
         return Ok(error_page(&caller, StatusCode::NOT_FOUND, Tr(caller.locale).get("error.not_found").into()));
     };
     let (basemap_url, basemap_crs, basemap_attribution) = basemap_fields(&state);
-    let page =
-        CasePage { l: Layout::new(&caller, "case.title", "/cases"), id, basemap_url, basemap_crs, basemap_attribution };
+    let utc_offset = crate::web::clock::local_offset(&state.ports).await.local_minus_utc() / 60;
+    let page = CasePage {
+        l: Layout::new(&caller, "case.title", "/cases"),
+        id,
+        basemap_url,
+        basemap_crs,
+        basemap_attribution,
+        utc_offset,
+    };
     // Photos are shown as images from our own API; the mini-map uses MapLibre's worker.
     with_map_csp(html(page)?, &state)
 }

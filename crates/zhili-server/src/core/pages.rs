@@ -411,6 +411,8 @@ struct AuditPage {
     prev: Option<i64>,
     next: Option<i64>,
     total: i64,
+    /// The deployment's local time (`web::clock`): instants are shown in it, the zone in a tooltip.
+    offset: chrono::FixedOffset,
 }
 
 impl AuditPage {
@@ -425,6 +427,16 @@ impl AuditPage {
 }
 
 impl AuditPage {
+    /// An instant in the deployment's local time, as every page shows one.
+    fn at(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
+        t.with_timezone(&self.offset).format("%Y-%m-%d %H:%M:%S").to_string()
+    }
+
+    /// The zone of the local times, for their tooltip: `UTC+08:00`.
+    fn zone(&self) -> String {
+        format!("UTC{}", self.offset)
+    }
+
     /// The label of an actor that is not a user (`system`, `anonymous`); a user's name is
     /// shown as it is.
     fn actor(&self, name: &str) -> Option<&'static str> {
@@ -444,5 +456,6 @@ pub(crate) async fn audit_page(
     let rows = state.store.recent_audit(Page { offset, limit: PAGE_SIZE }).await?;
     let total = state.store.audit_head().await?.map(|h| h.0).unwrap_or(0);
     let (prev, next) = pager(offset, total);
-    html(AuditPage { l: Layout::new(&caller, "audit.title", "/audit"), rows, prev, next, total })
+    let offset = crate::web::clock::local_offset(&state.ports).await;
+    html(AuditPage { l: Layout::new(&caller, "audit.title", "/audit"), rows, prev, next, total, offset })
 }

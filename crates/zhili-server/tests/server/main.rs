@@ -10,6 +10,7 @@ mod home;
 mod intake;
 mod notify;
 mod open311;
+mod photos;
 mod public_pages;
 mod settings_pages;
 mod world;

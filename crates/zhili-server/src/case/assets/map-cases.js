@@ -1,7 +1,8 @@
 // The cases layer of the One Map (案件图层): heat at low zooms from the density the database
 // counts per cell (/api/case-density), points at high zooms (/api/case-points): open cases
 // orange (overdue dark red), closed green with a grey ring. A period (近7天/近30天/今年) and
-// open/closed/all; clicking a point shows its class and state with a link to the case.
+// open/closed/all; clicking a point shows the case's card (photo, class, state, address,
+// department, deadline with its light) with a link to the case.
 // Registered by the case module's layer (`case::map::LAYER`): the map page renders its toggle
 // and controls and loads this script after map.js, for callers who may read cases.
 (function () {
@@ -10,8 +11,10 @@
   if (!map || !el || !box) return;
   var zh = el.dataset.lang !== "en";
   var T = zh
-    ? { caseNo: "案件 ", cls: "类别", state: "状态", open: "查看案件", overdue: "已超时", points: "案件点位 ", heat: "热力：案件 ", truncated: "（仅显示最新 {n} 件，请放大或缩短时段）", failed: "案件加载失败：" }
-    : { caseNo: "Case ", cls: "Class", state: "State", open: "Open the case", overdue: "Overdue", points: "Case points: ", heat: "Heat: cases ", truncated: " (newest {n} only: zoom in or shorten the period)", failed: "Cases failed to load: " };
+    ? { caseNo: "案件 ", cls: "类别", state: "状态", open: "查看案件", overdue: "已超时", department: "处置部门", deadline: "时限",
+        light: { green: "时间充裕", yellow: "即将超时", red: "已超时" }, loading: "加载中…", points: "案件点位 ", heat: "热力：案件 ", truncated: "（仅显示最新 {n} 件，请放大或缩短时段）", failed: "案件加载失败：" }
+    : { caseNo: "Case ", cls: "Class", state: "State", open: "Open the case", overdue: "Overdue", department: "Department", deadline: "Deadline",
+        light: { green: "On time", yellow: "Due soon", red: "Overdue" }, loading: "Loading…", points: "Case points: ", heat: "Heat: cases ", truncated: " (newest {n} only: zoom in or shorten the period)", failed: "Cases failed to load: " };
   var POINTS_ZOOM = 13;
   var gcj = el.dataset.basemap && el.dataset.basemapCrs === "gcj02";
   var controls = document.getElementById("cases-controls");
@@ -19,6 +22,40 @@
   var msg = document.getElementById("cases-msg");
   var empty = { type: "FeatureCollection", features: [] };
   function esc(s) { return String(s == null ? "" : s).replace(/[&<>"']/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; }); }
+
+  // A case's card on the map (案件卡片): its report photo's thumbnail, class, state, address and
+  // description, department by name, and the deadline in local time with its traffic light.
+  var departments = null;
+  function departmentNames() {
+    if (!departments) departments = fetch("/api/departments?limit=1000", { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : []; }).then(function (b) {
+        var by = {};
+        (b.items || b || []).forEach(function (d) { by[d.code] = d.name; });
+        return by;
+      }, function () { return {}; });
+    return departments;
+  }
+  function card(c, names) {
+    var k = c.clock || {};
+    return "<div class=case-popup data-id=" + esc(c.id) + "><strong>#" + esc(c.id) + " " + esc(c.class_name || c.class_code) + "</strong>" +
+      (c.thumb ? "<img class=popup-thumb src='" + esc(c.thumb) + "' alt='" + esc(c.class_name || "") + "'>" : "") +
+      "<div>" + T.state + ": " + esc(c.state_label) + "</div>" +
+      (c.address ? "<div>" + esc(c.address) + "</div>" : "") +
+      (c.description ? "<div class=muted>" + esc(c.description.length > 60 ? c.description.slice(0, 60) + "…" : c.description) + "</div>" : "") +
+      (c.department ? "<div>" + T.department + ": <span title='" + esc(c.department) + "'>" + esc(names[c.department] || c.department) + "</span></div>" : "") +
+      (k.deadline_local ? "<div>" + T.deadline + ": <span title='" + esc(k.zone) + "'>" + esc(k.deadline_local) + "</span> " +
+        "<span class='countdown light-" + esc(k.light) + "' data-light=" + esc(k.light) + "><span class=light-dot aria-hidden=true></span>" + esc(T.light[k.light] || "") + "</span></div>" : "") +
+      "<a href=\"/cases/" + encodeURIComponent(c.id) + "\">" + T.open + " →</a></div>";
+  }
+  function openCard(at, id) {
+    var popup = new maplibregl.Popup({ closeButton: true, maxWidth: "280px" }).setLngLat(at)
+      .setHTML("<div class=case-popup>" + T.loading + "</div>").addTo(map);
+    Promise.all([fetch("/api/cases/" + encodeURIComponent(id), { credentials: "same-origin" })
+      .then(function (r) { return r.json().then(function (b) { if (!r.ok) throw b; return b; }); }), departmentNames()])
+      .then(function (x) { popup.setHTML(card(x[0].case, x[1])); })
+      .catch(function (e) { popup.setHTML("<div class=case-popup>" + esc(window.zhili.error.text(e)) + "</div>"); });
+    return popup;
+  }
 
   function setup() {
     if (map.getSource("cases")) return;
@@ -46,13 +83,7 @@
     map.on("click", "cases-points", function (e) {
       var f = e.features && e.features[0];
       if (!f) return;
-      var p = f.properties;
-      new maplibregl.Popup({ closeButton: true, maxWidth: "260px" })
-        .setLngLat(f.geometry.coordinates)
-        .setHTML("<div class=case-popup><strong>#" + esc(p.id) + " " + esc(p.class_name || p.class) + "</strong><br>" +
-          T.state + ": " + esc(p.state_label) + (String(p.overdue) === "true" ? " <span class='badge bad'>" + T.overdue + "</span>" : "") +
-          "<br><a href=\"/cases/" + encodeURIComponent(p.id) + "\">" + T.open + " →</a></div>")
-        .addTo(map);
+      openCard(f.geometry.coordinates, f.properties.id);
     });
     map.on("mouseenter", "cases-points", function () { map.getCanvas().style.cursor = "pointer"; });
     map.on("mouseleave", "cases-points", function () { map.getCanvas().style.cursor = ""; });
@@ -135,10 +166,9 @@
       return [{ rank: -1, label: T.caseNo + c.id, sub: (c.class_name || c.class_code) + " · " + (c.address || ""), go: function () {
         var at = toMap(c.lon, c.lat);
         map.flyTo({ center: at, zoom: Math.max(map.getZoom(), 16), duration: 600 });
-        new maplibregl.Popup({ closeButton: true, maxWidth: "260px" }).setLngLat(at)
-          .setHTML("<div class=case-popup><strong>#" + esc(c.id) + " " + esc(c.class_name || c.class_code) + "</strong><br>" +
-            esc(c.address || "") + "<br><a href=\"/cases/" + esc(c.id) + "\">" + T.open + "</a></div>")
-          .addTo(map);
+        departmentNames().then(function (names) {
+          new maplibregl.Popup({ closeButton: true, maxWidth: "280px" }).setLngLat(at).setHTML(card(c, names)).addTo(map);
+        });
       } }];
     });
   });

@@ -1,5 +1,5 @@
 // A small map (小地图) for a case page and the intake page: grid outlines from our vector tiles
-// and a pin, offline unless a basemap is configured (like the One Map). With a GCJ-02 basemap
+// (from zoom 10; township and village outlines at every zoom, with a hint to zoom in) and a pin, offline unless a basemap is configured (like the One Map). With a GCJ-02 basemap
 // the tiles are asked for shifted (`crs=gcj02`) and the pin is shifted here; clicks then come
 // back in GCJ-02, which the APIs accept with `crs=gcj02`.
 // window.zhiliMiniMap(element, { center: [lon, lat] (WGS 84), zoom, onClick(lon, lat, crs) })
@@ -45,6 +45,7 @@
     var toMap = function (p) { return gcj ? toGcj(p[0], p[1]) : p; };
     var sources = {
       grids: { type: "vector", tiles: [origin + "/tiles/grids/{z}/{x}/{y}.mvt" + suffix], minzoom: 10, maxzoom: 16 },
+      divisions: { type: "vector", tiles: [origin + "/tiles/divisions/{z}/{x}/{y}.mvt" + suffix], minzoom: 0, maxzoom: 14 },
       pin: { type: "geojson", data: { type: "FeatureCollection", features: [] } }
     };
     var layers = [{ id: "background", type: "background", paint: { "background-color": "#f4f1ea" } }];
@@ -56,6 +57,10 @@
       { id: "grids-fill", type: "fill", source: "grids", "source-layer": "grids", paint: { "fill-color": "#bfdbfe", "fill-opacity": 0.15 } },
       { id: "grids-line", type: "line", source: "grids", "source-layer": "grids",
         paint: { "line-color": ["match", ["get", "level"], 1, "#b45309", 2, "#1d4ed8", "#64748b"], "line-width": ["match", ["get", "level"], 1, 2, 1] } },
+      // Township and village outlines at every zoom, so the map is readable zoomed out
+      // (grid tiles start at zoom 10).
+      { id: "divisions-line", type: "line", source: "divisions", "source-layer": "divisions",
+        paint: { "line-color": "#b42318", "line-opacity": 0.7, "line-width": ["match", ["get", "level"], "county", 2.5, "township", 1.6, 0.6] } },
       { id: "pin", type: "circle", source: "pin",
         paint: { "circle-radius": 8, "circle-color": "#dc2626", "circle-stroke-color": "#ffffff", "circle-stroke-width": 2 } }
     );
@@ -65,6 +70,16 @@
       style: { version: 8, sources: sources, layers: layers }
     });
     map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
+    // Below zoom 10 only the outlines are drawn: say so on the map.
+    var zh = (document.documentElement.lang || "zh-CN").indexOf("zh") === 0;
+    var hint = document.createElement("div");
+    hint.className = "map-hint";
+    hint.setAttribute("role", "note");
+    hint.textContent = zh ? "放大查看网格" : "Zoom in to see the grids";
+    el.appendChild(hint);
+    var hintShown = function () { hint.hidden = map.getZoom() >= 10; };
+    map.on("zoomend", hintShown);
+    hintShown();
     function pin(lon, lat, given) {
       var p = given === crs ? [lon, lat] : toMap([lon, lat]);
       var data = { type: "FeatureCollection", features: [{ type: "Feature", geometry: { type: "Point", coordinates: p }, properties: {} }] };
