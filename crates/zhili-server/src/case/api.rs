@@ -1026,6 +1026,64 @@ pub struct CaseDetail {
     pub timeline: Vec<TimelineEntry>,
     /// Commands the caller may give now (stable names).
     pub allowed: Vec<&'static str>,
+    /// Where the case lies, by name: its grid and the divisions above it, finest first.
+    #[schema(value_type = Vec<Object>)]
+    pub place: Vec<crate::grid::spatial::ChainItem>,
+    /// The names of the departments the case and its timeline mention, by code.
+    pub department_names: std::collections::BTreeMap<String, String>,
+    /// The names of the users who acted in its timeline, by username.
+    pub actor_names: std::collections::BTreeMap<String, String>,
+}
+
+/// A case as the caller sees it: its view, timeline, the commands the caller may give, and the
+/// names (place, departments, people) a page shows instead of codes.
+async fn detail(state: &AppState, caller: &Caller, case: &Case) -> AppResult<CaseDetail> {
+    let (catalogue, calendar) = tokio::try_join!(
+        crate::case::cases(state).catalogue(state.port::<dyn SettingStore>()),
+        crate::case::cases(state).calendar(state.port::<dyn SettingStore>())
+    )?;
+    let timeline = state.port::<dyn CaseStore>().timeline(case.id).await?;
+    let mine = caller_department(state, caller).await?;
+    let allowed = workflow::allowed(&case.status, caller.principal.role)
+        .into_iter()
+        .filter(|k| !k.requires_assigned_department() || (mine.is_some() && mine == case.status.department))
+        .map(CommandKind::as_str)
+        .collect();
+    let departments = crate::case::cases(state).departments(state.store.as_ref()).await?;
+    let mentioned: std::collections::BTreeSet<&str> = case
+        .status
+        .department
+        .as_deref()
+        .into_iter()
+        .chain(timeline.iter().filter_map(|e| e.data.get("department").and_then(Value::as_str)))
+        .collect();
+    let department_names = departments
+        .iter()
+        .filter(|d| mentioned.contains(d.code.as_str()))
+        .map(|d| (d.code.clone(), d.name.clone()))
+        .collect();
+    let mut actor_names = std::collections::BTreeMap::new();
+    for e in &timeline {
+        let Some(id) = e.actor_id else { continue };
+        if actor_names.contains_key(&e.actor) {
+            continue;
+        }
+        match state.store.user(id).await {
+            Ok(u) => {
+                actor_names.insert(e.actor.clone(), u.display_name);
+            }
+            Err(zhili_core::store::StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(CaseDetail {
+        case: view(case, &catalogue, &calendar, caller, Utc::now()),
+        timeline,
+        allowed,
+        place: state.spatial.chain(case.lon, case.lat),
+        department_names,
+        actor_names,
+    })
 }
 
 /// One case (案件详情).
@@ -1033,16 +1091,7 @@ pub struct CaseDetail {
     responses((status = 200, body = CaseDetail), (status = 404, body = ErrorBody)))]
 pub async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> AppResult<Json<CaseDetail>> {
     let case = visible_case(&state, &caller, &id).await?;
-    let timeline = state.port::<dyn CaseStore>().timeline(case.id).await?;
-    let catalogue = crate::case::cases(&state).catalogue(state.port::<dyn SettingStore>()).await?;
-    let calendar = crate::case::cases(&state).calendar(state.port::<dyn SettingStore>()).await?;
-    let mine = caller_department(&state, &caller).await?;
-    let allowed = workflow::allowed(&case.status, caller.principal.role)
-        .into_iter()
-        .filter(|k| !k.requires_assigned_department() || (mine.is_some() && mine == case.status.department))
-        .map(CommandKind::as_str)
-        .collect();
-    Ok(Json(CaseDetail { case: view(&case, &catalogue, &calendar, &caller, Utc::now()), timeline, allowed }))
+    Ok(Json(detail(&state, &caller, &case).await?))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1074,18 +1123,7 @@ pub async fn transition(
     ApiJson(b): ApiJson<TransitionBody>,
 ) -> AppResult<Json<CaseDetail>> {
     let next = transition_one(&state, &caller, &id, b.version, &b.command).await?;
-    let (catalogue, calendar) = tokio::try_join!(
-        crate::case::cases(&state).catalogue(state.port::<dyn SettingStore>()),
-        crate::case::cases(&state).calendar(state.port::<dyn SettingStore>())
-    )?;
-    let timeline = state.port::<dyn CaseStore>().timeline(next.id).await?;
-    let mine = caller_department(&state, &caller).await?;
-    let allowed = workflow::allowed(&next.status, caller.principal.role)
-        .into_iter()
-        .filter(|k| !k.requires_assigned_department() || (mine.is_some() && mine == next.status.department))
-        .map(CommandKind::as_str)
-        .collect();
-    Ok(Json(CaseDetail { case: view(&next, &catalogue, &calendar, &caller, Utc::now()), timeline, allowed }))
+    Ok(Json(detail(&state, &caller, &next).await?))
 }
 
 /// One transition of case `id` (as the caller may see it) at `version`: checked by the state

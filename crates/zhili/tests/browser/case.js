@@ -80,6 +80,12 @@ async function main() {
   for (const step of ["上报", "立案", "派遣", "签收", "反馈", "核查", "结案"]) {
     if (!timeline.includes(step)) throw new Error(`timeline lacks ${step}: ${timeline}`);
   }
+  // People, departments and the place by name, their codes only in tooltips.
+  if (timeline.includes(worker) || /\bcgj\b/.test(timeline)) throw new Error(`timeline shows codes: ${timeline}`);
+  const dept = await op.page.locator("#case-department").innerText();
+  if (!/[\u4e00-\u9fff]/.test(dept)) throw new Error(`the department is not by name: ${dept}`);
+  const where = await op.page.locator("#case-place").innerText();
+  if (!/[\u4e00-\u9fff]/.test(where) || /\d{6}/.test(where)) throw new Error(`the place is not by name: ${where}`);
   const photos = await op.page.locator("#case-photos img").count();
   if (photos < 2) throw new Error(`expected the report's and the response's photos, saw ${photos}`);
   // The case page's mini-map shows the position.

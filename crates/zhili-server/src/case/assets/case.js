@@ -128,6 +128,13 @@
 
   function render(d) {
     var c = d.case;
+    // Names, not codes: the place (grid › village › township), departments and people, each
+    // with its code in the tooltip.
+    var place = (d.place || []).slice(0, 3);
+    function named(code, names) {
+      var n = names && names[code];
+      return n ? "<span title='" + esc(code) + "'>" + esc(n) + "</span>" : "<span class=mono>" + esc(code) + "</span>";
+    }
     showMap(c);
     var k = c.counters;
     $("case-summary").innerHTML = "<dl>" +
@@ -136,8 +143,9 @@
       "<dt>" + L.description + "</dt><dd>" + esc(c.description) + "</dd>" +
       "<dt>" + L.address + "</dt><dd>" + esc(c.address) + "</dd>" +
       "<dt>" + L.position + "</dt><dd class=mono>" + c.lon.toFixed(6) + ", " + c.lat.toFixed(6) + "</dd>" +
-      (c.grid ? "<dt>" + L.grid + "</dt><dd class=mono>" + esc(c.grid) + "</dd>" : "") +
-      (c.department ? "<dt>" + L.department + "</dt><dd class=mono>" + esc(c.department) + "</dd>" : "") +
+      (place.length ? "<dt>" + L.grid + "</dt><dd id=case-place title='" + esc(c.grid || "") + "'>" + esc(place.map(function (p) { return p.name || p.code; }).join(" › ")) + "</dd>" :
+        c.grid ? "<dt>" + L.grid + "</dt><dd class=mono>" + esc(c.grid) + "</dd>" : "") +
+      (c.department ? "<dt>" + L.department + "</dt><dd id=case-department>" + named(c.department, d.department_names) + "</dd>" : "") +
       "<dt>" + L.source + "</dt><dd>" + esc(c.source_label) + "</dd>" +
       (c.contact ? "<dt>" + L.contact + "</dt><dd class=mono>" + esc(c.contact) + "</dd>" : "") +
       (c.clock.deadline ? "<dt>" + L.deadline + "</dt><dd>" + time(c.clock.deadline) + " <span id=case-countdown role=timer></span></dd>" : "") +
@@ -152,9 +160,9 @@
     showPhotos(c, d.timeline);
     $("case-timeline").innerHTML = "<h2>" + L.timeline + "</h2><ol class=timeline>" + d.timeline.map(function (e) {
       var extra = ["reason", "note", "department", "score", "extra_minutes"].filter(function (f) { return e.data[f] != null && e.data[f] !== ""; })
-        .map(function (f) { return f === "department" ? "<span class=mono>" + esc(e.data[f]) + "</span>" : esc(e.data[f]); }).join(" · ");
+        .map(function (f) { return f === "department" ? named(e.data[f], d.department_names) : esc(e.data[f]); }).join(" · ");
       var verdict = e.data.passed === false ? " (" + L.no + ")" : e.data.approve === false ? " (" + L.reject + ")" : "";
-      return "<li><strong>" + esc(L[e.command] || e.command) + verdict + "</strong> · " + esc(e.actor) + " · " + time(e.at) + (extra ? "<br>" + extra : "") + "</li>";
+      return "<li><strong>" + esc(L[e.command] || e.command) + verdict + "</strong> · " + named(e.actor, d.actor_names) + " · " + time(e.at) + (extra ? "<br>" + extra : "") + "</li>";
     }).join("") + "</ol>";
     var box = $("case-actions");
     box.className = "panel-box actions";
