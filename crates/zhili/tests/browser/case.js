@@ -82,8 +82,8 @@ async function main() {
   }
   // People, departments and the place by name, their codes only in tooltips.
   if (timeline.includes(worker) || /\bcgj\b/.test(timeline)) throw new Error(`timeline shows codes: ${timeline}`);
-  const dept = await op.page.locator("#case-department").innerText();
-  if (!/[\u4e00-\u9fff]/.test(dept)) throw new Error(`the department is not by name: ${dept}`);
+  const deptShown = await op.page.locator("#case-department").innerText();
+  if (!/[\u4e00-\u9fff]/.test(deptShown)) throw new Error(`the department is not by name: ${deptShown}`);
   const where = await op.page.locator("#case-place").innerText();
   if (!/[\u4e00-\u9fff]/.test(where) || /\d{6}/.test(where)) throw new Error(`the place is not by name: ${where}`);
   const photos = await op.page.locator("#case-photos img").count();
