@@ -677,6 +677,23 @@ async fn browser_shows_each_role_its_queue_and_returns_to_the_link_after_login()
     assert!(b.shots.join("home-login-return.png").exists());
 }
 
+/// A grid worker's report is never lost: GPS refused → a pin on the map; a refused report keeps
+/// its draft (and a reload keeps it too); a photo removed before sending is not uploaded.
+#[tokio::test]
+async fn browser_reports_by_pin_and_keeps_a_refused_draft() {
+    let Some(b) = Browser::ready() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(
+        &["demo", "--cases", "200", "--data-dir", dir.path().join("d").to_str().unwrap()],
+        &[("ZHILI_ADMIN_PASSWORD", ADMIN_PW)],
+    )
+    .await;
+    b.story("report.js", &[&s.base, zhili_demo::DEMO_PASSWORD, b.shots()]);
+    assert!(
+        b.shots.join("report-gps-refused-pin.png").exists() && b.shots.join("report-refused-keeps-draft.png").exists()
+    );
+}
+
 #[tokio::test]
 async fn browser_edits_the_catalogue_and_the_calendar() {
     let Some(b) = Browser::ready() else { return };

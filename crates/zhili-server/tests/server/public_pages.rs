@@ -86,7 +86,10 @@ fn assert_strict_csp(got: &Answer) {
     let csp = got.header("content-security-policy").unwrap_or("");
     assert!(csp.contains("default-src 'self'"), "{csp}");
     // Inline styles only, for the map (MapLibre sets them); never inline scripts.
-    assert!(csp.split(';').filter(|d| !d.trim().starts_with("style-src")).all(|d| !d.contains("unsafe-inline")), "{csp}");
+    assert!(
+        csp.split(';').filter(|d| !d.trim().starts_with("style-src")).all(|d| !d.contains("unsafe-inline")),
+        "{csp}"
+    );
     assert!(!csp.contains("unsafe-eval"), "{csp}");
     assert!(!got.text().contains("<script>"), "inline script");
 }

@@ -191,11 +191,15 @@
   function locate() {
     if (!navigator.geolocation) { say(T.noGeo + T.noGeoApi, "bad"); openMap(T.pinNow); return; }
     $("position").textContent = T.locating;
+    // A browser that never answers (the permission question left open): the map after 10 s.
+    var slow = setTimeout(function () { if (!pos) openMap(T.pinNow); }, 10000);
     navigator.geolocation.getCurrentPosition(function (p) {
+      clearTimeout(slow);
       var coarse = p.coords.accuracy > COARSE_M;
       setPosition({ lon: p.coords.longitude, lat: p.coords.latitude, crs: "wgs84", accuracy: p.coords.accuracy, how: "gps" });
       if (coarse) openMap(T.coarse.replace("{m}", Math.round(p.coords.accuracy)));
     }, function (e) {
+      clearTimeout(slow);
       if (pos) { $("position").textContent = $("position").textContent.replace(T.locating, ""); } else { $("position").textContent = "—"; }
       say(T.noGeo + (T.geo[e.code] || ""), "bad");
       openMap(T.pinNow);
