@@ -736,6 +736,17 @@ async fn browser_reports_a_problem_on_the_public_page() {
 
     b.story("public.js", &[&s.base, &lon.to_string(), &lat.to_string(), b.shots()]);
     assert!(b.shots.join("public-report.png").exists());
+    // The citizen's report, as staff see it: its photo, its tracking code; its number opens no
+    // public page (a browser gets the HTML 404 page), its code does.
+    let list: Value = get("/api/cases?source=open311&sort=newest&limit=1".into()).await.unwrap().json().await.unwrap();
+    let case = &list["items"][0];
+    assert_eq!(case["photos"].as_array().map(Vec::len), Some(1), "{case}");
+    let code = case["tracking_code"].as_str().unwrap();
+    let page = |path: String| client.get(format!("{}{path}", s.base)).header("accept", "text/html").send();
+    let by_number = page(format!("/public/requests/{}", case["id"])).await.unwrap();
+    assert_eq!(by_number.status(), 404);
+    assert!(by_number.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert_eq!(page(format!("/public/requests/{code}")).await.unwrap().status(), 200);
 }
 
 #[tokio::test]
