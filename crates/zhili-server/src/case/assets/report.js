@@ -229,6 +229,10 @@
 
   // --- sending ---
   var flushing = false, again = false;
+  // This page's own reports: a report sent from the form of an earlier load of the page (then
+  // closed) is a queued one like any other.
+  var PAGE = rid();
+  function fromForm(item) { return item.inForm && item.page === PAGE; }
   function send(item) {
     // Photos first (each remembered once uploaded), then the report.
     var i = item.photoIds.length;
@@ -269,27 +273,27 @@
             var d = answer.duplicates || [];
             say(T.sent + answer.case.id + (d.length ? "；" + T.dup + d.map(function (x) { return "#" + x.id; }).join(", ") : ""), "good");
             msg.dataset.caseId = answer.case.id;
-            if (item.inForm) resetForm();
+            if (fromForm(item)) resetForm();
             return drop(item.id).then(restoreRefused);
           }, function (e) {
             if (refusedForGood(e)) {
               // The server refused it: it will not succeed later either. Its draft goes back
               // into the form (unless the form holds another one: then when that one is done),
               // with the text in the user's language under the field at fault.
-              if (item.inForm || empty()) {
-                if (!item.inForm) restore(item.draft); else changed();
+              if (fromForm(item) || empty()) {
+                if (!fromForm(item)) restore(item.draft); else changed();
                 window.zhili.error.clear(form);
-                if (window.zhili.error.show(form, e.body, msg)) say(item.inForm ? "" : T.refusedBack, item.inForm ? "" : "bad");
-                else say((item.inForm ? "" : T.refusedBack) + window.zhili.error.text(e.body), "bad");
+                if (window.zhili.error.show(form, e.body, msg)) say(fromForm(item) ? "" : T.refusedBack, fromForm(item) ? "" : "bad");
+                else say((fromForm(item) ? "" : T.refusedBack) + window.zhili.error.text(e.body), "bad");
                 return drop(item.id);
               }
               item.refused = true;
               item.error = e.body;
               return put(item);
             }
-            if (item.inForm) {
+            if (fromForm(item)) {
               // Safe in the queue: the form is free for the next report.
-              item.inForm = false;
+              item.page = null;
               resetForm();
               return put(item).then(function () { say(T.queued, "bad"); });
             }
@@ -323,7 +327,7 @@
     if (!pos) { $("position-error").textContent = T.noPos; openMap(T.pinNow); return; }
     var body = { class_code: minor.value, lon: pos.lon, lat: pos.lat, description: $("description").value };
     if (pos.crs === "gcj02") body.crs = "gcj02";
-    var item = { id: rid(), body: body, photos: files.slice(), photoIds: [], draft: draft(), inForm: true };
+    var item = { id: rid(), body: body, photos: files.slice(), photoIds: [], draft: draft(), inForm: true, page: PAGE };
     say(T.sending);
     $("submit").disabled = true;
     // The draft now lives in the queue's item (a reload sends it, not a second copy); a refusal
@@ -355,11 +359,7 @@
       }
       form.dataset.ready = "1";
     });
-  }).then(function () {
     // Reports refused while the page was closed come back now; the rest are sent.
-    return all().then(function (items) {
-      items.filter(function (i) { return i.inForm; }).forEach(function (i) { i.inForm = false; put(i); });
-    });
   }).then(restoreRefused).then(flush);
   window.addEventListener("online", flush);
   setInterval(flush, 30000);
