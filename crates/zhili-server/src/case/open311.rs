@@ -14,6 +14,10 @@
 //!   are accepted and ignored (one jurisdiction; public reports need no key). With a
 //!   `device_id`, a retry of the same report from the same device on the same day answers the
 //!   stored request instead of storing another.
+//! - Requests are named by their tracking codes (`service_request_id`, [`TrackingCode`]): case
+//!   numbers are sequential, so they name no public request. A report may also come as
+//!   `multipart/form-data` with up to 3 photos as `media` files (the citizens' page),
+//!   checked like staff uploads before anything is stored.
 //! - Reads show only what was reported publicly (`Source::PUBLIC`: the citizens' page and
 //!   GeoReport clients); a grid worker's, a hotline's or a sensor's case does not exist for them.
 //!   Reads are public and carry no personal data: never the contact or the reporter, status notes

@@ -692,7 +692,8 @@ async fn public_photos_are_checked_like_staff_uploads_and_stored_with_the_report
         w.answer(req.body(Body::from(body)).unwrap())
     };
     let before = (w.count().await, w.store.audit_head().await.unwrap());
-    let refused: Vec<(Vec<(&str, &[u8])>, u16, Vec<&str>)> = vec![
+    type Media<'a> = Vec<(&'a str, &'a [u8])>;
+    let refused: Vec<(Media, u16, Vec<&str>)> = vec![
         (
             vec![("image/gif", png)],
             415,
