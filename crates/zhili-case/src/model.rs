@@ -70,6 +70,68 @@ impl Source {
     }
 }
 
+/// A citizen's tracking code (查询码) of a publicly reported case: 16 characters of Crockford's
+/// base32 (digits and capitals without I, L, O, U), 80 random bits, so that knowing one case's
+/// code tells nothing of another's. The case number is sequential and stays internal; the
+/// public sees a case only through its code.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TrackingCode(String);
+
+impl TrackingCode {
+    /// Characters of a code (Crockford's base32).
+    pub const ALPHABET: &'static [u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    /// Characters in a code (5 bits each: 80 bits).
+    pub const LEN: usize = 16;
+
+    /// The code of 80 random bits (the caller draws them from a cryptographic generator).
+    pub fn from_random(bits: [u8; 10]) -> TrackingCode {
+        let n = bits.iter().fold(0u128, |n, b| (n << 8) | u128::from(*b));
+        let code = (0..Self::LEN).rev().map(|i| char::from(Self::ALPHABET[((n >> (5 * i)) & 31) as usize])).collect();
+        TrackingCode(code)
+    }
+
+    /// Read a code as a person may type it: case, spaces and hyphens do not matter, and the
+    /// letters that look like digits are read as them (I, L → 1; O → 0). `None` unless it is
+    /// 16 characters of the alphabet then.
+    pub fn parse(s: &str) -> Option<TrackingCode> {
+        let code: String = s
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-'))
+            .map(|c| match c.to_ascii_uppercase() {
+                'I' | 'L' => '1',
+                'O' => '0',
+                c => c,
+            })
+            .collect();
+        (code.len() == Self::LEN && code.bytes().all(|b| Self::ALPHABET.contains(&b))).then_some(TrackingCode(code))
+    }
+
+    /// The code, 16 characters.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for TrackingCode {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        TrackingCode::parse(&s).filter(|c| c.0 == s).ok_or_else(|| format!("not a tracking code: {s:?}"))
+    }
+}
+
+impl From<TrackingCode> for String {
+    fn from(c: TrackingCode) -> String {
+        c.0
+    }
+}
+
+impl std::fmt::Display for TrackingCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// The running time limit of the current step (计时).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct CaseClock {
@@ -121,6 +183,9 @@ pub struct Case {
     pub contact: Option<String>,
     /// A caller-supplied key that makes a report idempotent (machines, Open311 clients).
     pub external_id: Option<String>,
+    /// The citizen's tracking code of a publicly reported case (none for internal reports).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking_code: Option<TrackingCode>,
     /// Photos taken at report time (attachment ids).
     pub photos: Vec<String>,
     /// The clock of the current step.
@@ -558,5 +623,26 @@ mod tests {
         assert_eq!((c.basis, c.remaining_minutes, c.allowance_minutes, c.running), (ClockBasis::Natural, 15, 20, true));
         // Paused (缓办) or idle: no countdown.
         assert_eq!(countdown(&CaseClock { deadline: None, ..clock }, class, &cal, bj(2026, 3, 4, 23, 5)), None);
+    }
+
+    #[test]
+    fn tracking_codes_carry_80_bits_and_read_as_typed() {
+        assert_eq!(TrackingCode::from_random([0; 10]).as_str(), "0000000000000000");
+        assert_eq!(TrackingCode::from_random([0xFF; 10]).as_str(), "ZZZZZZZZZZZZZZZZ");
+        // 5 bits a character, most significant first.
+        assert_eq!(TrackingCode::from_random([0, 0, 0, 0, 0, 0, 0, 0, 0, 33]).as_str(), "0000000000000011");
+        let c = TrackingCode::from_random([0x8a, 0x3f, 0x01, 0x99, 0x42, 0xe7, 0x10, 0x5c, 0xd4, 0x2b]);
+        assert_eq!(c.as_str().len(), 16);
+        assert_eq!(TrackingCode::parse(&c.as_str().to_lowercase()), Some(c.clone()));
+        let spaced = format!("{} {}-{}", &c.as_str()[..4], &c.as_str()[4..8], &c.as_str()[8..]);
+        assert_eq!(TrackingCode::parse(&spaced), Some(c));
+        assert_eq!(TrackingCode::parse("ABCD-EFGH-JKMN-PQRO").unwrap().as_str(), "ABCDEFGHJKMNPQR0");
+        assert_eq!(TrackingCode::parse("ilIL000000000000").unwrap().as_str(), "1111000000000000");
+        for bad in ["", "200001", "ABCDEFGHJKMNPQRU", "ABCDEFGHJKMNPQRST", "ABCDEFGHJKMNPQR", "ABCDEFGHJKMNPQR~"] {
+            assert_eq!(TrackingCode::parse(bad), None, "{bad}");
+        }
+        // Stored as given: a stored code must already be in its canonical form.
+        assert!(serde_json::from_str::<TrackingCode>("\"abcdefghjkmnpqrs\"").is_err());
+        assert!(serde_json::from_str::<TrackingCode>("\"ABCDEFGHJKMNPQRS\"").is_ok());
     }
 }

@@ -354,6 +354,7 @@ mod tests {
             reporter_id: None,
             contact: None,
             external_id: None,
+            tracking_code: None,
             photos: vec![],
             clock: CaseClock { step: Some(Step::Handle), started_at: Some(at), deadline, ..CaseClock::default() },
             handled_on_time: None,

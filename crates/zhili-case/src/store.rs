@@ -9,7 +9,7 @@ use zhili_core::store::{Page, StoreResult};
 use crate::metrics::{GroupBy, Tally};
 use zhili_platform::notify::{NewDelivery, NewNotification};
 
-use crate::model::{Case, CaseFilter, TimelineEntry};
+use crate::model::{Case, CaseFilter, TimelineEntry, TrackingCode};
 
 /// Case storage. Every write appends its audit row in the same transaction.
 #[async_trait]
@@ -31,6 +31,10 @@ pub trait CaseStore: Send + Sync {
 
     /// One case.
     async fn case(&self, id: i64) -> StoreResult<Case>;
+
+    /// The case with this citizen's tracking code ([`crate::model::TrackingCode`]), from its
+    /// unique index; [`zhili_core::store::StoreError::NotFound`] if none has it.
+    async fn case_by_tracking_code(&self, code: &TrackingCode) -> StoreResult<Case>;
 
     /// Replace a case after a transition, if the stored version is still `case.version - 1`
     /// (else [`zhili_core::store::StoreError::Stale`]); appends `entry` (its `seq` is assigned)

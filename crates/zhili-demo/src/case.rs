@@ -631,6 +631,12 @@ impl<'a> Sim<'a> {
             reporter_id: actor.0,
             contact,
             external_id: None,
+            // A citizen's report gets its tracking code, drawn from its own generator (seeded by
+            // the report's time and place) so the district's other draws stay as they were.
+            tracking_code: source.is_public().then(|| {
+                let mut own = ChaCha8Rng::seed_from_u64(at.timestamp_micros() as u64 ^ lon.to_bits() ^ lat.to_bits());
+                zhili_case::model::TrackingCode::from_random(own.random())
+            }),
             photos: photos.clone(),
             clock,
             handled_on_time: None,

@@ -720,6 +720,23 @@ async fn browser_shows_each_role_its_queue_and_returns_to_the_link_after_login()
     assert!(b.shots.join("home-login-return.png").exists());
 }
 
+/// A grid worker's report is never lost: GPS refused → a pin on the map; a refused report keeps
+/// its draft (and a reload keeps it too); a photo removed before sending is not uploaded.
+#[tokio::test]
+async fn browser_reports_by_pin_and_keeps_a_refused_draft() {
+    let Some(b) = Browser::ready() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(
+        &["demo", "--cases", "200", "--data-dir", dir.path().join("d").to_str().unwrap()],
+        &[("ZHILI_ADMIN_PASSWORD", ADMIN_PW)],
+    )
+    .await;
+    b.story("report.js", &[&s.base, zhili_demo::DEMO_PASSWORD, b.shots()]);
+    assert!(
+        b.shots.join("report-gps-refused-pin.png").exists() && b.shots.join("report-refused-keeps-draft.png").exists()
+    );
+}
+
 #[tokio::test]
 async fn browser_edits_the_catalogue_and_the_calendar() {
     let Some(b) = Browser::ready() else { return };
@@ -762,6 +779,17 @@ async fn browser_reports_a_problem_on_the_public_page() {
 
     b.story("public.js", &[&s.base, &lon.to_string(), &lat.to_string(), b.shots()]);
     assert!(b.shots.join("public-report.png").exists());
+    // The citizen's report, as staff see it: its photo, its tracking code; its number opens no
+    // public page (a browser gets the HTML 404 page), its code does.
+    let list: Value = get("/api/cases?source=open311&sort=newest&limit=1".into()).await.unwrap().json().await.unwrap();
+    let case = &list["items"][0];
+    assert_eq!(case["photos"].as_array().map(Vec::len), Some(1), "{case}");
+    let code = case["tracking_code"].as_str().unwrap();
+    let page = |path: String| client.get(format!("{}{path}", s.base)).header("accept", "text/html").send();
+    let by_number = page(format!("/public/requests/{}", case["id"])).await.unwrap();
+    assert_eq!(by_number.status(), 404);
+    assert!(by_number.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert_eq!(page(format!("/public/requests/{code}")).await.unwrap().status(), 200);
 }
 
 #[tokio::test]

@@ -21,6 +21,7 @@ use zhili_case::calendar::WorkCalendar;
 use zhili_case::catalogue::{CaseClass, Catalogue, DepartmentRule};
 use zhili_case::model::{
     advance, apply_clock, countdown, Case, CaseClock, CaseFilter, CaseOrder, ClockBasis, Source, TimelineEntry,
+    TrackingCode,
 };
 use zhili_case::workflow::{self, CaseState, CaseStatus, Command, CommandKind};
 use zhili_core::audit::Actor;
@@ -397,6 +398,9 @@ pub struct CaseView {
     pub reporter_id: Option<i64>,
     /// Reporter's contact (masked unless the caller may read personal data).
     pub contact: Option<String>,
+    /// The citizen's tracking code (查询码) of a publicly reported case: what the citizen quotes
+    /// when calling about it, and what opens its public status page.
+    pub tracking_code: Option<String>,
     /// Photo URLs taken at report time.
     pub photos: Vec<String>,
     /// The first report photo's thumbnail (`?size=thumb`), for lists and map popups.
@@ -465,6 +469,7 @@ fn view(case: &Case, catalogue: &Catalogue, calendar: &WorkCalendar, caller: &Ca
             .contact
             .as_deref()
             .map(|c| if unmasked { c.to_string() } else { zhili_core::mask::mask_phone(c) }),
+        tracking_code: case.tracking_code.as_ref().map(|c| c.to_string()),
         photos: case.photos.iter().map(|p| photo_url(p)).collect(),
         thumb: case.photos.first().map(|p| format!("{}?size=thumb", photo_url(p))),
         counters: serde_json::to_value(case.status.counters).unwrap_or(Value::Null),
@@ -686,6 +691,16 @@ pub(crate) struct Intook {
     pub chain: Vec<crate::grid::spatial::ChainItem>,
 }
 
+/// A fresh tracking code: 80 bits of the operating system's generator.
+fn new_tracking_code() -> TrackingCode {
+    let hex = zhili_core::password::random_token();
+    let mut bits = [0u8; 10];
+    for (i, b) in bits.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("random_token is hex");
+    }
+    TrackingCode::from_random(bits)
+}
+
 /// Store a new case (group commit) and answer with its duplicates and suggested department.
 pub(crate) async fn intake(state: &AppState, r: NewReport) -> AppResult<Intook> {
     let NewReport { actor, reporter, source, placed, description, address, photos, contact, external_id } = r;
@@ -715,6 +730,8 @@ pub(crate) async fn intake(state: &AppState, r: NewReport) -> AppResult<Intook> 
         reporter_id: reporter,
         contact,
         external_id,
+        // A citizen's report gets its tracking code (80 bits from the system's generator).
+        tracking_code: source.is_public().then(new_tracking_code),
         photos: photos.clone(),
         clock,
         handled_on_time: None,
@@ -1006,10 +1023,15 @@ fn capped(n: i64) -> (i64, bool) {
     }
 }
 
+/// The case by its number, or (a citizen calling about their report) by its tracking code.
 async fn visible_case(state: &AppState, caller: &Caller, id: &str) -> AppResult<Case> {
-    let id: i64 =
-        id.parse().ok().filter(|n| *n > 0).ok_or_else(|| field("id", format!("case id {id:?} is not a number")))?;
-    let case = state.port::<dyn CaseStore>().case(id).await?;
+    let case = match id.parse::<i64>() {
+        Ok(n) if n > 0 => state.port::<dyn CaseStore>().case(n).await?,
+        _ => match TrackingCode::parse(id) {
+            Some(code) => state.port::<dyn CaseStore>().case_by_tracking_code(&code).await?,
+            None => return Err(field("id", format!("case id {id:?} is not a number or a tracking code"))),
+        },
+    };
     if !may_see(state, caller, &case).await? {
         return Err(AppError::new(ErrorCode::NotFound));
     }

@@ -14,6 +14,10 @@
 //!   are accepted and ignored (one jurisdiction; public reports need no key). With a
 //!   `device_id`, a retry of the same report from the same device on the same day answers the
 //!   stored request instead of storing another.
+//! - Requests are named by their tracking codes (`service_request_id`, [`TrackingCode`]): case
+//!   numbers are sequential, so they name no public request. A report may also come as
+//!   `multipart/form-data` with up to 3 photos as `media` files (the citizens' page),
+//!   checked like staff uploads before anything is stored.
 //! - Reads show only what was reported publicly (`Source::PUBLIC`: the citizens' page and
 //!   GeoReport clients); a grid worker's, a hotline's or a sensor's case does not exist for them.
 //!   Reads are public and carry no personal data: never the contact or the reporter, status notes
@@ -47,7 +51,10 @@ use zhili_core::store::{Page, StoreError};
 use crate::case::api::{intake, place, NewReport};
 use crate::web::error::AppError;
 use crate::web::extract::ClientIp;
+use crate::web::i18n::Tr;
 use crate::AppState;
+use zhili_case::model::TrackingCode;
+use zhili_core::model::Locale;
 
 /// The specification the endpoints follow (for service discovery).
 const SPECIFICATION: &str = "http://wiki.open311.org/GeoReport_v2";
@@ -249,23 +256,64 @@ impl IntoResponse for Failure {
 
 type Answer = Result<Response, Failure>;
 
-/// Problems found in one request, gathered so that all of them are answered at once.
+/// Problems found in one request, gathered so that all of them are answered at once. A report's
+/// problems are messages (`open311.error.*`, said in the language the client asks for with
+/// `Accept-Language`, English without one); a listing's are English.
 #[derive(Default)]
-struct Problems(Vec<(StatusCode, String)>);
+struct Problems(Vec<Problem>);
+
+/// One problem: its status, the field at fault and what is wrong.
+struct Problem {
+    status: StatusCode,
+    field: &'static str,
+    what: Said,
+}
+
+enum Said {
+    /// English only (listings: read by programs).
+    Plain(String),
+    /// A message key with its parameters.
+    Key(&'static str, Vec<(&'static str, String)>),
+}
 
 impl Problems {
     fn bad(&mut self, description: String) {
-        self.0.push((StatusCode::BAD_REQUEST, description));
+        self.0.push(Problem { status: StatusCode::BAD_REQUEST, field: "", what: Said::Plain(description) });
     }
-    fn missing(&mut self, description: String) {
-        self.0.push((StatusCode::NOT_FOUND, description));
+    /// A problem of a report's field, said by the message `open311.error.{key}`.
+    fn field(&mut self, status: StatusCode, field: &'static str, key: &'static str, params: &[(&'static str, String)]) {
+        self.0.push(Problem { status, field, what: Said::Key(key, params.to_vec()) });
     }
     fn into_result(self, format: Format) -> Result<(), Failure> {
+        self.said(format, Tr(Locale::En))
+    }
+    /// The problems as a GeoReport error list, each description `field: text` in `t`'s language
+    /// (the field's name stays the code a client matches on).
+    fn said(self, format: Format, t: Tr) -> Result<(), Failure> {
         if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(Failure { format, errors: self.0 })
+            return Ok(());
         }
+        let errors = self
+            .0
+            .into_iter()
+            .map(|p| {
+                let text = match p.what {
+                    Said::Plain(d) => return (p.status, d),
+                    Said::Key(key, params) => t.format(&format!("open311.error.{key}"), &params),
+                };
+                (p.status, format!("{}: {text}", p.field))
+            })
+            .collect();
+        Err(Failure { format, errors })
+    }
+}
+
+/// The language of a report's error descriptions: as `Accept-Language` prefers, English
+/// without one (GeoReport clients read the specification's English).
+fn report_language(headers: &HeaderMap) -> Tr {
+    match headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()) {
+        Some(h) if !h.trim().is_empty() => Tr(crate::web::i18n::from_accept_language(Some(h))),
+        _ => Tr(Locale::En),
     }
 }
 
@@ -326,13 +374,13 @@ pub async fn services(State(state): State<AppState>, Path(format): Path<String>)
     Ok(Doc::List("service", list).answer(format, StatusCode::OK, "services"))
 }
 
-/// The active class with this service code, or the problem that names it.
-fn active_class<'a>(catalogue: &'a Catalogue, code: &str) -> Result<&'a CaseClass, String> {
+/// The active class with this service code, or the problem (message key, the code as given).
+fn active_class<'a>(catalogue: &'a Catalogue, code: &str) -> Result<&'a CaseClass, (&'static str, String)> {
     let wanted = code.trim().to_ascii_uppercase();
     match catalogue.get(&wanted) {
         Some(c) if c.active => Ok(c),
-        Some(_) => Err(format!("service_code: service {wanted} is no longer offered")),
-        None => Err(format!("service_code: unknown service {:?}", code.trim())),
+        Some(_) => Err(("service_inactive", wanted)),
+        None => Err(("service_unknown", format!("{:?}", code.trim()))),
     }
 }
 
@@ -343,7 +391,10 @@ pub async fn service_definition(State(state): State<AppState>, Path(file): Path<
         .catalogue(state.port::<dyn zhili_platform::settings::SettingStore>())
         .await
         .map_err(|e| Failure::app(format, e))?;
-    let class = active_class(&catalogue, code).map_err(|m| Failure::one(format, StatusCode::NOT_FOUND, m))?;
+    let class = active_class(&catalogue, code).map_err(|(key, code)| {
+        let text = Tr(Locale::En).format(&format!("open311.error.{key}"), &[("code", code)]);
+        Failure::one(format, StatusCode::NOT_FOUND, format!("service_code: {text}"))
+    })?;
     let doc = Doc::Obj(vec![
         ("service_code", Doc::text(class.code.as_str())),
         ("attributes", Doc::List("attribute", vec![])),
@@ -395,14 +446,14 @@ fn fields(content_type: &str, body: &[u8]) -> Result<HashMap<String, String>, St
 }
 
 /// Free text: trimmed, CR LF as LF, at most `max` characters, no control characters.
-fn text(p: &mut Problems, name: &str, v: &str, max: usize) -> Option<String> {
+fn text(p: &mut Problems, name: &'static str, v: &str, max: usize) -> Option<String> {
     let t = v.trim().replace("\r\n", "\n");
     let n = t.chars().count();
     if n > max {
-        p.bad(format!("{name}: must have at most {max} characters, has {n}"));
+        p.field(StatusCode::BAD_REQUEST, name, "too_long", &[("max", max.to_string()), ("n", n.to_string())]);
         None
     } else if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        p.bad(format!("{name}: contains control characters"));
+        p.field(StatusCode::BAD_REQUEST, name, "control_characters", &[]);
         None
     } else {
         Some(t)
@@ -410,15 +461,16 @@ fn text(p: &mut Problems, name: &str, v: &str, max: usize) -> Option<String> {
 }
 
 /// A coordinate: a finite number within ±`limit`.
-fn coordinate(p: &mut Problems, name: &str, v: &str, limit: f64) -> Option<f64> {
+fn coordinate(p: &mut Problems, name: &'static str, v: &str, limit: f64) -> Option<f64> {
     match v.trim().parse::<f64>() {
         Ok(x) if x.is_finite() && (-limit..=limit).contains(&x) => Some(x),
         Ok(_) => {
-            p.bad(format!("{name}: must be within -{limit}..{limit}, got {}", v.trim()));
+            let params = [("limit", limit.to_string()), ("value", v.trim().to_string())];
+            p.field(StatusCode::BAD_REQUEST, name, "coordinate_range", &params);
             None
         }
         Err(_) => {
-            p.bad(format!("{name}: must be a number (WGS-84 degrees), got {:?}", v.trim()));
+            p.field(StatusCode::BAD_REQUEST, name, "coordinate_number", &[("value", format!("{:?}", v.trim()))]);
             None
         }
     }
@@ -436,8 +488,97 @@ fn media_of(case: &Case) -> (&str, Option<&str>) {
     (case.description.as_str(), None)
 }
 
-/// POST Service Request: check every field (all problems answered at once), then store through
-/// the common intake. Answers 201 with `[{service_request_id, service_notice, account_id}]`.
+/// Most photos a citizen's report carries (`media` files of a multipart report).
+pub(crate) const MAX_MEDIA: usize = 3;
+
+/// A report's body: its fields and the photos it carries (multipart only).
+struct Body {
+    fields: HashMap<String, String>,
+    /// (content type as sent, bytes) of each `media` file, in order.
+    media: Vec<(String, Bytes)>,
+}
+
+/// Read a `multipart/form-data` report (as a browser's form with files sends it): text parts
+/// are fields (the first of a repeated one counts; empty ones are absent), file parts named
+/// `media` are photos. An extension of GeoReport v2, which takes a photo only as `media_url`.
+async fn multipart(req: Request, state: &AppState) -> Result<Body, (StatusCode, String)> {
+    let too_large = |e: &dyn std::fmt::Display| {
+        let m = e.to_string();
+        if m.contains("length limit") || m.contains("too large") {
+            (StatusCode::PAYLOAD_TOO_LARGE, "body: too large".to_string())
+        } else {
+            (StatusCode::BAD_REQUEST, format!("body: not multipart/form-data: {m}"))
+        }
+    };
+    let mut form = axum::extract::Multipart::from_request(req, state)
+        .await
+        .map_err(|rej| (StatusCode::BAD_REQUEST, format!("body: {}", rej.body_text())))?;
+    let mut out = Body { fields: HashMap::new(), media: Vec::new() };
+    while let Some(part) = form.next_field().await.map_err(|e| too_large(&e))? {
+        let name = part.name().unwrap_or("").to_string();
+        let file = part.file_name().is_some();
+        let ty = part.content_type().unwrap_or("").to_string();
+        let bytes = part.bytes().await.map_err(|e| too_large(&e))?;
+        if file && (name == "media" || name == "media[]") {
+            // A file input left empty still sends a part, without bytes.
+            if !bytes.is_empty() {
+                out.media.push((ty, bytes));
+            }
+        } else if file {
+            return Err((StatusCode::BAD_REQUEST, format!("{name}: only media may be a file")));
+        } else {
+            let v = String::from_utf8(bytes.to_vec())
+                .map_err(|_| (StatusCode::BAD_REQUEST, format!("{name}: not UTF-8")))?;
+            if !name.starts_with("attribute[") && !v.trim().is_empty() {
+                out.fields.entry(name).or_insert(v);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Check a report's photos with the staff uploads' rules (`api::check_image`: the type sent is
+/// JPEG, PNG or WebP, the bytes are that image, within the size limit), each problem naming the
+/// photo (`media[0]`…).
+fn check_media(p: &mut Problems, media: &[(String, Bytes)], max_bytes: usize) -> Vec<&'static str> {
+    const FIELDS: [&str; MAX_MEDIA] = ["media[0]", "media[1]", "media[2]"];
+    if media.len() > MAX_MEDIA {
+        let params = [("max", MAX_MEDIA.to_string()), ("n", media.len().to_string())];
+        p.field(StatusCode::BAD_REQUEST, "media", "media_count", &params);
+        return vec![];
+    }
+    let mut types = Vec::new();
+    for (i, (ty, bytes)) in media.iter().enumerate() {
+        match crate::case::api::check_image(ty, bytes, max_bytes) {
+            Ok(t) => types.push(t),
+            Err(e) => {
+                let mime = ty.split(';').next().unwrap_or("").trim().to_string();
+                let (status, key, params) = match e.code {
+                    zhili_core::error::ErrorCode::UnsupportedMediaType => {
+                        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "media_type", vec![("type", format!("{mime:?}"))])
+                    }
+                    zhili_core::error::ErrorCode::PayloadTooLarge => (
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "media_size",
+                        vec![
+                            ("max", max_bytes.to_string()),
+                            ("mb", format!("{:.0}", max_bytes as f64 / (1024.0 * 1024.0))),
+                            ("n", bytes.len().to_string()),
+                        ],
+                    ),
+                    _ => (StatusCode::UNPROCESSABLE_ENTITY, "media_bytes", vec![("type", mime)]),
+                };
+                p.field(status, FIELDS[i], key, &params);
+            }
+        }
+    }
+    types
+}
+
+/// POST Service Request: check every field (all problems answered at once, in the language
+/// `Accept-Language` asks for), then store the photos and the report through the common intake
+/// (nothing is stored unless everything is right). Answers 201 with `[{service_request_id,
+/// service_notice, account_id}]`; the id is the new request's tracking code.
 pub async fn create_request(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -445,15 +586,22 @@ pub async fn create_request(
     req: Request,
 ) -> Answer {
     let format = Format::parse(&format)?;
+    let t = report_language(req.headers());
     let ct = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    let body = Bytes::from_request(req, &state).await.map_err(|rej| {
-        if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            Failure::one(format, StatusCode::PAYLOAD_TOO_LARGE, "body: too large")
-        } else {
-            Failure::one(format, StatusCode::BAD_REQUEST, format!("body: {}", rej.body_text()))
-        }
-    })?;
-    let f = fields(&ct, &body).map_err(|m| Failure::one(format, StatusCode::BAD_REQUEST, m))?;
+    let body = if ct.trim_start().to_ascii_lowercase().starts_with("multipart/form-data") {
+        multipart(req, &state).await.map_err(|(status, m)| Failure::one(format, status, m))?
+    } else {
+        let body = Bytes::from_request(req, &state).await.map_err(|rej| {
+            if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                Failure::one(format, StatusCode::PAYLOAD_TOO_LARGE, "body: too large")
+            } else {
+                Failure::one(format, StatusCode::BAD_REQUEST, format!("body: {}", rej.body_text()))
+            }
+        })?;
+        let fields = fields(&ct, &body).map_err(|m| Failure::one(format, StatusCode::BAD_REQUEST, m))?;
+        Body { fields, media: vec![] }
+    };
+    let f = &body.fields;
     let get = |k: &str| f.get(k).map(String::as_str);
     let catalogue = crate::case::cases(&state)
         .catalogue(state.port::<dyn zhili_platform::settings::SettingStore>())
@@ -461,15 +609,16 @@ pub async fn create_request(
         .map_err(|e| Failure::app(format, e))?;
 
     let mut p = Problems::default();
+    let bad = StatusCode::BAD_REQUEST;
     let class = match get("service_code") {
         None => {
-            p.bad("service_code: required (see services.json)".into());
+            p.field(bad, "service_code", "service_required", &[]);
             None
         }
         Some(code) => match active_class(&catalogue, code) {
             Ok(c) => Some(c),
-            Err(m) => {
-                p.missing(m);
+            Err((key, code)) => {
+                p.field(StatusCode::NOT_FOUND, "service_code", key, &[("code", code)]);
                 None
             }
         },
@@ -477,14 +626,12 @@ pub async fn create_request(
     let lat = get("lat").and_then(|v| coordinate(&mut p, "lat", v, 90.0));
     let lon = get("long").and_then(|v| coordinate(&mut p, "long", v, 180.0));
     match (get("lat"), get("long")) {
-        (None, None) if get("address_string").is_some() || get("address_id").is_some() => p.bad(
-            "lat, long: required; reports are placed by their position (it decides the grid and who handles \
-             them), so address_string or address_id alone cannot be accepted"
-                .into(),
-        ),
-        (None, None) => p.bad("lat, long: required (the WGS-84 position of the problem)".into()),
-        (None, Some(_)) => p.bad("lat: required with long".into()),
-        (Some(_), None) => p.bad("long: required with lat".into()),
+        (None, None) if get("address_string").is_some() || get("address_id").is_some() => {
+            p.field(bad, "lat, long", "position_not_address", &[])
+        }
+        (None, None) => p.field(bad, "lat, long", "position_required", &[]),
+        (None, Some(_)) => p.field(bad, "lat", "lat_with_long", &[]),
+        (Some(_), None) => p.field(bad, "long", "long_with_lat", &[]),
         _ => {}
     }
     let description = get("description").and_then(|v| text(&mut p, "description", v, MAX_DESCRIPTION));
@@ -494,7 +641,7 @@ pub async fn create_request(
             && u.len() <= 500
             && !u.chars().any(|c| c.is_whitespace() || c.is_control());
         if !ok {
-            p.bad(format!("media_url: must be an http(s) URL of at most 500 characters without spaces, got {u:?}"));
+            p.field(bad, "media_url", "media_url", &[("value", format!("{u:?}"))]);
         }
         ok
     });
@@ -502,31 +649,32 @@ pub async fn create_request(
         let digits = v.chars().filter(char::is_ascii_digit).count();
         let ok = (3..=20).contains(&digits) && v.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));
         if !ok {
-            p.bad(format!("phone: must be a phone number (3–20 digits, spaces, + - ( )), got {v:?}"));
+            p.field(bad, "phone", "phone", &[("value", format!("{v:?}"))]);
         }
         ok
     });
     let email = get("email").map(str::trim).filter(|v| {
         let ok = v.len() <= 100 && v.split_once('@').is_some_and(|(a, b)| !a.is_empty() && b.contains('.'));
         if !ok {
-            p.bad(format!("email: must be an e-mail address of at most 100 characters, got {v:?}"));
+            p.field(bad, "email", "email", &[("value", format!("{v:?}"))]);
         }
         ok
     });
     let device_id = get("device_id").and_then(|v| text(&mut p, "device_id", v, 100));
+    let media_types = check_media(&mut p, &body.media, state.config.photo_max_bytes);
     // The position: inside the district (no jurisdiction check for the public).
     let placed = match (class, lat, lon) {
         (Some(c), Some(lat), Some(lon)) => match place(&state, &catalogue, None, c.code.as_str(), lon, lat, None) {
             Ok(placed) => Some(placed),
             Err(e) if e.field.as_deref() == Some("lon") => {
-                p.bad(format!("lat, long: the position (lat {lat}, long {lon}) is outside the district served here"));
+                p.field(bad, "lat, long", "outside_district", &[("lat", lat.to_string()), ("long", lon.to_string())]);
                 None
             }
             Err(e) => return Err(Failure::app(format, e)),
         },
         _ => None,
     };
-    p.into_result(format)?;
+    p.said(format, t)?;
     let (Some(class), Some(placed)) = (class, placed) else {
         return Err(Failure::one(format, StatusCode::INTERNAL_SERVER_ERROR, "checked report incomplete"));
     };
@@ -536,6 +684,7 @@ pub async fn create_request(
         stored = format!("{stored}\n\n{MEDIA_PREFIX}{u}");
     }
     // A retry of the same report from the same device on the same day is the same request.
+    let photo_hashes: Vec<String> = body.media.iter().map(|(_, b)| hex::encode(Sha256::digest(b))).collect();
     let external_id = device_id.map(|d| {
         let key = [
             Utc::now().date_naive().to_string(),
@@ -543,31 +692,52 @@ pub async fn create_request(
             class.code.to_string(),
             format!("{:.7},{:.7}", placed.lat, placed.lon),
             stored.clone(),
+            photo_hashes.join(","),
         ]
         .join("\u{1f}");
         format!("open311:{}", &hex::encode(Sha256::digest(key.as_bytes()))[..32])
     });
+    let actor = zhili_core::audit::Actor::of(&Principal::anonymous(), Some(ip));
+    // Every check passed: the photos, then the report that names them.
+    let mut photos = Vec::new();
+    for ((_, bytes), ty) in body.media.iter().zip(media_types) {
+        let meta = zhili_platform::attachment::Attachment {
+            id: zhili_core::password::random_token()[..32].to_string(),
+            content_type: ty.into(),
+            size: bytes.len() as i64,
+            sha256: hex::encode(Sha256::digest(bytes)),
+            uploaded_by: None,
+            created_at: Utc::now(),
+        };
+        state
+            .port::<dyn zhili_platform::attachment::AttachmentStore>()
+            .put_attachment(&actor, &meta, bytes)
+            .await
+            .map_err(|e| Failure::app(format, e.into()))?;
+        photos.push(meta.id);
+    }
     let service_notice = notice(class);
     let done = intake(
         &state,
         NewReport {
-            actor: zhili_core::audit::Actor::of(&Principal::anonymous(), Some(ip)),
+            actor,
             reporter: None,
             source: Source::Open311,
             placed,
             description: stored,
             address,
-            photos: vec![],
+            photos,
             contact: phone.or(email).map(str::to_string),
             external_id,
         },
     )
     .await
     .map_err(|e| Failure::app(format, e))?;
+    let code = done.case.tracking_code.as_ref().map(TrackingCode::to_string);
     let doc = Doc::List(
         "request",
         vec![Doc::Obj(vec![
-            ("service_request_id", Doc::Int(done.case.id)),
+            ("service_request_id", Doc::opt(code)),
             ("service_notice", Doc::opt(service_notice)),
             ("account_id", Doc::Null),
         ])],
@@ -586,7 +756,7 @@ fn notice(class: &CaseClass) -> Option<String> {
 
 /// Mask personal data a description or address may hold: phone and identity numbers (runs of
 /// 7 or more digits; a mobile number written 3-4-4 with spaces or hyphens) and e-mail addresses.
-fn scrub(text: &str) -> String {
+pub(crate) fn scrub(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
@@ -661,27 +831,66 @@ fn w3(t: DateTime<Utc>, offset: FixedOffset) -> String {
 }
 
 /// Public status notes, made from the state (operators' free text is not published: it is not
-/// checked for personal data).
-fn status_notes(case: &Case) -> String {
+/// checked for personal data). A duplicate names the request it duplicates by that request's
+/// tracking code, if that one is public too (`duplicate`), else by no number.
+fn status_notes(case: &Case, duplicate: Option<&str>) -> String {
     let st = case.status.state;
-    match (st, case.status.duplicate_of) {
-        (CaseState::Voided, Some(other)) => format!("重复，见 {other} (duplicate of request {other})"),
+    match (st, case.status.duplicate_of, duplicate) {
+        (CaseState::Voided, Some(_), Some(code)) => format!("重复，见 {code} (duplicate of request {code})"),
+        (CaseState::Voided, Some(_), None) => "重复 (duplicate)".to_string(),
         _ => format!("{} ({})", st.label_zh(), st.label_en()),
     }
 }
 
-/// One request as the public sees it.
-fn request_doc(case: &Case, catalogue: &Catalogue, departments: &[Department], offset: FixedOffset) -> Doc {
+/// The public case with this tracking code, if there is one: only what was reported publicly
+/// has a code, and nothing else is found (a case number never is).
+pub(crate) async fn public_case(state: &AppState, code: &str) -> Result<Option<Case>, AppError> {
+    let Some(code) = TrackingCode::parse(code) else { return Ok(None) };
+    match state.port::<dyn zhili_case::store::CaseStore>().case_by_tracking_code(&code).await {
+        Ok(c) if c.source.is_public() => Ok(Some(c)),
+        Ok(_) | Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The tracking codes of the public requests these cases duplicate, by case number.
+async fn duplicate_codes(state: &AppState, cases: &[Case]) -> Result<HashMap<i64, String>, StoreError> {
+    let mut out = HashMap::new();
+    for id in cases.iter().filter_map(|c| c.status.duplicate_of) {
+        match state.port::<dyn zhili_case::store::CaseStore>().case(id).await {
+            Ok(c) if c.source.is_public() => {
+                if let Some(code) = c.tracking_code {
+                    out.insert(id, code.to_string());
+                }
+            }
+            Ok(_) | Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+/// One request as the public sees it; `None` for a case without a tracking code (internal, or
+/// reported before codes were given), which is never public.
+fn request_doc(
+    case: &Case,
+    catalogue: &Catalogue,
+    departments: &[Department],
+    offset: FixedOffset,
+    duplicates: &HashMap<i64, String>,
+) -> Option<Doc> {
+    let code = case.tracking_code.as_ref().filter(|_| case.source.is_public())?;
     let o = case.status.open311();
     let class = catalogue.get(case.class_code.as_str());
     let (description, media) = media_of(case);
     let agency = case.status.department.as_ref().map(|code| {
         departments.iter().find(|d| &d.code == code).map(|d| d.name.clone()).unwrap_or_else(|| code.clone())
     });
-    Doc::Obj(vec![
-        ("service_request_id", Doc::Int(case.id)),
+    let duplicate = case.status.duplicate_of.and_then(|id| duplicates.get(&id)).map(String::as_str);
+    Some(Doc::Obj(vec![
+        ("service_request_id", Doc::text(code.as_str())),
         ("status", Doc::text(o.status)),
-        ("status_notes", Doc::Str(status_notes(case))),
+        ("status_notes", Doc::Str(status_notes(case, duplicate))),
         ("service_name", Doc::opt(class.map(|c| c.name.clone()))),
         ("service_code", Doc::text(case.class_code.as_str())),
         ("description", Doc::Str(scrub(description))),
@@ -698,7 +907,7 @@ fn request_doc(case: &Case, catalogue: &Catalogue, departments: &[Department], o
             "extended_attributes",
             Doc::Obj(vec![("status_detail", Doc::text(o.extended)), ("state", Doc::text(case.status.state.as_str()))]),
         ),
-    ])
+    ]))
 }
 
 async fn requests_doc(state: &AppState, format: Format, cases: &[Case]) -> Result<Doc, Failure> {
@@ -708,7 +917,9 @@ async fn requests_doc(state: &AppState, format: Format, cases: &[Case]) -> Resul
     let departments =
         crate::case::cases(state).departments(state.store.as_ref()).await.map_err(|e| Failure::app(format, e))?;
     let offset = calendar.offset();
-    Ok(Doc::List("request", cases.iter().map(|c| request_doc(c, &catalogue, &departments, offset)).collect()))
+    let duplicates = duplicate_codes(state, cases).await.map_err(|e| Failure::app(format, e.into()))?;
+    let docs = cases.iter().filter_map(|c| request_doc(c, &catalogue, &departments, offset, &duplicates)).collect();
+    Ok(Doc::List("request", docs))
 }
 
 /// A W3C date-time with its zone (`2026-01-01T08:00:00+08:00`, `…Z`, seconds optional) or a
@@ -764,23 +975,23 @@ pub async fn list_requests(
         if ids.len() > MAX_IDS {
             p.bad(format!("service_request_id: at most {MAX_IDS} ids, got {}", ids.len()));
         }
-        let ids: Vec<i64> = ids
+        // Requests are named by their tracking codes; a case number names none.
+        let codes: Vec<&str> = ids
             .iter()
-            .filter_map(|v| match v.parse::<i64>() {
-                Ok(n) if n > 0 => Some(n),
-                _ => {
+            .copied()
+            .filter(|v| {
+                let ok = TrackingCode::parse(v).is_some();
+                if !ok {
                     p.bad(format!("service_request_id: {v:?} is not a request id"));
-                    None
                 }
+                ok
             })
             .collect();
         p.into_result(format)?;
         let mut cases = Vec::new();
-        for id in ids {
-            match state.port::<dyn zhili_case::store::CaseStore>().case(id).await {
-                Ok(c) if c.source.is_public() => cases.push(c),
-                Ok(_) | Err(StoreError::NotFound) => {}
-                Err(e) => return Err(Failure::app(format, e.into())),
+        for code in codes {
+            if let Some(c) = public_case(&state, code).await.map_err(|e| Failure::app(format, e))? {
+                cases.push(c);
             }
         }
         let doc = requests_doc(&state, format, &cases).await?;
@@ -902,42 +1113,40 @@ pub async fn list_requests(
     Ok(doc.answer(format, StatusCode::OK, "service_requests"))
 }
 
-/// One request as the public sees it (the JSON of [`get_request`]'s item), for the citizens'
-/// status page (群众查询); `None` if there is no such request.
+/// One request as the public sees it (the JSON of [`get_request`]'s item) with its case, for
+/// the citizens' status page (群众查询); `None` if no public request has this tracking code.
 /// Its `status_notes` are said in `t`'s language only (the Open311 API gives both).
 pub(crate) async fn public_request(
     state: &AppState,
-    id: i64,
+    code: &str,
     t: crate::web::i18n::Tr,
-) -> Result<Option<Value>, AppError> {
-    let case = match state.port::<dyn zhili_case::store::CaseStore>().case(id).await {
-        Ok(c) if c.source.is_public() => c,
-        Ok(_) | Err(StoreError::NotFound) => return Ok(None),
-        Err(e) => return Err(e.into()),
-    };
+) -> Result<Option<(Value, Case)>, AppError> {
+    let Some(case) = public_case(state, code).await? else { return Ok(None) };
     let store = state.port::<dyn zhili_platform::settings::SettingStore>();
     let catalogue = crate::case::cases(state).catalogue(store).await?;
     let calendar = crate::case::cases(state).calendar(store).await?;
     let departments = crate::case::cases(state).departments(state.store.as_ref()).await?;
-    let mut doc = request_doc(&case, &catalogue, &departments, calendar.offset()).json();
+    let duplicates = duplicate_codes(state, std::slice::from_ref(&case)).await?;
+    let Some(doc) = request_doc(&case, &catalogue, &departments, calendar.offset(), &duplicates) else {
+        return Ok(None);
+    };
+    let mut doc = doc.json();
     let st = case.status.state;
     doc["status_notes"] = Value::from(match (st, case.status.duplicate_of) {
-        (CaseState::Voided, Some(other)) => t.format("public.duplicate_of", &[("id", other.to_string())]),
+        (CaseState::Voided, Some(other)) => match duplicates.get(&other) {
+            Some(code) => t.format("public.duplicate_of", &[("id", code.clone())]),
+            None => t.get("public.duplicate").to_string(),
+        },
         _ => crate::web::error::Param::Label(st.label_zh(), st.label_en()).text(t),
     });
-    Ok(Some(doc))
+    Ok(Some((doc, case)))
 }
 
 /// GET Service Request: one request (a list of one, as the specification answers it).
 pub async fn get_request(State(state): State<AppState>, Path(file): Path<String>) -> Answer {
     let (id, format) = Format::split(&file)?;
     let not_found = || Failure::one(format, StatusCode::NOT_FOUND, format!("service_request_id: no request {id:?}"));
-    let n: i64 = id.parse().ok().filter(|n| *n > 0).ok_or_else(not_found)?;
-    let case = match state.port::<dyn zhili_case::store::CaseStore>().case(n).await {
-        Ok(c) if c.source.is_public() => c,
-        Ok(_) | Err(StoreError::NotFound) => return Err(not_found()),
-        Err(e) => return Err(Failure::app(format, e.into())),
-    };
+    let case = public_case(&state, id).await.map_err(|e| Failure::app(format, e))?.ok_or_else(not_found)?;
     let doc = requests_doc(&state, format, std::slice::from_ref(&case)).await?;
     Ok(doc.answer(format, StatusCode::OK, "service_requests"))
 }

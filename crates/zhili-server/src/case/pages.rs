@@ -328,13 +328,23 @@ pub(crate) async fn intake_page(State(state): State<AppState>, caller: Caller) -
 #[template(path = "case/templates/report.html")]
 struct ReportPage {
     l: Layout,
+    basemap_url: String,
+    basemap_crs: &'static str,
+    basemap_attribution: String,
 }
 
-pub(crate) async fn report_page(caller: Caller) -> AppResult<Response> {
+pub(crate) async fn report_page(State(state): State<AppState>, caller: Caller) -> AppResult<Response> {
     if let Some(r) = denied(&caller, Action::ReportCase, "/report") {
         return Ok(r);
     }
-    html(ReportPage { l: Layout::new(&caller, "report.title", "/report") })
+    let (basemap_url, basemap_crs, basemap_attribution) = basemap_fields(&state);
+    let page = ReportPage {
+        l: Layout::new(&caller, "report.title", "/report"),
+        basemap_url,
+        basemap_crs,
+        basemap_attribution,
+    };
+    with_map_csp(html(page)?, &state)
 }
 
 #[derive(Template)]

@@ -1,8 +1,11 @@
-//! The citizens' public pages (群众随手拍): report a problem from a phone without an account, and
-//! follow it by its number. Both pages are open to everyone (no login redirect); the report page's
-//! script (`public-report.js`) posts to Open311 GeoReport v2 (`POST /open311/v2/requests.json`),
-//! and the status page (群众查询) shows only what Open311 publishes for a request: never the
-//! contact or the reporter. No anonymous photo uploads (abuse risk).
+//! The citizens' public pages (群众随手拍): report a problem from a phone without an account, with
+//! photos and a position (GPS or a pin on the map), and follow it by its tracking code. Both pages
+//! are open to everyone (no login redirect); the report page's script (`public-report.js`) posts
+//! to Open311 GeoReport v2 (`POST /open311/v2/requests.json`, multipart with the photos as
+//! `media`), and the status page (群众查询, `/public/requests/{code}`) shows only what Open311
+//! publishes for a request, never the contact or the reporter, and the handling result (the
+//! department's report-back note, personal data masked) with when it was closed. Case numbers
+//! are sequential and open no public page: only the tracking code does.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -13,7 +16,11 @@ use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
 use serde_json::Value;
+use zhili_case::model::{Case, TrackingCode};
+use zhili_case::store::CaseStore;
+use zhili_case::workflow::CaseState;
 use zhili_core::model::Locale;
+use zhili_platform::settings::SettingStore;
 
 use crate::web::caller::Caller;
 use crate::web::error::AppResult;
@@ -47,12 +54,31 @@ fn with_lang(mut caller: Caller, lang: Option<&str>) -> Caller {
 #[template(path = "case/templates/public_report.html")]
 struct ReportPage {
     l: Layout,
+    basemap_url: String,
+    basemap_crs: &'static str,
+    basemap_attribution: String,
+    /// Most photos, and the size limit of each in MB (the staff uploads' limit).
+    max_photos: usize,
+    photo_mb: String,
 }
 
 /// The report form (群众随手拍).
-async fn report_page(caller: Caller, ApiQuery(q): ApiQuery<LangQuery>) -> AppResult<Response> {
+async fn report_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<LangQuery>,
+) -> AppResult<Response> {
     let caller = with_lang(caller, q.lang.as_deref());
-    html(ReportPage { l: Layout::new(&caller, "public.title", "/public/report") })
+    let (basemap_url, basemap_crs, basemap_attribution) = crate::map::pages::basemap_fields(&state);
+    let page = ReportPage {
+        l: Layout::new(&caller, "public.title", "/public/report"),
+        basemap_url,
+        basemap_crs,
+        basemap_attribution,
+        max_photos: crate::case::open311::MAX_MEDIA,
+        photo_mb: format!("{:.0}", state.config.photo_max_bytes as f64 / (1024.0 * 1024.0)),
+    };
+    crate::map::pages::with_map_csp(html(page)?, &state)
 }
 
 #[derive(Deserialize)]
@@ -61,13 +87,20 @@ struct LookupQuery {
     lang: Option<String>,
 }
 
-/// The lookup box: `?id=123` → the status page of request 123 (anything else → the report page).
+/// The lookup box: `?id=<tracking code>` → its status page, the code as a person may type it
+/// (case, spaces, hyphens) read into its form; anything else typed → the status page's "no such
+/// report" (404) for what was typed; nothing typed → the report page.
 async fn lookup(ApiQuery(q): ApiQuery<LookupQuery>) -> Response {
-    let id = q.id.as_deref().map(str::trim).and_then(|v| v.trim_start_matches('#').parse::<i64>().ok());
+    let typed = q.id.as_deref().map(str::trim).filter(|v| !v.is_empty());
     let lang = q.lang.as_deref().and_then(Locale::from_tag).map(|l| format!("?lang={}", l.as_str()));
-    let to = match id {
-        Some(n) if n > 0 => format!("/public/requests/{n}{}", lang.unwrap_or_default()),
-        _ => format!("/public/report{}", lang.unwrap_or_default()),
+    let to = match typed {
+        Some(v) => {
+            let code = TrackingCode::parse(v)
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| v.chars().filter(char::is_ascii_alphanumeric).take(40).collect::<String>());
+            format!("/public/requests/{code}{}", lang.unwrap_or_default())
+        }
+        None => format!("/public/report{}", lang.unwrap_or_default()),
     };
     let mut r = StatusCode::SEE_OTHER.into_response();
     r.headers_mut().insert(LOCATION, HeaderValue::from_str(&to).unwrap_or(HeaderValue::from_static("/public/report")));
@@ -76,7 +109,8 @@ async fn lookup(ApiQuery(q): ApiQuery<LookupQuery>) -> Response {
 
 /// One request as shown on the status page.
 struct PublicRequest {
-    id: i64,
+    /// Its tracking code.
+    code: String,
     /// `open` / `closed`.
     status: String,
     status_label: &'static str,
@@ -87,6 +121,10 @@ struct PublicRequest {
     updated: String,
     address: String,
     agency: String,
+    /// The department's report-back (反馈) note, personal data masked; empty before one.
+    result: String,
+    /// When it was closed (办结), local time; empty while open.
+    closed: String,
 }
 
 #[derive(Template)]
@@ -110,29 +148,29 @@ fn text(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_string()
 }
 
-/// The status page (群众查询): the public Open311 view of one request, or 404.
+/// The status page (群众查询): the public Open311 view of the request with this tracking code,
+/// with its handling result, or 404 (a case number is never found).
 async fn status_page(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    Path(code): Path<String>,
     ApiQuery(q): ApiQuery<LangQuery>,
 ) -> AppResult<Response> {
     let caller = with_lang(caller, q.lang.as_deref());
-    let path = format!("/public/requests/{}", id.chars().filter(char::is_ascii_digit).take(18).collect::<String>());
+    let path =
+        format!("/public/requests/{}", code.chars().filter(char::is_ascii_alphanumeric).take(40).collect::<String>());
     let l = Layout::new(&caller, "public.status_title", &path);
     let t = l.t;
-    let found = match id.trim().parse::<i64>().ok().filter(|n| *n > 0) {
-        Some(n) => crate::case::open311::public_request(&state, n, t).await?,
-        None => None,
-    };
-    let asked: String = id.chars().take(40).collect();
-    let Some(doc) = found else {
+    let found = crate::case::open311::public_request(&state, &code, t).await?;
+    let asked: String = code.chars().take(40).collect();
+    let Some((doc, case)) = found else {
         return html_status(StatusCode::NOT_FOUND, StatusPage { l, asked, request: None });
     };
+    let (result, closed) = handling_result(&state, &case).await?;
     let status = text(&doc["status"]);
     let detail = text(&doc["extended_attributes"]["status_detail"]);
     let request = PublicRequest {
-        id: doc["service_request_id"].as_i64().unwrap_or_default(),
+        code: text(&doc["service_request_id"]),
         status_label: t.get(if status == "closed" { "public.closed" } else { "public.open" }),
         detail_label: t.get(&format!("public.detail.{detail}")),
         status,
@@ -142,8 +180,40 @@ async fn status_page(
         updated: local_time(&doc["updated_datetime"]),
         address: text(&doc["address"]),
         agency: text(&doc["agency_responsible"]),
+        result,
+        closed,
     };
     html(StatusPage { l, asked, request: Some(request) })
+}
+
+/// The handling result a citizen may read: the department's last report-back note (反馈) once
+/// the case has been handled (not while it is handled again after a failed check), masked like
+/// every public text; and when it was closed, in the deployment's local time.
+async fn handling_result(state: &AppState, case: &Case) -> AppResult<(String, String)> {
+    let handled = matches!(
+        case.status.state,
+        CaseState::Responded | CaseState::Verified | CaseState::Closed | CaseState::Evaluated
+    );
+    let result = if handled {
+        let timeline = state.port::<dyn CaseStore>().timeline(case.id).await?;
+        timeline
+            .iter()
+            .rev()
+            .find(|e| e.command == "respond")
+            .and_then(|e| e.data["note"].as_str())
+            .map(|n| crate::case::open311::scrub(n.trim()))
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    let closed = match case.closed_at.filter(|_| !case.status.state.is_open()) {
+        Some(at) => {
+            let offset = crate::case::cases(state).calendar(state.port::<dyn SettingStore>()).await?.offset();
+            at.with_timezone(&offset).format("%Y-%m-%d %H:%M").to_string()
+        }
+        None => String::new(),
+    };
+    Ok((result, closed))
 }
 
 #[cfg(test)]

@@ -30,6 +30,7 @@ pub fn routes(_: &AppState) -> Router<AppState> {
         .merge(crate::web::page::assets(&[
             ("map.js", "text/javascript; charset=utf-8", include_str!("assets/map.js")),
             ("minimap.js", "text/javascript; charset=utf-8", include_str!("assets/minimap.js")),
+            ("pin-picker.js", "text/javascript; charset=utf-8", include_str!("assets/pin-picker.js")),
         ]))
 }
 

@@ -1,14 +1,15 @@
 //! Open311 GeoReport v2 through the router without a socket: services and definitions in JSON and
 //! XML, a public report followed through the loop, listings with their filters and window, the
-//! 1,000-request limit, and every bad input answered as a GeoReport error that names the field
-//! and writes nothing. Runs on SQLite in a temporary directory.
+//! 1,000-request limit, every bad input answered as a GeoReport error that names the field and
+//! writes nothing (photos included, in the language asked for), and requests known only by their
+//! tracking codes (a case number opens nothing). Runs on SQLite in a temporary directory.
 
 use axum::body::Body;
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 use zhili_case::catalogue::Catalogue;
-use zhili_case::model::{CaseFilter, Source};
+use zhili_case::model::{CaseFilter, Source, TrackingCode};
 use zhili_core::audit::Actor;
 use zhili_core::policy::Role;
 
@@ -97,7 +98,8 @@ impl World {
     }
 
     /// Move a case through the loop as the operator.
-    async fn step(&self, id: i64, command: Value) {
+    /// Move a case (by number or tracking code) through the loop as the operator.
+    async fn step(&self, id: &str, command: Value) {
         let got = self.get_case(id).await;
         let mut body = command;
         body["version"] = got["case"]["version"].clone();
@@ -106,12 +108,12 @@ impl World {
         assert_eq!(got.status, StatusCode::OK, "{}", got.body);
     }
 
-    async fn get_case(&self, id: i64) -> Value {
+    async fn get_case(&self, id: &str) -> Value {
         self.send("GET", &format!("/api/cases/{id}"), "", "", Some(&self.operator)).await.json()
     }
 
-    /// Report exposed rubbish at `HERE` and answer its id.
-    async fn report(&self, description: &str) -> i64 {
+    /// Report exposed rubbish at `HERE` and answer its id (its tracking code).
+    async fn report(&self, description: &str) -> String {
         let got = self
             .post_form(
                 "json",
@@ -119,7 +121,14 @@ impl World {
             )
             .await;
         assert_eq!(got.status, StatusCode::CREATED, "{}", got.body);
-        got.json()[0]["service_request_id"].as_i64().unwrap()
+        let code = got.json()[0]["service_request_id"].as_str().unwrap().to_string();
+        assert!(TrackingCode::parse(&code).is_some_and(|c| c.as_str() == code), "{code}");
+        code
+    }
+
+    /// The stored case of a tracking code.
+    async fn case_of(&self, code: &str) -> zhili_case::model::Case {
+        self.store.case_by_tracking_code(&TrackingCode::parse(code).unwrap()).await.unwrap()
     }
 }
 
@@ -310,20 +319,21 @@ async fn a_public_report_is_followed_through_the_loop() {
     let got = w.post_form("json", &fields).await;
     assert_eq!(got.status, StatusCode::CREATED, "{}", got.body);
     let answer = got.json();
-    let id = answer[0]["service_request_id"].as_i64().unwrap();
+    let id = answer[0]["service_request_id"].as_str().unwrap().to_string();
     assert_eq!(answer.as_array().unwrap().len(), 1);
     assert!(answer[0]["service_notice"].as_str().unwrap().starts_with("结案条件"), "{answer}");
     assert_eq!(answer[0]["account_id"], Value::Null);
     assert_eq!(w.count().await, before + 1);
 
     // Stored through the common intake: the Open311 channel, no reporter, the phone kept.
-    let case = w.store.case(id).await.unwrap();
+    let case = w.case_of(&id).await;
+    assert_eq!(case.tracking_code.as_ref().map(TrackingCode::as_str), Some(id.as_str()));
     assert_eq!(case.source, Source::Open311);
     assert_eq!(case.reporter_id, None);
     assert_eq!(case.contact.as_deref(), Some("13812345678"));
     assert_eq!(case.grid.as_deref(), Some("37030410020111"));
     assert_eq!(case.address, "甲村东口 <菜市场> & 路口");
-    let timeline = w.store.timeline(id).await.unwrap();
+    let timeline = w.store.timeline(case.id).await.unwrap();
     assert_eq!(timeline[0].actor, "anonymous");
     // A retry from the same device is the same request; nothing more is stored.
     let again = w.post_form("json", &fields).await;
@@ -373,28 +383,29 @@ async fn a_public_report_is_followed_through_the_loop() {
     let body = json!({"service_code": "SJ0102", "lat": 36.415, "long": 117.805, "attribute": {"x": 1}});
     let got = w.send("POST", "/open311/v2/requests.xml", "application/json", &body.to_string(), None).await;
     assert_eq!(got.status, StatusCode::CREATED, "{}", got.body);
-    let other: i64 = got.xml().get("request").text_of("service_request_id").parse().unwrap();
+    let other = got.xml().get("request").text_of("service_request_id").to_string();
+    assert_ne!(other, id);
     let r = &w.get(&format!("/open311/v2/requests/{other}.json")).await.json()[0];
     assert_eq!(r["description"], "暴露垃圾", "the service name stands in for a missing description");
     assert_eq!(r["media_url"], Value::Null);
 
     // The loop moves on: filed, dispatched (agency, handling deadline), then the second report
     // voided as a duplicate of the first.
-    w.step(id, json!({"command": "file"})).await;
+    w.step(&id, json!({"command": "file"})).await;
     let r = &w.get(&format!("/open311/v2/requests/{id}.json")).await.json()[0];
     assert_eq!(r["extended_attributes"]["status_detail"], "acknowledged");
-    w.step(id, json!({"command": "dispatch", "department": "cgj"})).await;
+    w.step(&id, json!({"command": "dispatch", "department": "cgj"})).await;
     let r = &w.get(&format!("/open311/v2/requests/{id}.json")).await.json()[0];
     assert_eq!(r["status"], "open");
     assert_eq!(r["extended_attributes"], json!({"status_detail": "action_scheduled", "state": "dispatched"}));
     assert_eq!(r["agency_responsible"], "城管局");
     let deadline =
-        w.get_case(id).await["case"]["clock"]["deadline"].as_str().unwrap().parse::<DateTime<Utc>>().unwrap();
+        w.get_case(&id).await["case"]["clock"]["deadline"].as_str().unwrap().parse::<DateTime<Utc>>().unwrap();
     assert_eq!(
         r["expected_datetime"].as_str().unwrap().parse::<DateTime<Utc>>().unwrap().timestamp(),
         deadline.timestamp()
     );
-    w.step(other, json!({"command": "void", "duplicate_of": id})).await;
+    w.step(&other, json!({"command": "void", "duplicate_of": case.id})).await;
     let r = &w.get(&format!("/open311/v2/requests/{other}.json")).await.json()[0];
     assert_eq!(r["status"], "closed");
     assert_eq!(r["extended_attributes"], json!({"status_detail": "duplicate", "state": "voided"}));
@@ -402,20 +413,21 @@ async fn a_public_report_is_followed_through_the_loop() {
     assert_eq!(r["expected_datetime"], Value::Null);
 
     // Listings: by status, by service, by id list, in a window.
-    let ids = |got: Got| -> Vec<i64> {
+    let ids = |got: Got| -> Vec<String> {
         assert_eq!(got.status, StatusCode::OK, "{}", got.body);
-        got.json().as_array().unwrap().iter().map(|r| r["service_request_id"].as_i64().unwrap()).collect()
+        got.json().as_array().unwrap().iter().map(|r| r["service_request_id"].as_str().unwrap().to_string()).collect()
     };
-    assert_eq!(ids(w.get("/open311/v2/requests.json").await), [other, id], "newest first");
-    assert_eq!(ids(w.get("/open311/v2/requests.json?status=open").await), [id]);
-    assert_eq!(ids(w.get("/open311/v2/requests.json?status=closed").await), [other]);
-    assert_eq!(ids(w.get("/open311/v2/requests.json?status=open,closed").await), [other, id]);
-    assert_eq!(ids(w.get("/open311/v2/requests.json?status=open&status=closed").await), [other, id]);
-    assert_eq!(ids(w.get("/open311/v2/requests.json?service_code=SJ0101").await), Vec::<i64>::new());
-    assert_eq!(ids(w.get("/open311/v2/requests.json?service_code=SJ0101,sj0102").await), [other, id]);
+    let none = Vec::<String>::new();
+    assert_eq!(ids(w.get("/open311/v2/requests.json").await), [&*other, &*id], "newest first");
+    assert_eq!(ids(w.get("/open311/v2/requests.json?status=open").await), [&*id]);
+    assert_eq!(ids(w.get("/open311/v2/requests.json?status=closed").await), [&*other]);
+    assert_eq!(ids(w.get("/open311/v2/requests.json?status=open,closed").await), [&*other, &*id]);
+    assert_eq!(ids(w.get("/open311/v2/requests.json?status=open&status=closed").await), [&*other, &*id]);
+    assert_eq!(ids(w.get("/open311/v2/requests.json?service_code=SJ0101").await), none.clone());
+    assert_eq!(ids(w.get("/open311/v2/requests.json?service_code=SJ0101,sj0102").await), [&*other, &*id]);
     assert_eq!(
-        ids(w.get(&format!("/open311/v2/requests.json?service_request_id={id},9999&status=closed")).await),
-        [id]
+        ids(w.get(&format!("/open311/v2/requests.json?service_request_id={id},ZZZZZZZZZZZZZZZZ&status=closed")).await),
+        [&*id]
     );
     let now = Utc::now();
     let window = |from: DateTime<Utc>, to: DateTime<Utc>| {
@@ -423,11 +435,11 @@ async fn a_public_report_is_followed_through_the_loop() {
             serde_urlencoded::to_string([("start_date", from.to_rfc3339()), ("end_date", to.to_rfc3339())]).unwrap();
         format!("/open311/v2/requests.json?{q}")
     };
-    assert_eq!(ids(w.get(&window(now - Duration::days(89), now + Duration::hours(1))).await), [other, id]);
-    assert_eq!(ids(w.get(&window(now - Duration::days(60), now - Duration::days(1))).await), Vec::<i64>::new());
+    assert_eq!(ids(w.get(&window(now - Duration::days(89), now + Duration::hours(1))).await), [&*other, &*id]);
+    assert_eq!(ids(w.get(&window(now - Duration::days(60), now - Duration::days(1))).await), none.clone());
     let until_yesterday =
         format!("/open311/v2/requests.json?end_date={}", (now - Duration::days(1)).format("%Y-%m-%d"));
-    assert_eq!(ids(w.get(&until_yesterday).await), Vec::<i64>::new());
+    assert_eq!(ids(w.get(&until_yesterday).await), none.clone());
     let from_today = format!("/open311/v2/requests.json?start_date={}", now.format("%Y-%m-%dT00:00:00Z"));
     assert_eq!(ids(w.get(&from_today).await).len(), 2);
     // An unencoded + in the offset arrives as a space, and is read as meant.
@@ -519,7 +531,7 @@ async fn bad_input_is_named_and_writes_nothing() {
     );
     // Bodies that are not a form or a JSON object.
     for (ty, body, description) in [
-        ("multipart/form-data; boundary=x", "--x--", "Content-Type: send application/x-www-form-urlencoded"),
+        ("text/plain", "service_code=SJ0102", "Content-Type: send application/x-www-form-urlencoded"),
         ("application/json", "{\"service_code\":", "body: malformed JSON"),
         ("application/json", "[1]", "body: send a JSON object"),
         ("application/json", "{\"lat\": [1]}", "lat: must be a string or a number"),
@@ -547,7 +559,8 @@ async fn bad_input_is_named_and_writes_nothing() {
         ("end_date=2026-01-01T08:00:00", "end_date: \"2026-01-01T08:00:00\" is not a W3C date-time"),
         ("status=pending", "status: must be open or closed, got \"pending\""),
         ("service_code=SJ9999", "service_code: unknown service \"SJ9999\""),
-        ("service_request_id=1,x", "service_request_id: \"x\" is not a request id"),
+        ("service_request_id=1", "service_request_id: \"1\" is not a request id"),
+        ("service_request_id=ZZZZZZZZZZZZZZZZ,x", "service_request_id: \"x\" is not a request id"),
     ] {
         let got = w.get(&format!("/open311/v2/requests.json?{query}")).await;
         assert_eq!(got.status, StatusCode::BAD_REQUEST, "{query}: {}", got.body);
@@ -565,14 +578,15 @@ async fn bad_input_is_named_and_writes_nothing() {
 async fn listings_stop_at_the_newest_thousand() {
     let w = world().await;
     let id = w.report("模板").await;
-    let template = w.store.case(id).await.unwrap();
-    let entry = w.store.timeline(id).await.unwrap().remove(0);
+    let template = w.case_of(&id).await;
+    let entry = w.store.timeline(template.id).await.unwrap().remove(0);
     let now = Utc::now();
     let rows: Vec<_> = (1..=1005)
         .map(|i| {
             let mut case = template.clone();
             case.id = 0;
             case.description = format!("第{i}件");
+            case.tracking_code = Some(TrackingCode::from_random([1, 2, 3, 4, 5, 6, 7, 8, (i >> 8) as u8, i as u8]));
             case.reported_at = now - Duration::hours(i);
             case.updated_at = case.reported_at;
             let mut e = entry.clone();
@@ -607,16 +621,138 @@ async fn internal_reports_are_not_public() {
     let got = w.send("POST", "/api/cases", "application/json", &body.to_string(), Some(&w.operator)).await;
     assert_eq!(got.status, StatusCode::CREATED, "{}", got.body);
     let internal = got.json()["case"]["id"].as_i64().unwrap();
-    let ids = |v: Value| -> Vec<i64> {
-        v.as_array().unwrap().iter().map(|r| r["service_request_id"].as_i64().unwrap()).collect()
+    assert_eq!(got.json()["case"]["tracking_code"], Value::Null, "an internal case has no tracking code");
+    let ids = |v: Value| -> Vec<String> {
+        v.as_array().unwrap().iter().map(|r| r["service_request_id"].as_str().unwrap().to_string()).collect()
     };
-    assert_eq!(ids(w.get("/open311/v2/requests.json").await.json()), vec![public], "the listing");
-    let both = format!("/open311/v2/requests.json?service_request_id={public},{internal}");
-    assert_eq!(ids(w.get(&both).await.json()), vec![public], "by ids");
+    assert_eq!(ids(w.get("/open311/v2/requests.json").await.json()), vec![public.clone()], "the listing");
+    let both = format!("/open311/v2/requests.json?service_request_id={public},ZZZZZZZZZZZZZZZZ");
+    assert_eq!(ids(w.get(&both).await.json()), vec![public.clone()], "by ids");
+    let numbered = format!("/open311/v2/requests.json?service_request_id={internal}");
+    assert_eq!(w.get(&numbered).await.status, StatusCode::BAD_REQUEST, "a case number names no request");
     assert_eq!(w.get(&format!("/open311/v2/requests/{internal}.json")).await.status, StatusCode::NOT_FOUND);
     assert_eq!(w.get(&format!("/open311/v2/requests/{public}.json")).await.status, StatusCode::OK);
     let page = w.get(&format!("/public/requests/{internal}")).await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
     assert!(!page.body.contains("楼道堆物"), "nothing of the internal case leaks");
     assert_eq!(w.get(&format!("/public/requests/{public}")).await.status, StatusCode::OK);
+    // The public case's own number opens nothing either: numbers are sequential, so guessable.
+    let number = w.case_of(&public).await.id;
+    assert_eq!(w.get(&format!("/open311/v2/requests/{number}.json")).await.status, StatusCode::NOT_FOUND);
+    let page = w.get(&format!("/public/requests/{number}")).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(!page.body.contains("路边暴露垃圾"), "{}", page.body);
+    // Staff find it by either: the citizen quotes the code on the phone.
+    assert_eq!(w.get_case(&public.to_lowercase()).await["case"]["id"], number);
+}
+
+/// A multipart report (what the citizens' page sends): text parts and `media` files.
+fn multipart(fields: &[(&str, &str)], media: &[(&str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "zhili-test-boundary";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+    }
+    for (i, (ty, bytes)) in media.iter().enumerate() {
+        body.extend(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"media\"; filename=\"p{i}\"\r\nContent-Type: {ty}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend(*bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// Photos of a public report pass the staff uploads' checks (type sent, the bytes, the size
+/// limit, and at most three), each refusal naming the photo; a refused report stores no photo
+/// and no case. Accepted, the photos are stored with the report. Problems are said in the
+/// language asked for (`Accept-Language`), the field's name staying the code.
+#[tokio::test]
+async fn public_photos_are_checked_like_staff_uploads_and_stored_with_the_report() {
+    let base = world::World::builder()
+        .grids(vec![grid("37030410020101", 1, None, 117.80, 36.40, 117.81, 36.42)])
+        .catalogue(Catalogue::national())
+        .config(|c| c.photo_max_bytes = 64)
+        .build()
+        .await;
+    let w = World { base, operator: String::new() };
+    let png: &[u8] = b"\x89PNG\r\n\x1a\n0123456789abcdef";
+    let jpeg: &[u8] = b"\xFF\xD8\xFF\xE0 a small jpeg....";
+    let big = [png, &[0u8; 64][..]].concat();
+    let ok = [("service_code", "SJ0102"), ("lat", HERE.0), ("long", HERE.1), ("description", "垃圾满溢")];
+    let post = |ty: String, body: Vec<u8>, lang: Option<&str>| {
+        let mut req = world::request("POST", "/open311/v2/requests.json", None).header("content-type", ty);
+        if let Some(l) = lang {
+            req = req.header("accept-language", l);
+        }
+        w.answer(req.body(Body::from(body)).unwrap())
+    };
+    let before = (w.count().await, w.store.audit_head().await.unwrap());
+    type Media<'a> = Vec<(&'a str, &'a [u8])>;
+    let refused: Vec<(Media, u16, Vec<&str>)> = vec![
+        (
+            vec![("image/gif", png)],
+            415,
+            vec!["media[0]: photos must be image/jpeg, image/png or image/webp, not \"image/gif\""],
+        ),
+        (
+            vec![("image/png", png), ("image/png", &big)],
+            413,
+            vec!["media[1]: photos are limited to 64 bytes; this one has 88"],
+        ),
+        (vec![("image/png", jpeg)], 422, vec!["media[0]: the bytes are not a image/png image"]),
+        (vec![("image/jpeg", jpeg), ("image/webp", png)], 422, vec!["media[1]: the bytes are not a image/webp image"]),
+        (vec![("image/png", png); 4], 400, vec!["media: at most 3 photos, got 4"]),
+        (
+            vec![("text/plain", png), ("image/jpeg", png)],
+            415,
+            vec!["media[0]: photos must be", "media[1]: the bytes are not a image/jpeg image"],
+        ),
+    ];
+    for (media, status, descriptions) in refused {
+        let (ty, body) = multipart(&ok, &media);
+        let got = post(ty, body, None).await;
+        assert_eq!(got.status.as_u16(), status, "{}", got.text());
+        let list: Value = serde_json::from_str(&got.text()).unwrap();
+        let said: Vec<&str> = list.as_array().unwrap().iter().map(|e| e["description"].as_str().unwrap()).collect();
+        assert_eq!(said.len(), descriptions.len(), "{said:?}");
+        for (d, want) in said.iter().zip(&descriptions) {
+            assert!(d.starts_with(want), "{d} / {want}");
+        }
+    }
+    // With a bad photo and a bad phone, in Chinese: every problem, the fields as codes.
+    let (ty, body) = multipart(&[("phone", "12"), ok[0], ok[1], ok[2]], &[("image/gif", png)]);
+    let got = post(ty, body, Some("zh-CN,zh;q=0.9")).await;
+    let list: Value = serde_json::from_str(&got.text()).unwrap();
+    let said: Vec<&str> = list.as_array().unwrap().iter().map(|e| e["description"].as_str().unwrap()).collect();
+    assert_eq!(
+        said,
+        [
+            "phone: 请填写有效的电话号码（3–20 位数字，可含空格和 + - ( )），现为 \"12\"",
+            "media[0]: 照片须为 JPEG、PNG 或 WebP 格式，现为 \"image/gif\""
+        ]
+    );
+    let (ty, body) = multipart(&[ok[0], ("lat", "36.0"), ("long", "118.5")], &[]);
+    let got = post(ty, body, Some("zh-CN")).await;
+    assert!(got.text().contains("lat, long: 位置（纬度 36，经度 118.5）不在本辖区范围内"), "{}", got.text());
+    let got = post("multipart/form-data; boundary=x".into(), b"--x--\r\n".to_vec(), Some("en")).await;
+    assert!(got.text().contains("service_code: required (see services.json)"), "{}", got.text());
+    assert_eq!((w.count().await, w.store.audit_head().await.unwrap()), before, "nothing was stored");
+
+    // Two good photos: stored, and named by the case.
+    let (ty, body) = multipart(&ok, &[("image/png", png), ("image/jpeg; charset=binary", jpeg)]);
+    let got = post(ty, body, None).await;
+    assert_eq!(got.status, StatusCode::CREATED, "{}", got.text());
+    let code =
+        serde_json::from_str::<Value>(&got.text()).unwrap()[0]["service_request_id"].as_str().unwrap().to_string();
+    let case = w.case_of(&code).await;
+    assert_eq!(case.photos.len(), 2);
+    let (meta, bytes) = w.store.attachment(&case.photos[0]).await.unwrap();
+    assert_eq!((meta.content_type.as_str(), bytes.as_slice(), meta.uploaded_by), ("image/png", png, None));
+    assert_eq!(w.store.attachment(&case.photos[1]).await.unwrap().0.content_type, "image/jpeg");
+    assert_eq!(w.count().await, before.0 + 1);
 }

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
-use zhili_case::model::{Case, CaseFilter, CaseOrder, TimelineEntry};
+use zhili_case::model::{Case, CaseFilter, CaseOrder, TimelineEntry, TrackingCode};
 use zhili_case::store::{CasePoint, CaseStore};
 use zhili_case::workflow::CaseState;
 use zhili_core::audit::Actor;
@@ -35,6 +35,7 @@ fn case_err(e: sqlx::Error) -> StoreError {
             Some("cases_division_fkey") => Some("division"),
             Some("cases_reporter_id_fkey") => Some("reporter_id"),
             Some("cases_external_id_key") => Some("external_id"),
+            Some("cases_tracking_code") => Some("tracking_code"),
             Some("case_events_case_id_fkey") => Some("case_id"),
             _ => None,
         };
@@ -543,6 +544,16 @@ impl CaseStore for PgStore {
     async fn case(&self, id: i64) -> StoreResult<Case> {
         let r = sqlx::query(&format!("{CASE_LIST} WHERE id = $1"))
             .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(err)?
+            .ok_or(StoreError::NotFound)?;
+        case_row(&r)
+    }
+
+    async fn case_by_tracking_code(&self, code: &TrackingCode) -> StoreResult<Case> {
+        let r = sqlx::query(&format!("{CASE_LIST} WHERE tracking_code = $1"))
+            .bind(code.as_str())
             .fetch_optional(&self.pool)
             .await
             .map_err(err)?

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use sqlx::query_builder::Separated;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
-use zhili_case::model::{Case, CaseFilter, CaseOrder, TimelineEntry};
+use zhili_case::model::{Case, CaseFilter, CaseOrder, TimelineEntry, TrackingCode};
 use zhili_case::store::{CasePoint, CaseStore};
 use zhili_case::workflow::CaseState;
 use zhili_core::audit::{Actor, AuditEvent};
@@ -142,9 +142,12 @@ fn event_row(r: &SqliteRow) -> StoreResult<TimelineEntry> {
     shared::timeline_entry(r, r.try_get("seq").map_err(err)?, from_micros(r.try_get("at").map_err(err)?)?, data)
 }
 
-/// A unique violation on `cases` can only be the idempotency key.
+/// A unique violation on `cases` is the idempotency key's, or (80 random bits colliding) the
+/// tracking code's.
 fn case_write_err(e: sqlx::Error) -> StoreError {
+    let tracking = matches!(&e, sqlx::Error::Database(d) if d.message().contains("tracking_code"));
     match err(e) {
+        StoreError::Conflict { .. } if tracking => StoreError::Conflict { field: "tracking_code" },
         StoreError::Conflict { .. } => StoreError::Conflict { field: "external_id" },
         e => e,
     }
@@ -441,6 +444,16 @@ impl CaseStore for SqliteStore {
     async fn case(&self, id: i64) -> StoreResult<Case> {
         let r = sqlx::query(&format!("SELECT {CASE_READ} FROM cases WHERE id = ?"))
             .bind(id)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(err)?
+            .ok_or(StoreError::NotFound)?;
+        case_row(&r)
+    }
+
+    async fn case_by_tracking_code(&self, code: &TrackingCode) -> StoreResult<Case> {
+        let r = sqlx::query(&format!("SELECT {CASE_READ} FROM cases WHERE tracking_code = ?"))
+            .bind(code.as_str())
             .fetch_optional(&self.read)
             .await
             .map_err(err)?

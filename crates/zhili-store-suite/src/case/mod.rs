@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use zhili_case::catalogue::{CaseKind, Urgency};
-use zhili_case::model::{Case, CaseClock, CaseFilter, CaseOrder, Source, TimelineEntry};
+use zhili_case::model::{Case, CaseClock, CaseFilter, CaseOrder, Source, TimelineEntry, TrackingCode};
 use zhili_case::workflow::{CaseState, CaseStatus, Step};
 use zhili_core::audit::Actor;
 use zhili_core::policy::Role;
@@ -31,7 +31,8 @@ impl<T: Store + CaseStore + CaseMetricsStore + CaseMapStore + EscalationStore + 
 macro_rules! case_suite {
     ($run:path) => {
         $crate::suite_cases!($run; case;
-            cases_are_stored_and_versioned, case_reports_are_idempotent, case_filters_and_order,
+            cases_are_stored_and_versioned, case_reports_are_idempotent, cases_are_found_by_tracking_code,
+            case_filters_and_order,
             case_orders_put_new_work_first, case_deadline_and_closing_filters,
             open_cases_near_a_point, case_batches_are_all_or_nothing,
             case_tallies_by_group, case_rollup_matches_the_cases, cases_are_bulk_loaded, case_points_in_a_box,
@@ -63,6 +64,7 @@ pub(crate) fn case(class: &str, division: &str, minutes: i64) -> Case {
         reporter_id: None,
         contact: Some("13812345678".into()),
         external_id: None,
+        tracking_code: None,
         photos: vec![],
         clock: CaseClock {
             step: Some(Step::Dispatch),
@@ -194,6 +196,51 @@ pub async fn case_reports_are_idempotent(s: &dyn CaseBackend) {
     assert_eq!(again[1].id, first[0].id);
     assert_eq!(again[2].id, first[0].id);
     assert_eq!(s.count_cases(&CaseFilter::default()).await.unwrap(), 2);
+}
+
+/// A publicly reported case is found by its tracking code, and by nothing like it: another code,
+/// a case without one, or the code after the case has moved on (its updates keep it). Two cases
+/// never share a code: the second is refused and nothing of its batch is stored.
+pub async fn cases_are_found_by_tracking_code(s: &dyn CaseBackend) {
+    seed(s).await;
+    let code = TrackingCode::from_random([7, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    let other = TrackingCode::from_random([7, 1, 2, 3, 4, 5, 6, 7, 8, 10]);
+    let public =
+        Case { source: Source::Open311, tracking_code: Some(code.clone()), ..case("SJ0102", "370304100201", 0) };
+    let made = create(s, vec![case("SJ0103", "370304100201", 1), public]).await;
+    let found = s.case_by_tracking_code(&code).await.unwrap();
+    assert_eq!(found.id, made[1].id);
+    assert_eq!(found.tracking_code.as_ref(), Some(&code));
+    assert!(matches!(s.case_by_tracking_code(&other).await, Err(StoreError::NotFound)));
+    assert_eq!(s.case(made[0].id).await.unwrap().tracking_code, None);
+
+    // A transition keeps the code and the lookup follows the case.
+    let mut next = found.clone();
+    next.version += 1;
+    next.status.state = CaseState::Filed;
+    let entry = TimelineEntry {
+        seq: 0,
+        at: t(5),
+        actor_id: None,
+        actor: "op".into(),
+        command: "file".into(),
+        from_state: Some(CaseState::Reported),
+        to_state: CaseState::Filed,
+        data: serde_json::json!({"command": "file"}),
+    };
+    s.update_case(&actor(), &next, &entry).await.unwrap();
+    let found = s.case_by_tracking_code(&code).await.unwrap();
+    assert_eq!((found.id, found.status.state), (made[1].id, CaseState::Filed));
+
+    // The same code again: refused, and its batch-mate is not stored either.
+    let n = s.count_cases(&CaseFilter::default()).await.unwrap();
+    let twin = Case { source: Source::Public, tracking_code: Some(code.clone()), ..case("SJ0102", "370304100201", 2) };
+    let fresh = case("SJ0104", "370304100201", 3);
+    let batch = vec![(actor(), fresh.clone(), report(&fresh)), (actor(), twin.clone(), report(&twin))];
+    let e = s.create_cases(&batch).await.unwrap_err();
+    assert!(matches!(e, StoreError::Conflict { field: "tracking_code" }), "{e:?}");
+    assert_eq!(s.count_cases(&CaseFilter::default()).await.unwrap(), n);
+    assert_eq!(s.case_by_tracking_code(&code).await.unwrap().id, made[1].id);
 }
 
 /// Filters and the worklist order: earliest running deadline first, then no clock, newest first.

@@ -2,7 +2,8 @@
 // (from zoom 10; township and village outlines at every zoom, with a hint to zoom in) and a pin, offline unless a basemap is configured (like the One Map). With a GCJ-02 basemap
 // the tiles are asked for shifted (`crs=gcj02`) and the pin is shifted here; clicks then come
 // back in GCJ-02, which the APIs accept with `crs=gcj02`.
-// window.zhiliMiniMap(element, { center: [lon, lat] (WGS 84), zoom, onClick(lon, lat, crs) })
+// window.zhiliMiniMap(element, { center: [lon, lat] (WGS 84), zoom, onClick(lon, lat, crs),
+//   grids: false (no grid outlines: for the public, who may not read the grid tiles) })
 //   → { map, pin(lon, lat, crs) }   (crs: "wgs84" or "gcj02", the system of lon/lat given)
 (function () {
   "use strict";
@@ -43,24 +44,27 @@
     var suffix = gcj ? "?crs=gcj02" : "";
     var origin = window.location.origin;
     var toMap = function (p) { return gcj ? toGcj(p[0], p[1]) : p; };
-    var sources = {
-      grids: { type: "vector", tiles: [origin + "/tiles/grids/{z}/{x}/{y}.mvt" + suffix], minzoom: 10, maxzoom: 16 },
-      divisions: { type: "vector", tiles: [origin + "/tiles/divisions/{z}/{x}/{y}.mvt" + suffix], minzoom: 0, maxzoom: 14 },
-      pin: { type: "geojson", data: { type: "FeatureCollection", features: [] } }
-    };
+    // Without grids (the public): no tiles of ours at all, only the pin (and a basemap if any).
+    var grids = opts.grids !== false;
+    var sources = { pin: { type: "geojson", data: { type: "FeatureCollection", features: [] } } };
+    if (grids) {
+      sources.grids = { type: "vector", tiles: [origin + "/tiles/grids/{z}/{x}/{y}.mvt" + suffix], minzoom: 10, maxzoom: 16 };
+      sources.divisions = { type: "vector", tiles: [origin + "/tiles/divisions/{z}/{x}/{y}.mvt" + suffix], minzoom: 0, maxzoom: 14 };
+    }
     var layers = [{ id: "background", type: "background", paint: { "background-color": "#f4f1ea" } }];
     if (basemap) {
       sources.basemap = { type: "raster", tiles: [basemap], tileSize: 256, maxzoom: 18, attribution: el.dataset.basemapAttribution || "" };
       layers.push({ id: "basemap", type: "raster", source: "basemap" });
     }
-    layers.push(
+    if (grids) layers.push(
       { id: "grids-fill", type: "fill", source: "grids", "source-layer": "grids", paint: { "fill-color": "#bfdbfe", "fill-opacity": 0.15 } },
       { id: "grids-line", type: "line", source: "grids", "source-layer": "grids",
         paint: { "line-color": ["match", ["get", "level"], 1, "#b45309", 2, "#1d4ed8", "#64748b"], "line-width": ["match", ["get", "level"], 1, 2, 1] } },
       // Township and village outlines at every zoom, so the map is readable zoomed out
       // (grid tiles start at zoom 10).
       { id: "divisions-line", type: "line", source: "divisions", "source-layer": "divisions",
-        paint: { "line-color": "#b42318", "line-opacity": 0.7, "line-width": ["match", ["get", "level"], "county", 2.5, "township", 1.6, 0.6] } },
+        paint: { "line-color": "#b42318", "line-opacity": 0.7, "line-width": ["match", ["get", "level"], "county", 2.5, "township", 1.6, 0.6] } });
+    layers.push(
       { id: "pin", type: "circle", source: "pin",
         paint: { "circle-radius": 8, "circle-color": "#dc2626", "circle-stroke-color": "#ffffff", "circle-stroke-width": 2 } }
     );
@@ -77,7 +81,7 @@
     hint.setAttribute("role", "note");
     hint.textContent = zh ? "放大查看网格" : "Zoom in to see the grids";
     el.appendChild(hint);
-    var hintShown = function () { hint.hidden = map.getZoom() >= 10; };
+    var hintShown = function () { hint.hidden = !grids || map.getZoom() >= 10; };
     map.on("zoomend", hintShown);
     hintShown();
     function pin(lon, lat, given) {
