@@ -6,6 +6,7 @@ mod assets;
 mod case_map;
 mod core_api;
 mod errors;
+mod export;
 mod home;
 mod intake;
 mod notify;
