@@ -261,6 +261,10 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn(security_headers))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn_with_state(state.clone(), web::localize::localize))
+        // Outside `localize`, which makes error bodies anew: compress what is finally sent.
+        .layer(middleware::from_fn(web::compress::mark_encoded))
+        .layer(web::compress::layer(state.config.compress))
+        .layer(middleware::from_fn(web::compress::weaken_etag))
         .layer(
             tower_http::trace::TraceLayer::new_for_http()
                 .make_span_with(tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO))

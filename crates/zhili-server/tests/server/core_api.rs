@@ -217,6 +217,8 @@ fn cases() -> Vec<Case> {
         ),
         c("GET", "/api/locate?lon=117.805&lat=36.405", "/api/locate", None, [200, 200, 200, 200, 200, 401]),
         c("GET", "/api/cases", "/api/cases", None, [200, 200, 200, 200, 200, 401]),
+        c("GET", "/api/cases/export?format=csv", "/api/cases/export", None, [200, 200, 200, 200, 200, 401]),
+        c("GET", "/api/cases/export?format=xlsx", "", None, [200, 200, 200, 200, 200, 401]),
         c("POST", "/api/cases", "/api/cases", Some(report_body), [201, 403, 201, 403, 201, 401]),
         // The case is in 甲 (the grid worker's grid), not yet dispatched to the staff's department.
         c("GET", "/api/cases/{case}", "/api/cases/{id}", None, [200, 200, 200, 404, 200, 401]),

@@ -4,6 +4,7 @@
 
 mod assets;
 mod case_map;
+mod compression;
 mod core_api;
 mod errors;
 mod export;
