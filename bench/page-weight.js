@@ -4,9 +4,10 @@
 // event and "done" (the page's last response, once nothing more is asked for a second; for /map
 // also the map idle with its tiles). A cold load is a fresh browser context (empty cache); a
 // repeat visit is a second navigation in the same context. Medians of RUNS loads.
-// Limitation: the page's CDP session neither sees nor throttles what a dedicated worker fetches
-// (MapLibre's worker script and its vector tiles, about 0.5 MB at the district's first view,
-// uncompressed today), so /map's figures are the page's own traffic.
+// A dedicated worker's traffic (MapLibre's worker fetches the vector tiles) is not on the page's
+// CDP session: the script auto-attaches to each worker (Target.setAutoAttach, messages through
+// Target.sendMessageToTarget), throttles it with the same profile and counts what it moves
+// (`workerBytes`, `workerRequests`; included in `bytes`).
 //
 // usage: node bench/page-weight.js BASE_URL LABEL [RUNS]   (NODE_PATH: playwright-core's node_modules)
 // Logs in as the demo's operator (operator1 / zhili-demo; ZHILI_BENCH_USER, ZHILI_BENCH_PASSWORD).
@@ -57,6 +58,9 @@ async function load(page, cdp, path) {
   cdp.on("Network.dataReceived", onData);
   cdp.on("Network.loadingFinished", onDone);
   cdp.on("Network.loadingFailed", onFail);
+  const worker = workerTraffic(cdp);
+  worker.onRequest = () => { active = Date.now(); requests++; };
+  worker.onDone = (n) => { active = Date.now(); bytes += n; last = Date.now() - t0; };
   await page.goto(base + path, { waitUntil: "load", timeout: 300000 });
   const loadMs = Date.now() - t0;
   if (path === "/map") {
@@ -75,7 +79,48 @@ async function load(page, cdp, path) {
   cdp.off("Network.dataReceived", onData);
   cdp.off("Network.loadingFinished", onDone);
   cdp.off("Network.loadingFailed", onFail);
-  return { bytes, assetBytes, requests, loadMs, doneMs: Math.max(last, loadMs) };
+  worker.stop();
+  return { bytes, assetBytes, requests, loadMs, doneMs: Math.max(last, loadMs),
+           workerBytes: worker.bytes, workerRequests: worker.requests };
+}
+
+// The workers of the page: each throttled like the page and its traffic counted.
+let profile = null;
+const attached = new WeakSet();
+function workerTraffic(cdp) {
+  const w = { bytes: 0, requests: 0, onRequest: () => {}, onDone: () => {} };
+  const inflight = new Set();
+  let nextId = 1;
+  const send = (sessionId, method, params) =>
+    cdp.send("Target.sendMessageToTarget", { sessionId, message: JSON.stringify({ id: nextId++, method, params }) })
+      .catch(() => {});
+  const onAttach = (e) => {
+    if (e.targetInfo.type !== "worker") return;
+    send(e.sessionId, "Network.enable", {});
+    send(e.sessionId, "Network.emulateNetworkConditions", profile);
+    send(e.sessionId, "Runtime.runIfWaitingForDebugger", {});
+  };
+  const onMessage = (e) => {
+    let m;
+    try { m = JSON.parse(e.message); } catch (_) { return; }
+    if (m.method === "Network.requestWillBeSent" && /^https?:/.test(m.params.request.url)) {
+      inflight.add(m.params.requestId); w.requests++; w.onRequest();
+    } else if (m.method === "Network.loadingFinished" && inflight.delete(m.params.requestId)) {
+      w.bytes += m.params.encodedDataLength; w.onDone(m.params.encodedDataLength);
+    } else if (m.method === "Network.loadingFailed") {
+      inflight.delete(m.params.requestId);
+    }
+  };
+  cdp.on("Target.attachedToTarget", onAttach);
+  cdp.on("Target.receivedMessageFromTarget", onMessage);
+  if (!attached.has(cdp)) {
+    attached.add(cdp);
+    cdp.send("Target.setAutoAttach", { autoAttach: true, waitForDebuggerOnStart: true, flatten: false }).catch((e) => {
+      console.error("cannot attach to workers; their traffic is not counted:", e.message);
+    });
+  }
+  w.stop = () => { cdp.off("Target.attachedToTarget", onAttach); cdp.off("Target.receivedMessageFromTarget", onMessage); };
+  return w;
 }
 
 async function main() {
@@ -104,7 +149,8 @@ async function main() {
         const page = await ctx.newPage();
         const cdp = await ctx.newCDPSession(page);
         await cdp.send("Network.enable");
-        await cdp.send("Network.emulateNetworkConditions", profiles[name]);
+        profile = profiles[name];
+        await cdp.send("Network.emulateNetworkConditions", profile);
         cold.push(await load(page, cdp, path));
         warm.push(await load(page, cdp, path));
         await ctx.close();
@@ -113,6 +159,7 @@ async function main() {
       const r = {
         label, page: path, profile: name, runs,
         cold: { bytes: m(cold, "bytes"), assetBytes: m(cold, "assetBytes"), requests: m(cold, "requests"),
+                workerBytes: m(cold, "workerBytes"), workerRequests: m(cold, "workerRequests"),
                 loadMs: m(cold, "loadMs"), doneMs: m(cold, "doneMs") },
         repeat: { bytes: m(warm, "bytes"), requests: m(warm, "requests"), loadMs: m(warm, "loadMs"), doneMs: m(warm, "doneMs") },
         samples: { coldLoadMs: cold.map((x) => x.loadMs), coldBytes: cold.map((x) => x.bytes) },
@@ -123,11 +170,11 @@ async function main() {
   }
   await browser.close();
   console.log(`\n${label}: medians of ${runs} loads`);
-  console.log("page        profile   cold KB  (assets)  reqs  load s  done s | repeat KB  load s  done s");
+  console.log("page        profile   cold KB  (assets) (worker)  reqs  load s  done s | repeat KB  load s  done s");
   for (const r of results) {
     const kb = (b) => (b / 1024).toFixed(0).padStart(8);
     const s = (ms) => (ms / 1000).toFixed(1).padStart(6);
-    console.log(`${r.page.padEnd(11)} ${r.profile.padEnd(8)} ${kb(r.cold.bytes)} ${kb(r.cold.assetBytes)} ${String(r.cold.requests).padStart(5)} ${s(r.cold.loadMs)}  ${s(r.cold.doneMs)} | ${kb(r.repeat.bytes)}  ${s(r.repeat.loadMs)}  ${s(r.repeat.doneMs)}`);
+    console.log(`${r.page.padEnd(11)} ${r.profile.padEnd(8)} ${kb(r.cold.bytes)} ${kb(r.cold.assetBytes)} ${kb(r.cold.workerBytes)} ${String(r.cold.requests).padStart(5)} ${s(r.cold.loadMs)}  ${s(r.cold.doneMs)} | ${kb(r.repeat.bytes)}  ${s(r.repeat.loadMs)}  ${s(r.repeat.doneMs)}`);
   }
 }
 

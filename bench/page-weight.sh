@@ -10,6 +10,8 @@
 #   base commit's: git worktree add /tmp/zhili-base <commit> && cargo build --release -p zhili
 #   --manifest-path /tmp/zhili-base/Cargo.toml && ZHILI_BASE_BIN=$CARGO_TARGET_DIR/release/zhili
 #   (copy it aside before building this tree).
+# ZHILI_COMPARE_UNCOMPRESSED=1: also measure this binary with server.compress = false first
+#   (JSON and vector tiles uncompressed; the precompressed assets as always).
 # Needs node, chromium (/usr/bin/chromium or CHROMIUM) and playwright-core in
 # target/browser/node_modules (npm install --prefix target/browser playwright-core@1).
 set -euo pipefail
@@ -30,8 +32,8 @@ export ZHILI_ADMIN_PASSWORD=bench-admin-2026 RUST_LOG=warn
 "$bin" demo --no-serve --cases "$cases" --data-dir "$work/data" >"$work/seed.log" 2>&1
 
 measure() {
-  local name=$1 b=$2
-  "$b" demo --listen "127.0.0.1:$port" --cases "$cases" --data-dir "$work/data" >"$work/$name.log" 2>&1 &
+  local name=$1 b=$2 compress=${3:-true}
+  ZHILI_SERVER_COMPRESS=$compress "$b" demo --listen "127.0.0.1:$port" --cases "$cases" --data-dir "$work/data" >"$work/$name.log" 2>&1 &
   local pid=$!
   for _ in $(seq 1 240); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.5; done
   sleep 10 # let the server compress its assets at start-up (a few seconds of one core) first
@@ -40,4 +42,5 @@ measure() {
 }
 
 if [ -n "${ZHILI_BASE_BIN:-}" ]; then measure before "$ZHILI_BASE_BIN"; fi
+if [ -n "${ZHILI_COMPARE_UNCOMPRESSED:-}" ]; then measure uncompressed "$bin" false; fi
 measure after "$bin"

@@ -270,6 +270,9 @@ pub struct CaseFilter {
     pub due_from: Option<DateTime<Utc>>,
     /// Closed (last 结案) at or after this instant.
     pub closed_from: Option<DateTime<Utc>>,
+    /// Numbered below this (a key to walk a whole list newest first, page after page, without
+    /// an offset: the next page is below the last id read).
+    pub id_below: Option<i64>,
     /// The order of the list (not a condition: counts and figures ignore it).
     pub order: CaseOrder,
 }

@@ -50,8 +50,26 @@ pub struct Problem {
     pub feature: Option<usize>,
     /// The grid code concerned, as written in the file.
     pub code: Option<String>,
-    /// What is wrong.
+    /// What kind of problem (stable, e.g. `overlap`, `parent_missing`): what a program reads,
+    /// and the key of its text in each language (the server's `grid.problem.<kind>`).
+    pub kind: &'static str,
+    /// The values its text names (`area`, `parent`, `at`, …), written as in `message`.
+    pub params: BTreeMap<&'static str, String>,
+    /// What is wrong, in English (for logs and API clients; people read the localized text).
     pub message: String,
+}
+
+impl Problem {
+    /// A problem of `kind` with its English message and the values it names.
+    pub fn new(feature: Option<usize>, code: Option<String>, kind: &'static str, message: String) -> Problem {
+        Problem { feature, code, kind, params: BTreeMap::new(), message }
+    }
+
+    /// With a named value.
+    pub fn with(mut self, name: &'static str, value: impl std::fmt::Display) -> Problem {
+        self.params.insert(name, value.to_string());
+        self
+    }
 }
 
 /// The outcome: grids ready to store if there are no errors.
@@ -164,20 +182,26 @@ pub fn validate_geojson_with_progress(
     let features = match (doc.get("type").and_then(Value::as_str), doc.get("features").and_then(Value::as_array)) {
         (Some("FeatureCollection"), Some(f)) => f,
         _ => {
-            report.errors.push(Problem {
-                feature: None,
-                code: None,
-                message: "expected a GeoJSON FeatureCollection".into(),
-            });
+            report.errors.push(Problem::new(
+                None,
+                None,
+                "not_feature_collection",
+                "expected a GeoJSON FeatureCollection".into(),
+            ));
             return report;
         }
     };
     if features.len() > MAX_FEATURES {
-        report.errors.push(Problem {
-            feature: None,
-            code: None,
-            message: format!("{} features; at most {MAX_FEATURES} per import", features.len()),
-        });
+        report.errors.push(
+            Problem::new(
+                None,
+                None,
+                "too_many_features",
+                format!("{} features; at most {MAX_FEATURES} per import", features.len()),
+            )
+            .with("n", features.len())
+            .with("max", MAX_FEATURES),
+        );
         return report;
     }
     let mut parsed = Vec::with_capacity(features.len());
@@ -185,26 +209,35 @@ pub fn validate_geojson_with_progress(
         let n = i + 1;
         let props = f.get("properties").cloned().unwrap_or(Value::Null);
         let raw_code = props.get("code").and_then(Value::as_str).map(str::to_string);
-        let mut err = |m: String| report.errors.push(Problem { feature: Some(n), code: raw_code.clone(), message: m });
+        let mut err = |kind: &'static str, m: String, params: &[(&'static str, String)]| {
+            let mut p = Problem::new(Some(n), raw_code.clone(), kind, m);
+            p.params.extend(params.iter().cloned());
+            report.errors.push(p)
+        };
         let Some(code_s) = &raw_code else {
-            err("property `code` is missing or not a string".into());
+            err("code_missing", "property `code` is missing or not a string".into(), &[]);
             continue;
         };
         let code = match GridCode::parse(code_s, rules.scheme) {
             Ok(c) => c,
             Err(e) => {
-                err(format!("code: {e}"));
+                err("code_invalid", format!("code: {e}"), &[("value", code_s.clone())]);
                 continue;
             }
         };
         let name = props.get("name").and_then(Value::as_str).unwrap_or("").trim().to_string();
         if name.is_empty() || name.chars().count() > 100 {
-            err("property `name` must have 1–100 characters".into());
+            err("name_length", "property `name` must have 1–100 characters".into(), &[]);
         }
+        let depth = rules.levels.depth();
         let level = match props.get("level").and_then(Value::as_u64) {
-            Some(l) if l >= 1 && l <= u64::from(rules.levels.depth()) => l as u8,
+            Some(l) if l >= 1 && l <= u64::from(depth) => l as u8,
             _ => {
-                err(format!("property `level` must be an integer 1–{}", rules.levels.depth()));
+                err(
+                    "level_range",
+                    format!("property `level` must be an integer 1–{depth}"),
+                    &[("max", depth.to_string())],
+                );
                 continue;
             }
         };
@@ -213,12 +246,12 @@ pub fn validate_geojson_with_progress(
             Some(Value::String(p)) => match GridCode::parse(p, rules.scheme) {
                 Ok(p) => Some(p),
                 Err(e) => {
-                    err(format!("parent: {e}"));
+                    err("parent_invalid", format!("parent: {e}"), &[("value", p.clone())]);
                     continue;
                 }
             },
             Some(_) => {
-                err("property `parent` must be a grid code string or null".into());
+                err("parent_type", "property `parent` must be a grid code string or null".into(), &[]);
                 continue;
             }
         };
@@ -226,12 +259,12 @@ pub fn validate_geojson_with_progress(
             Some(g) => match zhili_geo::geometry::parse_area(g) {
                 Ok(g) => g,
                 Err(e) => {
-                    err(format!("geometry.{e}"));
+                    err("geometry_invalid", format!("geometry.{e}"), &[("at", format!("geometry.{}", e.at))]);
                     continue;
                 }
             },
             None => {
-                err("the feature has no geometry".into());
+                err("geometry_missing", "the feature has no geometry".into(), &[]);
                 continue;
             }
         };
@@ -252,7 +285,12 @@ fn check(
     let mut by_code: HashMap<GridCode, &Grid> = ctx.existing.iter().map(|(k, v)| (k.clone(), v)).collect();
     for (n, g) in &parsed {
         if !seen.insert(g.code.clone()) {
-            report.errors.push(problem(*n, g, "duplicate code: another feature in this file has it".into()));
+            report.errors.push(problem(
+                *n,
+                g,
+                "duplicate_code",
+                "duplicate code: another feature in this file has it".into(),
+            ));
         }
         by_code.insert(g.code.clone(), g);
     }
@@ -264,70 +302,101 @@ fn check(
         let village = g.village();
         if let Some(j) = &ctx.within {
             if !j.contains(&village) {
-                report.errors.push(problem(
-                    *n,
-                    g,
-                    format!("village/community {village} is outside your jurisdiction {j}"),
-                ));
+                report.errors.push(
+                    problem(
+                        *n,
+                        g,
+                        "outside_jurisdiction",
+                        format!("village/community {village} is outside your jurisdiction {j}"),
+                    )
+                    .with("village", &village)
+                    .with("jurisdiction", j),
+                );
                 continue;
             }
         }
         let Some(vb) = ctx.villages.get(&village) else {
-            report.errors.push(problem(
-                *n,
-                g,
-                format!("village/community {village} (digits 1–12 of the code) does not exist"),
-            ));
+            report.errors.push(
+                problem(
+                    *n,
+                    g,
+                    "village_missing",
+                    format!("village/community {village} (digits 1–12 of the code) does not exist"),
+                )
+                .with("village", &village),
+            );
             continue;
         };
         if let Some(vb) = vb {
             let outside = area_m2(&g.boundary.difference(vb));
             if outside > tol {
-                report.errors.push(problem(
-                    *n,
-                    g,
-                    format!("{outside:.1} m² lie outside its village/community {village}"),
-                ));
+                report.errors.push(
+                    problem(
+                        *n,
+                        g,
+                        "outside_village",
+                        format!("{outside:.1} m² lie outside its village/community {village}"),
+                    )
+                    .with("area", format_args!("{outside:.1}"))
+                    .with("village", &village),
+                );
             }
         }
         match (g.level, &g.parent) {
             (1, None) => {}
-            (1, Some(p)) => {
-                report.errors.push(problem(*n, g, format!("a level-1 grid has no parent, but parent {p} is given")))
-            }
+            (1, Some(p)) => report.errors.push(
+                problem(*n, g, "top_with_parent", format!("a level-1 grid has no parent, but parent {p} is given"))
+                    .with("parent", p),
+            ),
             // A village may start its hierarchy lower (a small community without 大网格).
             (_, None) => {}
             (_, Some(p)) => {
                 if p.village() != village {
-                    report.errors.push(problem(
-                        *n,
-                        g,
-                        format!("parent {p} belongs to another village/community than {}", g.code),
-                    ));
-                } else if p == &g.code {
-                    report.errors.push(problem(*n, g, "a grid cannot be its own parent".into()));
-                } else {
-                    match by_code.get(p) {
-                        None => {
-                            report.errors.push(problem(*n, g, format!("parent {p} is neither in this file nor stored")))
-                        }
-                        Some(pg) if pg.level + 1 != g.level => report.errors.push(problem(
+                    report.errors.push(
+                        problem(
                             *n,
                             g,
-                            format!(
-                                "parent {p} is at level {}, so this grid must be at level {}",
-                                pg.level,
-                                pg.level + 1
-                            ),
-                        )),
+                            "parent_other_village",
+                            format!("parent {p} belongs to another village/community than {}", g.code),
+                        )
+                        .with("parent", p),
+                    );
+                } else if p == &g.code {
+                    report.errors.push(problem(*n, g, "own_parent", "a grid cannot be its own parent".into()));
+                } else {
+                    match by_code.get(p) {
+                        None => report.errors.push(
+                            problem(*n, g, "parent_missing", format!("parent {p} is neither in this file nor stored"))
+                                .with("parent", p),
+                        ),
+                        Some(pg) if pg.level + 1 != g.level => report.errors.push(
+                            problem(
+                                *n,
+                                g,
+                                "parent_level",
+                                format!(
+                                    "parent {p} is at level {}, so this grid must be at level {}",
+                                    pg.level,
+                                    pg.level + 1
+                                ),
+                            )
+                            .with("parent", p)
+                            .with("level", pg.level)
+                            .with("expected", pg.level + 1),
+                        ),
                         Some(pg) => {
                             let outside = area_m2(&g.boundary.difference(&pg.boundary));
                             if outside > tol {
-                                report.errors.push(problem(
-                                    *n,
-                                    g,
-                                    format!("{outside:.1} m² lie outside its parent {p}"),
-                                ));
+                                report.errors.push(
+                                    problem(
+                                        *n,
+                                        g,
+                                        "outside_parent",
+                                        format!("{outside:.1} m² lie outside its parent {p}"),
+                                    )
+                                    .with("area", format_args!("{outside:.1}"))
+                                    .with("parent", p),
+                                );
                             }
                         }
                     }
@@ -359,10 +428,17 @@ fn check(
                     // Name the later feature, and the other one with its number if in the file.
                     let (n, g, on, other) = if nb.is_some() { (nb, b, na, a) } else { (na, a, nb, b) };
                     let where_other = on.map(|k| format!(" (feature {k})")).unwrap_or_else(|| " (stored)".into());
-                    report.errors.push(Problem {
-                        feature: *n,
-                        code: Some(g.code.to_string()),
-                        message: format!("overlaps its sibling {}{where_other} by {overlap:.1} m²", other.code),
+                    let p = Problem::new(
+                        *n,
+                        Some(g.code.to_string()),
+                        if on.is_some() { "overlap" } else { "overlap_stored" },
+                        format!("overlaps its sibling {}{where_other} by {overlap:.1} m²", other.code),
+                    )
+                    .with("other", &other.code)
+                    .with("area", format_args!("{overlap:.1}"));
+                    report.errors.push(match on {
+                        Some(k) => p.with("other_feature", k),
+                        None => p,
                     });
                 }
             }
@@ -384,11 +460,16 @@ fn check(
         }
         let gap = area_m2(&rest);
         if gap > tol {
-            report.warnings.push(Problem {
-                feature: None,
-                code: Some(parent.clone()),
-                message: format!("{gap:.1} m² of {parent} are covered by none of its grids"),
-            });
+            report.warnings.push(
+                Problem::new(
+                    None,
+                    Some(parent.clone()),
+                    "gap",
+                    format!("{gap:.1} m² of {parent} are covered by none of its grids"),
+                )
+                .with("area", format_args!("{gap:.1}"))
+                .with("parent", parent),
+            );
         }
     }
     progress(parsed.len(), parsed.len());
@@ -408,8 +489,8 @@ fn sibling_key(g: &Grid) -> (String, u8) {
     }
 }
 
-fn problem(n: usize, g: &Grid, message: String) -> Problem {
-    Problem { feature: Some(n), code: Some(g.code.to_string()), message }
+fn problem(n: usize, g: &Grid, kind: &'static str, message: String) -> Problem {
+    Problem::new(Some(n), Some(g.code.to_string()), kind, message)
 }
 
 #[cfg(test)]

@@ -61,6 +61,10 @@ pub struct ServerConfig {
     pub case_duplicate_radius_m: f64,
     /// Largest photo upload, in bytes.
     pub photo_max_bytes: usize,
+    /// Most cases one worklist export may hold.
+    pub export_max_rows: usize,
+    /// Compress JSON, tiles and pages by `Accept-Encoding` (off behind a compressing proxy).
+    pub compress: bool,
     /// Overdue escalation levels (超期督办).
     pub escalation: zhili_case::notify::EscalationPolicy,
     /// Seconds between escalation passes.
@@ -107,6 +111,8 @@ impl Default for ServerConfig {
             basemap: None,
             case_duplicate_radius_m: 50.0,
             photo_max_bytes: 10 * 1024 * 1024,
+            export_max_rows: 200_000,
+            compress: true,
             escalation: zhili_case::notify::EscalationPolicy::default(),
             escalation_check_seconds: 60,
             webhooks: Vec::new(),
@@ -255,6 +261,10 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn(security_headers))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn_with_state(state.clone(), web::localize::localize))
+        // Outside `localize`, which makes error bodies anew: compress what is finally sent.
+        .layer(middleware::from_fn(web::compress::mark_encoded))
+        .layer(web::compress::layer(state.config.compress))
+        .layer(middleware::from_fn(web::compress::weaken_etag))
         .layer(
             tower_http::trace::TraceLayer::new_for_http()
                 .make_span_with(tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO))

@@ -81,6 +81,9 @@ where
         q.push(" AND closed_at >= ");
         D::push_time(q, t);
     }
+    if let Some(id) = f.id_below {
+        q.push(" AND id < ").push_bind(id);
+    }
 }
 
 /// The conditions of a filter that a rollup keeps (`AND` after the rollup's own period): the

@@ -25,12 +25,17 @@ pub const OPTIONS: &[(&str, &str, &str, &str)] = &[
     ("server", "login_failures_per_address", "50", "Failed logins per client address within a minute before logins are refused (429)."),
     ("server", "shutdown_grace_secs", "30", "Seconds in-flight requests get to finish after SIGTERM."),
     ("server", "import_body_limit_bytes", "67108864", "Largest import upload (e.g. a city's grids as GeoJSON), in bytes."),
+    ("server", "compress", "true",
+     "Compress JSON, vector tiles and pages (gzip or brotli, as the browser accepts) of 1 KiB or more.\n\
+      Set false only behind a reverse proxy that compresses them itself."),
     ("grid", "code_scheme", "\"cjt213\"",
      "Grid codes: `cjt213` (CJ/T 213: village 12 digits + serial 2 = 14) or\n`beijing15` (village 12 + serial 3 = 15)."),
     ("grid", "levels", "[\"大网格\", \"中网格\", \"小网格\"]", "Names of the grid levels, top first; their number is the hierarchy's depth."),
     ("grid", "tolerance_m2", "1.0", "Overlaps, gaps and overhangs smaller than this (m²) are digitising noise, not errors."),
     ("case", "duplicate_radius_m", "50.0", "Open cases of the same class within this many metres of a new report are suggested as duplicates."),
     ("case", "photo_max_bytes", "10485760", "Largest photo upload, in bytes (larger gets 413)."),
+    ("case", "export_max_rows", "200000",
+     "Most cases one worklist export (CSV/XLSX) may hold; a filter matching more is refused (narrow it)."),
     ("case", "escalation",
      "[{ after_working_minutes = 0, notify = [\"department\", \"township\"] }, { after_working_minutes = 240, notify = [\"district\", \"leaders\"] }]",
      "Overdue escalation (超期督办), level 1 first: each level is due `after_working_minutes` of working time past\n\
@@ -85,6 +90,8 @@ pub struct ServerSection {
     pub shutdown_grace_secs: u64,
     /// See [`OPTIONS`].
     pub import_body_limit_bytes: usize,
+    /// See [`OPTIONS`].
+    pub compress: bool,
 }
 
 /// `[grid]`
@@ -107,6 +114,8 @@ pub struct CaseSection {
     pub duplicate_radius_m: f64,
     /// See [`OPTIONS`].
     pub photo_max_bytes: usize,
+    /// See [`OPTIONS`].
+    pub export_max_rows: usize,
     /// See [`OPTIONS`].
     pub escalation: Vec<EscalationLevelSection>,
     /// See [`OPTIONS`].
@@ -266,6 +275,9 @@ impl Config {
         if !(1024..=100 * 1024 * 1024).contains(&cfg.case.photo_max_bytes) {
             bail!("case.photo_max_bytes must be 1 KiB–100 MiB");
         }
+        if !(1..=1_048_575).contains(&cfg.case.export_max_rows) {
+            bail!("case.export_max_rows must be 1–1048575 (an XLSX sheet holds 1,048,576 rows with its header)");
+        }
         if cfg.server.session_ttl_hours == 0 {
             bail!("server.session_ttl_hours must be at least 1");
         }
@@ -295,6 +307,8 @@ impl Config {
             basemap: self.basemap().expect("checked when loaded"),
             case_duplicate_radius_m: self.case.duplicate_radius_m,
             photo_max_bytes: self.case.photo_max_bytes,
+            export_max_rows: self.case.export_max_rows,
+            compress: s.compress,
             escalation: self.escalation().expect("checked when loaded"),
             escalation_check_seconds: self.case.escalation_check_seconds,
             webhooks: self.webhooks().expect("checked when loaded"),

@@ -3,6 +3,7 @@
 //! citizens' pages, the case pages, and dispatch notices and overdue escalation (`notify`).
 
 pub mod api;
+pub mod export;
 pub mod home;
 pub mod intake;
 pub mod map;
@@ -28,6 +29,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
     const JS: &str = "text/javascript; charset=utf-8";
     Router::new()
         .route("/api/cases", get(api::list).post(api::report))
+        .route("/api/cases/export", get(export::export))
         .route("/api/cases/{id}", get(api::get))
         .route("/api/cases/bulk-transitions", post(api::bulk_transition))
         .route("/api/cases/{id}/transitions", post(api::transition))
@@ -158,7 +160,7 @@ pub fn cases(state: &AppState) -> &api::Runtime {
     paths(
         api::report, api::list, api::get, api::transition, api::bulk_transition, api::upload, api::download,
         api::classes, api::export_classes, api::import_classes, api::get_calendar, api::put_calendar,
-        api::holiday_text, metrics::case_metrics, map::points, map::density,
+        api::holiday_text, export::export, metrics::case_metrics, map::points, map::density,
     ),
     components(schemas(crate::core::views::Paged<api::CaseView>)),
 )]
@@ -182,6 +184,34 @@ const MESSAGES: &[crate::web::module::Message] = &[
     ("case.error.period_long", "查询时段最长五年", "A period is at most five years"),
     ("case.error.thumb_not_image", "该附件类型为 {type}，不是图片，没有缩略图", "This attachment is {type}, not an image: it has no thumbnail"),
     ("case.error.thumb_undecodable", "该图片无法解码，文件可能已损坏", "The image cannot be decoded; the file may be damaged"),
+    ("case.error.export_cap", "符合条件的案件超过 {max} 件，请缩小筛选范围后再导出", "More than {max} cases match; narrow the filter to export them"),
+    ("case.error.export_format", "导出格式应为 csv 或 xlsx（收到 {format}）", "The export format must be csv or xlsx (got {format})"),
+    ("export.col.id", "案件编号", "Case number"),
+    ("export.col.class", "类别", "Class"),
+    ("export.col.major", "大类", "Major class"),
+    ("export.col.state", "状态", "State"),
+    ("export.col.source", "来源", "Channel"),
+    ("export.col.grid", "所属网格", "Grid"),
+    ("export.col.township", "街道/乡镇", "Township"),
+    ("export.col.department", "责任部门", "Department"),
+    ("export.col.reported", "上报时间", "Reported"),
+    ("export.col.filed", "立案时间", "Filed"),
+    ("export.col.handle_deadline", "处置时限", "Handling deadline"),
+    ("export.col.closed", "结案时间", "Closed"),
+    ("export.col.overdue", "是否超时", "Overdue"),
+    ("export.col.address", "地址", "Address"),
+    ("export.col.description", "描述", "Description"),
+    ("export.col.lon", "经度", "Longitude"),
+    ("export.col.lat", "纬度", "Latitude"),
+    ("export.kind.event", "事件", "Event"),
+    ("export.kind.component", "部件", "Component"),
+    ("export.yes", "是", "Yes"),
+    ("export.no", "否", "No"),
+    ("export.file_name", "案件导出", "cases"),
+    ("export.sheet_name", "案件", "Cases"),
+    ("cases.export", "导出", "Export"),
+    ("cases.export_csv", "导出 CSV", "Export CSV"),
+    ("cases.export_xlsx", "导出 Excel", "Export Excel"),
     ("case.error.bad_time", "{field}不是有效日期（应为 年-月-日）", "The {field} is not a valid date (YYYY-MM-DD)"),
     ("field.from", "起始日期", "start date"),
     ("field.to", "截止日期", "end date"),

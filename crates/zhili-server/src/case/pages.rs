@@ -56,6 +56,8 @@ struct CasesPage {
     error: Option<(String, String)>,
     /// The orders to choose from: (value, label).
     sorts: Vec<(&'static str, &'static str)>,
+    /// The current filter as a query (`state=…&class=…`), carried by the export links.
+    export_query: String,
 }
 
 /// A major class in the worklist's class filter: (code, name, its minor classes as (code, name)).
@@ -213,6 +215,7 @@ pub(crate) async fn cases_page(
         l: Layout::new(&caller, "cases.title", "/cases"),
         rows,
         total: if exact { total.to_string() } else { format!("{total}+") },
+        export_query: keep.trim_start_matches('&').to_string(),
         prev: prev.map(|p| format!("/cases?offset={p}{keep}")),
         next: next.map(|n| format!("/cases?offset={n}{keep}")),
         states,

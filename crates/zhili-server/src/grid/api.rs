@@ -270,10 +270,38 @@ pub struct ImportReport {
     pub valid: usize,
     /// Problems that stop the import.
     #[schema(value_type = Vec<Object>)]
-    pub errors: Vec<Problem>,
+    pub errors: Vec<ProblemView>,
     /// Problems that do not (gaps, with their area).
     #[schema(value_type = Vec<Object>)]
-    pub warnings: Vec<Problem>,
+    pub warnings: Vec<ProblemView>,
+}
+
+/// A problem as answered: `feature`, `code`, `kind` (stable), `params` and the English
+/// `message`, with `text`, what a person reads, in the caller's language.
+#[derive(Serialize)]
+pub struct ProblemView {
+    #[serde(flatten)]
+    problem: Problem,
+    text: String,
+}
+
+/// The problems with their text in the caller's language (`grid.problem.<kind>`, its
+/// `{params}` filled in; the English message for a kind without one).
+pub fn localized(problems: Vec<Problem>, t: crate::web::i18n::Tr) -> Vec<ProblemView> {
+    problems
+        .into_iter()
+        .map(|p| {
+            let key = format!("grid.problem.{}", p.kind);
+            let text = match t.try_get(&key) {
+                Some(_) => {
+                    let params: Vec<(&str, String)> = p.params.iter().map(|(k, v)| (*k, v.clone())).collect();
+                    t.format(&key, &params)
+                }
+                None => p.message.clone(),
+            };
+            ProblemView { problem: p, text }
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -305,8 +333,13 @@ pub async fn import_grids(
     let report = tokio::task::spawn_blocking(move || validate_geojson(&doc, &rules, &ctx))
         .await
         .map_err(|_| AppError::new(ErrorCode::Internal))?;
-    let mut out =
-        ImportReport { imported: 0, valid: report.grids.len(), errors: report.errors, warnings: report.warnings };
+    let t = crate::web::i18n::Tr(caller.locale);
+    let mut out = ImportReport {
+        imported: 0,
+        valid: report.grids.len(),
+        errors: localized(report.errors, t),
+        warnings: localized(report.warnings, t),
+    };
     if !out.errors.is_empty() {
         let body = ImportFailure {
             error: AppError::field("features", format!("{} problem(s) found; nothing was imported", out.errors.len()))

@@ -356,7 +356,7 @@ pub async fn tile(
     let view = src.view(&state, &caller.principal).await?;
     let etag = format!("\"{}-{tile}-{}\"", view.etag(), crs.as_str()).replace('/', ".");
     let cache = if view.public() { "public, max-age=60" } else { "private, max-age=60" };
-    if headers.get(IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+    if crate::web::compress::none_match(headers.get(IF_NONE_MATCH), &etag) {
         let mut r = StatusCode::NOT_MODIFIED.into_response();
         r.headers_mut().insert(ETAG, HeaderValue::from_str(&etag).expect("ASCII"));
         return Ok(r);

@@ -217,6 +217,8 @@ fn cases() -> Vec<Case> {
         ),
         c("GET", "/api/locate?lon=117.805&lat=36.405", "/api/locate", None, [200, 200, 200, 200, 200, 401]),
         c("GET", "/api/cases", "/api/cases", None, [200, 200, 200, 200, 200, 401]),
+        c("GET", "/api/cases/export?format=csv", "/api/cases/export", None, [200, 200, 200, 200, 200, 401]),
+        c("GET", "/api/cases/export?format=xlsx", "", None, [200, 200, 200, 200, 200, 401]),
         c("POST", "/api/cases", "/api/cases", Some(report_body), [201, 403, 201, 403, 201, 401]),
         // The case is in 甲 (the grid worker's grid), not yet dispatched to the staff's department.
         c("GET", "/api/cases/{case}", "/api/cases/{id}", None, [200, 200, 200, 404, 200, 401]),
@@ -740,7 +742,7 @@ async fn grids_are_bounded_and_imports_are_all_or_nothing() {
         {"type": "Feature", "properties": {"code": "37030410020104", "name": "坏", "level": 1},
          "geometry": {"type": "Polygon", "coordinates": [[[117.8, 36.4], [117.81, 36.41], [117.81, 36.4], [117.8, 36.41], [117.8, 36.4]]]}},
     ]});
-    let (s, b) = w.call("POST", "/api/grids/import", w.token("admin"), Some(doc)).await;
+    let (s, b) = w.call("POST", "/api/grids/import", w.token("admin"), Some(doc.clone())).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
     assert_eq!(b["error"]["code"], "invalid_field");
     let errors = b["report"]["errors"].as_array().unwrap();
@@ -749,6 +751,38 @@ async fn grids_are_bounded_and_imports_are_all_or_nothing() {
     assert!(text.contains("grid code must have 14 digits"), "{text}");
     assert!(text.contains("self-intersection"), "{text}");
     assert_eq!(w.store.count_grids(None).await.unwrap(), before);
+    // Each problem keeps its machine-readable kind and values, and says itself in the user's
+    // language (zh-CN by default), with no English words but codes and positions.
+    let by_feature = |errors: &[Value], n: u64| errors.iter().find(|e| e["feature"] == n).unwrap().clone();
+    let stored_overlap = |errors: &[Value]| errors.iter().find(|e| e["kind"] == "overlap_stored").unwrap().clone();
+    let overlap = stored_overlap(errors);
+    assert_eq!(overlap["feature"], 2);
+    assert_eq!(
+        (overlap["kind"].as_str(), overlap["params"]["other"].as_str()),
+        (Some("overlap_stored"), Some("37030410020101"))
+    );
+    let area = overlap["params"]["area"].as_str().unwrap().to_string();
+    assert_eq!(overlap["text"], format!("与已入库的同级网格 37030410020101 重叠 {area} 平方米"));
+    let short = by_feature(errors, 3);
+    assert_eq!(
+        (short["kind"].as_str(), short["text"].as_str()),
+        (Some("code_invalid"), Some("网格编码 3703041002010 不符合编码规则"))
+    );
+    let bad = by_feature(errors, 4);
+    assert_eq!(bad["kind"], "geometry_invalid");
+    assert!(bad["text"].as_str().unwrap().starts_with("几何图形在 geometry."), "{bad}");
+    let n = errors.len();
+    assert_eq!(b["error"]["text"], format!("发现 {n} 处问题，未导入任何数据"));
+    // In English on request.
+    let (s, _) = w.call("PUT", "/api/me/locale", w.token("admin"), Some(json!({"locale": "en"}))).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, b) = w.call("POST", "/api/grids/import", w.token("admin"), Some(doc)).await;
+    let errors = b["report"]["errors"].as_array().unwrap();
+    assert_eq!(stored_overlap(errors)["text"], format!("Overlaps its stored sibling 37030410020101 by {area} m²"));
+    assert_eq!(by_feature(errors, 3)["text"], "The grid code 3703041002010 does not follow the code scheme");
+    assert_eq!(b["error"]["text"], format!("{n} problem(s) found; nothing was imported"));
+    let (s, _) = w.call("PUT", "/api/me/locale", w.token("admin"), Some(json!({"locale": "zh-CN"}))).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
     // A township administrator cannot import into another township.
     let doc = json!({"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"code": "37030410120102", "name": "越界", "level": 1}, "geometry": rect(117.91, 36.40, 117.92, 36.42)}]});

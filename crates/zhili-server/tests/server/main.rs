@@ -4,8 +4,10 @@
 
 mod assets;
 mod case_map;
+mod compression;
 mod core_api;
 mod errors;
+mod export;
 mod home;
 mod intake;
 mod notify;

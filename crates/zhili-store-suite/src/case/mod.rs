@@ -281,6 +281,17 @@ pub async fn case_filters_and_order(s: &dyn CaseBackend) {
     assert_eq!(list(CaseFilter { from: Some(t(10)), to: Some(t(30)), ..Default::default() }).await, vec![b, d]);
     assert_eq!(list(CaseFilter { overdue_at: Some(t(45)), ..Default::default() }).await, vec![b]);
     assert_eq!(list(CaseFilter { overdue_at: Some(t(90)), ..Default::default() }).await, vec![b, a]);
+    // Walking a whole list newest first by key (an export): each page is below the last id read,
+    // with or without other conditions, and the count honours the key.
+    let newest = |below: Option<i64>| CaseFilter { order: CaseOrder::Newest, id_below: below, ..Default::default() };
+    assert_eq!(list(newest(None)).await, vec![e, d, b, a]);
+    assert_eq!(list(newest(Some(d))).await, vec![b, a]);
+    assert_eq!(list(newest(Some(a))).await, Vec::<i64>::new());
+    assert_eq!(list(CaseFilter { within: Some(c("370304100")), ..newest(Some(b)) }).await, vec![a]);
+    assert_eq!(list(CaseFilter { from: Some(t(10)), ..newest(Some(e)) }).await, vec![d, b]);
+    assert_eq!(list(CaseFilter { id_below: Some(e), ..Default::default() }).await, vec![b, a, d]);
+    assert_eq!(s.count_cases(&newest(Some(d))).await.unwrap(), 2);
+    assert_eq!(s.count_cases_upto(&newest(Some(e)), 10).await.unwrap(), 3);
     let f = CaseFilter { within: Some(c("370304001")), ..Default::default() };
     assert_eq!(s.count_cases(&f).await.unwrap(), 2);
     assert_eq!(ids(&s.cases(&CaseFilter::default(), Page { offset: 1, limit: 2 }).await.unwrap()), vec![a, e]);

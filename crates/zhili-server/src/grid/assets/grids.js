@@ -17,7 +17,7 @@
     return "<h3 class=" + cls + ">" + title + " (" + rows.length + ")</h3><table><thead><tr><th>" + T.feature +
       "</th><th>" + T.code + "</th><th>" + T.problem + "</th></tr></thead><tbody>" +
       rows.map(function (p) {
-        return "<tr><td>" + esc(p.feature || "") + "</td><td class=mono>" + esc(p.code || "") + "</td><td>" + esc(p.message) + "</td></tr>";
+        return "<tr><td>" + esc(p.feature || "") + "</td><td class=mono>" + esc(p.code || "") + "</td><td>" + esc(p.text || p.message) + "</td></tr>";
       }).join("") + "</tbody></table>";
   }
   form.addEventListener("submit", function (e) {
