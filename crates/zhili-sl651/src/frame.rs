@@ -253,9 +253,12 @@ impl Frame {
         Ok(Parsed::Frame { frame, len: total })
     }
 
-    /// The body read by function and direction (zero-copy).
+    /// The body read by function and direction (zero-copy). A part of a multi-packet message
+    /// is [`Body::Raw`]: read the whole message once reassembled.
     pub fn body(&self) -> Result<Body<'_>, Error> {
-        if self.encoding == Encoding::Ascii && !ascii_structured(self.direction, self.function, self.packet) {
+        if self.packet.is_some()
+            || (self.encoding == Encoding::Ascii && !ascii_structured(self.direction, self.function, self.packet))
+        {
             return Ok(Body::Raw(&self.body));
         }
         parse_body(self.function, self.direction, &self.body)

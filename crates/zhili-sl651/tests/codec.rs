@@ -697,3 +697,30 @@ proptest! {
         prop_assert_eq!(got, want);
     }
 }
+
+#[test]
+fn the_fuzz_seeds_are_frames_the_decoder_reads() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/sl651_frame");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        // The first byte is the target's chunk-size seed.
+        let got = events(&mut Decoder::new(), &bytes[1..]);
+        let frames: Vec<&Frame> = got.iter().filter_map(|e| e.as_ref().ok()).collect();
+        assert!(!frames.is_empty(), "{path:?}");
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.starts_with("stream-") {
+            assert!(got.iter().all(Result::is_ok), "{name}: {got:?}");
+            for f in frames {
+                match f.body().unwrap() {
+                    Body::Report(r) => assert!(r.elements().all(|e| e.is_ok()), "{name}"),
+                    Body::Raw(_) => assert!(f.packet.is_some(), "{name}"),
+                    _ => {}
+                }
+            }
+        }
+        seen += 1;
+    }
+    assert!(seen >= 10);
+}
