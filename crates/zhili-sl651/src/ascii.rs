@@ -56,7 +56,7 @@ fn hex_digit(b: u8) -> Option<u8> {
 }
 
 fn hex_bytes(tok: &[u8], at: usize, out: &mut Vec<u8>, expected: &'static str) -> Result<(), Error> {
-    if tok.len() % 2 != 0 {
+    if !tok.len().is_multiple_of(2) {
         return Err(Error::BadAscii { offset: at, expected });
     }
     for (i, pair) in tok.chunks(2).enumerate() {
@@ -167,7 +167,7 @@ pub(crate) fn put_bcd(out: &mut Vec<u8>, value: Option<Decimal>, size: usize) ->
 }
 
 fn is_missing(tok: &[u8]) -> bool {
-    !tok.is_empty() && tok.len() % 2 == 0 && tok.iter().all(|&b| b == b'F' || b == b'f')
+    !tok.is_empty() && tok.len().is_multiple_of(2) && tok.iter().all(|&b| b == b'F' || b == b'f')
 }
 
 fn is_step(tok: &[u8]) -> bool {

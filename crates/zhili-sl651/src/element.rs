@@ -436,7 +436,7 @@ impl<'a> Elements<'a> {
         };
         let first = body[offset];
         // Two-byte markers with no definition byte.
-        if first >= 0xF0 && first <= 0xF3 && body.get(offset + 1) == Some(&first) {
+        if (0xF0..=0xF3).contains(&first) && body.get(offset + 1) == Some(&first) {
             let id = Identifier::Standard(first);
             let data = match first {
                 0xF0 => need(offset + 2, 5)?,
@@ -459,7 +459,7 @@ impl<'a> Elements<'a> {
         let data_at = def_at + 1;
         let data = if self.uniform && id.kind() == Kind::Number {
             let rest = &body[data_at.min(body.len())..];
-            if size == 0 || rest.len() % size != 0 {
+            if size == 0 || !rest.len().is_multiple_of(size) {
                 return Err(Error::RaggedSeries { offset: data_at, len: rest.len(), size });
             }
             rest

@@ -437,7 +437,7 @@ impl fmt::Display for Time {
 
 fn days_in_month(year: u8, month: u8) -> u8 {
     match month {
-        2 if year % 4 == 0 => 29,
+        2 if year.is_multiple_of(4) => 29,
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,

@@ -724,3 +724,65 @@ fn the_fuzz_seeds_are_frames_the_decoder_reads() {
     }
     assert!(seen >= 10);
 }
+
+// ---- allocations --------------------------------------------------------------------------
+
+/// The system allocator, counting this thread's allocations (tests run on several threads).
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(|n| n.get())
+}
+
+#[test]
+fn decoding_allocates_per_frame_not_per_value() {
+    let body = ReportBuilder::new(1, t(24, 7, 1, 9, 0, 5), station(), StationClass::River, t(24, 7, 1, 9, 0, 0))
+        .rain_5min([Some(3); 12])
+        .number(Identifier::PT, dec(1234, 1))
+        .unwrap()
+        .level_5min(1, [Some(1049); 12])
+        .number(Identifier::VT, dec(1250, 2))
+        .unwrap()
+        .finish();
+    let bytes = Frame::uplink(Encoding::Hex, 1, station(), 0, FunctionCode::Hourly, body).encode().unwrap();
+    let mut d = Decoder::new();
+    d.feed(&bytes);
+    let before = allocations();
+    let received = d.decode().unwrap().unwrap();
+    // The frame's body and its raw bytes: two allocations, whatever the number of values.
+    assert_eq!(allocations() - before, 2);
+    let before = allocations();
+    let Body::Report(r) = received.frame.body().unwrap() else { panic!("a report") };
+    let mut n = 0;
+    let mut sum = 0;
+    for e in r.elements() {
+        let e = e.unwrap();
+        for v in e.values().chain(e.series()).flatten() {
+            n += 1;
+            sum += v.mantissa;
+        }
+    }
+    assert_eq!((n, sum), (26, 12 * 3 + 1234 + 12 * 1049 + 1250));
+    assert_eq!(allocations() - before, 0, "reading the body allocated");
+}
