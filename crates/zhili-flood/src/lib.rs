@@ -1,0 +1,8 @@
+//! Flash-flood monitoring and early warning (山洪灾害监测预警), the Boshan case: rain and
+//! water-level stations over small watersheds warn the villages at risk in time.
+//!
+//! This crate holds the rules and knows no HTTP, SQL, sockets or protocol bytes (the SL 651
+//! codec is `zhili-sl651`, CAP documents `zhili-cap`):
+//! - [`vocab`]: the shared terms — station codes, warning grades and schemes, soil states,
+//!   accumulation windows, observed elements;
+pub mod vocab;
