@@ -299,6 +299,87 @@ impl Element {
     }
 }
 
+/// The tier of a responsible person (责任人) or of a warning's audience, the chain the internal
+/// warning walks: 县 → 乡镇 → 村 → 组.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    /// 县级责任人.
+    County,
+    /// 乡镇级责任人.
+    Township,
+    /// 村级责任人.
+    Village,
+    /// 村民小组 / 监测员 (group leader, local observer).
+    Group,
+}
+
+impl Tier {
+    pub const ALL: [Tier; 4] = [Tier::County, Tier::Township, Tier::Village, Tier::Group];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::County => "county",
+            Tier::Township => "township",
+            Tier::Village => "village",
+            Tier::Group => "group",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            Tier::County => "县级",
+            Tier::Township => "乡镇级",
+            Tier::Village => "村级",
+            Tier::Group => "组级",
+        }
+    }
+}
+
+/// A way a warning reaches people (预警发布渠道). The first three reach a person; the last two
+/// reach a village's public (warning facilities, 预警设施).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// A notification in the app (站内通知), read on the phone client.
+    InApp,
+    /// SMS through the deployment's gateway (outgoing webhook).
+    Sms,
+    /// A voice call through the gateway (语音外呼), where the deployment has one.
+    Voice,
+    /// The village broadcast system (预警广播, outgoing webhook).
+    Broadcast,
+    /// Sirens (手摇/电动报警器) driven through the broadcast system.
+    Siren,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 5] = [Channel::InApp, Channel::Sms, Channel::Voice, Channel::Broadcast, Channel::Siren];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::InApp => "in_app",
+            Channel::Sms => "sms",
+            Channel::Voice => "voice",
+            Channel::Broadcast => "broadcast",
+            Channel::Siren => "siren",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// Whether it reaches the public of a village rather than one person.
+    pub fn public(self) -> bool {
+        matches!(self, Channel::Broadcast | Channel::Siren)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
