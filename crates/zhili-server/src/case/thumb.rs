@@ -30,7 +30,7 @@ const MAX_SIDE: u32 = 12_000;
 /// Most memory one decode may take.
 const MAX_DECODE_BYTES: u64 = 512 * 1024 * 1024;
 
-/// The thumbnails made in this process, oldest dropped first past [`CACHE_BYTES`].
+/// The thumbnails made in this process, oldest dropped first past `CACHE_BYTES` (16 MB).
 #[derive(Default)]
 pub struct Thumbs {
     inner: Mutex<Cache>,
