@@ -212,7 +212,7 @@ impl Window {
     pub const MAX_MINUTES: u32 = 4320;
 
     pub fn minutes(minutes: u32) -> Result<Self, String> {
-        if minutes < Self::STEP_MINUTES || minutes > Self::MAX_MINUTES || minutes % Self::STEP_MINUTES != 0 {
+        if !(Self::STEP_MINUTES..=Self::MAX_MINUTES).contains(&minutes) || !minutes.is_multiple_of(Self::STEP_MINUTES) {
             return Err(format!("a window is 5–{} minutes in steps of 5, got {minutes}", Self::MAX_MINUTES));
         }
         Ok(Window(minutes))
@@ -224,7 +224,7 @@ impl Window {
 
     /// `1h`, `3h`, `30min`: how files and APIs name it.
     pub fn label(self) -> String {
-        if self.0 % 60 == 0 {
+        if self.0.is_multiple_of(60) {
             format!("{}h", self.0 / 60)
         } else {
             format!("{}min", self.0)
