@@ -50,6 +50,10 @@ pub enum TimeError {
 impl CapTime {
     /// `instant` seen at `offset`, sub-seconds dropped (CAP carries whole seconds).
     pub fn new(instant: DateTime<Utc>, offset: FixedOffset) -> Result<Self, TimeError> {
+        // Checked in UTC first, so that shifting to `offset` cannot leave chrono's range.
+        if !(1..=9999).contains(&instant.year()) {
+            return Err(TimeError::Year { year: instant.year() });
+        }
         let local = instant.with_timezone(&offset).trunc_subsecs(0);
         let year = local.year();
         if !(1..=9999).contains(&year) {
