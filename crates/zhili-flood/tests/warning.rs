@@ -10,7 +10,7 @@ use zhili_core::codes::DivisionCode;
 use zhili_core::ErrorCode;
 use zhili_flood::vocab::{Channel, Grade, SoilState, Tier, Window};
 use zhili_flood::warning::{
-    apply, duty_summary, open, text, Actor, Addressee, Applied, CapMsgType, CapResponse, Delivery, Effect,
+    apply, decisions, duty_summary, open, text, Actor, Addressee, Applied, CapMsgType, CapResponse, Delivery, Effect,
     EscalationCause, EscalationTarget, Event, EventKind, LiftKind, MessageId, Policy, PublicReason, Purpose, Raise,
     Recipient, TrailEntry, TrailKind, Trigger, Warning, WarningError, WarningStatus,
 };
@@ -770,6 +770,37 @@ fn warnings_and_events_round_trip_through_json() {
 }
 
 #[test]
+fn decisions_agree_with_apply() {
+    let base = opened();
+    let public = step(&base, Event::IssuePublic { by: actor("t1", "王五"), note: String::new() }, 1).0;
+    let top = step(&base, Event::Raise(immediate()), 1).0;
+    let lifted =
+        step(&base, Event::Lift { by: actor("t1", "王五"), reason: "x".into(), kind: LiftKind::AllClear }, 1).0;
+    let mut r = raise(Grade::Yellow, rain(46.0, 45.0));
+    r.public_channels.clear();
+    let bare = open(2, &r, &Policy::default(), t(0)).unwrap().0;
+    let expected: [(&Warning, &[EventKind]); 5] = [
+        (&base, &[EventKind::IssuePublic, EventKind::Upgrade, EventKind::Lift]),
+        (&public, &[EventKind::Upgrade, EventKind::Lift]),
+        (&top, &[EventKind::Lift]),
+        (&lifted, &[]),
+        (&bare, &[EventKind::Upgrade, EventKind::Lift]),
+    ];
+    for (w, want) in expected {
+        assert_eq!(decisions(w), want, "{:?} {:?}", w.grade, w.status);
+        let higher = Grade::of(w.grade.scheme()).iter().copied().find(|g| g.rank() > w.grade.rank()).unwrap_or(w.grade);
+        for event in [
+            Event::IssuePublic { by: actor("t1", "王五"), note: String::new() },
+            Event::Upgrade { grade: higher, trigger: rain(90.0, 80.0) },
+            Event::Lift { by: actor("t1", "王五"), reason: "x".into(), kind: LiftKind::AllClear },
+        ] {
+            let kind = event.kind();
+            assert_eq!(apply(w, event, t(2)).is_ok(), want.contains(&kind), "{kind:?} on {:?} {:?}", w.grade, w.status);
+        }
+    }
+}
+
+#[test]
 fn error_codes_are_distinct_and_namespaced() {
     let errors = [
         WarningError::MissingField { event: EventKind::Lift, field: "reason".into() },
@@ -851,6 +882,13 @@ proptest! {
             match apply(&w, event.clone(), t(now)) {
                 Ok((next, effects, trail)) => {
                     check_sends_in_trail(&(next.clone(), effects.clone(), trail.clone()));
+                    if let Event::Ack { person, .. } = &event {
+                        let answered = [TrailKind::Acknowledged, TrailKind::RepeatedAnswer, TrailKind::LateAnswer];
+                        prop_assert!(
+                            trail.iter().any(|e| answered.contains(&e.kind) && e.who.as_deref() == Some(person.as_str())),
+                            "every answer is recorded"
+                        );
+                    }
                     prop_assert!(next.messages.iter().enumerate().all(|(i, m)| m.id.0 as usize == i + 1));
                     prop_assert!(next.version >= w.version);
                     prop_assert_eq!(next.version > w.version, next != w);

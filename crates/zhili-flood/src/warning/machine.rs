@@ -194,6 +194,29 @@ pub fn apply(warning: &Warning, event: Event, now: DateTime<Utc>) -> Result<Appl
     Ok((w, effects, trail))
 }
 
+/// The public channels the warning can drive: the policy's, where the village has them.
+pub fn public_channels(w: &Warning) -> Vec<Channel> {
+    w.policy.public_channels.iter().copied().filter(|c| w.public_channels.contains(c)).collect()
+}
+
+/// The decisions a person may take on the warning now — issue the public warning, upgrade,
+/// lift — in that order: the buttons the duty screen shows. Agrees with [`apply`] for events
+/// whose fields are valid.
+pub fn decisions(w: &Warning) -> Vec<EventKind> {
+    if w.is_lifted() {
+        return Vec::new();
+    }
+    let mut now = Vec::new();
+    if w.public.is_none() && !public_channels(w).is_empty() {
+        now.push(EventKind::IssuePublic);
+    }
+    if Grade::of(w.grade.scheme()).iter().any(|g| g.rank() > w.grade.rank()) {
+        now.push(EventKind::Upgrade);
+    }
+    now.push(EventKind::Lift);
+    now
+}
+
 fn same_scheme(current: Grade, requested: Grade) -> Result<(), WarningError> {
     if current.scheme() == requested.scheme() {
         Ok(())
@@ -360,7 +383,7 @@ impl Cx {
     }
 
     fn usable_public_channels(&self) -> Vec<Channel> {
-        self.w.policy.public_channels.iter().copied().filter(|c| self.w.public_channels.contains(c)).collect()
+        public_channels(&self.w)
     }
 
     fn issue_public(&mut self, by: Option<Actor>, reason: PublicReason, note: &str) {
@@ -400,7 +423,12 @@ impl Cx {
         let round = tier.and_then(|t| self.w.tiers.iter().find(|c| c.tier == t)).map_or(1, |c| c.escalations.max(1));
         let mut e = self.entry(TrailKind::Escalated);
         e.tier = tier;
-        e.who = Some(persons.join(","));
+        if !persons.is_empty() {
+            e.who = Some(persons.join(","));
+            let names: Vec<&str> =
+                persons.iter().filter_map(|id| self.w.recipient(id)).map(|r| r.person.name.as_str()).collect();
+            e.name = Some(names.join("、"));
+        }
         e.outcome = Some(match told {
             EscalationTarget::Tier(t) => format!("{} → {}", cause_name(cause), t.as_str()),
             EscalationTarget::Duty => format!("{} → duty", cause_name(cause)),

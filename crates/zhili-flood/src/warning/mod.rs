@@ -39,7 +39,7 @@ pub mod text;
 
 pub use check::{MAX_TEXT_CHARS, MAX_TRIGGER_VALUE};
 pub use error::WarningError;
-pub use machine::{apply, open, tier_above};
+pub use machine::{apply, decisions, open, public_channels, tier_above};
 pub use summary::{duty_summary, DutySummary, TierSummary, WaitingPerson};
 
 /// Someone who acts on a warning (a responsible person, the duty officer, a leader): their id
