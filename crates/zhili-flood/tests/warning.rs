@@ -194,6 +194,8 @@ fn acceptance_story_prepare_escalation_upgrade_public_lift() {
     assert_eq!(effects.last(), Some(&Effect::ScheduleTick { at: t(10) }), "village tier's 10 minutes");
     assert!(trail.iter().any(|e| e.kind == TrailKind::Raised));
     assert!(trail.iter().any(|e| e.kind == TrailKind::CaseOpened));
+    let cap = trail.iter().find(|e| e.kind == TrailKind::CapPublished).unwrap();
+    assert_eq!(cap.outcome.as_deref(), Some("Alert Prepare #1"));
 
     let mut review: Vec<TrailEntry> = trail;
     let mut push = |out: &Applied| review.extend(out.2.iter().cloned());
@@ -712,6 +714,10 @@ fn calm_rain_proposes_the_lift_or_lifts_by_policy() {
     let (again, effects, _) = step(&w, Event::Tick, 200);
     assert!(effects.is_empty());
     assert_eq!(again, w);
+
+    // Quiet counts from the current grade's raise at the earliest.
+    let up = step(&opened(), Event::Raise(immediate()), 50).0;
+    assert_eq!(step(&up, Event::Calm { since: t(10) }, 55).0.quiet_since, Some(t(50)));
 
     let policy = Policy { auto_lift: true, lift_quiet_minutes: 60, ..Policy::default() };
     let w = open(8, &prepare(), &policy, t(0)).unwrap().0;

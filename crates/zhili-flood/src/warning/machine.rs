@@ -170,7 +170,8 @@ pub fn apply(warning: &Warning, event: Event, now: DateTime<Utc>) -> Result<Appl
                 });
             }
             if !cx.w.is_lifted() {
-                cx.w.quiet_since = Some(since);
+                // Quiet counts from the current grade at the earliest.
+                cx.w.quiet_since = Some(since.max(cx.w.grade_since));
                 cx.check_lift();
             }
         }
@@ -338,8 +339,8 @@ impl Cx {
         self.w.cap.push(cap);
         let mut e = self.entry(TrailKind::CapPublished);
         e.outcome = Some(match response {
-            Some(r) => format!("{msg_type:?} {r:?} #{sequence}"),
-            None => format!("{msg_type:?} #{sequence}"),
+            Some(r) => format!("{} {} #{sequence}", msg_type.as_str(), r.as_str()),
+            None => format!("{} #{sequence}", msg_type.as_str()),
         });
         self.trail.push(e);
     }
@@ -396,7 +397,7 @@ impl Cx {
             e.name = Some(a.name.clone());
         }
         e.text = (!note.is_empty()).then(|| note.to_owned());
-        e.outcome = Some(format!("{reason:?}").to_lowercase());
+        e.outcome = Some(reason.as_str().to_owned());
         self.trail.push(e);
         if channels.is_empty() {
             // Nothing to drive: people must go round with gongs; the duty officer is told.
@@ -508,7 +509,8 @@ impl Cx {
                 };
             }
             // Re-send on each waiting person's next channel.
-            let base = text::internal_message(&self.w.village_name, self.w.grade, &self.w.trigger, false);
+            let upgraded = self.w.grade_since > self.w.opened_at;
+            let base = text::internal_message(&self.w.village_name, self.w.grade, &self.w.trigger, upgraded);
             for &i in &waiting {
                 let Some(r) = self.w.recipients.get_mut(i) else { continue };
                 r.channel = (r.channel + 1) % r.person.channels.len().max(1);

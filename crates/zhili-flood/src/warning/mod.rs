@@ -467,6 +467,18 @@ pub enum PublicReason {
     Upgrade,
 }
 
+impl PublicReason {
+    /// Stable name, as stored and in the trail.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PublicReason::Decided => "decided",
+            PublicReason::Evacuate => "evacuate",
+            PublicReason::Delay => "delay",
+            PublicReason::Upgrade => "upgrade",
+        }
+    }
+}
+
 /// The public warning as issued (公开预警发布记录).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicIssue {
@@ -516,6 +528,17 @@ pub enum CapMsgType {
     Cancel,
 }
 
+impl CapMsgType {
+    /// The CAP 1.2 value (`Alert`, `Update`, `Cancel`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CapMsgType::Alert => "Alert",
+            CapMsgType::Update => "Update",
+            CapMsgType::Cancel => "Cancel",
+        }
+    }
+}
+
 /// CAP 1.2 responseType of a published document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum CapResponse {
@@ -528,6 +551,15 @@ pub enum CapResponse {
 }
 
 impl CapResponse {
+    /// The CAP 1.2 value (`Prepare`, `Evacuate`, `AllClear`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CapResponse::Prepare => "Prepare",
+            CapResponse::Evacuate => "Evacuate",
+            CapResponse::AllClear => "AllClear",
+        }
+    }
+
     /// The response a grade asks for.
     pub fn of(grade: Grade) -> CapResponse {
         if grade.evacuate() {
@@ -692,7 +724,8 @@ impl fmt::Display for EventKind {
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     /// The evaluation says the village is at this grade: a higher grade upgrades, the same or a
-    /// lower one is a no-op (and ends a quiet spell).
+    /// lower one is a no-op (and ends a quiet spell). On a lifted warning it is an error: the
+    /// server raises a new warning with [`open`].
     Raise(Raise),
     /// A channel adapter's result for a message.
     Deliver {
@@ -732,7 +765,9 @@ pub enum Event {
         /// What justifies it.
         trigger: Trigger,
     },
-    /// The evaluation says every window has been below the lowest threshold since `since`.
+    /// The evaluation says every window has been below the lowest threshold since `since`
+    /// (counted from the current grade's raise at the earliest); after
+    /// [`Policy::lift_quiet_minutes`] the lift is proposed (or done, [`Policy::auto_lift`]).
     Calm {
         /// Since when.
         since: DateTime<Utc>,
