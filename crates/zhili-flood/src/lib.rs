@@ -5,4 +5,8 @@
 //! codec is `zhili-sl651`, CAP documents `zhili-cap`):
 //! - [`vocab`]: the shared terms — station codes, warning grades and schemes, soil states,
 //!   accumulation windows, observed elements;
+//! - [`warning`]: the warning lifecycle of one village as a pure state machine — internal
+//!   warning, acknowledgements, escalation, channel fallback, public warning, upgrade, lift —
+//!   with the effects the server carries out, the review trail and the message texts;
 pub mod vocab;
+pub mod warning;
