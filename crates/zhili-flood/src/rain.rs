@@ -501,7 +501,7 @@ impl RainSeries {
             let Some(slots) = taken.get_mut(i0..=i1) else { continue };
             let used = !slots.iter().any(|t| *t);
             slots.iter_mut().for_each(|t| *t = true);
-            if !used || s.end < first || s.end > last {
+            if !used || !(first..=last).contains(&s.end) {
                 continue;
             }
             let end_index = (s.end - first) as usize;
