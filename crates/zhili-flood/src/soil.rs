@@ -13,6 +13,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::rain::Accumulation;
 use crate::vocab::SoilState;
 
 /// The antecedent-precipitation-index settings of a watershed or village.
@@ -207,6 +208,13 @@ pub fn antecedent_index(config: &ApiConfig, daily_rain_mm: &[Option<f64>]) -> Re
         pa = (config.k * (pa + p)).min(config.wm_mm);
     }
     Ok(pa)
+}
+
+/// Daily totals from the rain engine ([`crate::rain::RainSeries::daily_totals`]) as the index
+/// reads them: a complete day is its rain; an incomplete day with rain counts what is known (a
+/// lower bound); an incomplete day with none is unknown (`None`).
+pub fn daily_rain(days: &[Accumulation]) -> Vec<Option<f64>> {
+    days.iter().map(|d| (d.complete || d.mm > 0.0).then_some(d.mm)).collect()
 }
 
 /// Judge the soil by the configured method.

@@ -8,8 +8,8 @@ use zhili_flood::health::{
 use zhili_flood::level::{level_trend, LevelConfig, LevelConfigError, LevelFlagReason, LevelObservation, Trend};
 use zhili_flood::rain::{Accumulation, FlagReason, Inserted, RainConfig, RainConfigError, RainError, RainSeries};
 use zhili_flood::soil::{
-    antecedent_index, soil_state, ApiConfig, DepthThresholds, MoistureConfig, SoilConfig, SoilError, SoilExplanation,
-    SoilInputs,
+    antecedent_index, daily_rain, soil_state, ApiConfig, DepthThresholds, MoistureConfig, SoilConfig, SoilError,
+    SoilExplanation, SoilInputs,
 };
 use zhili_flood::vocab::{Element, SoilState, Window};
 
@@ -457,6 +457,16 @@ proptest! {
         if missing == 0 {
             prop_assert!(b.complete && close(b.mm, a.mm), "{:?} vs {:?}", b, a);
         }
+        // Both sources of the same rain together count it once: the counter never fills a
+        // bucket next to a 5-minute value, so the answer is the 5-minute one.
+        for i in 1..=72i64 {
+            if let Some(v) = values[(i - 1) as usize] {
+                c.insert(RAIN5, t(5 * i), f64::from(v) / 10.0).unwrap();
+            }
+        }
+        for win in [w(5), w(30), Window::H1, Window::H3, Window::H6] {
+            prop_assert_eq!(c.accumulation(win, t(5 * end)), s.accumulation(win, t(5 * end)));
+        }
     }
 }
 
@@ -568,6 +578,29 @@ fn soil_moisture_by_depth_the_wettest_decides() {
     }
     assert_eq!(judge(&[(30, 20.0)]).unwrap_err(), SoilError::NoReadings { configured: vec![10, 20, 40] });
     assert_eq!(judge(&[(20, 120.0)]).unwrap_err(), SoilError::MoistureValue { depth_cm: 20, value: 120.0 });
+}
+
+#[test]
+fn the_index_from_the_rain_engine() {
+    let mut s = RainSeries::default();
+    // Day 1 (ending 24:00 UTC, 08:00 Beijing time): 72 mm, day 2: nothing, day 3: half a day of 0.5 mm / 5 min.
+    for i in 1..=288 {
+        s.insert(RAIN5, t(5 * i), 0.25).unwrap();
+        s.insert(RAIN5, t(1440 + 5 * i), 0.0).unwrap();
+        if i <= 144 {
+            s.insert(RAIN5, t(2880 + 5 * i), 0.5).unwrap();
+        }
+    }
+    let days = s.daily_totals(t(4320), 4);
+    let rain = daily_rain(&days);
+    assert_eq!(rain.len(), 4);
+    assert_eq!(rain[0], None, "nothing known of the first day");
+    assert_eq!(&rain[1..], &[Some(72.0), Some(0.0), Some(72.0)]);
+    let c = SoilConfig::Api(api(0.9, 100.0));
+    let a = soil_state(&c, &SoilInputs { daily_rain_mm: &rain, ..Default::default() }).unwrap();
+    // 0 → 0.9·72 = 64.8 → 58.32 → 0.9·(58.32 + 72) = 117.3, capped at 100.
+    assert_eq!(a.state, SoilState::Wet);
+    assert!(matches!(a.explanation, SoilExplanation::Api { pa_mm, days_missing: 1, .. } if pa_mm == 100.0));
 }
 
 proptest! {
