@@ -10,10 +10,10 @@
 //!   the time between them (at least one step). A one-sample spike is thus dropped, while a
 //!   level that stays at the new value is accepted once enough time has passed to explain it.
 //!   Values that are not numbers are flagged too.
-//! - The **rate** is the least-squares slope (m/h) through the accepted observations in the
-//!   last [`LevelConfig::span_minutes`] up to `at`, with at least
-//!   [`LevelConfig::min_points`] of them spanning at least one minute; least squares rather
-//!   than the end points so one noisy reading moves it less. Rising above
+//! - The **rate** (m/h) is fitted through the accepted observations in the last
+//!   [`LevelConfig::span_minutes`] up to `at`, with at least [`LevelConfig::min_points`] of
+//!   them spanning at least one minute: by least squares (the default, so one noisy reading
+//!   moves it less) or from the first and last of them ([`RateMethod::EndPoints`]). Rising above
 //!   [`LevelConfig::steady_tolerance_m_per_h`], falling below its negative, steady between.
 
 use chrono::{DateTime, Utc};
@@ -33,11 +33,31 @@ pub struct LevelConfig {
     pub max_jump_m: f64,
     /// The step the jump allowance is given for, minutes (default 5).
     pub jump_minutes: u32,
+    /// How the rate is fitted (default least squares).
+    pub method: RateMethod,
+}
+
+/// How the rate of rise is fitted over the span.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RateMethod {
+    /// The least-squares slope through every reading of the span.
+    #[default]
+    LeastSquares,
+    /// The change from the first to the last reading of the span over the time between them.
+    EndPoints,
 }
 
 impl Default for LevelConfig {
     fn default() -> Self {
-        Self { span_minutes: 60, min_points: 2, steady_tolerance_m_per_h: 0.05, max_jump_m: 2.0, jump_minutes: 5 }
+        Self {
+            span_minutes: 60,
+            min_points: 2,
+            steady_tolerance_m_per_h: 0.05,
+            max_jump_m: 2.0,
+            jump_minutes: 5,
+            method: RateMethod::LeastSquares,
+        }
     }
 }
 
@@ -197,7 +217,7 @@ pub fn level_trend(
         .checked_sub_signed(chrono::Duration::minutes(i64::from(config.span_minutes)))
         .unwrap_or(DateTime::<Utc>::MIN_UTC);
     let in_span: Vec<&LevelObservation> = accepted.iter().filter(|o| o.time > from).collect();
-    let rate = slope_m_per_h(&in_span, at).filter(|_| in_span.len() >= config.min_points);
+    let rate = slope_m_per_h(&in_span, at, config.method).filter(|_| in_span.len() >= config.min_points);
     let trend = rate.map(|r| {
         if r > config.steady_tolerance_m_per_h {
             Trend::Rising
@@ -216,11 +236,15 @@ pub fn level_trend(
     })
 }
 
-/// Least-squares slope in m/h; `None` when the times span less than a minute.
-fn slope_m_per_h(points: &[&LevelObservation], at: DateTime<Utc>) -> Option<f64> {
+/// The slope in m/h; `None` when the times span less than a minute.
+fn slope_m_per_h(points: &[&LevelObservation], at: DateTime<Utc>, method: RateMethod) -> Option<f64> {
     let (first, last) = (points.first()?, points.last()?);
-    if (last.time - first.time).num_seconds() < 60 {
+    let seconds = (last.time - first.time).num_seconds();
+    if seconds < 60 {
         return None;
+    }
+    if method == RateMethod::EndPoints {
+        return Some((last.level_m - first.level_m) / (seconds as f64 / 3600.0)).filter(|s| s.is_finite());
     }
     // Hours before `at` keep the numbers small.
     let xs: Vec<f64> = points.iter().map(|p| (p.time - at).num_seconds() as f64 / 3600.0).collect();

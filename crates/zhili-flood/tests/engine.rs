@@ -5,7 +5,9 @@ use proptest::prelude::*;
 use zhili_flood::health::{
     station_health, HealthConfig, HealthConfigError, HealthInput, Liveness, Problem, StatusAlarm,
 };
-use zhili_flood::level::{level_trend, LevelConfig, LevelConfigError, LevelFlagReason, LevelObservation, Trend};
+use zhili_flood::level::{
+    level_trend, LevelConfig, LevelConfigError, LevelFlagReason, LevelObservation, RateMethod, Trend,
+};
 use zhili_flood::rain::{Accumulation, FlagReason, Inserted, RainConfig, RainConfigError, RainError, RainSeries};
 use zhili_flood::soil::{
     antecedent_index, daily_rain, soil_state, ApiConfig, DepthThresholds, MoistureConfig, SoilConfig, SoilError,
@@ -661,6 +663,19 @@ fn readings_in_any_order_deduplicated_and_not_after_the_time_asked() {
     let r = level_trend(&corrected, t(10), &c).unwrap();
     assert_eq!(r.latest, Some(lv(10, 1.6)));
     assert!((r.rate_m_per_h.unwrap() - 3.6).abs() < 1e-9);
+}
+
+#[test]
+fn the_rate_from_the_end_points() {
+    let obs = [lv(0, 10.0), lv(10, 10.5), lv(20, 10.2), lv(30, 10.3)];
+    let ends = LevelConfig { method: RateMethod::EndPoints, ..LevelConfig::default() };
+    let r = level_trend(&obs, t(30), &ends).unwrap();
+    assert!((r.rate_m_per_h.unwrap() - 0.6).abs() < 1e-9, "{r:?}");
+    // Least squares: slope of (0, 10.0), (10, 10.5), (20, 10.2), (30, 10.3) is 0.006 m/min.
+    let ls = level_trend(&obs, t(30), &LevelConfig::default()).unwrap();
+    assert!((ls.rate_m_per_h.unwrap() - 0.36).abs() < 1e-9, "{ls:?}");
+    let c: LevelConfig = serde_json::from_str(r#"{"method":"end_points","span_minutes":30}"#).unwrap();
+    assert_eq!(c, LevelConfig { span_minutes: 30, ..ends });
 }
 
 #[test]
