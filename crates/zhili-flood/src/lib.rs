@@ -5,4 +5,15 @@
 //! codec is `zhili-sl651`, CAP documents `zhili-cap`):
 //! - [`vocab`]: the shared terms — station codes, warning grades and schemes, soil states,
 //!   accumulation windows, observed elements;
+//! - [`model`]: small watersheds, stations, villages at risk (responsible persons, warning
+//!   facilities, evacuation routes, shelters), control sections, the quarantine of unknown
+//!   stations, each with its validation;
+//! - [`indicator`]: rainfall indicators per village (window × soil state × grade, either
+//!   scheme) and level indicators per section, their pure evaluation, and the spreadsheet
+//!   import/export of rainfall indicators (`indicator::import`);
+//! - [`store`]: the storage ports — the network model and indicators, the quarantine, and
+//!   observations with their raw frames (one durable `ingest`);
+pub mod indicator;
+pub mod model;
+pub mod store;
 pub mod vocab;
