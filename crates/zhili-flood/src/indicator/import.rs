@@ -669,6 +669,8 @@ fn import(rows: Vec<RawRow>, known: &dyn Fn(&DivisionCode) -> bool) -> Result<Ra
         name: Option<(u32, String)>,
         thresholds: Vec<RainThreshold>,
         rows: BTreeMap<(Window, SoilState), Vec<u32>>,
+        /// The values each row gave, to tell which of two rows of one window and soil is bad.
+        values: BTreeMap<u32, Vec<f64>>,
     }
     let mut villages: BTreeMap<DivisionCode, Gathered> = BTreeMap::new();
     for raw in data {
@@ -677,6 +679,7 @@ fn import(rows: Vec<RawRow>, known: &dyn Fn(&DivisionCode) -> bool) -> Result<Ra
             name: None,
             thresholds: Vec::new(),
             rows: BTreeMap::new(),
+            values: BTreeMap::new(),
         });
         if let Some(name) = row.name {
             match &g.name {
@@ -695,6 +698,7 @@ fn import(rows: Vec<RawRow>, known: &dyn Fn(&DivisionCode) -> bool) -> Result<Ra
             Some(s) => vec![s],
             None => SoilState::ALL.to_vec(),
         };
+        g.values.insert(row.row, row.mm.clone());
         for soil in soils {
             g.rows.entry((row.window, soil)).or_default().push(row.row);
             g.thresholds.push(RainThreshold { window: row.window, soil, mm: row.mm.clone() });
@@ -734,7 +738,19 @@ fn import(rows: Vec<RawRow>, known: &dyn Fn(&DivisionCode) -> bool) -> Result<Ra
                         }
                         reported_duplicates.push((*window, *soil));
                     }
-                    let rows = problem.place().map(|(w, soils)| rows_of(w, &soils)).unwrap_or_default();
+                    let mut rows = problem.place().map(|(w, soils)| rows_of(w, &soils)).unwrap_or_default();
+                    // A problem of one row's values names only the rows with those values.
+                    let has = |row: &u32, grade: Grade, mm: f64| {
+                        g.values.get(row).and_then(|v| v.get(usize::from(grade.rank()) - 1)).map(|v| v.to_bits())
+                            == Some(mm.to_bits())
+                    };
+                    match &problem {
+                        IndicatorProblem::OutOfRange { grade, mm, .. } => rows.retain(|r| has(r, *grade, *mm)),
+                        IndicatorProblem::GradeOrder { lower, lower_mm, higher, higher_mm, .. } => {
+                            rows.retain(|r| has(r, *lower, *lower_mm) && has(r, *higher, *higher_mm))
+                        }
+                        _ => {}
+                    }
                     problems.push(ImportProblem::Set { village: village.clone(), rows, problem });
                 }
             }
