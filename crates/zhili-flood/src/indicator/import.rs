@@ -29,7 +29,7 @@
 //! An import is all or nothing: any problem rejects the file with every problem listed, each
 //! with its row as the spreadsheet shows it, the column as written in the header and the
 //! value ([`ImportProblem`]). Accepted files may still carry notices
-//! ([`IndicatorNotice`](super::IndicatorNotice), with their rows).
+//! ([`IndicatorNotice`], with their rows).
 //!
 //! # Export
 //!
