@@ -76,6 +76,8 @@ fn the_published_village_evaluates_by_soil_state() {
     assert_eq!(ind.threshold(Window::H12, SoilState::Wet, Grade::Prepare), None);
     assert!(!ind.soil_independent());
     assert!(ind.notices().is_empty());
+    assert_eq!(ind.missing_standard_windows(), [Window::H12, Window::H24]);
+    assert_eq!(four_colour().missing_standard_windows(), [Window::H12]);
 
     // 36 mm in 1 h: prepare on normal soil, nothing on dry soil.
     let acc = [(Window::H1, 36.0), (Window::H3, 40.0), (Window::H6, 41.0)];
@@ -517,6 +519,33 @@ fn xlsx_number_cells_and_dates() {
 }
 
 proptest! {
+    /// No bytes make either reader panic.
+    #[test]
+    fn any_bytes_are_answered(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        let _ = import::from_csv(&bytes, known);
+        let _ = import::from_xlsx(&bytes, known);
+    }
+
+    /// Tables of plausible and implausible cells are answered without a panic, and an accepted
+    /// one exports to a table that imports to the same sets.
+    #[test]
+    fn any_table_is_answered(rows in proptest::collection::vec(
+        proptest::collection::vec(prop_oneof![
+            Just("370304100201".to_string()), Just("1h".to_string()), Just("3小时".to_string()),
+            Just("较干".to_string()), Just("".to_string()), Just("40".to_string()), Just("55.5".to_string()),
+            Just("wet".to_string()), "\\PC{0,6}",
+        ], 0..7), 0..12)) {
+        let mut text = String::from("村编码,时段,土壤状态,准备转移,立即转移\n");
+        for row in &rows {
+            text.push_str(&row.iter().map(|c| c.replace([',', '"', '\n', '\r'], "")).collect::<Vec<_>>().join(","));
+            text.push('\n');
+        }
+        if let Ok(imported) = import::from_csv(text.as_bytes(), known) {
+            let csv = import::to_csv(imported.scheme, &imported.sets).unwrap();
+            prop_assert_eq!(import::from_csv(&csv, known).unwrap().sets, imported.sets);
+        }
+    }
+
     /// More rain never lowers the grade.
     #[test]
     fn more_rain_never_lowers_the_grade(a in 0.0f64..300.0, extra in 0.0f64..300.0, w in 0usize..4, soil in 0usize..3) {

@@ -6,7 +6,8 @@
 //!
 //! A village's [`RainIndicators`] are in one [`Scheme`] and hold, for each accumulation window
 //! it has (any of the five standard windows 1/3/6/12/24 h and any extra ones such as 30 min;
-//! at least one), for each of the three antecedent soil states, one threshold in mm per grade
+//! at least one — a set need not have all five standard windows, as neither published example
+//! in flood.md does: [`RainIndicators::missing_standard_windows`] says which it lacks), for each of the three antecedent soil states, one threshold in mm per grade
 //! of the scheme. A soil-independent set simply has the same values for all three states
 //! ([`RainIndicators::soil_independent`]). The set is valid by construction
 //! ([`RainIndicators::new`]), with these rules as errors:
@@ -314,6 +315,14 @@ impl RainIndicators {
         let mut w: Vec<Window> = self.thresholds.keys().map(|(w, _)| *w).collect();
         w.dedup();
         w
+    }
+
+    /// The standard windows (1, 3, 6, 12, 24 h) the set has no thresholds for, shortest first.
+    /// A set need not have all five (the published examples do not); a form or the village
+    /// page shows these as not configured.
+    pub fn missing_standard_windows(&self) -> Vec<Window> {
+        let have = self.windows();
+        Window::STANDARD.into_iter().filter(|w| !have.contains(w)).collect()
     }
 
     /// The threshold of a window, soil state and grade, in mm; `None` if the window is not in
