@@ -419,10 +419,13 @@ proptest! {
 // documented dedup rules.
 // ---------------------------------------------------------------------------------------------
 
+/// The identity of a stored value, and the value with its quality.
+type Values = BTreeMap<(StationCode, Element, DateTime<Utc>), (f64, Quality)>;
+
 #[derive(Default)]
 struct Memory {
     frames: Mutex<Vec<RawFrame>>,
-    values: Mutex<BTreeMap<(StationCode, Element, DateTime<Utc>), (f64, Quality)>>,
+    values: Mutex<Values>,
 }
 
 #[async_trait]
