@@ -5,6 +5,14 @@
 //! codec is `zhili-sl651`, CAP documents `zhili-cap`):
 //! - [`vocab`]: the shared terms — station codes, warning grades and schemes, soil states,
 //!   accumulation windows, observed elements;
+//! - [`model`]: small watersheds, stations, villages at risk (responsible persons, warning
+//!   facilities, evacuation routes, shelters), control sections, the quarantine of unknown
+//!   stations, each with its validation;
+//! - [`indicator`]: rainfall indicators per village (window × soil state × grade, either
+//!   scheme) and level indicators per section, their pure evaluation, and the spreadsheet
+//!   import/export of rainfall indicators (`indicator::import`);
+//! - [`store`]: the storage ports — the network model and indicators, the quarantine, and
+//!   observations with their raw frames (one durable `ingest`);
 //! - [`rain`]: per-station rainfall accumulations over sliding windows from 5-minute
 //!   increments, coarser increments and counters, under late, repeated and corrected data;
 //! - [`soil`]: the antecedent soil state from an antecedent-precipitation index or soil moisture;
@@ -15,8 +23,11 @@
 //!   with the effects the server carries out, the review trail and the message texts;
 
 pub mod health;
+pub mod indicator;
 pub mod level;
+pub mod model;
 pub mod rain;
 pub mod soil;
+pub mod store;
 pub mod vocab;
 pub mod warning;
