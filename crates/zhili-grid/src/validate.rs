@@ -221,7 +221,9 @@ pub fn validate_geojson_with_progress(
         let code = match GridCode::parse(code_s, rules.scheme) {
             Ok(c) => c,
             Err(e) => {
-                err("code_invalid", format!("code: {e}"), &[("value", code_s.clone())]);
+                let mut params = vec![("value", code_s.clone())];
+                params.extend(code_rule(&e));
+                err("code_invalid", format!("code: {e}"), &params);
                 continue;
             }
         };
@@ -246,7 +248,9 @@ pub fn validate_geojson_with_progress(
             Some(Value::String(p)) => match GridCode::parse(p, rules.scheme) {
                 Ok(p) => Some(p),
                 Err(e) => {
-                    err("parent_invalid", format!("parent: {e}"), &[("value", p.clone())]);
+                    let mut params = vec![("value", p.clone())];
+                    params.extend(code_rule(&e));
+                    err("parent_invalid", format!("parent: {e}"), &params);
                     continue;
                 }
             },
@@ -610,5 +614,25 @@ mod tests {
         let r =
             run(vec![json!({"type": "Feature", "properties": {"name": "x"}, "geometry": rect(0.0, 0.0, 1.0, 1.0)})]);
         assert!(messages(&r)[0].contains("`code` is missing"));
+    }
+}
+
+/// Which rule a refused code breaks, as problem params: `rule` (`length`, `not_digit`,
+/// `village`, `zero_serial`) and that rule's figures, so the text a person reads can say what
+/// is expected (`grid.problem.code_invalid.length`: 14 digits, it has 13).
+fn code_rule(e: &crate::GridCodeError) -> Vec<(&'static str, String)> {
+    use crate::GridCodeError as E;
+    match e {
+        E::Length { expected, serial, got } => vec![
+            ("rule", "length".into()),
+            ("expected", expected.to_string()),
+            ("serial", serial.to_string()),
+            ("got", got.to_string()),
+        ],
+        E::NotDigit { position, found } => {
+            vec![("rule", "not_digit".into()), ("position", position.to_string()), ("found", found.to_string())]
+        }
+        E::Village(_) => vec![("rule", "village".into())],
+        E::ZeroSerial { end } => vec![("rule", "zero_serial".into()), ("end", end.to_string())],
     }
 }

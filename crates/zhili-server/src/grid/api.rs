@@ -285,13 +285,19 @@ pub struct ProblemView {
     text: String,
 }
 
-/// The problems with their text in the caller's language (`grid.problem.<kind>`, its
+/// The problems with their text in the caller's language (`grid.problem.<kind>.<rule>` or
+/// `grid.problem.<kind>`, its
 /// `{params}` filled in; the English message for a kind without one).
 pub fn localized(problems: Vec<Problem>, t: crate::web::i18n::Tr) -> Vec<ProblemView> {
     problems
         .into_iter()
         .map(|p| {
-            let key = format!("grid.problem.{}", p.kind);
+            // A kind with a `rule` param may have a text per rule (`code_invalid.length`).
+            let rule = p.params.iter().find(|(k, _)| *k == "rule").map(|(_, v)| v.clone());
+            let key = rule
+                .map(|r| format!("grid.problem.{}.{r}", p.kind))
+                .filter(|k| t.try_get(k).is_some())
+                .unwrap_or_else(|| format!("grid.problem.{}", p.kind));
             let text = match t.try_get(&key) {
                 Some(_) => {
                     let params: Vec<(&str, String)> = p.params.iter().map(|(k, v)| (*k, v.clone())).collect();

@@ -766,7 +766,10 @@ async fn grids_are_bounded_and_imports_are_all_or_nothing() {
     let short = by_feature(errors, 3);
     assert_eq!(
         (short["kind"].as_str(), short["text"].as_str()),
-        (Some("code_invalid"), Some("网格编码 3703041002010 不符合编码规则"))
+        (
+            Some("code_invalid"),
+            Some("网格编码 3703041002010 应为 14 位数字（村/社区编码 12 位 + 序号 2 位），实为 13 位")
+        )
     );
     let bad = by_feature(errors, 4);
     assert_eq!(bad["kind"], "geometry_invalid");
