@@ -58,6 +58,9 @@ struct CasesPage {
     sorts: Vec<(&'static str, &'static str)>,
     /// The current filter as a query (`state=…&class=…`), carried by the export links.
     export_query: String,
+    /// The division the list is narrowed to (`within`) by name, and the list without it: a
+    /// chip with its ✕.
+    within: Option<(String, String)>,
 }
 
 /// A major class in the worklist's class filter: (code, name, its minor classes as (code, name)).
@@ -72,6 +75,8 @@ pub(crate) struct CasesPageQuery {
     class: Option<String>,
     department: Option<String>,
     grid: Option<String>,
+    /// A division subtree (the dashboard's drill-down by township or village).
+    within: Option<String>,
     from: Option<String>,
     to: Option<String>,
     mine: Option<String>,
@@ -94,6 +99,7 @@ pub(crate) fn worklist_query(q: &CasesPageQuery) -> crate::case::api::CaseQuery 
         class: given(&q.class),
         department: given(&q.department),
         grid: given(&q.grid),
+        within: given(&q.within),
         from: given(&q.from),
         to: given(&q.to),
         closed_from: given(&q.closed_from),
@@ -151,6 +157,15 @@ pub(crate) async fn cases_page(
     let department_name = |code: &str| {
         departments.iter().find(|(c, _)| c == code).map(|(_, n)| n.clone()).unwrap_or_else(|| code.to_string())
     };
+    // The division a drill-down narrowed the list to, by name.
+    let within_name = match query.within.as_deref().map(zhili_core::codes::DivisionCode::parse) {
+        Some(Ok(code)) => Some(match state.store.division(&code).await {
+            Ok(d) => d.name,
+            Err(zhili_core::store::StoreError::NotFound) => code.to_string(),
+            Err(e) => return Err(e.into()),
+        }),
+        _ => query.within.clone(),
+    };
     let rows = cases
         .iter()
         .map(|c| CaseRow {
@@ -173,6 +188,7 @@ pub(crate) async fn cases_page(
         ("class", &query.class),
         ("department", &query.department),
         ("grid", &query.grid),
+        ("within", &query.within),
         ("from", &query.from),
         ("to", &query.to),
         ("closed_from", &query.closed_from),
@@ -187,6 +203,11 @@ pub(crate) async fn cases_page(
             keep.push_str(&format!("&{name}=1"));
         }
     }
+    // The same list without the division: the chip's ✕.
+    let within_clear = format!(
+        "/cases?{}",
+        keep.split('&').filter(|p| !p.is_empty() && !p.starts_with("within=")).collect::<Vec<_>>().join("&")
+    );
     let states = zhili_case::workflow::CaseState::ALL
         .iter()
         .map(|s| (s.as_str(), if en { s.label_en() } else { s.label_zh() }, st.as_deref() == Some(s.as_str())))
@@ -227,6 +248,7 @@ pub(crate) async fn cases_page(
             class: query.class,
             department: query.department,
             grid: query.grid,
+            within: query.within.clone(),
             from: query.from,
             to: query.to,
             mine: mine.then(|| "1".into()),
@@ -247,6 +269,7 @@ pub(crate) async fn cases_page(
         departments,
         bulk,
         error,
+        within: within_name.map(|name| (name, within_clear)),
     })
 }
 

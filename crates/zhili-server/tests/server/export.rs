@@ -228,5 +228,5 @@ async fn the_worklist_links_its_export_with_its_filter() {
     let html = page.as_str().unwrap().replace("&#38;", "&amp;");
     assert!(html.contains("href=\"/api/cases/export?format=csv&amp;class=SJ0102&amp;overdue=1\""), "{html}");
     assert!(html.contains("href=\"/api/cases/export?format=xlsx&amp;class=SJ0102&amp;overdue=1\""));
-    assert!(html.contains(">导出 CSV</a>") && html.contains(">导出 Excel</a>"));
+    assert!(html.contains(">导出 CSV</a>") && html.contains(">导出 XLSX</a>"));
 }

@@ -268,6 +268,21 @@ async function story(browser, screen) {
   const todayFiled = await leader.page.$eval(".kpi[data-k=filed] .v", (el) => el.textContent);
   need(Number(todayFiled) >= 2, `today's filed cases on the dashboard: ${todayFiled}`);
   await visit(leader.page, "leader-dashboard");
+  // Drill down: today's figures by township, a township's name opens its cases of the day.
+  await leader.page.selectOption("#dash-group", "township");
+  await leader.page.click("#dash-form button[type=submit]");
+  await leader.page.waitForSelector("#dash-table a.drill", { timeout: 20000 });
+  const drilled = await leader.page.$eval("#dash-table tbody tr", (tr) => {
+    const a = tr.querySelector("a.drill");
+    return { name: a.textContent, href: a.getAttribute("href"), reported: Number(tr.children[2].textContent) };
+  });
+  need(/within=\d+/.test(drilled.href) && drilled.href.includes(`from=${day(today)}`), `drill-down link ${drilled.href}`);
+  await leader.page.click("#dash-table tbody tr a.drill");
+  await leader.page.waitForURL((u) => u.pathname === "/cases" && u.searchParams.has("within"));
+  need((await leader.page.locator("#within-chip .chip").innerText()) === drilled.name, `the worklist names the township ${drilled.name}`);
+  const listed = Number((await leader.page.locator("#worklist-total").innerText()).replace(/\D/g, ""));
+  need(listed === drilled.reported, `the township's worklist lists what the dashboard counts: ${listed} vs ${drilled.reported}`);
+  await visit(leader.page, "leader-drilled");
   // Drill into today's reports and the first of them.
   await leader.page.goto(`${base}/`);
   rows = await open(leader.page, "reported-today", "leader-reported-today");

@@ -11,13 +11,13 @@
     reworked: "返工数", extended: "延期数", deferred: "缓办数", dispatched_right: "准确派遣数",
     closure_rate: "结案率", on_time_rate: "按期结案率", rework_rate: "返工率", extension_rate: "延期率",
     accurate_dispatch_rate: "准确派遣率", avg_handling_hours: "平均处置时长(小时)", mom: "环比", yoy: "同比",
-    trend: "月度趋势", byGroup: "分组结案率", byMajor: "大类构成", key: "分组", name: "名称", none: "（无）", loading: "数据加载中…"
+    trend: "月度趋势", byGroup: "分组结案率", byMajor: "大类构成", key: "分组", name: "名称", none: "（无）", loading: "数据加载中…", open: "查看这些案件"
   } : {
     reported: "Reported", filed: "Filed", dispatched: "Dispatched", due: "Due", closed: "Closed", closed_on_time: "Closed on time",
     reworked: "Reworked", extended: "Extended", deferred: "Deferred", dispatched_right: "Dispatched right",
     closure_rate: "Closure rate", on_time_rate: "On-time rate", rework_rate: "Rework rate", extension_rate: "Extension rate",
     accurate_dispatch_rate: "Accurate dispatch", avg_handling_hours: "Avg handling (h)", mom: "MoM", yoy: "YoY",
-    trend: "Monthly trend", byGroup: "Closure rate by group", byMajor: "By major class", key: "Key", name: "Name", none: "(none)", loading: "Loading…"
+    trend: "Monthly trend", byGroup: "Closure rate by group", byMajor: "By major class", key: "Key", name: "Name", none: "(none)", loading: "Loading…", open: "Open these cases"
   };
   var $ = function (id) { return document.getElementById(id); };
   var charts = {
@@ -71,13 +71,38 @@
         T.mom + " " + change(m.previous) + " · " + T.yoy + " " + change(m.last_year) + "</div></div>";
     }).join("");
   }
+  // The worklist behind a row of the table (a leader drills down from a figure to its cases):
+  // the same period, narrowed to the row's department, division, grid, class or date. Rows of
+  // a grouping the worklist cannot narrow by (reporters, level-1 grid roll-ups) get no link.
+  function drill(key) {
+    var g = $("dash-group").value, from = $("dash-from").value, to = $("dash-to").value;
+    if (!key) return null;
+    var q = { from: from, to: to };
+    var field = { department: "department", township: "within", village: "within", grid: "grid", major: "class", "class": "class" }[g];
+    if (field) {
+      q[field] = key;
+    } else if (g === "month" || g === "day") {
+      var start = g === "month" ? key + "-01" : key;
+      var d = new Date(start + "T00:00:00");
+      if (isNaN(d.getTime())) return null;
+      var next = g === "month" ? new Date(d.getFullYear(), d.getMonth() + 1, 1) : new Date(d.getFullYear(), d.getMonth(), d.getDate() + 1);
+      q.from = start > from ? start : from;
+      q.to = iso(next) < to ? iso(next) : to;
+    } else {
+      return null;
+    }
+    return "/cases?" + Object.keys(q).filter(function (k) { return q[k]; })
+      .map(function (k) { return k + "=" + encodeURIComponent(q[k]); }).join("&");
+  }
   function table(m) {
     var cols = ["reported", "filed", "dispatched", "due", "closed", "closed_on_time", "reworked", "extended", "deferred", "dispatched_right"];
     var rates = ["closure_rate", "on_time_rate", "rework_rate", "extension_rate", "accurate_dispatch_rate"];
     $("dash-table").innerHTML = "<thead><tr><th>" + T.key + "</th><th>" + T.name + "</th>" +
       cols.concat(rates).map(function (c) { return "<th>" + T[c] + "</th>"; }).join("") + "</tr></thead><tbody>" +
       m.rows.map(function (r) {
-        return "<tr><td class=mono>" + esc(r.key) + "</td><td>" + esc(r.label || T.none) + "</td>" +
+        var link = drill(r.key);
+        var label = esc(r.label || T.none);
+        return "<tr><td class=mono>" + esc(r.key) + "</td><td>" + (link ? "<a class=drill href=\"" + esc(link) + "\" title=\"" + T.open + "\">" + label + "</a>" : label) + "</td>" +
           cols.map(function (c) { return "<td>" + r.tally[c] + "</td>"; }).join("") +
           rates.map(function (c) { return "<td>" + pct(r.rates[c]) + "</td>"; }).join("") + "</tr>";
       }).join("") + "</tbody>";
@@ -123,6 +148,12 @@
         yAxis: { type: "category", data: top.map(function (r) { return r.label || r.key || T.none; }), axisLabel: { width: 100, overflow: "truncate" } },
         series: [{ name: T.closure_rate, type: "bar", data: top.map(function (r) { return r.rates.closure_rate == null ? 0 : +(r.rates.closure_rate * 100).toFixed(2); }) }]
       }, true);
+      // A bar opens its cases, as its table row does.
+      charts.group.off("click");
+      charts.group.on("click", function (p) {
+        var link = top[p.dataIndex] && drill(top[p.dataIndex].key);
+        if (link) window.location.href = link;
+      });
       charts.major.setOption({
         title: { text: T.byMajor, left: 8, top: 6, textStyle: { fontSize: 14 } }, tooltip: { trigger: "item" },
         series: [{ type: "pie", radius: ["35%", "65%"], top: 24, data: major.rows.map(function (r) { return { name: r.label || r.key, value: r.tally.reported }; }) }]
