@@ -41,15 +41,19 @@ async function main() {
   await page.fill("#f-limit-handle", "5");
   await page.selectOption("#f-unit-handle", "whour");
   await page.click("#class-save");
-  await page.waitForSelector("#class-msg.good", { timeout: 15000 });
+  await page.waitForSelector("#class-msg.good, #class-msg.bad", { timeout: 15000 });
+  const saved = await page.$eval("#class-msg", (m) => ({ good: m.classList.contains("good"), text: m.textContent }));
+  check(saved.good, `the class is saved (${saved.text})`);
   await page.reload();
   await page.waitForSelector(classRow("SJ0102"), { timeout: 15000 });
   const kept = await page.evaluate((sel) => {
     const r = document.querySelector(sel);
-    return { handle: r.querySelector(".limit-handle").textContent, dept: r.querySelector(".dept").textContent };
+    const d = r.querySelector(".dept");
+    return { handle: r.querySelector(".limit-handle").textContent, dept: d.textContent, deptCode: d.title };
   }, classRow("SJ0102"));
   check(kept.handle === "5工作时", `handling limit kept after reload (${kept.handle})`);
-  check(kept.dept.includes(`(${dept})`), `department ${dept} kept after reload (${kept.dept})`);
+  check(kept.deptCode === dept, `department ${dept} kept after reload (${kept.deptCode})`);
+  check(kept.dept && !kept.dept.includes(dept), `department shown by name, code in the tooltip (${kept.dept})`);
   await page.fill("#class-search", "SJ01");
   await page.click(`${classRow("SJ0102")} button.edit`);
   await page.screenshot({ path: `${outDir}/settings-classes.png`, fullPage: false });

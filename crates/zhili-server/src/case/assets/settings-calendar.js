@@ -12,11 +12,13 @@
   var T = zh
     ? { months: ["一月", "二月", "三月", "四月", "五月", "六月", "七月", "八月", "九月", "十月", "十一月", "十二月"],
         days: ["一", "二", "三", "四", "五", "六", "日"], saved: "已保存", saving: "保存中…", failed: "请求失败",
-        stale: "日历已被他人修改，请刷新页面后重试。", remove: "删除", holiday: "放假", workday: "调休上班", replaced: "已按文本替换，保存后生效" }
+        stale: "日历已被他人修改，请刷新页面后重试。", remove: "删除", holiday: "放假", workday: "调休上班", replaced: "已按文本替换，保存后生效",
+        start: "开始时间", end: "结束时间" }
     : { months: ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
         days: ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"], saved: "Saved", saving: "Saving…", failed: "Request failed",
         stale: "The calendar was changed by someone else; reload the page and retry.", remove: "Remove", holiday: "Holiday",
-        workday: "Make-up working day", replaced: "Replaced from the text; save to keep it" };
+        workday: "Make-up working day", replaced: "Replaced from the text; save to keep it",
+        start: "Start time", end: "End time" };
   var WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
   var $ = function (id) { return document.getElementById(id); };
   var cal = null, version = null, holidays = {}, workdays = {}, year = new Date().getFullYear();
@@ -37,7 +39,7 @@
   function periodRow(p) {
     var row = document.createElement("div");
     row.className = "period";
-    row.innerHTML = "<input type=time class=start step=60> – <input type=time class=end step=60>" +
+    row.innerHTML = "<input type=time class=start step=60 aria-label=\"" + T.start + "\"> – <input type=time class=end step=60 aria-label=\"" + T.end + "\">" +
       (editable ? " <button type=button class=remove>" + T.remove + "</button>" : "");
     row.querySelector(".start").value = p.start;
     row.querySelector(".end").value = p.end;

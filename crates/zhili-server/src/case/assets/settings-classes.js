@@ -45,8 +45,7 @@
   }
   function deptText(rule) {
     if (rule.rule === "territorial") return T.territorial;
-    var d = departments[rule.department];
-    return d ? d + " (" + rule.department + ")" : rule.department;
+    return departments[rule.department] || rule.department;
   }
 
   function load() {
@@ -71,7 +70,8 @@
       }
       rows.push("<tr data-code=\"" + esc(c.code) + "\"" + (c.active ? "" : " class=inactive") + "><td>" +
         esc(c.kind === "event" ? T.event : T.component) + "</td><td class=mono>" + esc(c.code) + "</td><td>" + esc(c.name) +
-        "</td><td class=dept>" + esc(deptText(c.department)) + "</td>" +
+        "</td><td class=dept" + (c.department.department ? " title=\"" + esc(c.department.department) + "\"" : "") + ">" +
+        esc(deptText(c.department)) + "</td>" +
         STEPS.map(function (s) { return "<td class=\"limit-" + s + "\">" + esc(limitText(c.limits[s])) + "</td>"; }).join("") +
         "<td>" + esc(c.urgency === "urgent" ? T.urgent : T.normal) + "</td><td>" + (c.active ? T.yes : T.no) + "</td>" +
         (editable ? "<td><button type=button class=edit data-index=" + i + ">" + T.edit + "</button></td>" : "") + "</tr>");
