@@ -28,6 +28,7 @@ pub fn routes(_: &AppState) -> Router<AppState> {
         .route("/tiles/{layer}/{z}/{x}/{y}", get(layers::tile))
         .route("/map", get(pages::map_page))
         .merge(crate::web::page::assets(&[
+            ("map-locale.js", "text/javascript; charset=utf-8", include_str!("assets/map-locale.js")),
             ("map.js", "text/javascript; charset=utf-8", include_str!("assets/map.js")),
             ("minimap.js", "text/javascript; charset=utf-8", include_str!("assets/minimap.js")),
             ("pin-picker.js", "text/javascript; charset=utf-8", include_str!("assets/pin-picker.js")),

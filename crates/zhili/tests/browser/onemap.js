@@ -35,6 +35,9 @@ async function main() {
     await page.click("button[type=submit].primary");
     await page.waitForURL(`${base}/map`);
     await page.waitForFunction(() => window.zhiliMap && window.zhiliMap.loaded(), null, { timeout: 30000 });
+    // MapLibre's own controls speak the page's language (zh-CN here).
+    const zoomIn = await page.getAttribute(".maplibregl-ctrl-zoom-in", "title");
+    if (zoomIn !== "放大") throw new Error(`${name}: zoom-in button titled ${zoomIn}, not 放大`);
     const hasBasemap = await page.evaluate(() => !!window.zhiliMap.getLayer("basemap"));
     if (hasBasemap !== gcj) throw new Error(`${name}: basemap layer present = ${hasBasemap}`);
     if (mvt.length === 0 || mvt.some((u) => u.includes("crs=gcj02") !== gcj)) {

@@ -35,6 +35,7 @@
     center: [117.9, 36.425],
     zoom: 10.5,
     maxZoom: 20,
+    locale: window.zhiliMapLocale || {},
     attributionControl: basemap && el.dataset.basemapAttribution ? { compact: true } : false,
     style: {
       version: 8,

@@ -70,6 +70,7 @@
     );
     var map = new maplibregl.Map({
       container: el, center: toMap(opts.center || [117.9, 36.425]), zoom: opts.zoom || 15, maxZoom: 20,
+      locale: window.zhiliMapLocale || {},
       attributionControl: basemap && el.dataset.basemapAttribution ? { compact: true } : false,
       style: { version: 8, sources: sources, layers: layers }
     });
