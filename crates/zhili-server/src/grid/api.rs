@@ -293,7 +293,7 @@ pub fn localized(problems: Vec<Problem>, t: crate::web::i18n::Tr) -> Vec<Problem
         .into_iter()
         .map(|p| {
             // A kind with a `rule` param may have a text per rule (`code_invalid.length`).
-            let rule = p.params.iter().find(|(k, _)| *k == "rule").map(|(_, v)| v.clone());
+            let rule = p.params.iter().find(|(k, _)| **k == "rule").map(|(_, v)| v.clone());
             let key = rule
                 .map(|r| format!("grid.problem.{}.{r}", p.kind))
                 .filter(|k| t.try_get(k).is_some())
