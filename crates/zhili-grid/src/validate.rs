@@ -497,6 +497,26 @@ fn problem(n: usize, g: &Grid, kind: &'static str, message: String) -> Problem {
     Problem::new(Some(n), Some(g.code.to_string()), kind, message)
 }
 
+/// Which rule a refused code breaks, as problem params: `rule` (`length`, `not_digit`,
+/// `village`, `zero_serial`) and that rule's figures, so the text a person reads can say what
+/// is expected (`grid.problem.code_invalid.length`: 14 digits, it has 13).
+fn code_rule(e: &crate::GridCodeError) -> Vec<(&'static str, String)> {
+    use crate::GridCodeError as E;
+    match e {
+        E::Length { expected, serial, got } => vec![
+            ("rule", "length".into()),
+            ("expected", expected.to_string()),
+            ("serial", serial.to_string()),
+            ("got", got.to_string()),
+        ],
+        E::NotDigit { position, found } => {
+            vec![("rule", "not_digit".into()), ("position", position.to_string()), ("found", found.to_string())]
+        }
+        E::Village(_) => vec![("rule", "village".into())],
+        E::ZeroSerial { end } => vec![("rule", "zero_serial".into()), ("end", end.to_string())],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -614,25 +634,5 @@ mod tests {
         let r =
             run(vec![json!({"type": "Feature", "properties": {"name": "x"}, "geometry": rect(0.0, 0.0, 1.0, 1.0)})]);
         assert!(messages(&r)[0].contains("`code` is missing"));
-    }
-}
-
-/// Which rule a refused code breaks, as problem params: `rule` (`length`, `not_digit`,
-/// `village`, `zero_serial`) and that rule's figures, so the text a person reads can say what
-/// is expected (`grid.problem.code_invalid.length`: 14 digits, it has 13).
-fn code_rule(e: &crate::GridCodeError) -> Vec<(&'static str, String)> {
-    use crate::GridCodeError as E;
-    match e {
-        E::Length { expected, serial, got } => vec![
-            ("rule", "length".into()),
-            ("expected", expected.to_string()),
-            ("serial", serial.to_string()),
-            ("got", got.to_string()),
-        ],
-        E::NotDigit { position, found } => {
-            vec![("rule", "not_digit".into()), ("position", position.to_string()), ("found", found.to_string())]
-        }
-        E::Village(_) => vec![("rule", "village".into())],
-        E::ZeroSerial { end } => vec![("rule", "zero_serial".into()), ("end", end.to_string())],
     }
 }
