@@ -280,8 +280,8 @@ async function story(browser, screen) {
   await leader.page.click("#dash-table tbody tr a.drill");
   await leader.page.waitForURL((u) => u.pathname === "/cases" && u.searchParams.has("within"));
   need((await leader.page.locator("#within-chip .chip").innerText()) === drilled.name, `the worklist names the township ${drilled.name}`);
-  const listed = Number((await leader.page.locator("#worklist-total").innerText()).replace(/\D/g, ""));
-  need(listed === drilled.reported, `the township's worklist lists what the dashboard counts: ${listed} vs ${drilled.reported}`);
+  const inTownship = Number((await leader.page.locator("#worklist-total").innerText()).replace(/\D/g, ""));
+  need(inTownship === drilled.reported, `the township's worklist lists what the dashboard counts: ${inTownship} vs ${drilled.reported}`);
   await visit(leader.page, "leader-drilled");
   // Drill into today's reports and the first of them.
   await leader.page.goto(`${base}/`);

@@ -129,7 +129,11 @@ async function casesLayer(page, name, answers) {
     return l && l.type + ":" + window.zhiliMap.getLayoutProperty(id, "visibility");
   }));
   if (types[0] !== "heatmap:visible" || types[1] !== "circle:visible") throw new Error(`${name}: cases layers ${types}`);
-  const density = answers.filter((a) => a.kind === "density" && a.body.features.length > 0);
+  let density = [];
+  for (let i = 0; i < 50 && density.length === 0; i++) {
+    density = answers.filter((a) => a.kind === "density" && a.body.features.length > 0);
+    if (density.length === 0) await page.waitForTimeout(100);
+  }
   if (density.length === 0) throw new Error(`${name}: no density answer with features: ${JSON.stringify(answers.map((a) => a.url))}`);
   if (density.some((a) => a.url.includes("crs=gcj02") !== gcj)) throw new Error(`${name}: density CRS does not match the basemap`);
   const d = density[density.length - 1].body;
@@ -142,8 +146,13 @@ async function casesLayer(page, name, answers) {
   const densest = d.features.reduce((a, b) => (b.properties.count > a.properties.count ? b : a));
   await page.evaluate((c) => window.zhiliMap.jumpTo({ center: c, zoom: 14.5 }), densest.geometry.coordinates);
   await page.waitForFunction(() => document.querySelector("#cases-msg").dataset.loaded === "points", null, { timeout: 20000 });
-  const pts = answers.filter((a) => a.kind === "points" && a.body.features.length > 0);
-  if (pts.length === 0) throw new Error(`${name}: no case-points answer with features near ${densest.geometry.coordinates}`);
+  // The page has drawn its answer; playwright's copy of the body may still be on its way.
+  let pts = [];
+  for (let i = 0; i < 50 && pts.length === 0; i++) {
+    pts = answers.filter((a) => a.kind === "points" && a.body.features.length > 0);
+    if (pts.length === 0) await page.waitForTimeout(100);
+  }
+  if (pts.length === 0) throw new Error(`${name}: no case-points answer with features near ${densest.geometry.coordinates}: ${JSON.stringify(answers.filter((a) => a.kind === "points").map((a) => [a.url, a.body.features.length]))}`);
   await page.waitForFunction(() => window.zhiliMap.loaded() && window.zhiliMap.queryRenderedFeatures({ layers: ["cases-points"] }).length > 0, null, { timeout: 20000 });
   const at = await page.evaluate(() => {
     const f = window.zhiliMap.queryRenderedFeatures({ layers: ["cases-points"] })[0];

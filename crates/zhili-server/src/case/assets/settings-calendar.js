@@ -143,7 +143,7 @@
 
   fetch("/api/work-calendar", { credentials: "same-origin" }).then(function (r) {
     if (!r.ok) throw new Error(r.status);
-    version = (r.headers.get("etag") || "").replace(/"/g, "") || null;
+    version = (r.headers.get("etag") || "").replace(/^W\//, "").replace(/"/g, "") || null;
     return r.json();
   }).then(function (c) { cal = c; render(); }).catch(function (e) { msg.className = "bad"; msg.textContent = T.failed + ": " + e; });
 
@@ -169,7 +169,7 @@
       .then(function (res) {
         if (res.status === 200) {
           cal = res.body;
-          version = (res.etag || "").replace(/"/g, "") || version;
+          version = (res.etag || "").replace(/^W\//, "").replace(/"/g, "") || version;
           msg.className = "good";
           msg.textContent = T.saved;
           return;

@@ -51,7 +51,7 @@
   function load() {
     return fetch("/api/case-classes", { credentials: "same-origin" }).then(function (r) {
       if (!r.ok) throw new Error(r.status);
-      version = (r.headers.get("etag") || "").replace(/"/g, "") || null;
+      version = (r.headers.get("etag") || "").replace(/^W\//, "").replace(/"/g, "") || null;
       return r.json();
     }).then(function (cs) { classes = cs; render(); });
   }
