@@ -115,11 +115,12 @@ impl SimStation {
 pub struct SimConfig {
     /// The centre's SL 651 listener.
     pub target: SocketAddr,
-    /// Simulated seconds per real second (finite, more than 0); 60: an hour a minute.
+    /// Simulated seconds per real second, 0.001–10,000,000; 60: an hour a minute.
     pub speed: f64,
-    /// Real idle time after which a station sends a keep-alive (default 40 s).
+    /// Real idle time after which a station sends a keep-alive, more than 0 and at most 255 s
+    /// (default 40 s).
     pub keepalive: StdDuration,
-    /// Real time to wait for a confirm (default 10 s).
+    /// Real time to wait for a confirm, more than 0 and at most an hour (default 10 s).
     pub confirm_timeout: StdDuration,
     /// Resends of an unconfirmed report (default 2, at most 10).
     pub resends: u32,
@@ -127,7 +128,7 @@ pub struct SimConfig {
     pub add_threshold_mm: f64,
     /// The stations' clock (default UTC+8, Beijing time).
     pub utc_offset: FixedOffset,
-    /// Real time between attempts to (re)connect (default 1 s).
+    /// Real time between attempts to (re)connect, at most an hour (default 1 s).
     pub reconnect_delay: StdDuration,
     /// Attempts to connect in a row before a station gives up (default 30).
     pub connect_attempts: u32,
@@ -155,14 +156,17 @@ impl SimConfig {
     fn validate(&self) -> Result<(), SimError> {
         let bad =
             |field: &'static str, value: String, message: &'static str| Err(SimError::Config { field, value, message });
-        if !(self.speed.is_finite() && self.speed > 0.0) {
-            return bad("speed", self.speed.to_string(), "a finite number more than 0");
+        if !(self.speed.is_finite() && (0.001..=1e7).contains(&self.speed)) {
+            return bad("speed", self.speed.to_string(), "a number from 0.001 to 10000000");
         }
-        if self.keepalive.is_zero() {
-            return bad("keepalive", "0".into(), "more than 0");
+        if self.keepalive.is_zero() || self.keepalive > StdDuration::from_secs(255) {
+            return bad("keepalive", format!("{:?}", self.keepalive), "more than 0 and at most 255 s");
         }
-        if self.confirm_timeout.is_zero() {
-            return bad("confirm_timeout", "0".into(), "more than 0");
+        if self.confirm_timeout.is_zero() || self.confirm_timeout > HOUR {
+            return bad("confirm_timeout", format!("{:?}", self.confirm_timeout), "more than 0 and at most an hour");
+        }
+        if self.reconnect_delay > HOUR {
+            return bad("reconnect_delay", format!("{:?}", self.reconnect_delay), "at most an hour");
         }
         if self.resends > 10 {
             return bad("resends", self.resends.to_string(), "at most 10");
@@ -332,6 +336,7 @@ pub fn keepalive_frame(
 }
 
 const MINUTE: i64 = 60;
+const HOUR: StdDuration = StdDuration::from_secs(3600);
 
 /// Seconds after the observation time a station reports (0–59, from its address), so that
 /// stations do not all send in the same second.
@@ -370,46 +375,41 @@ pub fn plan(station: &SimStation, values: &[(DateTime<Utc>, Element, f64)], conf
             }
         };
         for (t, v) in &rain {
-            if *v >= config.add_threshold_mm {
+            let due = t.checked_add_signed(offset - Duration::seconds(3));
+            if let (true, Some(due)) = (*v >= config.add_threshold_mm, due) {
                 out.push(Planned {
-                    due: *t + offset - Duration::seconds(3),
+                    due,
                     observed: *t,
                     content: Content::Added { pn05_tenths: tenths(*v), pt_tenths: pt_at(*t) },
                 });
             }
         }
-        if let (Some(first), Some(last)) = (rain.first(), rain.last()) {
-            let hour = |t: DateTime<Utc>| t.timestamp().div_euclid(3600);
-            let by_time: HashMap<i64, f64> = rain.iter().map(|(t, v)| (t.timestamp(), *v)).collect();
-            // Each hour that ends at or after the first value and at or before the last one.
-            let first_hour = hour(first.0 - Duration::seconds(1)) + 1;
-            for h in first_hour..=hour(last.0) {
-                let end = h * 3600;
-                let drp: [Option<u8>; 12] = std::array::from_fn(|i| {
-                    let at = end - (55 - 5 * i as i64) * MINUTE;
-                    by_time.get(&at).map(|v| tenths(*v).clamp(0, 254) as u8)
-                });
-                if drp.iter().all(Option::is_none) {
-                    continue;
-                }
-                let Some(observed) = DateTime::from_timestamp(end, 0) else { continue };
-                out.push(Planned {
-                    due: observed + offset,
-                    observed,
-                    content: Content::Hourly { drp, pt_tenths: pt_at(observed) },
-                });
+        let by_time: HashMap<i64, f64> = rain.iter().map(|(t, v)| (t.timestamp(), *v)).collect();
+        // Each hour that has a value: the hour its value's 5 minutes end in.
+        let hours: std::collections::BTreeSet<i64> =
+            rain.iter().map(|(t, _)| (t.timestamp() - 1).div_euclid(3600) + 1).collect();
+        for h in hours {
+            let end = h * 3600;
+            let drp: [Option<u8>; 12] = std::array::from_fn(|i| {
+                let at = end - (55 - 5 * i as i64) * MINUTE;
+                by_time.get(&at).map(|v| tenths(*v).clamp(0, 254) as u8)
+            });
+            if drp.iter().all(Option::is_none) {
+                continue;
             }
+            let Some(observed) = DateTime::from_timestamp(end, 0) else { continue };
+            let Some(due) = observed.checked_add_signed(offset) else { continue };
+            out.push(Planned { due, observed, content: Content::Hourly { drp, pt_tenths: pt_at(observed) } });
         }
     }
     if station.level {
         let every = i64::from(station.timed_interval_minutes.max(1)) * MINUTE;
         for (t, e, v) in values {
-            if *e == Element::Level && v.is_finite() && t.timestamp().rem_euclid(every) == 0 {
-                out.push(Planned {
-                    due: *t + offset,
-                    observed: *t,
-                    content: Content::Timed { z_mm: (v * 1000.0).round() as i64 },
-                });
+            let due = t.checked_add_signed(offset);
+            if let (true, Some(due)) =
+                (*e == Element::Level && v.is_finite() && t.timestamp().rem_euclid(every) == 0, due)
+            {
+                out.push(Planned { due, observed: *t, content: Content::Timed { z_mm: (v * 1000.0).round() as i64 } });
             }
         }
     }
@@ -473,14 +473,19 @@ struct Clock {
 }
 
 impl Clock {
+    /// The real instant of a simulated time (no earlier than the start; a year ahead at most,
+    /// which no storm reaches).
     fn real(&self, t: DateTime<Utc>) -> Instant {
+        let year = StdDuration::from_secs(365 * 86_400);
         let sim = (t - self.sim_start).to_std().unwrap_or_default();
-        self.real_start + sim.div_f64(self.speed)
+        let real = StdDuration::try_from_secs_f64(sim.as_secs_f64() / self.speed).unwrap_or(year).min(year);
+        self.real_start.checked_add(real).unwrap_or(self.real_start)
     }
 
     fn now(&self) -> DateTime<Utc> {
-        let real = Instant::now().saturating_duration_since(self.real_start).mul_f64(self.speed);
-        self.sim_start + Duration::from_std(real).unwrap_or(Duration::zero())
+        let real = Instant::now().saturating_duration_since(self.real_start).as_secs_f64() * self.speed;
+        let sim = Duration::try_milliseconds((real * 1000.0).min(1e15) as i64).unwrap_or(Duration::zero());
+        self.sim_start.checked_add_signed(sim).unwrap_or(self.sim_start)
     }
 }
 

@@ -82,6 +82,9 @@ pub enum StormError {
     /// The peak out of 1–200 mm/h.
     #[error("peak_mm_per_h = {0}: the peak is 1–200 mm/h")]
     Peak(f64),
+    /// The record would end past the last time there is.
+    #[error("a storm starting {0} ends past the end of time")]
+    Start(DateTime<Utc>),
     /// The network has no station to rain on.
     #[error("the network has no station that measures rain or level and reports")]
     NoStations,
@@ -128,6 +131,9 @@ impl Storm {
     pub fn new(network: &Network, config: &StormConfig) -> Result<Storm, StormError> {
         if !(1..=72).contains(&config.hours) {
             return Err(StormError::Hours(config.hours));
+        }
+        if config.start.checked_add_signed(Duration::hours(i64::from(config.hours) + 1)).is_none() {
+            return Err(StormError::Start(config.start));
         }
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0x5707_3A11);
         let peak = match config.peak_mm_per_h {

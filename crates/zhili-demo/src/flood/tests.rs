@@ -618,6 +618,25 @@ fn a_bad_simulator_setting_is_refused_before_connecting() {
     cfg.speed = 0.0;
     let e = rt.block_on(simulator::run(cfg, &[], Vec::new())).unwrap_err();
     assert!(matches!(e, simulator::SimError::Config { field: "speed", .. }), "{e}");
+    for (speed, ok) in [(f64::INFINITY, false), (1e8, false), (0.001, true), (1e7, true)] {
+        let mut cfg = config("127.0.0.1:9".parse().unwrap());
+        cfg.speed = speed;
+        let r = rt.block_on(simulator::run(cfg, &[], Vec::new()));
+        assert_eq!(r.is_ok(), ok, "speed {speed}: {r:?}");
+    }
+    let mut cfg = config("127.0.0.1:9".parse().unwrap());
+    cfg.keepalive = StdDuration::from_secs(256);
+    assert!(rt.block_on(simulator::run(cfg, &[], Vec::new())).is_err(), "keep-alive over 255 s");
+    // Times at the ends of time plan nothing rather than panic.
+    let st = SimStation::of_network(boshan()).remove(0);
+    let ends = [DateTime::<Utc>::MAX_UTC, DateTime::<Utc>::MIN_UTC]
+        .map(|t| (t, Element::RainIncrement { interval_minutes: 5 }, 9.0));
+    let planned = simulator::plan(&st, &ends, &config("127.0.0.1:9".parse().unwrap()));
+    assert!(planned.iter().all(|p| p.observed == DateTime::<Utc>::MIN_UTC), "{planned:?}");
+    assert!(matches!(
+        Storm::new(boshan(), &StormConfig::new(DateTime::<Utc>::MAX_UTC)),
+        Err(storm::StormError::Start(_))
+    ));
     // A time SL 651 cannot carry.
     let st = SimStation::of_network(boshan()).remove(0);
     let late = Utc.with_ymd_and_hms(2100, 1, 1, 0, 0, 0).unwrap();
