@@ -157,7 +157,7 @@ impl Storm {
         let origin = Position { lon: (w + e) / 2.0, lat: (s + n) / 2.0 };
         let half_width = (e - w) / 2.0 * km_per_deg_lon(origin.lat);
         let half_height = (n - s) / 2.0 * KM_PER_DEG_LAT;
-        let sigma_km = rng.random_range(4.0..5.0);
+        let sigma_km = rng.random_range(3.0..4.0);
         let through = (rng.random_range(-0.25..0.25) * half_width, rng.random_range(-0.25..0.25) * half_height);
         let heading = rng.random_range(0.0..40.0f64).to_radians();
         let reach = half_width.hypot(half_height) + 2.0 * sigma_km;
