@@ -16,6 +16,7 @@ use zhili_core::store::CoreBatch;
 use zhili_grid::{Grid, GridCode, GridCodeScheme, GridDuty};
 
 pub mod case;
+pub mod flood;
 pub mod grid;
 use grid::Cell;
 
