@@ -32,12 +32,10 @@
 //! its row as the spreadsheet shows it (header on row 1), and every catalogue-level problem of
 //! [`Catalogue::validate`] with the rows involved.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::io::Cursor;
+use zhili_sheet::{Cell as RawCell, Row as RawRow};
 
-use calamine::{DataRef, Reader as _, Xlsx};
 use rust_xlsxwriter::{DataValidation, Format, Workbook, XlsxError};
 use serde::{Deserialize, Serialize};
 
@@ -897,24 +895,6 @@ impl From<XlsxError> for ExportError {
     }
 }
 
-/// A cell as read from a file.
-#[derive(Debug, Clone, PartialEq)]
-enum RawCell {
-    Empty,
-    Text(String),
-    Number(f64),
-    Bool(bool),
-    /// A value no catalogue column holds, described for the message (e.g. "a date").
-    Unsupported(&'static str),
-}
-
-/// A non-empty row as read from a file, numbered as the spreadsheet shows it.
-#[derive(Debug, Clone)]
-struct RawRow {
-    row: u32,
-    cells: Vec<RawCell>,
-}
-
 impl Catalogue {
     /// Read a catalogue from CSV (UTF-8 with or without BOM, or GB18030), checking every row and
     /// the whole catalogue; see the [module documentation](self) for the form.
@@ -971,101 +951,31 @@ impl Catalogue {
     }
 }
 
-fn check_size(bytes: &[u8]) -> Result<(), ImportError> {
-    if bytes.len() > MAX_IMPORT_BYTES {
-        return Err(ImportError::FileTooLarge { bytes: bytes.len(), max: MAX_IMPORT_BYTES });
-    }
-    Ok(())
-}
+/// How much an uploaded file may hold ([`zhili_sheet`] reads it).
+const LIMITS: zhili_sheet::Limits = zhili_sheet::Limits {
+    max_bytes: MAX_IMPORT_BYTES,
+    max_rows: MAX_IMPORT_ROWS + HEADER_SEARCH_ROWS,
+    max_columns: MAX_IMPORT_COLUMNS,
+};
 
-/// Most non-empty rows read before giving up: the header search window plus the row limit.
-const MAX_READ_ROWS: usize = MAX_IMPORT_ROWS + HEADER_SEARCH_ROWS;
-
-/// Decode CSV bytes: UTF-8 without its BOM, else GB18030 (Excel's "CSV" on Chinese Windows).
-fn decode_text(bytes: &[u8]) -> Result<Cow<'_, str>, ImportError> {
-    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
-    if let Ok(text) = std::str::from_utf8(bytes) {
-        return Ok(Cow::Borrowed(text));
+impl From<zhili_sheet::SheetError> for ImportError {
+    fn from(e: zhili_sheet::SheetError) -> ImportError {
+        use zhili_sheet::SheetError as E;
+        match e {
+            E::FileTooLarge { bytes, max } => ImportError::FileTooLarge { bytes, max },
+            E::TooManyRows { .. } => ImportError::TooManyRows { max: MAX_IMPORT_ROWS },
+            E::Unreadable(why) => ImportError::Unreadable(why),
+            E::Empty => ImportError::Empty,
+        }
     }
-    encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(bytes).ok_or_else(|| {
-        ImportError::Unreadable("the text is neither UTF-8 nor GB18030; save the sheet as \"CSV UTF-8\"".into())
-    })
 }
 
 fn read_csv(bytes: &[u8]) -> Result<Vec<RawRow>, ImportError> {
-    check_size(bytes)?;
-    let text = decode_text(bytes)?;
-    let data = text.as_bytes();
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(data);
-    let mut rows = Vec::new();
-    // A spreadsheet numbers records, counting empty lines, which the csv reader skips and its line
-    // count does not see. So count the line ends before each record's first byte, less the line
-    // ends inside the quoted cells of the records before it.
-    let (mut counted_to, mut line_ends, mut inner_line_ends) = (0usize, 0usize, 0usize);
-    for record in reader.records() {
-        let record = record.map_err(|e| ImportError::Unreadable(format!("not valid CSV: {e}")))?;
-        // The reported offset may point at the line end(s) before the record; a record never
-        // starts with one.
-        let reported = record.position().map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX));
-        let reported = reported.clamp(counted_to, data.len());
-        let start = reported + data[reported..].iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
-        line_ends += data[counted_to..start].iter().filter(|b| **b == b'\n').count();
-        counted_to = start;
-        let row = u32::try_from(line_ends.saturating_sub(inner_line_ends) + 1).unwrap_or(u32::MAX);
-        inner_line_ends += record.iter().map(|f| f.matches('\n').count()).sum::<usize>();
-        if record.iter().all(|f| f.trim().is_empty()) {
-            continue;
-        }
-        if rows.len() >= MAX_READ_ROWS {
-            return Err(ImportError::TooManyRows { max: MAX_IMPORT_ROWS });
-        }
-        let cells = record
-            .iter()
-            .take(MAX_IMPORT_COLUMNS)
-            .map(|f| if f.trim().is_empty() { RawCell::Empty } else { RawCell::Text(f.to_string()) })
-            .collect();
-        rows.push(RawRow { row, cells });
-    }
-    Ok(rows)
+    Ok(zhili_sheet::read_csv(bytes, &LIMITS)?)
 }
 
 fn read_xlsx(bytes: &[u8]) -> Result<Vec<RawRow>, ImportError> {
-    check_size(bytes)?;
-    let unreadable = |e: calamine::XlsxError| ImportError::Unreadable(format!("not an XLSX workbook: {e}"));
-    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(unreadable)?;
-    let first = workbook.sheet_names().first().cloned().ok_or(ImportError::Empty)?;
-    let mut reader = workbook.worksheet_cells_reader(&first).map_err(unreadable)?;
-    let mut rows: BTreeMap<u32, Vec<RawCell>> = BTreeMap::new();
-    while let Some(cell) = reader.next_cell().map_err(unreadable)? {
-        let (row, column) = cell.get_position();
-        let column = column as usize;
-        let value = match cell.get_value() {
-            DataRef::Empty => continue,
-            DataRef::String(s) if s.trim().is_empty() => continue,
-            DataRef::SharedString(s) if s.trim().is_empty() => continue,
-            DataRef::String(s) => RawCell::Text(s.clone()),
-            DataRef::SharedString(s) => RawCell::Text((*s).to_string()),
-            DataRef::Int(n) => RawCell::Number(*n as f64),
-            DataRef::Float(n) => RawCell::Number(*n),
-            DataRef::Bool(b) => RawCell::Bool(*b),
-            DataRef::DateTime(_) | DataRef::DateTimeIso(_) => RawCell::Unsupported("a date"),
-            DataRef::DurationIso(_) => RawCell::Unsupported("a duration"),
-            DataRef::Error(_) => RawCell::Unsupported("an error value such as #N/A"),
-        };
-        if column >= MAX_IMPORT_COLUMNS {
-            continue;
-        }
-        let row = row.saturating_add(1);
-        if !rows.contains_key(&row) && rows.len() >= MAX_READ_ROWS {
-            return Err(ImportError::TooManyRows { max: MAX_IMPORT_ROWS });
-        }
-        let cells = rows.entry(row).or_default();
-        if cells.len() <= column {
-            cells.resize(column + 1, RawCell::Empty);
-        }
-        cells[column] = value;
-    }
-    Ok(rows.into_iter().map(|(row, cells)| RawRow { row, cells }).collect())
+    Ok(zhili_sheet::read_xlsx(bytes, &LIMITS)?)
 }
 
 /// Where each column is in the file, and its header as written.
