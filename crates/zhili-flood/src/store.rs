@@ -166,6 +166,53 @@ impl Quality {
     pub fn parse(s: &str) -> Option<Quality> {
         [Quality::Good, Quality::Suspect, Quality::Manual].into_iter().find(|q| q.as_str() == s)
     }
+
+    /// The stable small integer stores keep per value (0 good, 1 suspect, 2 manual).
+    pub fn code(self) -> i16 {
+        match self {
+            Quality::Good => 0,
+            Quality::Suspect => 1,
+            Quality::Manual => 2,
+        }
+    }
+
+    /// Read the stored integer.
+    pub fn from_code(code: i16) -> Option<Quality> {
+        [Quality::Good, Quality::Suspect, Quality::Manual].into_iter().find(|q| q.code() == code)
+    }
+}
+
+/// The stable integer stores key an [`Element`] by (要素存储编码): its kind in the high 16 bits
+/// (1 rain increment, 2 rain counter, 3 level, 4 discharge, 5 voltage, 6 soil moisture,
+/// 7 status) and its parameter (interval minutes, depth cm) in the low 16, so that integer
+/// order is [`Element`]'s order and a key is four bytes, not a name.
+pub fn element_code(e: Element) -> i32 {
+    let (kind, n): (i32, u16) = match e {
+        Element::RainIncrement { interval_minutes } => (1, interval_minutes),
+        Element::RainCounter => (2, 0),
+        Element::Level => (3, 0),
+        Element::Discharge => (4, 0),
+        Element::Voltage => (5, 0),
+        Element::SoilMoisture { depth_cm } => (6, depth_cm),
+        Element::Status => (7, 0),
+    };
+    kind << 16 | i32::from(n)
+}
+
+/// The element of a stored [`element_code`]; `None` for an integer no element has.
+pub fn element_from_code(code: i32) -> Option<Element> {
+    let n = u16::try_from(code & 0xFFFF).ok()?;
+    let e = match (code >> 16, n) {
+        (1, interval_minutes) => Element::RainIncrement { interval_minutes },
+        (2, 0) => Element::RainCounter,
+        (3, 0) => Element::Level,
+        (4, 0) => Element::Discharge,
+        (5, 0) => Element::Voltage,
+        (6, depth_cm) => Element::SoilMoisture { depth_cm },
+        (7, 0) => Element::Status,
+        _ => return None,
+    };
+    Some(e)
 }
 
 /// One observed value (观测值).
@@ -334,4 +381,36 @@ pub trait ObservationStore: Send + Sync {
     /// When each station given was last heard from, in the order given (default for a station
     /// never heard from).
     async fn last_seen(&self, stations: &[StationCode]) -> StoreResult<Vec<LastSeen>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn element_codes_read_back_and_keep_the_order() {
+        let all = [
+            Element::RainIncrement { interval_minutes: 5 },
+            Element::RainIncrement { interval_minutes: 60 },
+            Element::RainCounter,
+            Element::Level,
+            Element::Discharge,
+            Element::Voltage,
+            Element::SoilMoisture { depth_cm: 10 },
+            Element::SoilMoisture { depth_cm: 100 },
+            Element::Status,
+        ];
+        for e in all {
+            assert_eq!(element_from_code(element_code(e)), Some(e), "{e:?}");
+        }
+        assert!(all.windows(2).all(|w| element_code(w[0]) < element_code(w[1])));
+        assert_eq!(element_code(Element::RainIncrement { interval_minutes: 5 }), 0x1_0005);
+        for bad in [0, -1, 2 << 16 | 1, 8 << 16, i32::MIN] {
+            assert_eq!(element_from_code(bad), None, "{bad}");
+        }
+        for q in [Quality::Good, Quality::Suspect, Quality::Manual] {
+            assert_eq!(Quality::from_code(q.code()), Some(q));
+        }
+        assert_eq!(Quality::from_code(3), None);
+    }
 }

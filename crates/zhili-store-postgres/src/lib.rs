@@ -25,13 +25,14 @@ use zhili_core::store::{Change, StoreError, StoreResult};
 // One folder per domain, as in every layer: its SQL and the migrations it owns.
 mod case;
 mod core;
+mod flood;
 mod grid;
 mod platform;
 
 /// Every domain's migrations, in dependency order; [`zhili_store_sql::merge_migrations`]
 /// runs them as one ordered list.
 const MIGRATIONS: &[&sqlx::migrate::Migrator] =
-    &[&core::MIGRATIONS, &platform::MIGRATIONS, &grid::MIGRATIONS, &case::MIGRATIONS];
+    &[&core::MIGRATIONS, &platform::MIGRATIONS, &grid::MIGRATIONS, &case::MIGRATIONS, &flood::MIGRATIONS];
 
 impl PgStore {
     /// Every storage port this backend implements, one per domain folder, for the server and
@@ -43,6 +44,7 @@ impl PgStore {
         platform::register(&store, &mut ports);
         grid::register(&store, &mut ports);
         case::register(&store, &mut ports);
+        flood::register(&store, &mut ports);
         ports
     }
 }

@@ -13,6 +13,7 @@ zhili_store_suite::core_suite!(run);
 zhili_store_suite::platform_suite!(run);
 zhili_store_suite::grid_suite!(run);
 zhili_store_suite::case_suite!(run);
+zhili_store_suite::flood_suite!(run);
 
 #[test]
 fn database_is_replaced_in_the_url() {

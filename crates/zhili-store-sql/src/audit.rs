@@ -1,4 +1,4 @@
-//! What each write of the core, the platform, grids and the case loop records in the audit log (审计事件),
+//! What each write of the core, the platform, grids, the case loop and the flood model records in the audit log (审计事件),
 //! for both backends: the action, the target and the detail, so a chain written by either
 //! database says the same of the same change. The SQL that appends them is each backend's.
 
@@ -9,6 +9,9 @@ use zhili_case::workflow::CaseState;
 use zhili_core::audit::{Actor, AuditEvent, Outcome};
 use zhili_core::model::{Division, Locale, NewDepartment, NewUser};
 use zhili_core::store::{CoreBatch, UserUpdate};
+use zhili_flood::indicator::RainIndicators;
+use zhili_flood::model::{ControlSection, Station, Village, Watershed};
+use zhili_flood::vocab::StationCode;
 use zhili_grid::{GridCode, GridDuty};
 use zhili_platform::attachment::Attachment;
 use zhili_platform::Subject;
@@ -159,6 +162,52 @@ pub fn case_escalate(actor: &Actor, e: &Escalation) -> AuditEvent {
         "level": e.level, "deadline": e.deadline, "notifications": e.notifications.len(),
         "deliveries": e.deliveries.len(),
     }))
+}
+
+/// A small watershed inserted or replaced (`flood.watershed.upsert`).
+pub fn flood_watershed_upsert(actor: &Actor, w: &Watershed) -> AuditEvent {
+    AuditEvent::success(actor, "flood.watershed.upsert", format!("flood_watershed:{}", w.code))
+        .with_detail(json!({"name": w.name, "parent": w.parent.as_ref().map(|p| p.as_str())}))
+}
+
+/// A station inserted or replaced (`flood.station.upsert`).
+pub fn flood_station_upsert(actor: &Actor, s: &Station) -> AuditEvent {
+    AuditEvent::success(actor, "flood.station.upsert", format!("flood_station:{}", s.code)).with_detail(json!({
+        "name": s.name, "kind": s.kind.as_str(), "status": s.status.as_str(), "division": s.division.as_str(),
+    }))
+}
+
+/// A village at risk inserted or replaced (`flood.village.upsert`); of its responsible persons
+/// only how many (their phones are personal data).
+pub fn flood_village_upsert(actor: &Actor, v: &Village) -> AuditEvent {
+    AuditEvent::success(actor, "flood.village.upsert", format!("flood_village:{}", v.code)).with_detail(json!({
+        "name": v.name, "population": v.population, "persons": v.persons.len(),
+        "stations": v.stations.iter().map(StationCode::as_str).collect::<Vec<_>>(),
+    }))
+}
+
+/// A control section inserted or replaced (`flood.section.upsert`).
+pub fn flood_section_upsert(actor: &Actor, c: &ControlSection) -> AuditEvent {
+    AuditEvent::success(actor, "flood.section.upsert", format!("flood_section:{}", c.code))
+        .with_detail(json!({"name": c.name, "level_station": c.level_station.as_str()}))
+}
+
+/// A village's rainfall indicators replaced (`flood.rain_indicators.replace`).
+pub fn flood_rain_indicators_replace(actor: &Actor, r: &RainIndicators) -> AuditEvent {
+    AuditEvent::success(actor, "flood.rain_indicators.replace", format!("flood_village:{}", r.village())).with_detail(
+        json!({"scheme": r.scheme(), "windows": r.windows().iter().map(|w| w.label()).collect::<Vec<_>>()}),
+    )
+}
+
+/// A quarantined station accepted: it is a station now (`flood.quarantine.accept`).
+pub fn flood_quarantine_accept(actor: &Actor, s: &Station) -> AuditEvent {
+    AuditEvent::success(actor, "flood.quarantine.accept", format!("flood_station:{}", s.code))
+        .with_detail(json!({"name": s.name, "kind": s.kind.as_str()}))
+}
+
+/// A quarantined station rejected (`flood.quarantine.reject`).
+pub fn flood_quarantine_reject(actor: &Actor, code: &StationCode) -> AuditEvent {
+    AuditEvent::success(actor, "flood.quarantine.reject", format!("flood_quarantine:{code}"))
 }
 
 #[cfg(test)]

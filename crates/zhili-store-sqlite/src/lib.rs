@@ -21,12 +21,14 @@ use zhili_core::store::{Change, StoreError, StoreResult};
 // One folder per domain, as in every layer: its SQL and the migrations it owns.
 mod case;
 mod core;
+mod flood;
 mod grid;
 mod platform;
 
 /// Every domain's migrations, in dependency order; [`zhili_store_sql::merge_migrations`]
 /// runs them as one ordered list.
-const MIGRATIONS: &[&Migrator] = &[&core::MIGRATIONS, &platform::MIGRATIONS, &grid::MIGRATIONS, &case::MIGRATIONS];
+const MIGRATIONS: &[&Migrator] =
+    &[&core::MIGRATIONS, &platform::MIGRATIONS, &grid::MIGRATIONS, &case::MIGRATIONS, &flood::MIGRATIONS];
 
 impl SqliteStore {
     /// Every storage port this backend implements, one per domain folder, for the server and
@@ -38,6 +40,7 @@ impl SqliteStore {
         platform::register(&store, &mut ports);
         grid::register(&store, &mut ports);
         case::register(&store, &mut ports);
+        flood::register(&store, &mut ports);
         ports
     }
 }

@@ -16,3 +16,4 @@ zhili_store_suite::core_suite!(run);
 zhili_store_suite::platform_suite!(run);
 zhili_store_suite::grid_suite!(run);
 zhili_store_suite::case_suite!(run);
+zhili_store_suite::flood_suite!(run);

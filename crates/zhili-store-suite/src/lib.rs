@@ -1,8 +1,8 @@
 //! The behavioural test suite (存储行为测试) that every storage backend must pass.
 //!
 //! Each case takes a freshly migrated, empty store. The cases sit in one folder per domain
-//! (`core`, `platform`, `grid`, `case`), each with its macro ([`core_suite!`], [`platform_suite!`], [`grid_suite!`],
-//! [`case_suite!`]) listing them through [`suite_cases!`]. A backend's tests call each macro
+//! (`core`, `platform`, `grid`, `case`, `flood`), each with its macro ([`core_suite!`], [`platform_suite!`], [`grid_suite!`],
+//! [`case_suite!`], [`flood_suite!`]) listing them through [`suite_cases!`]. A backend's tests call each macro
 //! once with an async constructor; it expands to one `#[tokio::test]` per case, so the SQLite
 //! and PostgreSQL crates run exactly the same checks.
 
@@ -16,6 +16,7 @@ use zhili_core::store::Store;
 // One folder per domain, as in every layer.
 pub mod case;
 pub mod core;
+pub mod flood;
 pub mod grid;
 pub mod platform;
 
