@@ -782,7 +782,10 @@ async fn grids_are_bounded_and_imports_are_all_or_nothing() {
     let (_, b) = w.call("POST", "/api/grids/import", w.token("admin"), Some(doc)).await;
     let errors = b["report"]["errors"].as_array().unwrap();
     assert_eq!(stored_overlap(errors)["text"], format!("Overlaps its stored sibling 37030410020101 by {area} m²"));
-    assert_eq!(by_feature(errors, 3)["text"], "The grid code 3703041002010 must have 14 digits (village 12 + serial 2); it has 13");
+    assert_eq!(
+        by_feature(errors, 3)["text"],
+        "The grid code 3703041002010 must have 14 digits (village 12 + serial 2); it has 13"
+    );
     assert_eq!(b["error"]["text"], format!("{n} problem(s) found; nothing was imported"));
     let (s, _) = w.call("PUT", "/api/me/locale", w.token("admin"), Some(json!({"locale": "zh-CN"}))).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
