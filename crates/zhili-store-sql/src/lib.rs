@@ -19,6 +19,7 @@
 
 pub mod audit;
 pub mod filter;
+pub mod flood;
 pub mod rows;
 pub mod tallies;
 

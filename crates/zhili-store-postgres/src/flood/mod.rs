@@ -9,10 +9,9 @@
 //! record in its transaction. Telemetry is in [`observe`].
 
 use std::collections::{HashMap, HashSet};
+use zhili_store_sql::flood::{address_hex, body, from_body, state_name};
 
 use async_trait::async_trait;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use serde_json::json;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
@@ -41,21 +40,6 @@ pub(crate) fn register(store: &std::sync::Arc<PgStore>, ports: &mut zhili_core::
     ports.add::<dyn FloodModelStore>(store.clone());
     ports.add::<dyn QuarantineStore>(store.clone());
     ports.add::<dyn ObservationStore>(store.clone());
-}
-
-/// The JSON body of a record.
-fn body(what: &str, key: &dyn std::fmt::Display, record: &impl Serialize) -> StoreResult<String> {
-    serde_json::to_string(record).map_err(|e| StoreError::Other(format!("cannot encode {what} {key}: {e}")))
-}
-
-/// A record from its stored JSON body.
-fn from_body<T: DeserializeOwned>(what: &str, text: &str) -> StoreResult<T> {
-    serde_json::from_str(text).map_err(|e| StoreError::Other(format!("bad stored {what}: {e}")))
-}
-
-/// The 10 hex digits an SL 651 station address is indexed by.
-fn address_hex(address: [u8; 5]) -> String {
-    StationCode::from_sl651_address(address).as_str().to_string()
 }
 
 /// What a station read needs: the body and the exact coordinates.
@@ -132,14 +116,6 @@ async fn put_stations(tx: &mut PgConnection, stations: &[Station]) -> StoreResul
         })?;
     }
     Ok(())
-}
-
-/// The state's stable name.
-fn state_name(s: QuarantineState) -> &'static str {
-    match s {
-        QuarantineState::Pending => "pending",
-        QuarantineState::Rejected => "rejected",
-    }
 }
 
 const QUARANTINE_READ: &str = "code, protocol::text AS protocol, peer, first_seen, last_seen, frames, state";

@@ -12,6 +12,7 @@
 //! the chain; the frame archive is their trail).
 
 use std::collections::HashMap;
+use zhili_store_sql::flood::encoding_name;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -25,13 +26,6 @@ use zhili_flood::vocab::{Element, StationCode};
 
 use super::station_ids;
 use crate::{err, PgStore};
-
-fn encoding_name(e: FrameEncoding) -> &'static str {
-    match e {
-        FrameEncoding::Hex => "hex",
-        FrameEncoding::Ascii => "ascii",
-    }
-}
 
 /// A time as PostgreSQL keeps it (microseconds), so keys sent and keys returned compare equal.
 fn micros(t: DateTime<Utc>) -> i64 {

@@ -7,10 +7,9 @@
 //! write appends one audit row per record in its transaction. Telemetry is in [`observe`].
 
 use std::collections::{HashMap, HashSet};
+use zhili_store_sql::flood::{address_hex, body, from_body, state_name};
 
 use async_trait::async_trait;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use zhili_core::audit::{Actor, AuditEvent};
@@ -40,24 +39,9 @@ pub(crate) fn register(store: &std::sync::Arc<SqliteStore>, ports: &mut zhili_co
     ports.add::<dyn ObservationStore>(store.clone());
 }
 
-/// The JSON body of a record.
-fn body(what: &str, key: &dyn std::fmt::Display, record: &impl Serialize) -> StoreResult<String> {
-    serde_json::to_string(record).map_err(|e| StoreError::Other(format!("cannot encode {what} {key}: {e}")))
-}
-
-/// A record from its stored JSON body.
-fn from_body<T: DeserializeOwned>(what: &str, text: &str) -> StoreResult<T> {
-    serde_json::from_str(text).map_err(|e| StoreError::Other(format!("bad stored {what}: {e}")))
-}
-
 /// A JSON array of texts, for `json_each(?)`.
 fn json_list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
     serde_json::Value::from(items.into_iter().collect::<Vec<_>>()).to_string()
-}
-
-/// The 10 hex digits an SL 651 station address is indexed by.
-fn address_hex(address: [u8; 5]) -> String {
-    StationCode::from_sl651_address(address).as_str().to_string()
 }
 
 /// What a station read needs: the body and the exact coordinates.
@@ -136,14 +120,6 @@ async fn put_stations(tx: &mut SqliteConnection, stations: &[Station]) -> StoreR
         })?;
     }
     Ok(())
-}
-
-/// The state's stable name.
-fn state_name(s: QuarantineState) -> &'static str {
-    match s {
-        QuarantineState::Pending => "pending",
-        QuarantineState::Rejected => "rejected",
-    }
 }
 
 const QUARANTINE_READ: &str = "code, protocol, peer, first_seen, last_seen, frames, state";

@@ -8,6 +8,7 @@
 //! audited row by row (their volume would swamp the chain; the frame archive is their trail).
 
 use std::collections::HashMap;
+use zhili_store_sql::flood::encoding_name;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -35,13 +36,6 @@ fn chunks(mut n: usize, max: usize) -> impl Iterator<Item = usize> {
         n -= k;
         Some(k)
     })
-}
-
-fn encoding_name(e: FrameEncoding) -> &'static str {
-    match e {
-        FrameEncoding::Hex => "hex",
-        FrameEncoding::Ascii => "ascii",
-    }
 }
 
 /// One value row: its index in the call, station id, element code, time, value, quality, frame id.
