@@ -108,11 +108,24 @@ pub enum Action {
     ReadCases,
     /// Change the case catalogue and the working-time calendar.
     ManageCaseSettings,
+    /// Read the flash-flood network, observations and warnings (山洪监测数据与预警).
+    ReadFlood,
+    /// Send observations of flood stations (JSON over HTTP): station integrations and shared
+    /// stations of other agencies, through a token of an operator or administrator.
+    IngestFloodObservations,
+    /// Change the flood network (stations, villages at risk, indicators) and decide on
+    /// quarantined stations (待确认测站).
+    ManageFloodNetwork,
+    /// Act on flood warnings as the duty officer (值班员): raise by judgement, issue the public
+    /// warning, lift.
+    ManageFloodWarnings,
+    /// Acknowledge a flood warning sent to oneself (责任人确认).
+    AcknowledgeFloodWarning,
 }
 
 impl Action {
     /// Every action, for tables and tests.
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 20] = [
         Action::ReadDivisions,
         Action::ManageDivisions,
         Action::ReadDepartments,
@@ -128,6 +141,11 @@ impl Action {
         Action::ReportCase,
         Action::ReadCases,
         Action::ManageCaseSettings,
+        Action::ReadFlood,
+        Action::IngestFloodObservations,
+        Action::ManageFloodNetwork,
+        Action::ManageFloodWarnings,
+        Action::AcknowledgeFloodWarning,
     ];
 }
 
@@ -137,12 +155,16 @@ fn role_allows(role: Role, action: Action) -> bool {
     use Role::*;
     match action {
         ReadDivisions => true,
-        ReadDepartments | ReadOwnProfile | ReadGrids | ReadCases => role != Public,
+        ReadDepartments | ReadOwnProfile | ReadGrids | ReadCases | ReadFlood | AcknowledgeFloodWarning => {
+            role != Public
+        }
+        IngestFloodObservations => matches!(role, Admin | Operator),
+        ManageFloodWarnings => matches!(role, Admin | Leader | Operator),
         ReportCase => matches!(role, Admin | Operator | GridWorker),
         ReadUsers => matches!(role, Admin | Leader | Operator),
         ReadPersonalData => matches!(role, Admin | Operator),
         ManageDivisions | ManageDepartments | ManageUsers | ReadAudit | VerifyAudit | ManageGrids
-        | ManageCaseSettings => role == Admin,
+        | ManageCaseSettings | ManageFloodNetwork => role == Admin,
     }
 }
 
