@@ -22,6 +22,7 @@
 //!   warning, acknowledgements, escalation, channel fallback, public warning, upgrade, lift —
 //!   with the effects the server carries out, the review trail and the message texts;
 
+pub mod evaluation;
 pub mod health;
 pub mod indicator;
 pub mod level;
