@@ -8,8 +8,8 @@
 //!   only after it returns), deduplicated so that a resend never counts twice, and station
 //!   liveness from keep-alives (no rows).
 //!
-//! Warnings (their state, messages and trail) get their own port, `WarningStore`, next to the
-//! warning lifecycle's types when those land; nothing here stands in for it.
+//! Warnings (their state, the outbox of their effects, their trail and CAP documents) have their
+//! own port, [`crate::warning::WarningStore`], next to the warning lifecycle's types.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

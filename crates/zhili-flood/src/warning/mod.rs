@@ -34,12 +34,14 @@ use crate::vocab::{Channel, Grade, SoilState, StationCode, Tier, Window};
 mod check;
 mod error;
 mod machine;
+pub mod store;
 mod summary;
 pub mod text;
 
 pub use check::{MAX_TEXT_CHARS, MAX_TRIGGER_VALUE};
 pub use error::WarningError;
 pub use machine::{apply, decisions, open, public_channels, tier_above};
+pub use store::{StoredCap, StoredEffect, StoredTrail, WarningFilter, WarningStore};
 pub use summary::{duty_summary, DutySummary, TierSummary, WaitingPerson};
 
 /// Someone who acts on a warning (a responsible person, the duty officer, a leader): their id

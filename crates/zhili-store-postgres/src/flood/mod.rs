@@ -31,6 +31,7 @@ use crate::case::push_prefix;
 use crate::{append_audits, err, PgStore};
 
 mod observe;
+mod warning;
 
 /// The flood module's tables (network, then telemetry).
 pub(crate) static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("src/flood/migrations");
@@ -40,6 +41,7 @@ pub(crate) fn register(store: &std::sync::Arc<PgStore>, ports: &mut zhili_core::
     ports.add::<dyn FloodModelStore>(store.clone());
     ports.add::<dyn QuarantineStore>(store.clone());
     ports.add::<dyn ObservationStore>(store.clone());
+    ports.add::<dyn zhili_flood::warning::WarningStore>(store.clone());
 }
 
 /// What a station read needs: the body and the exact coordinates.

@@ -28,6 +28,7 @@ use crate::case::push_prefix;
 use crate::{append_audits, err, from_micros, micros, SqliteStore};
 
 mod observe;
+mod warning;
 
 /// The flood module's tables (network, then telemetry).
 pub(crate) static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("src/flood/migrations");
@@ -37,6 +38,7 @@ pub(crate) fn register(store: &std::sync::Arc<SqliteStore>, ports: &mut zhili_co
     ports.add::<dyn FloodModelStore>(store.clone());
     ports.add::<dyn QuarantineStore>(store.clone());
     ports.add::<dyn ObservationStore>(store.clone());
+    ports.add::<dyn zhili_flood::warning::WarningStore>(store.clone());
 }
 
 /// A JSON array of texts, for `json_each(?)`.

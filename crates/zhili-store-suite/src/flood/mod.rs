@@ -17,6 +17,8 @@ use zhili_flood::vocab::{Channel, Element, Scheme, SoilState, StationCode, Tier,
 
 use crate::{actor, audit_count, c, SQUARE};
 
+pub mod warning;
+
 /// What the flood cases need of a backend.
 pub trait FloodBackend: Store + FloodModelStore + QuarantineStore + ObservationStore {}
 impl<T: Store + FloodModelStore + QuarantineStore + ObservationStore> FloodBackend for T {}
