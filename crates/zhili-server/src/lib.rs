@@ -6,9 +6,10 @@
 
 // One folder per domain (its routes, handlers, pages, templates and assets), over `web`, the
 // shared pieces that use no domain. Dependencies point one way:
-// case → map, grid, platform, core → web.
+// case, flood → map, grid, platform, core → web.
 pub mod case;
 pub mod core;
+pub mod flood;
 pub mod grid;
 pub mod map;
 pub mod openapi;
@@ -73,6 +74,8 @@ pub struct ServerConfig {
     pub webhooks: Vec<platform::notify::Webhook>,
     /// Certificate authorities (PEM) trusted for https:// webhooks besides the system's.
     pub webhook_ca_pem: Option<Vec<u8>>,
+    /// Flood telemetry ingest (SL 651 listener, MQTT).
+    pub flood: flood::FloodConfig,
 }
 
 /// A raster XYZ basemap (底图) for the One Map.
@@ -117,6 +120,7 @@ impl Default for ServerConfig {
             escalation_check_seconds: 60,
             webhooks: Vec::new(),
             webhook_ca_pem: None,
+            flood: flood::FloodConfig::default(),
         }
     }
 }
@@ -229,7 +233,7 @@ async fn security_headers(req: Request, next: Next) -> Response {
 
 /// The server's domain modules: the one list a new module joins (one line).
 pub static MODULES: &[&web::module::Module] =
-    &[&core::MODULE, &platform::MODULE, &grid::MODULE, &map::MODULE, &case::MODULE];
+    &[&core::MODULE, &platform::MODULE, &grid::MODULE, &map::MODULE, &case::MODULE, &flood::MODULE];
 
 /// Every UI message (key, zh-CN, English): the frame's and every module's.
 pub fn messages() -> impl Iterator<Item = &'static web::module::Message> {

@@ -47,6 +47,23 @@ pub const OPTIONS: &[(&str, &str, &str, &str)] = &[
     ("case", "webhook_ca_file", "\"\"",
      "PEM file of certificate authorities trusted for https:// webhooks besides the system's (e.g. your\n\
       organisation's internal CA). Empty: the system's trust store only."),
+    ("flood", "sl651_enabled", "false",
+     "Listen for SL 651-2014 telemetry stations (遥测站) over TCP: HEX and ASCII frames, confirms sent once stored.\n\
+      `zhili demo` turns it on at 127.0.0.1 on a free port."),
+    ("flood", "sl651_listen", "\"0.0.0.0:5651\"", "Address and port the SL 651 listener listens on (stations connect here)."),
+    ("flood", "sl651_idle_timeout_secs", "600",
+     "Seconds a station connection may stay silent before it is closed (stations report every 5 minutes\nand send keep-alives in between)."),
+    ("flood", "sl651_max_connections", "20000", "Most SL 651 connections open at once; more are refused and counted."),
+    ("flood", "sl651_frames_per_second_per_connection", "10",
+     "Frames one connection may send per second on average (burst twice that). A faster station is slowed down,\n\
+      then disconnected and counted (zhili_flood_sl651_connections_total{kind=\"closed_flood\"}); others never wait for it."),
+    ("flood", "sl651_utc_offset", "\"+08:00\"", "The stations' clock: SL 651 times carry no zone (Beijing time, +08:00, in China)."),
+    ("flood", "mqtt_url", "\"\"",
+     "MQTT broker to take station observations from, `mqtt://host:port` (plain TCP). Empty: no MQTT.\n\
+      Stations publish JSON to zhili/flood/stations/{code}/observations (QoS 1); servers share the subscription."),
+    ("flood", "mqtt_client_id", "\"\"",
+     "MQTT client id of this server (unique per process; with one, the broker keeps its session across restarts).\n\
+      Empty: a random id with a clean session."),
     ("map", "basemap_url", "\"\"",
      "Raster XYZ basemap tile URL with {z}, {x}, {y} (e.g. a tile server on your network). Empty: no basemap\n(the One Map works offline). The browser fetches these tiles itself."),
     ("map", "basemap_crs", "\"wgs84\"",
@@ -148,6 +165,28 @@ pub struct WebhookSection {
     pub events: Vec<String>,
 }
 
+/// `[flood]`
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FloodSection {
+    /// See [`OPTIONS`].
+    pub sl651_enabled: bool,
+    /// See [`OPTIONS`].
+    pub sl651_listen: std::net::SocketAddr,
+    /// See [`OPTIONS`].
+    pub sl651_idle_timeout_secs: u64,
+    /// See [`OPTIONS`].
+    pub sl651_max_connections: usize,
+    /// See [`OPTIONS`].
+    pub sl651_frames_per_second_per_connection: u32,
+    /// See [`OPTIONS`].
+    pub sl651_utc_offset: String,
+    /// See [`OPTIONS`].
+    pub mqtt_url: String,
+    /// See [`OPTIONS`].
+    pub mqtt_client_id: String,
+}
+
 /// `[map]`
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -192,6 +231,8 @@ pub struct Config {
     pub grid: GridSection,
     /// `[case]`
     pub case: CaseSection,
+    /// `[flood]`
+    pub flood: FloodSection,
     /// `[map]`
     pub map: MapSection,
     /// `[log]`
@@ -287,6 +328,7 @@ impl Config {
         }
         cfg.webhooks()?;
         cfg.webhook_ca_pem()?;
+        cfg.flood()?;
         Ok(cfg)
     }
 
@@ -313,7 +355,45 @@ impl Config {
             escalation_check_seconds: self.case.escalation_check_seconds,
             webhooks: self.webhooks().expect("checked when loaded"),
             webhook_ca_pem: self.webhook_ca_pem().expect("checked when loaded"),
+            flood: self.flood().expect("checked when loaded"),
         }
+    }
+
+    /// The flood ingest's settings of `[flood]`, checked.
+    pub fn flood(&self) -> anyhow::Result<zhili_server::flood::FloodConfig> {
+        use zhili_server::flood::settings::{parse_utc_offset, MqttBroker};
+        let f = &self.flood;
+        if !(10..=86_400).contains(&f.sl651_idle_timeout_secs) {
+            bail!("flood.sl651_idle_timeout_secs must be 10–86400");
+        }
+        if !(1..=1_000_000).contains(&f.sl651_max_connections) {
+            bail!("flood.sl651_max_connections must be 1–1000000");
+        }
+        if !(1..=10_000).contains(&f.sl651_frames_per_second_per_connection) {
+            bail!("flood.sl651_frames_per_second_per_connection must be 1–10000");
+        }
+        let offset =
+            parse_utc_offset(&f.sl651_utc_offset).map_err(|e| anyhow::anyhow!("flood.sl651_utc_offset: {e}"))?;
+        let url = f.mqtt_url.trim();
+        let mqtt = if url.is_empty() {
+            None
+        } else {
+            Some(MqttBroker::parse(url).map_err(|e| anyhow::anyhow!("flood.mqtt_url {e}"))?)
+        };
+        let id = f.mqtt_client_id.trim();
+        if id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+            bail!("flood.mqtt_client_id must be at most 64 letters, digits, `-`, `_` or `.`, got {id:?}");
+        }
+        Ok(zhili_server::flood::FloodConfig {
+            sl651_enabled: f.sl651_enabled,
+            sl651_listen: f.sl651_listen,
+            sl651_idle_timeout: std::time::Duration::from_secs(f.sl651_idle_timeout_secs),
+            sl651_max_connections: f.sl651_max_connections,
+            sl651_frames_per_second: f.sl651_frames_per_second_per_connection,
+            sl651_utc_offset: offset,
+            mqtt,
+            mqtt_client_id: id.to_string(),
+        })
     }
 
     /// The certificate authorities of `case.webhook_ca_file`, read and checked.
@@ -536,6 +616,33 @@ mod tests {
             ("[[webhooks]]\nname = \"a\"\nurl = \"https://x/\"\nsecret = \"0123456789abcdef\"\nevents = [\"case.overdue\"]\n\
               [[webhooks]]\nname = \"a\"\nurl = \"https://y/\"\nsecret = \"0123456789abcdef\"\nevents = [\"case.overdue\"]\n", "webhooks[1].name"),
             ("[[webhooks]]\nname = \"a\"\nurl = \"https://x/\"\nsecret = \"0123456789abcdef\"\nevents = [\"case.overdue\"]\nretries = 3\n", "retries"),
+        ] {
+            let e = Config::from_parts(Some(text), &[]).unwrap_err();
+            assert!(format!("{e:#}").contains(says), "{text}: {e:#}");
+        }
+    }
+
+    #[test]
+    fn flood_is_checked() {
+        let f = Config::from_parts(None, &[]).unwrap().server_config().flood;
+        assert_eq!(f, zhili_server::flood::FloodConfig::default());
+        let on =
+            "[flood]\nsl651_enabled = true\nsl651_listen = \"127.0.0.1:5000\"\nmqtt_url = \"mqtt://127.0.0.1:1883\"\n";
+        let f = Config::from_parts(Some(on), &env(&[("ZHILI_FLOOD_SL651_UTC_OFFSET", "+07:00")]))
+            .unwrap()
+            .server_config()
+            .flood;
+        assert!(f.sl651_enabled);
+        assert_eq!((f.sl651_listen.port(), f.sl651_utc_offset.local_minus_utc()), (5000, 7 * 3600));
+        assert_eq!(f.mqtt.unwrap().port, 1883);
+        for (text, says) in [
+            ("[flood]\nsl651_idle_timeout_secs = 1\n", "sl651_idle_timeout_secs"),
+            ("[flood]\nsl651_max_connections = 0\n", "sl651_max_connections"),
+            ("[flood]\nsl651_frames_per_second_per_connection = 0\n", "sl651_frames_per_second_per_connection"),
+            ("[flood]\nsl651_utc_offset = \"Asia/Shanghai\"\n", "sl651_utc_offset"),
+            ("[flood]\nmqtt_url = \"mqtts://broker:8883\"\n", "flood.mqtt_url"),
+            ("[flood]\nmqtt_client_id = \"a b\"\n", "mqtt_client_id"),
+            ("[flood]\nsl651_listen = \"nowhere\"\n", "sl651_listen"),
         ] {
             let e = Config::from_parts(Some(text), &[]).unwrap_err();
             assert!(format!("{e:#}").contains(says), "{text}: {e:#}");

@@ -200,6 +200,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             None => format!("sqlite://{}", data_dir.join("zhili.db").display()),
         };
         cfg.server.listen = *listen;
+        // The demo takes SL 651 stations on a free local port unless the configuration says where.
+        if !cfg.flood.sl651_enabled {
+            cfg.flood.sl651_enabled = true;
+            cfg.flood.sl651_listen = free_local_port().context("cannot find a free port for the SL 651 listener")?;
+        }
     }
     if let Command::Serve { listen: Some(l) } = &cli.command {
         cfg.server.listen = *l;
@@ -273,6 +278,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Config { .. } => unreachable!("handled above"),
         }
     })
+}
+
+/// A local address with a port free now (the demo's SL 651 listener binds it a moment later).
+fn free_local_port() -> std::io::Result<std::net::SocketAddr> {
+    std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()
 }
 
 fn init_logging(cfg: &Config) {
@@ -513,6 +523,9 @@ fn print_demo_banner(cfg: &Config, admin: &AdminPassword) {
     println!();
     println!("  治理 Zhili demo · {} ({})", zhili_demo::COUNTY_NAME, zhili_demo::COUNTY);
     println!("  打开 Open:  http://{}/", cfg.server.listen);
+    if cfg.flood.sl651_enabled {
+        println!("  SL 651:     {}", cfg.flood.sl651_listen);
+    }
     println!("  数据 Data:  {}", cfg.database.url);
     println!();
     println!("  演示账号 Demo logins:");

@@ -35,6 +35,8 @@ pub struct Metrics {
     pub cases_reported: Counter,
     /// Case transitions made by this process.
     pub case_transitions: Counter,
+    /// Registries modules keep of their own (`zhili_flood_*`), rendered after this one.
+    modules: std::sync::RwLock<Vec<std::sync::Arc<Registry>>>,
 }
 
 impl Default for Metrics {
@@ -50,16 +52,29 @@ impl Default for Metrics {
         let case_transitions = Counter::default();
         registry.register("cases_reported", "Cases reported and stored", cases_reported.clone());
         registry.register("case_transitions", "Case transitions made", case_transitions.clone());
-        Metrics { registry, requests, latency, cases_reported, case_transitions }
+        Metrics { registry, requests, latency, cases_reported, case_transitions, modules: Default::default() }
     }
 }
 
 impl Metrics {
-    /// Render in the Prometheus text format.
+    /// Render in the Prometheus text format: this registry, then the modules'.
     pub fn render(&self) -> String {
+        use prometheus_client::encoding::text::{encode_eof, encode_registry};
         let mut out = String::new();
-        prometheus_client::encoding::text::encode(&mut out, &self.registry).expect("writing to a String cannot fail");
+        encode_registry(&mut out, &self.registry).expect("writing to a String cannot fail");
+        for r in self.modules.read().expect("not poisoned").iter() {
+            encode_registry(&mut out, r).expect("writing to a String cannot fail");
+        }
+        encode_eof(&mut out).expect("writing to a String cannot fail");
         out
+    }
+
+    /// Render a module's own registry too (once: the same registry again is ignored).
+    pub fn add_registry(&self, registry: std::sync::Arc<Registry>) {
+        let mut modules = self.modules.write().expect("not poisoned");
+        if !modules.iter().any(|r| std::sync::Arc::ptr_eq(r, &registry)) {
+            modules.push(registry);
+        }
     }
 }
 

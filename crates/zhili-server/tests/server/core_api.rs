@@ -245,6 +245,37 @@ fn cases() -> Vec<Case> {
         c("PUT", "/api/case-classes", "/api/case-classes", Some(report_body), [400, 403, 403, 403, 403, 401]),
         c("GET", "/api/case-classes/export", "/api/case-classes/export", None, [200, 200, 200, 200, 200, 401]),
         c("GET", "/api/work-calendar", "/api/work-calendar", None, [200, 200, 200, 200, 200, 401]),
+        // Flood telemetry: operators and administrators send values (none of these stations
+        // exists: 422 naming it); only administrators decide on quarantined stations (none here: 404).
+        c(
+            "POST",
+            "/api/flood/observations",
+            "/api/flood/observations",
+            Some(
+                |_| json!({"observations": [{"station": "0000000001", "element": "level", "time": "2024-07-18T11:05:00+08:00", "value": 1.0}]}),
+            ),
+            [422, 403, 422, 403, 403, 401],
+        ),
+        c("GET", "/api/flood/quarantine", "/api/flood/quarantine", None, [200, 403, 403, 403, 403, 401]),
+        c(
+            "POST",
+            "/api/flood/quarantine/0000000001/accept",
+            "/api/flood/quarantine/{code}/accept",
+            Some(|_| {
+                json!({"code": "0000000001", "name": "测站", "kind": "automatic_rain", "measures": {"rain": true, "level": false},
+                       "position": {"lon": 117.86, "lat": 36.49}, "watershed": null, "owner": "水利局", "division": "370304100",
+                       "protocol": {"protocol": "sl651", "centre": 1, "address": [0, 0, 0, 0, 1], "password": 0},
+                       "report_interval_minutes": 5, "installed": null, "status": "in_service", "level_datum_m": null, "dike_crest_m": null})
+            }),
+            [404, 403, 403, 403, 403, 401],
+        ),
+        c(
+            "POST",
+            "/api/flood/quarantine/0000000001/reject",
+            "/api/flood/quarantine/{code}/reject",
+            None,
+            [404, 403, 403, 403, 403, 401],
+        ),
         c(
             "POST",
             "/api/work-calendar/holiday-text",

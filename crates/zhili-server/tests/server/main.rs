@@ -8,6 +8,7 @@ mod compression;
 mod core_api;
 mod errors;
 mod export;
+mod flood_ingest;
 mod home;
 mod intake;
 mod notify;
