@@ -64,6 +64,24 @@ pub const OPTIONS: &[(&str, &str, &str, &str)] = &[
     ("flood", "mqtt_client_id", "\"\"",
      "MQTT client id of this server (unique per process; with one, the broker keeps its session across restarts).\n\
       Empty: a random id with a clean session."),
+    ("flood", "warning_case_class", "\"SJ0499\"",
+     "Case class (小类代码) of the follow-up case each flash-flood warning opens in the closed loop\n\
+      (default 其他突发事件); it must be active in the case catalogue."),
+    ("flood", "ack_minutes_county", "20", "Minutes the county's responsible persons have to acknowledge a warning before it escalates."),
+    ("flood", "ack_minutes_township", "15", "Minutes for the township's responsible persons (乡镇级)."),
+    ("flood", "ack_minutes_village", "10", "Minutes for the village's and groups' responsible persons (村级、组级)."),
+    ("flood", "max_escalations", "3", "How many times one tier is escalated for one grade (1–10)."),
+    ("flood", "lift_quiet_minutes", "120",
+     "Minutes every window must stay below the lowest threshold before the lift is proposed to the duty officer."),
+    ("flood", "auto_lift", "false", "Lift a warning automatically after the quiet time instead of proposing it."),
+    ("flood", "cap_sender", "\"zhili-flood@localhost\"",
+     "CAP 1.2 `sender` of the warnings' documents (no spaces, commas, < or &), e.g. fxb@boshan.gov.cn."),
+    ("flood", "cap_sender_name", "\"防汛抗旱指挥部\"", "CAP `senderName`: the issuing authority in words."),
+    ("flood", "cap_agency", "\"000\"",
+     "The issuing agency's 3-digit code (GB/T 4657) in the CAP identifiers (GB/T 35965.1: county + agency + unit)."),
+    ("flood", "public_url", "\"\"",
+     "The server's public base URL (https://zhili.example.gov.cn) that CAP documents and the Atom feed link to.\n\
+      Empty: links relative to http://localhost."),
     ("map", "basemap_url", "\"\"",
      "Raster XYZ basemap tile URL with {z}, {x}, {y} (e.g. a tile server on your network). Empty: no basemap\n(the One Map works offline). The browser fetches these tiles itself."),
     ("map", "basemap_crs", "\"wgs84\"",
@@ -185,6 +203,28 @@ pub struct FloodSection {
     pub mqtt_url: String,
     /// See [`OPTIONS`].
     pub mqtt_client_id: String,
+    /// See [`OPTIONS`].
+    pub warning_case_class: String,
+    /// See [`OPTIONS`].
+    pub ack_minutes_county: u32,
+    /// See [`OPTIONS`].
+    pub ack_minutes_township: u32,
+    /// See [`OPTIONS`].
+    pub ack_minutes_village: u32,
+    /// See [`OPTIONS`].
+    pub max_escalations: u8,
+    /// See [`OPTIONS`].
+    pub lift_quiet_minutes: u32,
+    /// See [`OPTIONS`].
+    pub auto_lift: bool,
+    /// See [`OPTIONS`].
+    pub cap_sender: String,
+    /// See [`OPTIONS`].
+    pub cap_sender_name: String,
+    /// See [`OPTIONS`].
+    pub cap_agency: String,
+    /// See [`OPTIONS`].
+    pub public_url: String,
 }
 
 /// `[map]`
@@ -384,7 +424,46 @@ impl Config {
         if id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
             bail!("flood.mqtt_client_id must be at most 64 letters, digits, `-`, `_` or `.`, got {id:?}");
         }
+        let class = zhili_case::catalogue::ClassCode::parse(f.warning_case_class.trim())
+            .map_err(|e| anyhow::anyhow!("flood.warning_case_class: {e}"))?;
+        let policy = zhili_flood::warning::Policy {
+            ack_minutes: zhili_flood::warning::AckMinutes {
+                county: f.ack_minutes_county,
+                township: f.ack_minutes_township,
+                village: f.ack_minutes_village,
+                group: f.ack_minutes_village,
+            },
+            max_escalations: f.max_escalations,
+            lift_quiet_minutes: f.lift_quiet_minutes,
+            auto_lift: f.auto_lift,
+            ..zhili_flood::warning::Policy::default()
+        };
+        policy.validate().map_err(|e| anyhow::anyhow!("flood: {}", e.to_string().replace("policy.", "")))?;
+        let sender = f.cap_sender.trim();
+        if sender.is_empty() || sender.contains([' ', ',', '<', '&']) {
+            bail!("flood.cap_sender must be non-empty without spaces, commas, < or &, got {sender:?}");
+        }
+        if f.cap_sender_name.trim().is_empty() {
+            bail!("flood.cap_sender_name must not be empty");
+        }
+        if f.cap_agency.len() != 3 || !f.cap_agency.bytes().all(|b| b.is_ascii_digit()) {
+            bail!("flood.cap_agency must be 3 digits (GB/T 4657), got {:?}", f.cap_agency);
+        }
+        let public_url = f.public_url.trim().trim_end_matches('/');
+        if !(public_url.is_empty() || public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            bail!("flood.public_url must be an http:// or https:// URL, got {public_url:?}");
+        }
+        let warnings = zhili_server::flood::warning::WarningSettings {
+            policy,
+            case_class: class.as_str().to_string(),
+            cap_sender: sender.to_string(),
+            cap_sender_name: f.cap_sender_name.trim().to_string(),
+            cap_agency: f.cap_agency.clone(),
+            public_url: public_url.to_string(),
+            ..zhili_server::flood::warning::WarningSettings::default()
+        };
         Ok(zhili_server::flood::FloodConfig {
+            warnings,
             sl651_enabled: f.sl651_enabled,
             sl651_listen: f.sl651_listen,
             sl651_idle_timeout: std::time::Duration::from_secs(f.sl651_idle_timeout_secs),
@@ -643,6 +722,12 @@ mod tests {
             ("[flood]\nmqtt_url = \"mqtts://broker:8883\"\n", "flood.mqtt_url"),
             ("[flood]\nmqtt_client_id = \"a b\"\n", "mqtt_client_id"),
             ("[flood]\nsl651_listen = \"nowhere\"\n", "sl651_listen"),
+            ("[flood]\nwarning_case_class = \"SJ01X\"\n", "warning_case_class"),
+            ("[flood]\nack_minutes_township = 0\n", "ack_minutes.township"),
+            ("[flood]\nmax_escalations = 11\n", "max_escalations"),
+            ("[flood]\ncap_sender = \"a b\"\n", "cap_sender"),
+            ("[flood]\ncap_agency = \"12\"\n", "cap_agency"),
+            ("[flood]\npublic_url = \"ftp://x\"\n", "public_url"),
         ] {
             let e = Config::from_parts(Some(text), &[]).unwrap_err();
             assert!(format!("{e:#}").contains(says), "{text}: {e:#}");

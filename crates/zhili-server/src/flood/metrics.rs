@@ -63,6 +63,14 @@ pub struct FloodMetrics {
     pub mqtt_messages: Family<KindLabel, Counter>,
     /// Values taken over HTTP (`POST /api/flood/observations`).
     pub http_values: Counter,
+    /// Warning lifecycle events stored, by kind (`raise`, `upgrade`, `ack`, `tick`, `deliver`,
+    /// `issue_public`, `calm`, `lift`).
+    pub warning_events: Family<KindLabel, Counter>,
+    /// Warning effects carried out, by outcome (`sent`, `send_failed`, `case`, `cap`,
+    /// `cap_invalid`, `retry`).
+    pub warning_effects: Family<KindLabel, Counter>,
+    /// Seconds from an ingest's commit to the warning it raised or upgraded being stored.
+    pub warning_seconds: Histogram,
 }
 
 impl Default for FloodMetrics {
@@ -97,6 +105,16 @@ impl Default for FloodMetrics {
         r.register("mqtt_messages", "MQTT messages by outcome", mqtt_messages.clone());
         let http_values = Counter::default();
         r.register("http_values", "Values taken over HTTP", http_values.clone());
+        let warning_events = Family::<KindLabel, Counter>::default();
+        r.register("warning_events", "Warning lifecycle events stored, by kind", warning_events.clone());
+        let warning_effects = Family::<KindLabel, Counter>::default();
+        r.register("warning_effects", "Warning effects carried out, by outcome", warning_effects.clone());
+        let warning_seconds = seconds();
+        r.register(
+            "warning_seconds",
+            "Seconds from an ingest to the warning it raised stored",
+            warning_seconds.clone(),
+        );
         FloodMetrics {
             registry: Arc::new(r),
             frames,
@@ -113,6 +131,9 @@ impl Default for FloodMetrics {
             confirm_seconds,
             mqtt_messages,
             http_values,
+            warning_events,
+            warning_effects,
+            warning_seconds,
         }
     }
 }
@@ -126,6 +147,16 @@ impl FloodMetrics {
     /// Count a frame of `function` with `outcome`.
     pub fn frame(&self, function: u8, outcome: &'static str) {
         self.frames.get_or_create(&FrameLabels { function: format!("{function:02X}"), outcome }).inc();
+    }
+
+    /// Count a warning event of `kind`.
+    pub fn warning_event(&self, kind: &'static str) {
+        self.warning_events.get_or_create(&KindLabel { kind }).inc();
+    }
+
+    /// Count a warning effect's outcome.
+    pub fn warning_effect(&self, kind: &'static str) {
+        self.warning_effects.get_or_create(&KindLabel { kind }).inc();
     }
 
     /// Count a stream error of `kind`.

@@ -27,6 +27,8 @@ pub struct FloodConfig {
     pub mqtt: Option<MqttBroker>,
     /// The MQTT client id; empty: a random one with a clean session.
     pub mqtt_client_id: String,
+    /// The warning runtime's settings: the evaluation, the policy, CAP and the follow-up case.
+    pub warnings: super::warning::WarningSettings,
 }
 
 /// An MQTT broker reached over plain TCP.
@@ -82,6 +84,7 @@ impl Default for FloodConfig {
             sl651_utc_offset: FixedOffset::east_opt(8 * 3600).expect("in range"),
             mqtt: None,
             mqtt_client_id: String::new(),
+            warnings: super::warning::WarningSettings::default(),
         }
     }
 }
