@@ -829,3 +829,45 @@ async fn throughput_clients() {
     );
     drop(links);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_defined_frames_are_archived_unknown_functions_dropped_and_bad_bodies_kept_raw() {
+    let (w, addr) = world(10).await;
+    let s = station(20);
+    register(&w, std::slice::from_ref(&s)).await;
+    let mut link = Link::open(addr).await;
+    let (t, now) = now_minute();
+    // E5: archived raw, not confirmed (the vendor's protocol).
+    let mut body = vec![0x00, 0x09];
+    body.extend_from_slice(&now.to_bcd6());
+    body.extend_from_slice(b"vendor data");
+    let e5 = Frame::uplink(Encoding::Hex, 1, address(&s), 0x1234, FunctionCode::UserDefined(0xE5), body);
+    let raw = link.send_frame(&e5).await;
+    // 37H from a station (a query answer nobody asked for): counted and dropped.
+    let q = Frame::uplink(Encoding::Hex, 1, address(&s), 0x1234, FunctionCode::QueryRealtime, vec![0x00, 0x0A]);
+    link.send_frame(&q).await;
+    assert_eq!(link.confirm(Duration::from_millis(500)).await, None);
+    let frames = w
+        .store
+        .frames(&s.code, t - chrono::Duration::days(1), Utc::now() + chrono::Duration::days(1), 10)
+        .await
+        .unwrap();
+    assert_eq!(frames.len(), 1);
+    assert_eq!((frames[0].1.function, frames[0].1.serial, &frames[0].1.bytes), (0xE5, 9, &raw));
+    assert_eq!(metric(&w, "zhili_flood_sl651_unknown_function_total").await, 1.0);
+    assert_eq!(metric(&w, "zhili_flood_sl651_frames_total{function=\"E5\",outcome=\"archived\"}").await, 1.0);
+
+    // A 32H whose CRC is right but whose second element is no BCD: the first value and the
+    // whole frame are kept, and it is confirmed (a resend would be the same bytes).
+    let mut body = ReportBuilder::new(10, now, address(&s), StationClass::River, now)
+        .number(Identifier::Z, Some(Decimal::new(2500, 3)))
+        .unwrap()
+        .finish();
+    body.extend_from_slice(&[0x38, 0x12, 0x1A, 0xBC]);
+    let bad = Frame::uplink(Encoding::Hex, 1, address(&s), 0x1234, FunctionCode::Timed, body);
+    assert_eq!(link.report(&bad).await, 10);
+    assert_eq!(values(&w, &s, Element::Level).await[0].value, 2.5);
+    assert!(values(&w, &s, Element::Voltage).await.is_empty());
+    assert_eq!(metric(&w, "zhili_flood_sl651_stream_errors_total{kind=\"bad_body\"}").await, 1.0);
+    assert_eq!(metric(&w, "zhili_flood_sl651_frames_total{function=\"32\",outcome=\"bad_body\"}").await, 1.0);
+}
