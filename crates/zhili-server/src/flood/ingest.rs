@@ -3,7 +3,7 @@
 //! the coalesced liveness of keep-alives, and the listeners told of what each ingest stored
 //! (the warning engine).
 //!
-//! **Group commit.** A connection's frame becomes a [`Job`] on a bounded channel; one writer
+//! **Group commit.** A connection's frame becomes a job on a bounded channel; one writer
 //! task takes whatever jobs have gathered while the previous commit ran (up to
 //! [`MAX_BATCH_FRAMES`] frames) and stores them in ONE `ObservationStore::ingest` — one
 //! transaction, one fsync for many stations — then answers each job with its own frames'

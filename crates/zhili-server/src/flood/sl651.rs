@@ -65,11 +65,15 @@ const STATIONS_PER_CONNECTION: usize = 16;
 const M3_MESSAGES: usize = 4;
 const M3_MAX_BYTES: usize = 1 << 20;
 
-/// Bind the listener (synchronously, so `start` can say where it listens).
+/// Connections waiting to be accepted (thousands of stations reconnect at once after an outage).
+const BACKLOG: u32 = 4096;
+
+/// Bind the listener (now, so `start` can say where it listens); call within the tokio runtime.
 pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
-    let std = std::net::TcpListener::bind(addr)?;
-    std.set_nonblocking(true)?;
-    TcpListener::from_std(std)
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
 }
 
 /// Accept stations on `listener` until the process ends (call within the tokio runtime).

@@ -60,6 +60,10 @@ fn address(s: &Station) -> StationAddress {
 
 /// A world with an administrator, an operator and a grid worker, the listener on a free port.
 async fn world(frames_per_second: u32) -> (World, SocketAddr) {
+    world_with(|c| c.sl651_frames_per_second = frames_per_second).await
+}
+
+async fn world_with(change: impl FnOnce(&mut zhili_server::flood::FloodConfig)) -> (World, SocketAddr) {
     let w = World::builder()
         .divisions(3)
         .users(&[
@@ -67,7 +71,7 @@ async fn world(frames_per_second: u32) -> (World, SocketAddr) {
             ("operator", Role::Operator, "370304"),
             ("gw", Role::GridWorker, "370304100201"),
         ])
-        .config(|c| c.flood.sl651_frames_per_second = frames_per_second)
+        .config(|c| change(&mut c.flood))
         .build()
         .await;
     let listener = sl651::bind("127.0.0.1:0".parse().unwrap()).unwrap();
@@ -146,6 +150,23 @@ impl Link {
                     if let Ok(Body::Confirm { serial, .. }) = r.frame.body() {
                         return Some(serial);
                     }
+                }
+            }
+            let n = match tokio::time::timeout_at(deadline, self.stream.read(&mut self.buf)).await {
+                Ok(Ok(n)) if n > 0 => n,
+                _ => return None,
+            };
+            self.decoder.feed(&self.buf[..n]);
+        }
+    }
+
+    /// The next frame the centre sends, if one comes within `wait`.
+    async fn next_frame(&mut self, wait: Duration) -> Option<Frame> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            while let Some(item) = self.decoder.decode() {
+                if let Ok(r) = item {
+                    return Some(r.frame);
                 }
             }
             let n = match tokio::time::timeout_at(deadline, self.stream.read(&mut self.buf)).await {
@@ -610,4 +631,243 @@ async fn mqtt_messages_are_stored_and_a_malformed_one_stops_nothing() {
     assert_eq!(values(&w, &s, Element::Voltage).await[0].value, 12.1);
     assert!(metric(&w, "zhili_flood_mqtt_messages_total{kind=\"bad\"}").await >= 2.0);
     assert!(metric(&w, "zhili_flood_mqtt_messages_total{kind=\"ok\"}").await >= 2.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_multi_packet_message_is_naked_for_its_gap_and_confirmed_once_whole() {
+    let (w, addr) = world(10).await;
+    let s = station(18);
+    register(&w, std::slice::from_ref(&s)).await;
+    let mut link = Link::open(addr).await;
+    let (t, now) = now_minute();
+    let whole = timed(&s, 77, now, 6543, Encoding::Hex);
+    let parts = whole.split(12);
+    assert_eq!(parts.len(), 3);
+    link.send_frame(&parts[0]).await;
+    link.send_frame(&parts[2]).await;
+    let nak = link.next_frame(Duration::from_secs(5)).await.expect("a NAK");
+    assert_eq!((nak.end, nak.packet.map(|p| p.seq)), (zhili_sl651::EndChar::Nak, Some(2)), "{nak:?}");
+    assert!(values(&w, &s, Element::Level).await.is_empty(), "nothing stored before the message is whole");
+    link.send_frame(&parts[1]).await;
+    assert_eq!(link.confirm(Duration::from_secs(5)).await, Some(77));
+    let level = values(&w, &s, Element::Level).await;
+    assert_eq!((level.len(), level[0].value, level[0].observed_at), (1, 6.543, t));
+    // The archive holds the packets as received, one after the other.
+    let frames = w.store.frames(&s.code, t - chrono::Duration::days(1), Utc::now(), 10).await.unwrap();
+    let want: Vec<u8> = parts.iter().flat_map(|p| p.encode().unwrap()).collect();
+    assert_eq!(frames.len(), 1);
+    assert_eq!(frames[0].1.bytes.len(), want.len());
+    assert_eq!(metric(&w, "zhili_flood_sl651_frames_total{function=\"32\",outcome=\"partial\"}").await, 2.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_over_the_cap_are_refused_and_idle_ones_closed() {
+    let (w, addr) = world_with(|c| {
+        c.sl651_max_connections = 2;
+        c.sl651_idle_timeout = Duration::from_millis(1500);
+    })
+    .await;
+    let s = station(19);
+    register(&w, std::slice::from_ref(&s)).await;
+    let (_, now) = now_minute();
+    let mut a = Link::open(addr).await;
+    let _b = Link::open(addr).await;
+    assert_eq!(a.report(&timed(&s, 1, now, 1, Encoding::Hex)).await, 1);
+    eventually("two connections open", || async { metric(&w, "zhili_flood_sl651_connections_open").await == 2.0 })
+        .await;
+    let mut c = Link::open(addr).await;
+    assert_eq!(c.next_frame(Duration::from_secs(5)).await.map(|f| f.function), None, "closed at once");
+    assert_eq!(metric(&w, "zhili_flood_sl651_connections_total{kind=\"rejected_limit\"}").await, 1.0);
+    // Silent connections are closed after the idle timeout, which frees their places.
+    eventually("the idle connections closed", || async {
+        metric(&w, "zhili_flood_sl651_connections_total{kind=\"closed_idle\"}").await == 2.0
+    })
+    .await;
+    let mut d = Link::open(addr).await;
+    assert_eq!(d.report(&timed(&s, 2, now, 2, Encoding::Hex)).await, 2);
+}
+
+fn rss_kib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Throughput (not in CI): `ZHILI_FLOOD_STATIONS` stations (default 1000) connect at once,
+/// then each sends `ZHILI_FLOOD_FRAMES` timed reports (default 5), each after the confirm of
+/// the one before (M2, as stations do). The stations run in a child process (this test binary
+/// again, [`throughput_clients`]) so that each side has its own file descriptors and the RSS
+/// printed is the server's alone. Prints frames/s, the frame → confirm latency percentiles, the
+/// group commits and the server's RSS.
+///
+/// `ZHILI_FLOOD_STATIONS=10000 cargo test -p zhili-server --test server throughput_of -- --ignored --nocapture`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn throughput_of_many_stations() {
+    let n: u32 = std::env::var("ZHILI_FLOOD_STATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+    let m: u16 = std::env::var("ZHILI_FLOOD_FRAMES").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
+    let (w, addr) = world_with(|c| {
+        c.sl651_max_connections = 100_000;
+        c.sl651_frames_per_second = 100;
+    })
+    .await;
+    let stations: Vec<Station> = (1..=n).map(|i| station(100_000 + i)).collect();
+    let started = Instant::now();
+    register(&w, &stations).await;
+    eprintln!("{n} stations registered in {:.1} s", started.elapsed().as_secs_f64());
+    let rss_idle = rss_kib("VmRSS:");
+    let child = tokio::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", "flood_ingest::throughput_clients", "--nocapture", "--test-threads=1"])
+        .env("ZHILI_FLOOD_TARGET", addr.to_string())
+        .env("ZHILI_FLOOD_STATIONS", n.to_string())
+        .env("ZHILI_FLOOD_FRAMES", m.to_string())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let mut rss_connected = 0;
+    while rss_connected == 0 {
+        let open = metric(&w, "zhili_flood_sl651_connections_open").await;
+        if open >= f64::from(n) {
+            rss_connected = rss_kib("VmRSS:");
+        }
+        assert!(Instant::now() < deadline, "only {open} of {n} stations connected");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let out = child.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let report = stderr.lines().find(|l| l.starts_with("CLIENTS")).unwrap_or("no report").to_string();
+    assert!(out.status.success(), "the stations failed: {stderr}");
+    let batches = metric(&w, "zhili_flood_ingest_batch_frames_count").await;
+    let frames = metric(&w, "zhili_flood_ingest_batch_frames_sum").await;
+    let commit_s = metric(&w, "zhili_flood_ingest_batch_seconds_sum").await;
+    eprintln!(
+        "N={n} × {m}: {report}; server: {batches} group commits of {:.1} frames, {:.1} ms each on average; RSS idle {} MiB, \
+         {n} connected {} MiB, after {} MiB, peak {} MiB",
+        frames / batches.max(1.0),
+        commit_s * 1000.0 / batches.max(1.0),
+        rss_idle / 1024,
+        rss_connected / 1024,
+        rss_kib("VmRSS:") / 1024,
+        rss_kib("VmHWM:") / 1024,
+    );
+    assert_eq!(frames as u64, u64::from(n) * u64::from(m));
+    assert_eq!(values(&w, &stations[0], Element::Level).await.len(), usize::from(m));
+}
+
+/// The stations of [`throughput_of_many_stations`], run by it in a child process (does nothing
+/// without `ZHILI_FLOOD_TARGET`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn throughput_clients() {
+    let Some(addr) = std::env::var("ZHILI_FLOOD_TARGET").ok().and_then(|a| a.parse::<SocketAddr>().ok()) else {
+        eprintln!("run by throughput_of_many_stations");
+        return;
+    };
+    let n: u32 = std::env::var("ZHILI_FLOOD_STATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+    let m: u16 = std::env::var("ZHILI_FLOOD_FRAMES").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
+    let (t, _) = now_minute();
+    let go = Arc::new(tokio::sync::Barrier::new(n as usize + 1));
+    let mut tasks = tokio::task::JoinSet::new();
+    let connecting = Instant::now();
+    for i in 1..=n {
+        let s = station(100_000 + i);
+        let go = go.clone();
+        tasks.spawn(async move {
+            let mut link = loop {
+                match TcpStream::connect(addr).await {
+                    Ok(stream) => {
+                        stream.set_nodelay(true).unwrap();
+                        break Link { stream, decoder: Decoder::new(), buf: vec![0; 512] };
+                    }
+                    Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                }
+            };
+            go.wait().await;
+            let mut latencies = Vec::with_capacity(usize::from(m));
+            for k in 0..m {
+                let at = to_sl651(t - chrono::Duration::minutes(i64::from(k) * 5), beijing()).unwrap();
+                let f = timed(&s, k + 1, at, 1000 + i64::from(k), Encoding::Hex);
+                let sent = Instant::now();
+                link.send_frame(&f).await;
+                match link.confirm(Duration::from_secs(120)).await {
+                    Some(serial) if serial == k + 1 => latencies.push(sent.elapsed()),
+                    other => panic!("station {}: confirm {other:?} for {}", s.code, k + 1),
+                }
+            }
+            (latencies, link)
+        });
+    }
+    go.wait().await;
+    let connected = connecting.elapsed();
+    let sending = Instant::now();
+    let mut all = Vec::with_capacity(n as usize * usize::from(m));
+    let mut links = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        let (latencies, link) = r.unwrap();
+        all.extend(latencies);
+        links.push(link);
+    }
+    let took = sending.elapsed();
+    all.sort();
+    let pct = |p: f64| all[((all.len() as f64 * p).ceil() as usize).clamp(1, all.len()) - 1].as_secs_f64() * 1000.0;
+    eprintln!(
+        "CLIENTS {} frames in {:.2} s = {:.0} frames/s; frame→confirm p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; all connected in {:.2} s",
+        all.len(),
+        took.as_secs_f64(),
+        all.len() as f64 / took.as_secs_f64(),
+        pct(0.5),
+        pct(0.99),
+        pct(1.0),
+        connected.as_secs_f64(),
+    );
+    drop(links);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_defined_frames_are_archived_unknown_functions_dropped_and_bad_bodies_kept_raw() {
+    let (w, addr) = world(10).await;
+    let s = station(20);
+    register(&w, std::slice::from_ref(&s)).await;
+    let mut link = Link::open(addr).await;
+    let (t, now) = now_minute();
+    // E5: archived raw, not confirmed (the vendor's protocol).
+    let mut body = vec![0x00, 0x09];
+    body.extend_from_slice(&now.to_bcd6());
+    body.extend_from_slice(b"vendor data");
+    let e5 = Frame::uplink(Encoding::Hex, 1, address(&s), 0x1234, FunctionCode::UserDefined(0xE5), body);
+    let raw = link.send_frame(&e5).await;
+    // 37H from a station (a query answer nobody asked for): counted and dropped.
+    let q = Frame::uplink(Encoding::Hex, 1, address(&s), 0x1234, FunctionCode::QueryRealtime, vec![0x00, 0x0A]);
+    link.send_frame(&q).await;
+    assert_eq!(link.confirm(Duration::from_millis(500)).await, None);
+    let frames = w
+        .store
+        .frames(&s.code, t - chrono::Duration::days(1), Utc::now() + chrono::Duration::days(1), 10)
+        .await
+        .unwrap();
+    assert_eq!(frames.len(), 1);
+    assert_eq!((frames[0].1.function, frames[0].1.serial, &frames[0].1.bytes), (0xE5, 9, &raw));
+    assert_eq!(metric(&w, "zhili_flood_sl651_unknown_function_total").await, 1.0);
+    assert_eq!(metric(&w, "zhili_flood_sl651_frames_total{function=\"E5\",outcome=\"archived\"}").await, 1.0);
+
+    // A 32H whose CRC is right but whose second element is no BCD: the first value and the
+    // whole frame are kept, and it is confirmed (a resend would be the same bytes).
+    let mut body = ReportBuilder::new(10, now, address(&s), StationClass::River, now)
+        .number(Identifier::Z, Some(Decimal::new(2500, 3)))
+        .unwrap()
+        .finish();
+    body.extend_from_slice(&[0x38, 0x12, 0x1A, 0xBC]);
+    let bad = Frame::uplink(Encoding::Hex, 1, address(&s), 0x1234, FunctionCode::Timed, body);
+    assert_eq!(link.report(&bad).await, 10);
+    assert_eq!(values(&w, &s, Element::Level).await[0].value, 2.5);
+    assert!(values(&w, &s, Element::Voltage).await.is_empty());
+    assert_eq!(metric(&w, "zhili_flood_sl651_stream_errors_total{kind=\"bad_body\"}").await, 1.0);
+    assert_eq!(metric(&w, "zhili_flood_sl651_frames_total{function=\"32\",outcome=\"bad_body\"}").await, 1.0);
 }
