@@ -28,12 +28,12 @@ use zhili_sl651::{
 
 use crate::world::World;
 
-fn beijing() -> FixedOffset {
+pub(crate) fn beijing() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).unwrap()
 }
 
 /// An SL 651 station registered in the store, by its number (address `00 00 00 00 nn`-ish).
-fn station(n: u32) -> Station {
+pub(crate) fn station(n: u32) -> Station {
     let a = n.to_be_bytes();
     let address = [0x00, a[0], a[1], a[2], a[3]];
     Station {
@@ -54,7 +54,7 @@ fn station(n: u32) -> Station {
     }
 }
 
-fn address(s: &Station) -> StationAddress {
+pub(crate) fn address(s: &Station) -> StationAddress {
     StationAddress(s.sl651_address().unwrap())
 }
 
@@ -87,7 +87,7 @@ async fn register(w: &World, stations: &[Station]) {
 }
 
 /// Now in the stations' clock, to the minute.
-fn now_minute() -> (DateTime<Utc>, Time) {
+pub(crate) fn now_minute() -> (DateTime<Utc>, Time) {
     let t = Utc::now().with_second(0).unwrap().with_nanosecond(0).unwrap();
     (t, to_sl651(t, beijing()).unwrap())
 }
@@ -113,19 +113,19 @@ fn hourly(s: &Station, serial: u16, observed: Time) -> Frame {
     Frame::uplink(Encoding::Hex, 1, address(s), 0x1234, FunctionCode::Hourly, body)
 }
 
-fn keep_alive(s: &Station, serial: u16, sent: Time) -> Frame {
+pub(crate) fn keep_alive(s: &Station, serial: u16, sent: Time) -> Frame {
     Frame::uplink(Encoding::Hex, 1, address(s), 0x1234, FunctionCode::KeepAlive, keep_alive_body(serial, sent))
 }
 
 /// A station's connection.
-struct Link {
+pub(crate) struct Link {
     stream: TcpStream,
     decoder: Decoder,
     buf: Vec<u8>,
 }
 
 impl Link {
-    async fn open(addr: SocketAddr) -> Link {
+    pub(crate) async fn open(addr: SocketAddr) -> Link {
         let stream = TcpStream::connect(addr).await.unwrap();
         stream.set_nodelay(true).unwrap();
         Link { stream, decoder: Decoder::new(), buf: vec![0; 4096] }
@@ -178,7 +178,7 @@ impl Link {
     }
 
     /// A frame sent and its confirm awaited (5 s).
-    async fn report(&mut self, f: &Frame) -> u16 {
+    pub(crate) async fn report(&mut self, f: &Frame) -> u16 {
         self.send_frame(f).await;
         self.confirm(Duration::from_secs(5)).await.expect("a confirm")
     }
@@ -200,7 +200,7 @@ async fn metric(w: &World, name: &str) -> f64 {
         .sum()
 }
 
-async fn eventually<F, Fut>(what: &str, mut check: F)
+pub(crate) async fn eventually<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,

@@ -9,6 +9,7 @@ mod core_api;
 mod errors;
 mod export;
 mod flood_ingest;
+mod flood_story;
 mod home;
 mod intake;
 mod notify;
