@@ -297,6 +297,29 @@ impl Element {
             Element::Status => "status".into(),
         }
     }
+
+    /// The element a stable name names ([`Element::name`]: `rain_5min`, `soil_moisture_20`…);
+    /// `None` for any other text, including non-canonical spellings (`rain_05min`) and
+    /// intervals or depths out of range (1–1440 minutes, 1–1000 cm).
+    pub fn from_name(name: &str) -> Option<Element> {
+        let e = match name {
+            "rain_counter" => Element::RainCounter,
+            "level" => Element::Level,
+            "discharge" => Element::Discharge,
+            "voltage" => Element::Voltage,
+            "status" => Element::Status,
+            _ => {
+                if let Some(n) = name.strip_prefix("rain_").and_then(|r| r.strip_suffix("min")) {
+                    Element::RainIncrement { interval_minutes: n.parse().ok().filter(|n| (1..=1440).contains(n))? }
+                } else if let Some(n) = name.strip_prefix("soil_moisture_") {
+                    Element::SoilMoisture { depth_cm: n.parse().ok().filter(|n| (1..=1000).contains(n))? }
+                } else {
+                    return None;
+                }
+            }
+        };
+        (e.name() == name).then_some(e)
+    }
 }
 
 /// The tier of a responsible person (责任人) or of a warning's audience, the chain the internal

@@ -2,6 +2,7 @@
 //! and wires the library crates together; it decides nothing itself.
 
 mod config;
+mod flood;
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -98,6 +99,11 @@ enum Command {
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+    /// Flash floods (山洪): a synthetic storm, the replay of a storm through the ingest.
+    Flood {
+        #[command(subcommand)]
+        command: flood::FloodCommand,
     },
 }
 
@@ -222,11 +228,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     std::fs::create_dir_all(&data_dir)
                         .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
                 }
-                let ports = open_store(&cfg).await?;
+                let mut ports = open_store(&cfg).await?;
                 let admin = seed_demo(&ports, admin_password, (cases, case_years)).await?;
                 if no_serve {
                     return Ok(());
                 }
+                // The duty screen's storm button: the demo's stations send a storm here.
+                let storm = flood::DemoStorm::new(&ports).await?;
+                ports.add::<dyn zhili_server::flood::demo::StormDemo>(std::sync::Arc::new(storm));
                 print_demo_banner(&cfg, &admin);
                 serve(ports, &cfg).await
             }
@@ -274,6 +283,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Audit { command: AuditCommand::Verify } => {
                 let ports = open_store(&cfg).await?;
                 audit_verify(ports.port::<dyn Store>().as_ref()).await
+            }
+            Command::Flood { command: flood::FloodCommand::Storm { out, target, hours, speed, peak } } => {
+                let ports = open_store(&cfg).await?;
+                flood::storm_command(&ports, out, target, hours, speed, peak).await
+            }
+            Command::Flood { command: flood::FloodCommand::Replay { file, speed } } => {
+                let ports = open_store(&cfg).await?;
+                flood::replay_command(ports, &cfg, file, speed).await
             }
             Command::Config { .. } => unreachable!("handled above"),
         }
@@ -424,6 +441,9 @@ async fn seed_demo(
         }
         Err(e) => return Err(e.into()),
     };
+    if let Some(counts) = flood::seed_network(ports, &district.batch.divisions).await? {
+        tracing::info!(?counts, "demo flood network seeded");
+    }
     seed_demo_cases(ports, &district, cases, years).await?;
     Ok(result)
 }
@@ -525,6 +545,8 @@ fn print_demo_banner(cfg: &Config, admin: &AdminPassword) {
     println!("  打开 Open:  http://{}/", cfg.server.listen);
     if cfg.flood.sl651_enabled {
         println!("  SL 651:     {}", cfg.flood.sl651_listen);
+        println!("  山洪 Flood: http://{}/flood  (模拟暴雨 storm: the button there, or", cfg.server.listen);
+        println!("              zhili flood storm --target {})", cfg.flood.sl651_listen);
     }
     println!("  数据 Data:  {}", cfg.database.url);
     println!();

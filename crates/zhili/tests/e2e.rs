@@ -972,3 +972,198 @@ async fn open311_clients_report_and_follow_requests() {
         assert!(case["contact"].as_str().unwrap().ends_with("5678"), "{case}");
     }
 }
+
+/// One station's link in the kill test: its frames in order, sent one at a time, each waited
+/// for its confirm (a station resends what was not confirmed).
+struct FloodStation {
+    sim: zhili_demo::flood::simulator::SimStation,
+    frames: Vec<(chrono::DateTime<chrono::Utc>, Vec<u8>)>,
+    next: usize,
+}
+
+/// Send `station`'s frames from `next` on to `target` until `stop` or a failure (the server
+/// gone); the observation times of the frames confirmed.
+async fn flood_send(
+    target: std::net::SocketAddr,
+    station: &mut FloodStation,
+    stop: &AtomicBool,
+) -> Vec<chrono::DateTime<chrono::Utc>> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut confirmed = Vec::new();
+    let Ok(mut stream) = tokio::net::TcpStream::connect(target).await else { return confirmed };
+    let mut decoder = zhili_sl651::Decoder::new();
+    let mut buf = vec![0u8; 4096];
+    while station.next < station.frames.len() && !stop.load(Ordering::Relaxed) {
+        let (observed, bytes) = &station.frames[station.next];
+        if stream.write_all(bytes).await.is_err() {
+            return confirmed;
+        }
+        let got = loop {
+            if let Some(item) = decoder.decode() {
+                if let Ok(r) = item {
+                    if matches!(r.frame.body(), Ok(zhili_sl651::Body::Confirm { .. })) {
+                        break true;
+                    }
+                }
+                continue;
+            }
+            match tokio::time::timeout(Duration::from_secs(3), stream.read(&mut buf)).await {
+                Ok(Ok(n)) if n > 0 => {
+                    decoder.feed(&buf[..n]);
+                }
+                _ => break false,
+            }
+        };
+        if !got {
+            return confirmed;
+        }
+        confirmed.push(*observed);
+        station.next += 1;
+    }
+    confirmed
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flood_sigkill_mid_storm_loses_no_confirmed_frame_and_warns_no_village_twice() {
+    use zhili_demo::flood::{network, simulator, storm};
+    use zhili_flood::store::{FloodModelStore, ObservationStore, StationFilter};
+    use zhili_flood::warning::store::{WarningFilter, WarningStore};
+
+    let dir = tempfile::tempdir().unwrap();
+    seed_demo(dir.path());
+    let db = dir.path().join("zhili.db");
+    let url = format!("sqlite://{}", db.display());
+    let sl651 = format!("127.0.0.1:{}", free_port());
+    let env = [
+        ("ZHILI_DATABASE_URL", url.as_str()),
+        ("ZHILI_FLOOD_SL651_ENABLED", "true"),
+        ("ZHILI_FLOOD_SL651_LISTEN", sl651.as_str()),
+    ];
+    let target: std::net::SocketAddr = sl651.parse().unwrap();
+
+    // The demo network's automatic stations and a 4-hour storm that has just passed, as frames.
+    let district = zhili_demo::district("");
+    let net = network::network(&district.batch.divisions, &network::NetworkOptions::default()).unwrap();
+    let now = chrono::Utc::now();
+    let begin = now - chrono::Duration::hours(6);
+    let begin = begin - chrono::Duration::seconds(begin.timestamp().rem_euclid(300));
+    let config = storm::StormConfig { hours: 4, peak_mm_per_h: Some(90.0), ..storm::StormConfig::new(begin) };
+    let values: Vec<storm::StormValue> = storm::Storm::new(&net, &config).unwrap().values().collect();
+    let sim_config = simulator::SimConfig::new(target, 1.0);
+    let offset = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    let mut stations: Vec<FloodStation> = simulator::SimStation::of_network(&net)
+        .into_iter()
+        .map(|sim| {
+            let mine: Vec<_> =
+                values.iter().filter(|v| v.station == sim.code).map(|v| (v.time, v.element, v.value)).collect();
+            let frames = simulator::plan(&sim, &mine, &sim_config)
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    let f = simulator::report_frame(&sim, p, (i + 1) as u16, p.due, offset).unwrap();
+                    (p.observed, f.encode().unwrap())
+                })
+                .collect();
+            FloodStation { sim, frames, next: 0 }
+        })
+        .collect();
+    let total: usize = stations.iter().map(|s| s.frames.len()).sum();
+    assert!(stations.len() >= 40 && total > 400, "{} stations, {total} frames", stations.len());
+
+    // Mid-storm: every station sends while the server is SIGKILLed.
+    let mut server = start(&["serve"], &env).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for mut s in std::mem::take(&mut stations) {
+        let stop = stop.clone();
+        tasks.push(tokio::spawn(async move {
+            let confirmed = flood_send(target, &mut s, &stop).await;
+            (s, confirmed)
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    let mut confirmed: Vec<(zhili_flood::vocab::StationCode, chrono::DateTime<chrono::Utc>)> = Vec::new();
+    for t in tasks {
+        let (s, c) = t.await.unwrap();
+        confirmed.extend(c.into_iter().map(|t| (s.sim.code.clone(), t)));
+        stations.push(s);
+    }
+    let sent: usize = stations.iter().map(|s| s.next).sum();
+    assert!(sent > 20 && sent < total, "the kill should fall mid-storm: {sent} of {total} confirmed");
+    eprintln!("killed after {sent} of {total} frames confirmed by {} stations", stations.len());
+
+    // Every confirmed frame is in the archive, with its values.
+    let store = zhili_store_sqlite::SqliteStore::open(&db).await.unwrap();
+    assert_eq!(store.integrity_check().await.unwrap(), Vec::<String>::new());
+    let (from, to) = (begin - chrono::Duration::days(1), now + chrono::Duration::days(1));
+    for (code, observed) in &confirmed {
+        let frames = store.frames(code, from, to, 10_000).await.unwrap();
+        assert!(
+            frames.iter().any(|(_, f)| f.observed_at == *observed),
+            "confirmed frame of {code} observed {observed} lost"
+        );
+    }
+    let warned_before = store
+        .warnings(&WarningFilter::default(), zhili_core::store::Page { offset: 0, limit: 10_000 })
+        .await
+        .unwrap()
+        .len();
+    drop(store);
+
+    // The server again: the stations send the rest (from the first unconfirmed frame, as
+    // stations resend), the runtime re-evaluates every village, and no village is warned twice.
+    let _server = start(&["serve"], &env).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for mut s in stations {
+        let stop = stop.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut tries = 0;
+            while s.next < s.frames.len() && tries < 5 {
+                flood_send(target, &mut s, &stop).await;
+                tries += 1;
+            }
+            s.next == s.frames.len()
+        }));
+    }
+    for t in tasks {
+        assert!(t.await.unwrap(), "a station could not send its storm after the restart");
+    }
+    let store = zhili_store_sqlite::SqliteStore::open(&db).await.unwrap();
+    let stations_stored =
+        store.stations(&StationFilter::default(), zhili_core::store::Page { offset: 0, limit: 1000 }).await.unwrap();
+    assert!(stations_stored.len() > 400);
+    // Let the runtime catch up, then count warnings per village.
+    let mut last = usize::MAX;
+    let mut warnings = Vec::new();
+    for _ in 0..60 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        warnings = store
+            .warnings(&WarningFilter::default(), zhili_core::store::Page { offset: 0, limit: 10_000 })
+            .await
+            .unwrap();
+        if warnings.len() == last && !warnings.is_empty() {
+            break;
+        }
+        last = warnings.len();
+    }
+    assert!(warnings.len() >= warned_before && !warnings.is_empty(), "the storm warned no village");
+    eprintln!("{warned_before} warnings before the kill, {} after the restart", warnings.len());
+    let mut villages: Vec<_> = warnings.iter().map(|w| w.village.clone()).collect();
+    villages.sort();
+    let n = villages.len();
+    villages.dedup();
+    assert_eq!(villages.len(), n, "a village was warned twice");
+    for w in &warnings {
+        let raised = store
+            .trail(w.id)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|t| t.entry.kind == zhili_flood::warning::TrailKind::Raised)
+            .count();
+        assert_eq!(raised, 1, "warning {} raised {raised} times", w.id);
+    }
+}

@@ -839,6 +839,36 @@ impl Network {
             Err(out)
         }
     }
+    /// Give the demo's accounts to the warning chain, so that warnings reach people in the
+    /// app and can be acknowledged there: each village's 监测预警员 (its second village-tier
+    /// person) is the village's first grid worker, and every county-tier person is the county
+    /// leader; both are told in the app first, then by SMS and voice.
+    pub fn link_accounts(&mut self, village_workers: &HashMap<DivisionCode, i64>, county_leader: Option<i64>) {
+        for v in &mut self.villages {
+            let worker = village_workers.get(&v.code).copied();
+            let mut village_tier = 0;
+            for p in &mut v.persons {
+                let user = match p.tier {
+                    Tier::Village => {
+                        village_tier += 1;
+                        if village_tier == 2 {
+                            worker
+                        } else {
+                            None
+                        }
+                    }
+                    Tier::County => county_leader,
+                    _ => None,
+                };
+                if let Some(id) = user {
+                    p.user_id = Some(id);
+                    if !p.channels.contains(&Channel::InApp) {
+                        p.channels.insert(0, Channel::InApp);
+                    }
+                }
+            }
+        }
+    }
 
     /// The stations of one kind, in order.
     pub fn stations_of(&self, kind: StationKind) -> impl Iterator<Item = &Station> + '_ {

@@ -311,25 +311,6 @@ impl Storm {
     }
 }
 
-/// An element from its stable name ([`Element::name`]); `None` for any other text.
-pub fn element_from_name(name: &str) -> Option<Element> {
-    let number = |s: &str| s.parse::<u16>().ok().filter(|n| *n > 0 && s.bytes().all(|b| b.is_ascii_digit()));
-    match name {
-        "rain_counter" => Some(Element::RainCounter),
-        "level" => Some(Element::Level),
-        "discharge" => Some(Element::Discharge),
-        "voltage" => Some(Element::Voltage),
-        "status" => Some(Element::Status),
-        _ => {
-            if let Some(m) = name.strip_prefix("rain_").and_then(|r| r.strip_suffix("min")) {
-                number(m).map(|interval_minutes| Element::RainIncrement { interval_minutes })
-            } else {
-                name.strip_prefix("soil_moisture_").and_then(number).map(|depth_cm| Element::SoilMoisture { depth_cm })
-            }
-        }
-    }
-}
-
 /// The CSV columns, in order.
 pub const CSV_HEADER: [&str; 4] = ["station", "time", "element", "value"];
 
@@ -414,7 +395,7 @@ pub fn read_csv<R: io::Read>(input: R) -> Result<Vec<StormValue>, CsvProblem> {
         let time = DateTime::parse_from_rfc3339(cell(1))
             .map_err(|e| problem("time", cell(1), format!("an RFC 3339 time like 2025-07-18T11:05:00Z: {e}")))?
             .with_timezone(&Utc);
-        let element = element_from_name(cell(2)).ok_or_else(|| {
+        let element = Element::from_name(cell(2)).ok_or_else(|| {
             problem(
                 "element",
                 cell(2),

@@ -537,10 +537,10 @@ fn element_names_read_back() {
         Element::SoilMoisture { depth_cm: 20 },
         Element::Status,
     ] {
-        assert_eq!(storm::element_from_name(&e.name()), Some(e));
+        assert_eq!(Element::from_name(&e.name()), Some(e));
     }
     for bad in ["rain_min", "rain_0min", "rain_+5min", "soil_moisture_", "Level", ""] {
-        assert_eq!(storm::element_from_name(bad), None, "{bad}");
+        assert_eq!(Element::from_name(bad), None, "{bad}");
     }
 }
 

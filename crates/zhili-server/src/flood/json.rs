@@ -64,28 +64,6 @@ pub struct ObservationsAnswer {
     pub suspect: usize,
 }
 
-/// The element a stable name names (`rain_5min`, `soil_moisture_20`, …).
-pub fn parse_element(name: &str) -> Option<Element> {
-    let e = match name {
-        "rain_counter" => Element::RainCounter,
-        "level" => Element::Level,
-        "discharge" => Element::Discharge,
-        "voltage" => Element::Voltage,
-        "status" => Element::Status,
-        _ => {
-            if let Some(n) = name.strip_prefix("rain_").and_then(|r| r.strip_suffix("min")) {
-                Element::RainIncrement { interval_minutes: n.parse().ok().filter(|n| (1..=1440).contains(n))? }
-            } else if let Some(n) = name.strip_prefix("soil_moisture_") {
-                Element::SoilMoisture { depth_cm: n.parse().ok().filter(|n| (1..=1000).contains(n))? }
-            } else {
-                return None;
-            }
-        }
-    };
-    // `rain_05min` is not the name of rain_5min.
-    (e.name() == name).then_some(e)
-}
-
 /// One item read: the element, the time, the value and its quality (its station apart).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Item {
@@ -117,7 +95,7 @@ pub fn parse_item<'a>(
     }
     let element = match obj.get("element") {
         None => return Err(("element", "is required".into())),
-        Some(Value::String(s)) => parse_element(s).ok_or_else(|| {
+        Some(Value::String(s)) => Element::from_name(s).ok_or_else(|| {
             ("element", format!("unknown element {s:?} (e.g. rain_5min, rain_counter, level, discharge, voltage, soil_moisture_20, status)"))
         })?,
         Some(_) => return Err(("element", "must be a string".into())),
@@ -310,10 +288,10 @@ mod tests {
             Element::SoilMoisture { depth_cm: 20 },
             Element::Status,
         ] {
-            assert_eq!(parse_element(&e.name()), Some(e));
+            assert_eq!(Element::from_name(&e.name()), Some(e));
         }
         for bad in ["rain_05min", "rain_0min", "rain", "soil_moisture_", "Level", "rainfall", ""] {
-            assert_eq!(parse_element(bad), None, "{bad}");
+            assert_eq!(Element::from_name(bad), None, "{bad}");
         }
     }
 

@@ -9,6 +9,7 @@
 
 pub mod cap;
 pub mod convert;
+pub mod demo;
 pub mod effects;
 pub mod ingest;
 pub mod json;
@@ -56,6 +57,7 @@ pub fn routes(_: &AppState) -> Router<AppState> {
         .route("/api/flood/warnings/{id}/public", post(warning_api::issue_public))
         .route("/api/flood/warnings/{id}/lift", post(warning_api::lift))
         .route("/api/flood/duty", get(warning_api::duty))
+        .route("/api/flood/demo/storm", post(demo::start_storm))
         .route("/cap/alerts.atom", get(cap::feed))
         .route("/cap/alerts/{file}", get(cap::alert))
         .route("/flood", get(pages::duty_page))

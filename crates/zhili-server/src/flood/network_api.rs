@@ -44,18 +44,6 @@ pub fn not_found(e: StoreError) -> AppError {
     }
 }
 
-/// An element by its stable name ([`Element::name`]).
-pub fn element_named(name: &str) -> Option<Element> {
-    let fixed = [Element::RainCounter, Element::Level, Element::Discharge, Element::Voltage, Element::Status];
-    if let Some(e) = fixed.into_iter().find(|e| e.name() == name) {
-        return Some(e);
-    }
-    if let Some(n) = name.strip_prefix("rain_").and_then(|r| r.strip_suffix("min")) {
-        return n.parse().ok().filter(|n| *n > 0).map(|interval_minutes| Element::RainIncrement { interval_minutes });
-    }
-    name.strip_prefix("soil_moisture_").and_then(|n| n.parse().ok()).map(|depth_cm| Element::SoilMoisture { depth_cm })
-}
-
 /// A station with what the lists and the map show of it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct StationView {
@@ -202,8 +190,8 @@ pub async fn observations(
     authorize(&caller.principal, Action::ReadFlood, None)?;
     let code = station_code(&code)?;
     let name = q.element.as_deref().unwrap_or("rain_5min");
-    let element =
-        element_named(name).ok_or_else(|| AppError::field("element", format!("{name:?} is not an element name")))?;
+    let element = Element::from_name(name)
+        .ok_or_else(|| AppError::field("element", format!("{name:?} is not an element name")))?;
     let (from, to) = span(&q)?;
     let limit = limit(&q, MAX_SERIES)?;
     state.port::<dyn FloodModelStore>().station(&code).await.map_err(not_found)?;

@@ -75,6 +75,8 @@ struct DutyPage {
     warnings: Vec<DutyRow>,
     rising: Vec<RisingRow>,
     may_decide: bool,
+    /// The demo's synthetic storm can be started here.
+    demo_storm: bool,
     cap_feed: &'static str,
 }
 
@@ -146,6 +148,7 @@ pub(crate) async fn duty_page(State(state): State<AppState>, caller: Caller) -> 
         warnings: summaries.iter().map(|s| duty_row(s, offset, en)).collect(),
         rising,
         may_decide: authorize(&caller.principal, Action::ManageFloodWarnings, None).is_ok(),
+        demo_storm: state.ports.get::<dyn super::demo::StormDemo>().is_some(),
         cap_feed: "/cap/alerts.atom",
     })
 }
@@ -393,6 +396,20 @@ struct VillagePage {
     warnings: Vec<WarningRow>,
 }
 
+fn facility_label(k: zhili_flood::model::FacilityKind, en: bool) -> &'static str {
+    use zhili_flood::model::FacilityKind::*;
+    match (k, en) {
+        (Broadcast, false) => "无线预警广播",
+        (Siren, false) => "报警器",
+        (Gong, false) => "铜锣",
+        (Whistle, false) => "口哨",
+        (Broadcast, true) => "Broadcast loudspeakers",
+        (Siren, true) => "Sirens",
+        (Gong, true) => "Gongs",
+        (Whistle, true) => "Whistles",
+    }
+}
+
 fn soil_label(s: SoilState, en: bool) -> String {
     if en {
         s.as_str().to_string()
@@ -481,7 +498,7 @@ pub(crate) async fn village_page(
                 phone,
             })
             .collect(),
-        facilities: v.facilities.iter().map(|f| format!("{:?} × {}", f.kind, f.count)).collect(),
+        facilities: v.facilities.iter().map(|f| format!("{} × {}", facility_label(f.kind, en), f.count)).collect(),
         routes: v.routes.iter().map(|r| r.text.clone()).collect(),
         shelters: v.shelters.iter().map(|s| format!("{}（{}人）", s.name, s.capacity)).collect(),
         warnings: d

@@ -341,6 +341,14 @@ fn cases() -> Vec<Case> {
             [404, 404, 404, 404, 404, 401],
         ),
         c("GET", "/api/flood/duty", "/api/flood/duty", None, [200, 200, 200, 200, 200, 401]),
+        // Not the demo: no synthetic storm.
+        c(
+            "POST",
+            "/api/flood/demo/storm",
+            "/api/flood/demo/storm",
+            Some(|_| json!({})),
+            [404, 404, 404, 403, 403, 401],
+        ),
         c("GET", "/cap/alerts.atom", "/cap/alerts.atom", None, [200; 6]),
         c("GET", "/cap/alerts/370304000000000_20260720100500_0.xml", "/cap/alerts/{file}", None, [404; 6]),
         c("GET", "/flood", "", None, [200, 200, 200, 200, 200, 303]),

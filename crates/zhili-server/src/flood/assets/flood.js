@@ -35,6 +35,13 @@
       post("/api/flood/warnings", { village: f.get("village"), grade: f.get("grade"), note: f.get("note") || "" })
         .then(function (d) { location.href = "/flood/warnings/" + d.warning.id; }, function (err) { showError(err, form, $("raise-village-error")); });
     });
+    var storm = $("storm-form");
+    if (storm) storm.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var f = new FormData(storm), msg = $("storm-msg");
+      post("/api/flood/demo/storm", { hours: parseInt(f.get("hours"), 10), speed: parseFloat(f.get("speed")) })
+        .then(function (d) { msg.textContent = d.message; }, function (err) { showError(err, storm, msg); });
+    });
   }
 
   // Station page: the series of the chosen element and the raw frames.
