@@ -793,6 +793,24 @@ async fn browser_reports_a_problem_on_the_public_page() {
 }
 
 #[tokio::test]
+async fn browser_runs_a_storm_from_the_duty_screen_and_acknowledges_on_a_phone() {
+    let Some(b) = Browser::ready() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(
+        &["demo", "--cases", "500", "--data-dir", dir.path().join("d").to_str().unwrap()],
+        &[("ZHILI_ADMIN_PASSWORD", ADMIN_PW)],
+    )
+    .await;
+    let keys_file = message_keys(dir.path());
+    b.story("flood.js", &[&s.base, ADMIN_PW, zhili_demo::DEMO_PASSWORD, &keys_file, b.shots()]);
+    for shot in
+        ["zh-CN-duty-storm", "zh-CN-warning", "zh-CN-station", "zh-CN-warning-acknowledged-phone", "en-duty", "map"]
+    {
+        assert!(b.shots.join(format!("flood-{shot}.png")).exists(), "{shot}");
+    }
+}
+
+#[tokio::test]
 async fn browser_sees_every_page_in_one_language() {
     let Some(b) = Browser::ready() else { return };
     let dir = tempfile::tempdir().unwrap();

@@ -110,13 +110,13 @@ async fn send(
             match channel {
                 Channel::InApp => {
                     let Some(user) = id.strip_prefix("user:").and_then(|u| u.parse::<i64>().ok()) else {
-                        return Ok(Err("no platform account for in-app messages".into()));
+                        return Ok(Err("没有平台账号，无法站内通知".into()));
                     };
                     notify(state, warning, &[user], &title, text).await
                 }
                 Channel::Sms | Channel::Voice => {
                     let Some(p) = person else {
-                        return Ok(Err(format!("recipient {id} is not in the village record")));
+                        return Ok(Err(format!("责任人 {id} 不在村落记录中")));
                     };
                     let payload = json!({
                         "warning": warning.id, "message": message.0, "village": warning.village.to_string(),
@@ -125,7 +125,7 @@ async fn send(
                     });
                     webhook(state, warning, message, event_of(channel), payload).await
                 }
-                Channel::Broadcast | Channel::Siren => Ok(Err("a public channel cannot reach a person".into())),
+                Channel::Broadcast | Channel::Siren => Ok(Err("广播和报警器不能发给个人".into())),
             }
         }
         Addressee::Village(_) => {
@@ -134,7 +134,7 @@ async fn send(
                 .map(|v| v.facilities.iter().filter(|f| f.kind == kind).filter_map(|f| f.endpoint.clone()).collect())
                 .unwrap_or_default();
             if endpoints.is_empty() {
-                return Ok(Err(format!("the village has no {} terminal", channel.as_str())));
+                return Ok(Err(format!("该村没有{}终端", zhili_flood::warning::text::channel_zh(channel))));
             }
             let payload = json!({
                 "warning": warning.id, "message": message.0, "village": warning.village.to_string(),
@@ -153,7 +153,7 @@ async fn send(
             users.sort_unstable();
             users.dedup();
             if users.is_empty() {
-                return Ok(Err("no duty operator has an account for the village's township or county".into()));
+                return Ok(Err("乡镇和区县均没有值班受理员账号".into()));
             }
             match channel {
                 Channel::Sms | Channel::Voice => {
@@ -217,7 +217,7 @@ async fn notify(
         .collect();
     match state.port::<dyn NotificationStore>().notify(&Actor::system(), subject.as_ref(), &notifications, &[]).await {
         Ok(()) => Ok(Ok(())),
-        Err(StoreError::MissingReference { .. }) => Ok(Err("the recipient's account does not exist".into())),
+        Err(StoreError::MissingReference { .. }) => Ok(Err("责任人的平台账号不存在".into())),
         Err(e) => Err(e.into()),
     }
 }
@@ -231,7 +231,12 @@ async fn webhook(
 ) -> Result<Result<(), String>, Retry> {
     let hooks: Vec<_> = state.config.webhooks.iter().filter(|w| w.events.iter().any(|e| e == event)).collect();
     if hooks.is_empty() {
-        return Ok(Err(format!("no gateway is configured for {event} (a [[webhooks]] entry with this event)")));
+        let gateway = match event {
+            "flood.voice" => "语音外呼网关",
+            "flood.broadcast" => "预警广播系统接口",
+            _ => "短信网关",
+        };
+        return Ok(Err(format!("未配置{gateway}")));
     }
     payload["event"] = json!(event);
     let now = Utc::now();

@@ -30,6 +30,93 @@ fn en(caller: &Caller) -> bool {
     matches!(caller.locale, zhili_core::model::Locale::En)
 }
 
+/// A window as people say it (`1小时`, `1 h`).
+fn window_label(w: zhili_flood::vocab::Window, en: bool) -> String {
+    let m = w.as_minutes();
+    match (m % 60 == 0, en) {
+        (true, false) => format!("{}小时", m / 60),
+        (true, true) => format!("{} h", m / 60),
+        (false, false) => format!("{m}分钟"),
+        (false, true) => format!("{m} min"),
+    }
+}
+
+/// An element as people say it (`5分钟雨量`, `level`).
+fn element_label(e: zhili_flood::vocab::Element, en: bool) -> String {
+    use zhili_flood::vocab::Element::*;
+    match (e, en) {
+        (RainIncrement { interval_minutes }, false) => format!("{interval_minutes}分钟雨量"),
+        (RainIncrement { interval_minutes }, true) => format!("{interval_minutes}-min rain"),
+        (RainCounter, false) => "累计雨量".into(),
+        (RainCounter, true) => "rain counter".into(),
+        (Level, false) => "水位".into(),
+        (Level, true) => "level".into(),
+        (Discharge, false) => "流量".into(),
+        (Discharge, true) => "discharge".into(),
+        (Voltage, false) => "电压".into(),
+        (Voltage, true) => "voltage".into(),
+        (SoilMoisture { depth_cm }, false) => format!("{depth_cm}厘米土壤含水量"),
+        (SoilMoisture { depth_cm }, true) => format!("soil moisture at {depth_cm} cm"),
+        (Status, false) => "状态".into(),
+        (Status, true) => "status".into(),
+    }
+}
+
+/// A value with its unit.
+fn value_label(e: zhili_flood::vocab::Element, v: f64) -> String {
+    use zhili_flood::vocab::Element::*;
+    match e {
+        RainIncrement { .. } | RainCounter => format!("{v:.1} mm"),
+        Level => format!("{v:.2} m"),
+        Discharge => format!("{v:.2} m³/s"),
+        Voltage => format!("{v:.2} V"),
+        SoilMoisture { .. } => format!("{v:.1}%"),
+        Status => format!("{v}"),
+    }
+}
+
+/// A station's problem in words.
+fn problem_label(p: &zhili_flood::health::Problem, en: bool, offset: FixedOffset) -> String {
+    use zhili_flood::health::Problem::*;
+    match (p, en) {
+        (NeverHeard, false) => "从未收到报文".into(),
+        (NeverHeard, true) => "never heard from".into(),
+        (NoReportYet, false) => "只收到链路维持报，尚无数据".into(),
+        (NoReportYet, true) => "keep-alives only, no data yet".into(),
+        (ReportsMissed { last_report, missed }, false) => {
+            format!("缺报 {missed} 次（最后报文 {}）", local(*last_report, offset))
+        }
+        (ReportsMissed { last_report, missed }, true) => {
+            format!("{missed} reports missed (last {})", local(*last_report, offset))
+        }
+        (LowVoltage { volts, threshold }, false) => format!("电压低：{volts:.2} V（低于 {threshold:.1} V）"),
+        (LowVoltage { volts, threshold }, true) => format!("low voltage: {volts:.2} V (below {threshold:.1} V)"),
+        (VoltageUnreadable { .. }, false) => "电压值无法读取".into(),
+        (VoltageUnreadable { .. }, true) => "voltage unreadable".into(),
+        (Alarm { alarm }, false) => format!("报警：{}", alarm.zh()),
+        (Alarm { alarm }, true) => format!("alarm: {}", alarm.as_str().replace('_', " ")),
+        (SuspiciousValues { count }, false) => format!("可疑数据 {count} 个"),
+        (SuspiciousValues { count }, true) => format!("{count} suspicious values"),
+        (AheadOfClock { .. }, false) => "测站时钟超前".into(),
+        (AheadOfClock { .. }, true) => "the station's clock is ahead".into(),
+    }
+}
+
+fn kind_label(k: zhili_flood::model::StationKind, en: bool) -> &'static str {
+    use zhili_flood::model::StationKind::*;
+    if !en {
+        return k.zh();
+    }
+    match k {
+        AutomaticRain => "automatic rain station",
+        AutomaticLevel => "automatic level station",
+        SimpleRain => "simple rain gauge",
+        SimpleLevel => "simple level gauge",
+        Video => "video station",
+        Shared => "shared station",
+    }
+}
+
 fn grade_label(g: Grade, en: bool) -> String {
     if en {
         g.as_str().to_string()
@@ -105,7 +192,7 @@ fn duty_row(s: &DutySummary, offset: FixedOffset, en: bool) -> DutyRow {
     }
 }
 
-fn rising_row(a: &Assessment) -> Option<RisingRow> {
+fn rising_row(a: &Assessment, en: bool) -> Option<RisingRow> {
     let r = a
         .rain
         .iter()
@@ -113,7 +200,7 @@ fn rising_row(a: &Assessment) -> Option<RisingRow> {
         .max_by(|x, y| (x.0.mm / x.1).total_cmp(&(y.0.mm / y.1)))?;
     Some(RisingRow {
         village: a.village.to_string(),
-        window: r.0.window.label(),
+        window: window_label(r.0.window, en),
         mm: format!("{:.1}", r.0.mm),
         threshold: format!("{:.1}", r.1),
         share: ((r.0.mm / r.1) * 100.0).round().clamp(0.0, 999.0) as u32,
@@ -133,16 +220,16 @@ pub(crate) async fn duty_page(State(state): State<AppState>, caller: Caller) -> 
     let mut summaries: Vec<DutySummary> = active.iter().map(|w| duty_summary(w, now)).collect();
     summaries.sort_by(|a, b| b.grade.rank().cmp(&a.grade.rank()).then(b.unacknowledged.cmp(&a.unacknowledged)));
     let warned: std::collections::HashSet<_> = active.iter().map(|w| w.village.clone()).collect();
+    let en = en(&caller);
     let mut rising: Vec<RisingRow> = super::warnings(&state)
         .assessments()
         .iter()
         .filter(|a| !warned.contains(&a.village) && caller.principal.concerns(&a.village))
-        .filter_map(rising_row)
+        .filter_map(|a| rising_row(a, en))
         .filter(|r| r.share >= 50)
         .collect();
     rising.sort_by_key(|r| std::cmp::Reverse(r.share));
     rising.truncate(50);
-    let en = en(&caller);
     html(DutyPage {
         l: Layout::new(&caller, "flood.duty.title", "/flood"),
         warnings: summaries.iter().map(|s| duty_row(s, offset, en)).collect(),
@@ -174,13 +261,13 @@ fn station_row(v: &StationView, offset: FixedOffset, en: bool) -> StationRow {
         .latest
         .iter()
         .filter(|o| !matches!(o.element, zhili_flood::vocab::Element::Status))
-        .map(|o| format!("{} {}", o.element.name(), o.value))
+        .map(|o| format!("{} {}", element_label(o.element, en), value_label(o.element, o.value)))
         .collect::<Vec<_>>()
         .join(" · ");
     StationRow {
         code: v.station.code.as_str().to_string(),
         name: v.station.name.clone(),
-        kind: if en { v.station.kind.as_str().to_string() } else { v.station.kind.zh().to_string() },
+        kind: kind_label(v.station.kind, en).to_string(),
         liveness: v.health.liveness.as_str(),
         liveness_label: if en { v.health.liveness.as_str() } else { v.health.liveness.zh() },
         last_seen: v.health.last_seen.map(|t| local(t, offset)).unwrap_or_default(),
@@ -236,7 +323,8 @@ struct StationPage {
     protocol: String,
     interval: u32,
     problems: Vec<String>,
-    elements: Vec<String>,
+    /// (name, label) of each element the chart can show.
+    elements: Vec<(String, String)>,
 }
 
 /// `/flood/stations/{code}`: one station, its time series (ECharts) and raw frames.
@@ -258,19 +346,19 @@ pub(crate) async fn station_page(
         .ok_or_else(|| crate::web::error::AppError::new(zhili_core::ErrorCode::NotFound))?;
     let offset = offset(&state).await;
     let en = en(&caller);
-    let mut elements: Vec<String> = Vec::new();
+    let mut shown: Vec<zhili_flood::vocab::Element> = Vec::new();
     if view.station.measures.rain {
-        elements.push("rain_5min".into());
+        shown.push(zhili_flood::vocab::Element::RainIncrement { interval_minutes: 5 });
     }
     if view.station.measures.level {
-        elements.push("level".into());
+        shown.push(zhili_flood::vocab::Element::Level);
     }
     for o in &view.latest {
-        let n = o.element.name();
-        if !elements.contains(&n) && !matches!(o.element, zhili_flood::vocab::Element::Status) {
-            elements.push(n);
+        if !shown.contains(&o.element) && !matches!(o.element, zhili_flood::vocab::Element::Status) {
+            shown.push(o.element);
         }
     }
+    let elements = shown.iter().map(|e| (e.name(), element_label(*e, en))).collect();
     html(StationPage {
         l: Layout::new(&caller, "flood.station.title", "/flood/stations"),
         owner: view.station.owner.clone(),
@@ -285,7 +373,7 @@ pub(crate) async fn station_page(
             zhili_flood::model::Protocol::NotConnected => if en { "not connected" } else { "未接入" }.into(),
         },
         interval: view.station.report_interval_minutes,
-        problems: view.health.problems.iter().map(|p| serde_json::to_string(p).unwrap_or_default()).collect(),
+        problems: view.health.problems.iter().map(|p| problem_label(p, en, offset)).collect(),
         elements,
         s: station_row(&view, offset, en),
     })
@@ -448,7 +536,7 @@ pub(crate) async fn village_page(
             let rain = d.assessment.as_ref().and_then(|a| a.rain.iter().find(|r| r.window == t.window));
             let current = soil_now == Some(t.soil);
             indicators.push(IndicatorRow {
-                window: t.window.label(),
+                window: window_label(t.window, en),
                 soil: soil_label(t.soil, en),
                 current,
                 thresholds: t.mm.iter().map(|m| format!("{m:.1}")).collect(),
@@ -561,7 +649,11 @@ fn trail_row(t: &StoredTrail, offset: FixedOffset, tr: crate::web::i18n::Tr) -> 
     TrailRow {
         at: local(e.at, offset),
         kind: tr.get(&format!("flood.trail.{name}")).to_string(),
-        who: e.name.clone().or_else(|| e.who.clone()).unwrap_or_default(),
+        who: match (e.name.clone(), e.who.as_deref()) {
+            (Some(name), _) => name,
+            (None, Some("duty")) => tr.get("flood.duty_officer").to_string(),
+            (None, who) => who.unwrap_or_default().to_string(),
+        },
         channel: e.channel.map(|c| zhili_flood::warning::text::channel_zh(c).to_string()).unwrap_or_default(),
         text: e.text.clone().unwrap_or_default(),
         outcome: e.outcome.clone().unwrap_or_default(),

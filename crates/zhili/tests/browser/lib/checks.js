@@ -19,9 +19,9 @@ const fs = require("fs");
 // codes and units. Anything else in ASCII letters is an untranslated text.
 const ALLOWED = new Set([
   "English", // the language switch names the other language in that language
-  "CSV", "XLSX", "GeoJSON", "GeoPackage", "Open311", // file formats and protocols: names
+  "CSV", "XLSX", "GeoJSON", "GeoPackage", "Open311", "CAP", "Atom", "SL", "JSON", "HTTP", "MQTT", // file formats and protocols: names
   "MapLibre", "OpenStreetMap", "ECharts", // libraries and data credited by name
-  "m", "km", "min", "ID", "IP", "GPS", "UTC", // units and abbreviations
+  "m", "km", "min", "mm", "h", "V", "ID", "IP", "GPS", "UTC", // units and abbreviations
 ]);
 
 // The registered message keys (a JSON list written by the Rust test), to tell an untranslated
