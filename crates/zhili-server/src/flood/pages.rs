@@ -33,7 +33,7 @@ fn en(caller: &Caller) -> bool {
 /// A window as people say it (`1小时`, `1 h`).
 fn window_label(w: zhili_flood::vocab::Window, en: bool) -> String {
     let m = w.as_minutes();
-    match (m % 60 == 0, en) {
+    match (m.is_multiple_of(60), en) {
         (true, false) => format!("{}小时", m / 60),
         (true, true) => format!("{} h", m / 60),
         (false, false) => format!("{m}分钟"),
