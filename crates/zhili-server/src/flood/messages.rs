@@ -113,6 +113,12 @@ pub const MESSAGES: &[Message] = &[
     ("flood.trail.cap_published", "发布 CAP 报文", "CAP published"),
     ("flood.trail.lift_proposed", "建议解除", "Lift proposed"),
     ("flood.trail.lifted", "解除预警", "Lifted"),
+    ("flood.indicators.export", "导出预警指标（XLSX）", "Export the indicators (XLSX)"),
+    ("flood.indicators.import", "导入预警指标", "Import indicators"),
+    ("flood.indicators.help", "每行一个村、时段和土壤状态：村编码、村名、时段（1h、3h…）、土壤状态（较干/一般/较湿）、准备转移、立即转移（mm），或蓝、黄、橙、红四色。有任何错误则全部不导入，并列出每处错误的行和列。", "One row per village, window and soil state: village code, name, window (1h, 3h…), soil (dry/normal/wet), prepare and immediate (mm), or blue, yellow, orange and red. With any problem nothing is imported, and every problem is listed with its row and column."),
+    ("flood.indicators.file", "文件（XLSX 或 CSV）", "File (XLSX or CSV)"),
+    ("flood.indicators.check", "检查", "Check"),
+    ("flood.indicators.run", "导入", "Import"),
     ("flood.storm.title", "演示：模拟暴雨", "Demo: a synthetic storm"),
     (
         "flood.storm.help",

@@ -11,6 +11,7 @@ pub mod cap;
 pub mod convert;
 pub mod demo;
 pub mod effects;
+pub mod indicators;
 pub mod ingest;
 pub mod json;
 pub mod layers;
@@ -56,6 +57,7 @@ pub fn routes(_: &AppState) -> Router<AppState> {
         .route("/api/flood/warnings/{id}/ack", post(warning_api::ack))
         .route("/api/flood/warnings/{id}/public", post(warning_api::issue_public))
         .route("/api/flood/warnings/{id}/lift", post(warning_api::lift))
+        .route("/api/flood/indicators", get(indicators::export).put(indicators::import))
         .route("/api/flood/duty", get(warning_api::duty))
         .route("/api/flood/demo/storm", post(demo::start_storm))
         .route("/cap/alerts.atom", get(cap::feed))
@@ -166,5 +168,8 @@ fn provide(state: &AppState, _: &mut zhili_core::ports::Ports) {
     warning_api::assessment,
     cap::alert,
     cap::feed,
+    demo::start_storm,
+    indicators::import,
+    indicators::export,
 ))]
 struct Doc;

@@ -398,6 +398,7 @@ struct VillageRow {
 struct VillagesPage {
     l: Layout,
     rows: Vec<VillageRow>,
+    may_import: bool,
 }
 
 /// `/flood/villages`: the villages at risk with their warning grade.
@@ -421,6 +422,7 @@ pub(crate) async fn villages_page(State(state): State<AppState>, caller: Caller)
     let en = en(&caller);
     html(VillagesPage {
         l: Layout::new(&caller, "flood.villages.title", "/flood/villages"),
+        may_import: authorize(&caller.principal, Action::ManageFloodNetwork, None).is_ok(),
         rows: villages
             .iter()
             .map(|v| {

@@ -341,6 +341,10 @@ fn cases() -> Vec<Case> {
             [404, 404, 404, 404, 404, 401],
         ),
         c("GET", "/api/flood/duty", "/api/flood/duty", None, [200, 200, 200, 200, 200, 401]),
+        // Indicators: every staff role exports; only administrators import (an empty CSV: 422).
+        c("GET", "/api/flood/indicators", "/api/flood/indicators", None, [200, 200, 200, 200, 200, 401]),
+        // A JSON body is neither CSV nor XLSX.
+        c("PUT", "/api/flood/indicators", "/api/flood/indicators", Some(|_| json!({})), [415, 403, 403, 403, 403, 401]),
         // Not the demo: no synthetic storm.
         c(
             "POST",

@@ -44,6 +44,39 @@
     });
   }
 
+  // Villages page: indicators imported from a spreadsheet (a check first, or straight in).
+  var indForm = $("indicators-form");
+  if (indForm) {
+    var mode = "check";
+    Array.prototype.forEach.call(indForm.querySelectorAll("button[name=mode]"), function (b) {
+      b.addEventListener("click", function () { mode = b.value; });
+    });
+    indForm.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var file = $("indicators-file").files[0], report = $("indicators-report");
+      if (!file) return;
+      var type = /\.csv$/i.test(file.name) ? "text/csv" : "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+      report.className = "";
+      report.textContent = zh ? "处理中…" : "Working…";
+      fetch("/api/flood/indicators" + (mode === "check" ? "?dry_run=true" : ""), { method: "PUT", credentials: "same-origin", headers: { "content-type": type }, body: file })
+        .then(function (r) { return r.json().then(function (b) { return { ok: r.ok, b: b }; }); })
+        .then(function (x) {
+          if (x.ok) {
+            report.className = "good";
+            var n = x.b.villages;
+            report.innerHTML = "<p>" + esc(mode === "check" ? (zh ? "检查通过：" + n + " 个村" : "Checked: " + n + " villages") : (zh ? "已导入 " + n + " 个村的预警指标" : "Indicators of " + n + " villages imported")) + "</p>" +
+              (x.b.notices || []).map(function (t) { return "<p class=muted>" + esc(t) + "</p>"; }).join("");
+          } else {
+            report.className = "bad";
+            var rows = (x.b.problems || []).map(function (p) {
+              return "<tr><td>" + esc(p.row || "") + "</td><td>" + esc(p.column || "") + "</td><td>" + esc(p.message) + "</td></tr>";
+            }).join("");
+            report.innerHTML = "<p>" + esc((x.b.error && (x.b.error.text || x.b.error.message)) || "") + "</p>" + (rows ? "<table><tbody>" + rows + "</tbody></table>" : "");
+          }
+        }, function (err) { report.className = "bad"; report.textContent = String(err); });
+    });
+  }
+
   // Station page: the series of the chosen element and the raw frames.
   var station = $("flood-station");
   if (station && window.echarts) {
