@@ -278,6 +278,11 @@ impl Engine {
         }
     }
 
+    /// One village of the engine.
+    pub fn village(&self, code: &DivisionCode) -> Option<&Village> {
+        self.villages.get(code).map(|e| &e.village)
+    }
+
     /// The villages of the engine, by code.
     pub fn villages(&self) -> impl Iterator<Item = &Village> {
         self.villages.values().map(|e| &e.village)

@@ -327,7 +327,9 @@ impl Worker {
                 }
             }
         }
-        self.publish_rain();
+        let touched: std::collections::BTreeSet<_> =
+            batches.iter().flat_map(|b| b.observations.iter().map(|o| o.station.clone())).collect();
+        self.publish_rain(Some(&touched));
     }
 
     /// Assess every village (at start and after a reload).
@@ -337,13 +339,13 @@ impl Worker {
         for village in codes {
             self.assess(&village, now).await;
         }
-        self.publish_rain();
+        self.publish_rain(None);
     }
 
     /// The time a village is judged at: its stations' newest value, never later than now (a
     /// replayed storm is judged in its own time).
     fn judged_at(&self, village: &DivisionCode, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let v = self.engine.villages().find(|v| v.code == *village)?;
+        let v = self.engine.village(village)?;
         let newest = v.stations.iter().filter_map(|s| self.engine.station_newest(s)).max()?;
         Some(newest.min(now))
     }
@@ -383,19 +385,30 @@ impl Worker {
         })
     }
 
-    fn publish_rain(&self) {
-        let mut out = HashMap::new();
+    /// The recent rain of the stations given (all the villages' stations when `None`), for the
+    /// lists and the map: only what an ingest touched is computed again.
+    fn publish_rain(&self, touched: Option<&std::collections::BTreeSet<zhili_flood::vocab::StationCode>>) {
         let windows = [Window::H1, Window::H3, Window::H24];
-        let stations: std::collections::BTreeSet<_> =
-            self.engine.villages().flat_map(|v| v.stations.iter().cloned()).collect();
+        let stations: Vec<_> = match touched {
+            Some(t) => t.iter().cloned().collect(),
+            None => {
+                let all: std::collections::BTreeSet<_> =
+                    self.engine.villages().flat_map(|v| v.stations.iter().cloned()).collect();
+                all.into_iter().collect()
+            }
+        };
+        let mut out = Vec::with_capacity(stations.len());
         for s in stations {
             let Some(at) = self.engine.station_newest(&s) else { continue };
             if let Some(r) = self.engine.station_rain(&s, &windows, at) {
-                out.insert(s, StationRain { at, h1: r[0].1, h3: r[1].1, h24: r[2].1 });
+                out.push((s, StationRain { at, h1: r[0].1, h3: r[1].1, h24: r[2].1 }));
             }
         }
         if let Ok(mut map) = super::warnings(&self.state).rain.write() {
-            *map = out;
+            if touched.is_none() {
+                map.clear();
+            }
+            map.extend(out);
         }
     }
 
@@ -466,7 +479,7 @@ impl Worker {
             Command::Raise { raise, reply } => {
                 let mut raise = *raise;
                 if raise.recipients.is_empty() {
-                    if let Some(v) = self.engine.villages().find(|v| v.code == raise.village) {
+                    if let Some(v) = self.engine.village(&raise.village) {
                         raise.recipients = zhili_flood::evaluation::recipients(v);
                         raise.public_channels = zhili_flood::evaluation::public_channels(v);
                         let place = self.places.get(&v.code).cloned().unwrap_or_default();
@@ -530,7 +543,7 @@ impl Worker {
                         }
                     },
                 };
-                let village = self.engine.villages().find(|v| v.code == warning.village).cloned();
+                let village = self.engine.village(&warning.village).cloned();
                 let follow_up = super::effects::execute(&self.state, &warning, village.as_ref(), &effect).await;
                 match follow_up {
                     Ok(Some(event)) => {
