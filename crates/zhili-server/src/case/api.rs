@@ -1625,8 +1625,7 @@ pub async fn import_classes(
 ) -> AppResult<Response> {
     authorize(&caller.principal, Action::ManageCaseSettings, None)?;
     let expected = if_match(&headers)?;
-    let ct = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let mime = crate::web::extract::media_type(&headers);
     let parsed =
         match mime.as_str() {
             "text/csv" => Catalogue::from_csv(&body),

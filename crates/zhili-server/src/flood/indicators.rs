@@ -62,15 +62,7 @@ pub async fn import(
     RawBody(body): RawBody,
 ) -> AppResult<Response> {
     authorize(&caller.principal, Action::ManageFloodNetwork, None)?;
-    let mime = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let mime = crate::web::extract::media_type(&headers);
     let known: HashSet<DivisionCode> = villages(&state, &caller).await?.into_iter().map(|v| v.code).collect();
     let parsed = match mime.as_str() {
         "text/csv" => import::from_csv(&body, |c| known.contains(c)),

@@ -42,19 +42,22 @@ fn deserialize<'de, T: DeserializeOwned, D: serde::Deserializer<'de>>(de: D) -> 
 /// A JSON body; malformed JSON or a wrong type is 400 `malformed_body` with the field.
 pub struct ApiJson<T>(pub T);
 
+/// The media type of a request's body, lower-case, without parameters (`text/csv`); empty
+/// when there is none.
+pub fn media_type(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| {
-                let m = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-                m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
-            })
-            .unwrap_or(false);
+        let m = media_type(req.headers());
+        let is_json = m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"));
         if !is_json {
             return Err(AppError::msg(ErrorCode::UnsupportedMediaType, "expected Content-Type: application/json"));
         }
@@ -93,12 +96,7 @@ impl<S: Send + Sync> FromRequest<S> for ImportBody {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let mime = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
-            .unwrap_or_default();
+        let mime = media_type(req.headers());
         if mime == "application/geopackage+sqlite3" || mime == "application/x-sqlite3" {
             return Ok(ImportBody::GeoPackage(body_bytes(req, state).await?));
         }
