@@ -169,11 +169,23 @@ impl SqliteStore {
             .foreign_keys(true);
         // A pooled connection is tested before use by default: a round trip to its worker
         // thread for nothing, since the database is a local file that cannot go away under it.
+        //
+        // The one writer keeps statement journals in memory (a multi-row statement copies every
+        // page it changes there first; temporary data only, nothing durable), 32 MiB of pages
+        // (a bulk ingest touches thousands of B-tree leaves), and checkpoints every 10,000 WAL
+        // pages rather than 1,000, so a page rewritten by successive commits is copied into the
+        // database once. Commits still wait for the WAL's fsync (`synchronous=FULL`).
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(base.clone().create_if_missing(true))
+            .connect_with(
+                base.clone()
+                    .create_if_missing(true)
+                    .pragma("temp_store", "memory")
+                    .pragma("cache_size", "-32768")
+                    .pragma("wal_autocheckpoint", "10000"),
+            )
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot open SQLite database {}: {e}", path.display())))?;
         let read = SqlitePoolOptions::new()

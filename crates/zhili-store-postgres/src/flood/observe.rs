@@ -4,12 +4,14 @@
 //! server has it, `on` by default) before it returns, in a handful of statements whatever its
 //! size: station codes resolved to their integer ids with `= ANY($1)`, frames archived with
 //! `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING` (a resend finds the id stored
-//! first), values upserted from `unnest` arrays with the counts computed in the same
-//! statement, liveness moved once per station. PostgreSQL refuses one statement touching a
-//! row twice, so a value repeated within a call goes into a second statement ("rounds"), in
-//! order; within a statement rows are sorted by key, so concurrent ingests lock rows in one
-//! order and do not deadlock. Values are not audited row by row (their volume would swamp
-//! the chain; the frame archive is their trail).
+//! first), values from `unnest` arrays, liveness moved once per station. A call whose value
+//! keys are all distinct (the bulk case) first tries one plain `INSERT` of them under a
+//! savepoint, with no speculative insertion and no row sent back; if a key is stored already
+//! it rolls back to the savepoint and upserts, the counts computed in the same statement.
+//! PostgreSQL refuses one statement touching a row twice, so a value repeated within a call
+//! goes into a second upsert ("rounds"), in order; within a statement rows are sorted by key,
+//! so concurrent ingests lock rows in one order and do not deadlock. Values are not audited
+//! row by row (their volume would swamp the chain; the frame archive is their trail).
 
 use std::collections::HashMap;
 use zhili_store_sql::flood::encoding_name;
@@ -161,6 +163,38 @@ async fn put_round(tx: &mut PgConnection, part: &[&ValueRow]) -> StoreResult<(u6
     Ok((inserted as u64, corrected as u64))
 }
 
+/// The fast path for a call whose keys are all distinct: one plain `INSERT` of every row (no
+/// speculative insertion, no row sent back), `true` if every key was new. A key already stored
+/// (`flood_observations_pkey`, also when a concurrent ingest stored it first) rolls the
+/// statement back to its savepoint and gives `false`; [`put_round`] then decides row by row.
+async fn insert_new(tx: &mut PgConnection, part: &[&ValueRow]) -> StoreResult<bool> {
+    sqlx::query("SAVEPOINT flood_values").execute(&mut *tx).await.map_err(err)?;
+    let done = sqlx::query(
+        "INSERT INTO flood_observations (station_id, element, observed_at, value, quality, frame_id)
+         SELECT * FROM unnest($1::int[], $2::int[], $3::timestamptz[], $4::float8[], $5::smallint[], $6::bigint[])",
+    )
+    .bind(part.iter().map(|r| r.station).collect::<Vec<_>>())
+    .bind(part.iter().map(|r| r.element).collect::<Vec<_>>())
+    .bind(part.iter().map(|r| from_micros(r.at)).collect::<Vec<_>>())
+    .bind(part.iter().map(|r| r.value).collect::<Vec<_>>())
+    .bind(part.iter().map(|r| r.quality).collect::<Vec<_>>())
+    .bind(part.iter().map(|r| r.frame).collect::<Vec<_>>())
+    .execute(&mut *tx)
+    .await;
+    let all_new = match done {
+        Ok(_) => true,
+        Err(sqlx::Error::Database(d))
+            if d.code().as_deref() == Some("23505") && d.constraint() == Some("flood_observations_pkey") =>
+        {
+            sqlx::query("ROLLBACK TO SAVEPOINT flood_values").execute(&mut *tx).await.map_err(err)?;
+            false
+        }
+        Err(e) => return Err(value_err(e, part)),
+    };
+    sqlx::query("RELEASE SAVEPOINT flood_values").execute(&mut *tx).await.map_err(err)?;
+    Ok(all_new)
+}
+
 /// Store the value rows in order; the counts.
 async fn put_values(tx: &mut PgConnection, rows: &[ValueRow]) -> StoreResult<InsertCounts> {
     // The n-th occurrence of a key in the call goes into round n.
@@ -174,9 +208,17 @@ async fn put_values(tx: &mut PgConnection, rows: &[ValueRow]) -> StoreResult<Ins
         rounds[*n].push(r);
         *n += 1;
     }
-    let mut counts = InsertCounts::default();
-    for mut round in rounds {
+    for round in &mut rounds {
         round.sort_unstable_by_key(|r| (r.station, r.element, r.at));
+    }
+    // The bulk case: one round of keys none of which is stored.
+    if let [round] = rounds.as_slice() {
+        if insert_new(tx, round).await? {
+            return Ok(InsertCounts { inserted: round.len() as u64, ..InsertCounts::default() });
+        }
+    }
+    let mut counts = InsertCounts::default();
+    for round in rounds {
         let (inserted, corrected) = put_round(tx, &round).await?;
         counts.inserted += inserted;
         counts.corrected += corrected;

@@ -3,9 +3,12 @@
 //! One [`ObservationStore::ingest`] is one `BEGIN IMMEDIATE` transaction, committed with
 //! `synchronous=FULL` before it returns: station codes resolved to their small integer ids in
 //! one lookup, frames archived in multi-row `INSERT … ON CONFLICT DO NOTHING` (a resend finds
-//! the id stored first), values written as multi-row upserts of up to [`CHUNK`] rows into the
-//! integer-keyed `WITHOUT ROWID` table, liveness moved once per station. Values are not
-//! audited row by row (their volume would swamp the chain; the frame archive is their trail).
+//! the id stored first), values sorted by key and written in multi-row statements of up to
+//! [`CHUNK`] rows into the integer-keyed `WITHOUT ROWID` table — `DO NOTHING` inserts counted
+//! by their changes, upserts sending back a revision per row only where a key was stored
+//! already or is given twice (see [`put_values`]) — and liveness moved once per station.
+//! Values are not audited row by row (their volume would swamp the chain; the frame archive
+//! is their trail).
 
 use std::collections::HashMap;
 use zhili_store_sql::flood::encoding_name;
@@ -132,7 +135,7 @@ async fn archive(
 fn value_err(e: sqlx::Error, part: &[ValueRow]) -> StoreError {
     let refused = matches!(&e, sqlx::Error::Database(d)
         if d.message().contains("flood_observations_value_finite") || d.message().contains("flood_observations.value"));
-    match part.iter().find(|r| !r.value.is_finite()) {
+    match part.iter().filter(|r| !r.value.is_finite()).min_by_key(|r| r.index) {
         Some(r) if refused => StoreError::Other(format!(
             "observations[{}].value = {}: the store keeps only finite numbers",
             r.index, r.value
@@ -141,39 +144,81 @@ fn value_err(e: sqlx::Error, part: &[ValueRow]) -> StoreError {
     }
 }
 
-/// Store the value rows in order; the counts.
-async fn put_values(tx: &mut SqliteConnection, rows: &[ValueRow]) -> StoreResult<InsertCounts> {
+/// One multi-row statement over `part`, its `VALUES` list bound, followed by `tail`.
+fn values_statement<'a>(part: &'a [ValueRow], tail: &str) -> QueryBuilder<'a, Sqlite> {
+    let mut q = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO flood_observations (station_id, element, observed_at, value, quality, frame_id) ",
+    );
+    q.push_values(part, |mut b, r| {
+        b.push_bind(r.station)
+            .push_bind(r.element)
+            .push_bind(r.at)
+            .push_bind(r.value)
+            .push_bind(r.quality)
+            .push_bind(r.frame);
+    });
+    q.push(tail);
+    q
+}
+
+/// Upsert the value rows one after another (a repeated key sees the row before it); the counts.
+async fn upsert_values(tx: &mut SqliteConnection, rows: &[ValueRow]) -> StoreResult<InsertCounts> {
     let mut counts = InsertCounts::default();
     let mut rest = rows;
     for n in chunks(rows.len(), CHUNK) {
         let (part, more) = rest.split_at(n);
         rest = more;
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO flood_observations (station_id, element, observed_at, value, quality, frame_id) ",
-        );
-        q.push_values(part, |mut b, r| {
-            b.push_bind(r.station)
-                .push_bind(r.element)
-                .push_bind(r.at)
-                .push_bind(r.value)
-                .push_bind(r.quality)
-                .push_bind(r.frame);
-        });
-        // Values repeated within one statement are upserted in order too, so the counts are
-        // those of one value after another.
-        q.push(
-            " ON CONFLICT (station_id, element, observed_at) DO UPDATE SET value = excluded.value,
-                 quality = excluded.quality, frame_id = excluded.frame_id,
-                 revision = flood_observations.revision + 1
-             WHERE flood_observations.value IS NOT excluded.value OR flood_observations.quality IS NOT excluded.quality
-             RETURNING revision",
-        );
-        let revisions: Vec<i64> = q.build_query_scalar().fetch_all(&mut *tx).await.map_err(|e| value_err(e, part))?;
-        let inserted = revisions.iter().filter(|r| **r == 0).count() as u64;
-        let written = revisions.len() as u64;
+        let (inserted, corrected) = upsert_chunk(tx, part).await?;
         counts.inserted += inserted;
-        counts.corrected += written - inserted;
-        counts.duplicates += part.len() as u64 - written;
+        counts.corrected += corrected;
+        counts.duplicates += part.len() as u64 - inserted - corrected;
+    }
+    Ok(counts)
+}
+
+/// Upsert one chunk, a value changed only if its value or quality differs; (inserted, written
+/// again) from the revisions sent back, `revision` 0 being a row inserted. Values repeated
+/// within the statement are upserted in order, so the counts are those of one after another.
+async fn upsert_chunk(tx: &mut SqliteConnection, part: &[ValueRow]) -> StoreResult<(u64, u64)> {
+    let mut q = values_statement(
+        part,
+        " ON CONFLICT (station_id, element, observed_at) DO UPDATE SET value = excluded.value,
+             quality = excluded.quality, frame_id = excluded.frame_id,
+             revision = flood_observations.revision + 1
+         WHERE flood_observations.value IS NOT excluded.value OR flood_observations.quality IS NOT excluded.quality
+         RETURNING revision",
+    );
+    let revisions: Vec<i64> = q.build_query_scalar().fetch_all(&mut *tx).await.map_err(|e| value_err(e, part))?;
+    let inserted = revisions.iter().filter(|r| **r == 0).count() as u64;
+    Ok((inserted, revisions.len() as u64 - inserted))
+}
+
+/// Store the value rows; the counts, as if stored one after another in the order given.
+///
+/// Rows are sorted by key first (stably: a key given twice keeps its order, and rows of
+/// different keys do not interact), so each statement writes neighbouring B-tree pages. When no
+/// key is given twice, each chunk is first inserted with `DO NOTHING`, which sends no row back:
+/// its count of changes is the rows inserted. Only a chunk where some key was stored already is
+/// upserted again, where the rows just inserted find themselves (the same value: unchanged) and
+/// each row sent back is a correction. A key given twice takes the upsert, row after row.
+async fn put_values(tx: &mut SqliteConnection, mut rows: Vec<ValueRow>) -> StoreResult<InsertCounts> {
+    let key = |r: &ValueRow| (r.station, r.element, r.at);
+    rows.sort_by_key(key);
+    if rows.windows(2).any(|w| key(&w[0]) == key(&w[1])) {
+        return upsert_values(tx, &rows).await;
+    }
+    let mut counts = InsertCounts::default();
+    let mut rest = rows.as_slice();
+    for n in chunks(rows.len(), CHUNK) {
+        let (part, more) = rest.split_at(n);
+        rest = more;
+        let mut q = values_statement(part, " ON CONFLICT (station_id, element, observed_at) DO NOTHING");
+        let inserted = q.build().execute(&mut *tx).await.map_err(|e| value_err(e, part))?.rows_affected();
+        // (inserted by the upsert, which finds every key stored: none; corrected)
+        let (again, corrected) = if inserted < n as u64 { upsert_chunk(tx, part).await? } else { (0, 0) };
+        counts.inserted += inserted + again;
+        counts.corrected += corrected;
+        counts.duplicates += n as u64 - inserted - again - corrected;
     }
     Ok(counts)
 }
@@ -222,7 +267,7 @@ impl ObservationStore for SqliteStore {
                 frame: o.frame.map(|i| outcomes[i].id),
             })
             .collect();
-        let counts = put_values(&mut tx, &rows).await?;
+        let counts = put_values(&mut tx, rows).await?;
         // Liveness: each station's latest received frame.
         let mut latest: HashMap<i64, DateTime<Utc>> = HashMap::new();
         for f in frames {

@@ -512,6 +512,30 @@ pub async fn flood_large_ingest(s: &dyn FloodBackend) {
     let again = s.ingest(&frames, &values).await.unwrap();
     assert_eq!(again.observations, InsertCounts { inserted: 0, duplicates: 12_000, corrected: 0 });
     assert!(again.frames.iter().zip(&out.frames).all(|(a, b)| a.duplicate && a.id == b.id));
+    // New, unchanged and corrected values (another value, another quality) mixed in every
+    // statement, no key twice: each counted as what it is.
+    let mixed: Vec<Observation> = values
+        .iter()
+        .enumerate()
+        .map(|(i, o)| match (i % 3, i % 2) {
+            (0, _) => Observation { observed_at: o.observed_at + Duration::minutes(1000), ..o.clone() },
+            (1, 0) => Observation { value: o.value + 1.0, ..o.clone() },
+            (1, _) => Observation { quality: Quality::Suspect, ..o.clone() },
+            _ => o.clone(),
+        })
+        .collect();
+    let out = s.ingest(&frames, &mixed).await.unwrap();
+    assert_eq!(out.observations, InsertCounts { inserted: 4_000, duplicates: 4_000, corrected: 4_000 });
+    let good = Quality::Good;
+    for (i, element, minute, want) in [
+        (1, RAIN, 0, (0.01, Quality::Suspect)),
+        (2, RAIN, 0, (0.02, good)),
+        (3, Element::Level, 1000, (0.03, good)),
+        (4, RAIN, 0, (4.0 / 100.0 + 1.0, good)),
+    ] {
+        let got = s.observations(&station(i).code, element, t(minute - 1), t(minute), 1).await.unwrap();
+        assert_eq!(got.iter().map(|o| (o.value, o.quality)).collect::<Vec<_>>(), [want], "values[{i}]");
+    }
     let level = s.observations(&station(7).code, Element::Level, t(-1), t(100), 100).await.unwrap();
     let rain = s.observations(&station(7).code, RAIN, t(-1), t(100), 100).await.unwrap();
     assert_eq!(level.len() + rain.len(), 60);
