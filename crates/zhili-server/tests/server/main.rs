@@ -8,6 +8,7 @@ mod compression;
 mod core_api;
 mod errors;
 mod export;
+mod flood_bench;
 mod flood_indicators;
 mod flood_ingest;
 mod flood_story;
