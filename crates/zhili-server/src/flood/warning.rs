@@ -306,7 +306,9 @@ impl Worker {
             for c in commands {
                 self.command(c).await;
             }
-            self.run_effects().await;
+            // The outbox, but new values and commands first: a storm's messages never hold
+            // up the next village's warning.
+            self.run_effects(&|| !rx.is_empty()).await;
         }
     }
 
@@ -517,8 +519,9 @@ impl Worker {
         }
     }
 
-    /// Carry out the outbox: each effect once, its result (a delivery) applied back.
-    async fn run_effects(&mut self) {
+    /// Carry out the outbox: each effect once, its result (a delivery) applied back. Returns
+    /// after an effect when `waiting` says messages have come (the loop comes back at once).
+    async fn run_effects(&mut self, waiting: &(dyn Fn() -> bool + Sync)) {
         let state = self.state.clone();
         let store = state.port::<dyn WarningStore>();
         loop {
@@ -561,6 +564,9 @@ impl Worker {
                 }
                 if let Err(e) = store.mark_effect_done(effect.id).await {
                     tracing::error!(effect = effect.id, error = %e, "flood effect not marked done");
+                    return;
+                }
+                if waiting() {
                     return;
                 }
             }
